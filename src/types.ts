@@ -1,0 +1,246 @@
+// Plain data shared by every module. No behaviour lives here.
+//
+// Conventions used throughout:
+// - A *sync path* or *entry path* is relative to a machine's root, POSIX
+//   separators, no leading "/" or "./", no "." or ".." segments, never "".
+// - Times are numbers of seconds since the epoch as floats (sub-second part
+//   kept to about a microsecond), or milliseconds where the name says `Ms`.
+
+/** How a machine is reached: over ssh, or as a directory on this host. */
+export type TransportKind = 'ssh' | 'local';
+
+/** Operating systems whose scan command blat knows. */
+export type OsKind = 'linux' | 'darwin';
+
+/** One entry of `machines:` in blat.yaml, defaults filled in. */
+export interface MachineConfig {
+  readonly name: string;
+  readonly transport: TransportKind;
+  /** ssh destination (`user@host` or an ssh-config alias); absent for local machines. */
+  readonly host?: string;
+  /** Absolute directory that sync paths are relative to on that machine. */
+  readonly root: string;
+  readonly aliases: readonly string[];
+  /** Declared OS; when absent it is detected with `uname` and kept in state.json. */
+  readonly os?: OsKind;
+  /** `outofuse` leaves the machine out: it is never contacted. */
+  readonly state?: 'outofuse';
+}
+
+/** ssh settings applied to every ssh machine. */
+export interface SshSettings {
+  /** Passed as `ssh -F`; absolute after reading the config. */
+  readonly configFile?: string;
+  /** Extra ssh arguments, placed before the destination. */
+  readonly options: readonly string[];
+  /** Seconds, passed as `-o ConnectTimeout=`. */
+  readonly connectTimeout: number;
+}
+
+/** A validated, frozen blat.yaml. */
+export interface Config {
+  /** Absolute path of the config file it was read from. */
+  readonly file: string;
+  readonly version: 1;
+  readonly self?: string;
+  /** Declared sync paths (normalised). */
+  readonly paths: readonly string[];
+  /** rsync-style exclude patterns. */
+  readonly exclude: readonly string[];
+  /** Absolute state directory (lock, state.json, base.json, journal.jsonl). */
+  readonly stateDir: string;
+  readonly concurrency: number;
+  /** Seconds within which two mtimes count as equal (default 1). */
+  readonly modifyWindow: number;
+  readonly ssh: SshSettings;
+  /** In the order the file declares them. */
+  readonly machines: readonly MachineConfig[];
+  /** sha256 (hex) of the canonical JSON of everything above but `file`. */
+  readonly digest: string;
+}
+
+export type EntryType = 'file' | 'symlink' | 'dir';
+
+/** What one machine holds at one path. */
+export interface Entry {
+  readonly type: EntryType;
+  /** Seconds since the epoch, with the sub-second part the filesystem gave. */
+  readonly mtime: number;
+  /** Bytes (0 for directories, link length for symlinks). */
+  readonly size: number;
+  /** Permission bits, e.g. 0o644. */
+  readonly mode: number;
+  /** Link target, for symlinks only. */
+  readonly target?: string;
+}
+
+/** Observed status of a machine in one run. */
+export type ObservedStatus = 'online' | 'offline' | 'outofuse';
+
+/** Status kept in state.json across runs (`unknown` until first contact). */
+export type MachineState = ObservedStatus | 'unknown';
+
+/** What the scan learned about one machine. */
+export interface MachineObservation {
+  readonly name: string;
+  readonly status: ObservedStatus;
+  /** Why it is offline (timeout, refused, host key, auth, root missing…). */
+  readonly reason?: string;
+  readonly os?: OsKind;
+  /** Remote clock minus local clock, milliseconds (online machines only). */
+  readonly clockOffsetMs?: number;
+}
+
+/**
+ * The immutable result of scanning every participating machine once.
+ * Invariants: `entries` has a map for every online machine and for no other;
+ * every key of those maps lies under one of `paths`; frozen after building.
+ */
+export interface Snapshot {
+  readonly self: string;
+  /** The sync paths that were scanned (already narrowed by path arguments). */
+  readonly paths: readonly string[];
+  /** One per configured machine, config order. */
+  readonly machines: readonly MachineObservation[];
+  /** machine name → entry path → entry. */
+  readonly entries: ReadonlyMap<string, ReadonlyMap<string, Entry>>;
+  /** Local time of the scan, ms since the epoch. */
+  readonly takenAtMs: number;
+  /** sha256 (hex) over the scan outputs and statuses. */
+  readonly digest: string;
+}
+
+/**
+ * What each machine held at each path right after the last successful sync:
+ * machine name → entry path → entry. Missing file = empty base.
+ */
+export type Base = ReadonlyMap<string, ReadonlyMap<string, Entry>>;
+
+/** The closed set of things a step can do. */
+export type Action = 'pull' | 'push' | 'trash';
+
+/**
+ * One transfer (or, for `trash`, one move into `.blat-trash/`).
+ * Invariants:
+ * - `pull`: `to` is self, `from` is an online machine holding the winner.
+ * - `push`: `from` is self, `to` is an online machine that is stale.
+ * - `trash`: `from` is the machine where the path was deleted, `to` the
+ *   machine whose copy is moved to trash; `source` is null.
+ * - `source` is the entry expected on `from` when the step runs (for a push
+ *   that follows a pull of the same path, the pulled winner); `target` the
+ *   entry expected on `to` (null = absent). A step whose machines no longer
+ *   match these is not carried out.
+ */
+export interface Step {
+  readonly action: Action;
+  readonly path: string;
+  readonly from: string;
+  readonly to: string;
+  readonly source: Entry | null;
+  readonly target: Entry | null;
+}
+
+/** A stale machine that could not be served now; owed until it answers. */
+export interface Deferred {
+  readonly path: string;
+  readonly machine: string;
+  readonly reason: string;
+  /** The version it is owed. */
+  readonly source: Entry;
+}
+
+/** One version of a conflicting path and the machines holding it (absent = deleted there). */
+export interface ConflictVersion {
+  readonly machines: readonly string[];
+  readonly entry: Entry | null;
+  /** True when this machine changed it since the base. */
+  readonly changed: boolean;
+}
+
+export interface Conflict {
+  readonly path: string;
+  /** Short human reason, e.g. "changed on a and b", "equal mtime, different size". */
+  readonly reason: string;
+  readonly versions: readonly ConflictVersion[];
+}
+
+/** A path that disappeared from machines whose base had it. */
+export interface Deletion {
+  readonly path: string;
+  readonly deletedOn: readonly string[];
+  /** Machines that still hold it. */
+  readonly heldOn: readonly string[];
+  /** True when the plan carries it out (`trash` steps), false when held. */
+  readonly propagated: boolean;
+}
+
+/** How conflicts are resolved: not at all, by newest mtime, or by a named machine. */
+export type Prefer = { readonly kind: 'none' } | { readonly kind: 'newest' } | { readonly kind: 'machine'; readonly machine: string };
+
+/** Options the planner takes besides its data. */
+export interface PlanOptions {
+  readonly prefer: Prefer;
+  readonly propagateDeletes: boolean;
+  /** Seconds; two mtimes this close are equal. */
+  readonly modifyWindow: number;
+  /** Path arguments the run was narrowed to (empty = all of `paths`). */
+  readonly targets: readonly string[];
+}
+
+/**
+ * A pure value computed from (config, snapshot, base, options).
+ * Invariants:
+ * - every pull comes before every push and trash step;
+ * - at most one pull per path, and a path with a pull has its pushes after it;
+ * - (action, path, to) is unique;
+ * - a path appears in at most one of: steps, conflicts, held deletions;
+ *   deferred entries may accompany steps of the same path;
+ * - nothing in it refers to an outofuse machine except `machines`.
+ */
+export interface Plan {
+  readonly formatVersion: 1;
+  readonly self: string;
+  readonly configDigest: string;
+  readonly snapshotDigest: string;
+  /** ms since the epoch, passed in as `now`. */
+  readonly createdAtMs: number;
+  readonly targets: readonly string[];
+  readonly machines: readonly MachineObservation[];
+  readonly steps: readonly Step[];
+  readonly deferred: readonly Deferred[];
+  readonly conflicts: readonly Conflict[];
+  readonly deletions: readonly Deletion[];
+  /** Number of entry paths found alike everywhere. */
+  readonly inSync: number;
+}
+
+/** Counts shown in the summary line and the JSON `summary`. */
+export interface PlanSummary {
+  readonly pull: number;
+  readonly push: number;
+  readonly trash: number;
+  readonly deferred: number;
+  readonly conflicts: number;
+  readonly deletions: number;
+}
+
+/** One line of journal.jsonl. */
+export type JournalRecord =
+  | { readonly t: number; readonly event: 'begin'; readonly run: string; readonly command: string; readonly planDigest: string }
+  | { readonly t: number; readonly event: 'planned'; readonly run: string; readonly step: Step }
+  | { readonly t: number; readonly event: 'done'; readonly run: string; readonly step: Step }
+  | { readonly t: number; readonly event: 'failed'; readonly run: string; readonly step: Step; readonly reason: string }
+  | { readonly t: number; readonly event: 'stale'; readonly run: string; readonly step: Step; readonly reason: string }
+  | { readonly t: number; readonly event: 'deferred'; readonly run: string; readonly path: string; readonly machine: string; readonly reason: string }
+  | { readonly t: number; readonly event: 'end'; readonly run: string; readonly exitCode: number };
+
+/** One row of state.json's machine table. */
+export interface MachineStateRecord {
+  readonly name: string;
+  readonly state: MachineState;
+  readonly os?: OsKind;
+  readonly reason?: string;
+  /** ms since the epoch of the last successful contact. */
+  readonly lastSeenMs?: number;
+  readonly clockOffsetMs?: number;
+}
