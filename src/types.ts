@@ -232,7 +232,9 @@ export type JournalRecord =
   | { readonly t: number; readonly event: 'failed'; readonly run: string; readonly step: Step; readonly reason: string }
   | { readonly t: number; readonly event: 'stale'; readonly run: string; readonly step: Step; readonly reason: string }
   | { readonly t: number; readonly event: 'deferred'; readonly run: string; readonly path: string; readonly machine: string; readonly reason: string }
-  | { readonly t: number; readonly event: 'end'; readonly run: string; readonly exitCode: number };
+  | { readonly t: number; readonly event: 'end'; readonly run: string; readonly exitCode: number }
+  /** A resume found the machine already up to date, or the owed version superseded and re-planned. */
+  | { readonly t: number; readonly event: 'settled'; readonly run: string; readonly path: string; readonly machine: string; readonly reason: string };
 
 /** One row of state.json's machine table. */
 export interface MachineStateRecord {

@@ -1,0 +1,136 @@
+#!/usr/bin/env node
+// Commander wiring and the single catch that maps errors to exit codes.
+import { Command, CommanderError, Option } from 'commander';
+import { hostname } from 'node:os';
+import { createInterface } from 'node:readline/promises';
+import { BlatError } from './errors.js';
+import { sanitizeForTerminal } from './render/terminal.js';
+import type { CommandIO, GlobalOptions } from './commands/io.js';
+import { planCommand } from './commands/plan.js';
+import { showCommand } from './commands/show.js';
+import { machinesCommand } from './commands/machines.js';
+import { importCommand } from './commands/importMachines.js';
+
+const VERSION = '0.1.0';
+
+function buildIO(): CommandIO {
+  return {
+    cwd: process.cwd(),
+    env: process.env,
+    hostname: hostname(),
+    stdout: (t) => void process.stdout.write(t),
+    stderr: (t) => void process.stderr.write(t),
+    stdoutIsTTY: process.stdout.isTTY === true,
+    stdinIsTTY: process.stdin.isTTY === true,
+    ask: async (question) => {
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        return await rl.question(question);
+      } finally {
+        rl.close();
+      }
+    },
+    now: () => Date.now(),
+  };
+}
+
+/** Builds the commander program; each action stores its exit code in `result.code`. */
+function buildProgram(io: CommandIO, result: { code: number }): Command {
+  const program = new Command('blat')
+    .description('Keep files identical across several machines reached over ssh: plan, then apply.')
+    .version(VERSION, '-V, --version')
+    .option('-c, --config <file>', 'config file (default: $BLAT_CONFIG, else ./blat.yaml)')
+    .option('--self <machine>', 'the machine blat runs on (default: $BLAT_SELF, self: in the config, else the hostname)')
+    .option('-v, --verbose', 'show details and stack traces of errors')
+    .showHelpAfterError('(run blat --help for usage)')
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Examples:
+  blat plan                      what would be pulled here and pushed where
+  blat plan docs/ --json         the same for one folder, as JSON
+  blat plan --out plan.json      save the plan, then: blat apply plan.json
+  blat plan --detailed-exitcode  exit 0 when in sync, 2 when there is work, 1 on error
+  blat machines --probe          contact every machine and show the state table
+  blat import ~/etc/machine.txt > blat.yaml`,
+    );
+
+  const run = (fn: () => Promise<number>) => async () => {
+    result.code = await fn();
+  };
+  const globals = (cmd: Command): GlobalOptions => cmd.optsWithGlobals();
+
+  const preferOption = new Option('--prefer <newest|machine>', 'resolve conflicts: the newest version, or the named machine\'s');
+
+  program
+    .command('plan')
+    .description('scan every machine once and show what apply would do')
+    .argument('[paths...]', 'narrow the run to these paths (relative to the current folder, inside self\'s root)')
+    .option('--json', 'print the plan as one JSON document (schemas/plan.schema.json)')
+    .option('--out <file>', 'save the plan for a later `blat apply FILE`')
+    .option('--full', 'list every path instead of summarising more than 50 rows per folder')
+    .option('--detailed-exitcode', 'exit 0 when nothing is to be done, 2 when the plan has anything in it')
+    .addOption(preferOption)
+    .option('--propagate-deletes', 'plan moving deleted paths to .blat-trash/ on the other machines')
+    .action((paths: string[], _o, cmd: Command) => run(() => planCommand(paths, globals(cmd), io))());
+
+  program
+    .command('show')
+    .description('print a plan saved by `blat plan --out FILE`')
+    .argument('<file>', 'saved plan')
+    .option('--json', 'print it as JSON')
+    .option('--full', 'list every path')
+    .action((file: string, _o, cmd: Command) => run(() => showCommand(file, globals(cmd), io))());
+
+  program
+    .command('machines')
+    .description('show the machine state table (online, offline, outofuse, unknown)')
+    .option('--probe', 'contact every machine that is not out of use first (blat.py --reload)')
+    .option('--json', 'print the table as JSON')
+    .action((_o, cmd: Command) => run(() => machinesCommand(globals(cmd), io))());
+
+  program
+    .command('import')
+    .description("print a blat.yaml made from blat.py's machine.txt")
+    .argument('<machine.txt>', 'the old state table')
+    .option('--root <dir>', 'root folder to give every machine (default: $HOME)')
+    .action((file: string, _o, cmd: Command) => run(() => importCommand(file, globals(cmd), io))());
+
+  return program;
+}
+
+/** Runs the CLI and returns the exit code; every error ends here. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const io = buildIO();
+  const result = { code: 0 };
+  const verbose = argv.includes('-v') || argv.includes('--verbose');
+  try {
+    await buildProgram(io, result).parseAsync([...argv], { from: 'user' });
+    return result.code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 1;
+    }
+    if (err instanceof BlatError) {
+      for (const line of err.summary.split('\n')) io.stderr(`blat: ${sanitizeForTerminal(line)}\n`);
+      if (verbose && err.detail) io.stderr(`${sanitizeForTerminal(err.detail)}\n`);
+      if (verbose && err.stack) io.stderr(`${err.stack}\n`);
+      return err.exitCode;
+    }
+    const e = err as Error;
+    io.stderr(`blat: unexpected error: ${sanitizeForTerminal(e?.message ?? String(err))}\n`);
+    if (verbose && e?.stack) io.stderr(`${e.stack}\n`);
+    else io.stderr('(run again with --verbose for details)\n');
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  () => {
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,48 @@
+import { findConfigPath, readConfig } from '../config/readConfig.js';
+import { resolveSelf } from '../config/self.js';
+import { resolveTargets } from '../config/targets.js';
+import { UsageError } from '../errors.js';
+import { readyControlDir } from '../transport/controlDir.js';
+import { buildSshOptions } from '../transport/sshArgs.js';
+import type { Config, MachineConfig, PlanOptions, Prefer } from '../types.js';
+import type { CommandIO, GlobalOptions } from './io.js';
+
+/** The config, self and narrowed sync paths a run works on. */
+export interface RunContext {
+  readonly config: Config;
+  readonly self: MachineConfig;
+  readonly targets: readonly string[];
+}
+
+/** Reads the config and resolves self and the path arguments; contacts nothing. */
+export async function readRunContext(opts: GlobalOptions, io: CommandIO, args: readonly string[] = []): Promise<RunContext> {
+  const file = findConfigPath({ flag: opts.config, env: io.env, cwd: io.cwd });
+  const config = await readConfig(file, io.env);
+  const selfName = resolveSelf(config, { flag: opts.self, env: io.env, hostname: io.hostname });
+  const self = config.machines.find((m) => m.name === selfName)!;
+  const targets = resolveTargets(config, self.root, io.cwd, args);
+  return { config, self, targets };
+}
+
+/** Parses `--prefer newest|MACHINE` against the configured machines. */
+export function parsePrefer(value: string | undefined, config: Config): Prefer {
+  if (value === undefined) return { kind: 'none' };
+  if (value === 'newest') return { kind: 'newest' };
+  if (config.machines.some((m) => m.name === value)) return { kind: 'machine', machine: value };
+  throw new UsageError(`--prefer ${JSON.stringify(value)}: expected "newest" or a machine (${config.machines.map((m) => m.name).join(', ')})`);
+}
+
+/** Planner options from the command line and the config. */
+export function buildPlanOptions(ctx: RunContext, flags: { prefer?: string; propagateDeletes?: boolean }): PlanOptions {
+  return {
+    prefer: parsePrefer(flags.prefer, ctx.config),
+    propagateDeletes: flags.propagateDeletes === true,
+    modifyWindow: ctx.config.modifyWindow,
+    targets: ctx.targets,
+  };
+}
+
+/** The ssh options of this run, with the private control-socket directory made ready. */
+export async function readySshOptions(config: Config): Promise<string[]> {
+  return buildSshOptions(config.ssh, await readyControlDir());
+}

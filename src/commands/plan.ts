@@ -1,0 +1,32 @@
+import { isEmptyPlan } from '../plan/summary.js';
+import { buildPlanDocument } from '../render/json.js';
+import { renderPlanText } from '../render/table.js';
+import { writeFileAtomic } from '../state/atomicWrite.js';
+import { resolve } from 'node:path';
+import { buildPlanOptions, readRunContext } from './context.js';
+import { wantsColor, type CommandIO, type GlobalOptions } from './io.js';
+import { scanAndPlan } from './scanAndPlan.js';
+
+export interface PlanFlags extends GlobalOptions {
+  readonly json?: boolean;
+  readonly out?: string;
+  readonly full?: boolean;
+  readonly detailedExitcode?: boolean;
+  readonly prefer?: string;
+  readonly propagateDeletes?: boolean;
+}
+
+/** `blat plan [PATH...]`: scan, plan, print; exit 2 with --detailed-exitcode when there is anything to do. */
+export async function planCommand(paths: readonly string[], flags: PlanFlags, io: CommandIO): Promise<number> {
+  const ctx = await readRunContext(flags, io, paths);
+  const options = buildPlanOptions(ctx, flags);
+  const { plan } = await scanAndPlan(ctx, options, io);
+  const doc = buildPlanDocument(plan);
+  if (flags.out !== undefined) await writeFileAtomic(resolve(io.cwd, flags.out), JSON.stringify(doc, null, 2) + '\n');
+  if (flags.json) io.stdout(JSON.stringify(doc, null, 2) + '\n');
+  else {
+    io.stdout(renderPlanText(plan, { color: wantsColor(io), full: flags.full === true }));
+    if (flags.out !== undefined) io.stdout(`\nSaved this plan to ${flags.out}; apply it with: blat apply ${flags.out}\n`);
+  }
+  return flags.detailedExitcode && !isEmptyPlan(plan) ? 2 : 0;
+}

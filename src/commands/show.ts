@@ -1,0 +1,33 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { BlatError } from '../errors.js';
+import { buildPlanDocument, parsePlanDocument } from '../render/json.js';
+import { renderPlanText } from '../render/table.js';
+import type { Plan } from '../types.js';
+import { wantsColor, type CommandIO } from './io.js';
+
+/** Reads and validates a plan saved by `blat plan --out FILE`. */
+export async function readSavedPlan(file: string, cwd: string): Promise<Plan> {
+  const path = resolve(cwd, file);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new BlatError(`${file}: cannot read plan file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new BlatError(`${file}: not a blat plan: invalid JSON (${(err as Error).message})`);
+  }
+  return parsePlanDocument(value, file);
+}
+
+/** `blat show FILE`: print a saved plan, as text or JSON. */
+export async function showCommand(file: string, flags: { json?: boolean; full?: boolean }, io: CommandIO): Promise<number> {
+  const plan = await readSavedPlan(file, io.cwd);
+  if (flags.json) io.stdout(JSON.stringify(buildPlanDocument(plan), null, 2) + '\n');
+  else io.stdout(renderPlanText(plan, { color: wantsColor(io), full: flags.full === true }));
+  return 0;
+}

@@ -1,0 +1,103 @@
+// Steps, deferred entries and deletion records for one decided path.
+import type { Deferred, Deletion, Entry, Step } from '../types.js';
+import type { PathView } from './decidePath.js';
+import { sameVersion, type VersionGroup } from './versions.js';
+
+/** An offline machine as the step builder needs it: its reason and its base map. */
+export interface OfflineMachine {
+  readonly name: string;
+  readonly reason: string;
+  readonly base: ReadonlyMap<string, Entry>;
+  /** Position in the snapshot's machine list (config order). */
+  readonly order: number;
+}
+
+/** The steps one winning version makes: at most one pull, then pushes; plus what offline machines are owed. */
+export interface WinSteps {
+  readonly pull: Step | null;
+  /** In machine order. */
+  readonly pushes: readonly Step[];
+  /** deferred[k] belongs to offline[k], or is undefined when nothing is owed to it. */
+  readonly deferred: readonly (Deferred | undefined)[];
+}
+
+/**
+ * Computes the steps that bring every machine to `winner`: a pull to self (index `self` in the view)
+ * from the first holder in machine order when self lacks it, a push from self to every other online
+ * machine lacking it, and a deferred entry for each offline machine whose base does not show it already holds it.
+ */
+export function buildWinSteps(
+  view: PathView,
+  winner: VersionGroup,
+  self: number,
+  offline: readonly OfflineMachine[],
+  window: number,
+): WinSteps {
+  const path = view.path;
+  const holds = new Array<boolean>(view.machines.length).fill(false);
+  for (const i of winner.members) holds[i] = true;
+  let pull: Step | null = null;
+  let source: Entry;
+  if (holds[self]) source = view.current[self] as Entry;
+  else {
+    const from = winner.members[0];
+    source = view.current[from] as Entry;
+    pull = Object.freeze({
+      action: 'pull' as const,
+      path,
+      from: view.machines[from],
+      to: view.machines[self],
+      source,
+      target: view.current[self] ?? null,
+    });
+  }
+  const pushes: Step[] = [];
+  for (let i = 0; i < view.machines.length; i++) {
+    if (i === self || holds[i]) continue;
+    pushes.push(
+      Object.freeze({
+        action: 'push' as const,
+        path,
+        from: view.machines[self],
+        to: view.machines[i],
+        source,
+        target: view.current[i] ?? null,
+      }),
+    );
+  }
+  const deferred = offline.map((m): Deferred | undefined =>
+    sameVersion(m.base.get(path), source, window) ? undefined : Object.freeze({ path, machine: m.name, reason: m.reason, source }),
+  );
+  return { pull, pushes, deferred };
+}
+
+/** One `trash` step per online holder, each from the first machine (in machine order) where the path was deleted. */
+export function buildTrashSteps(view: PathView, deletedOn: readonly number[], holders: readonly number[]): Step[] {
+  const from = view.machines[deletedOn[0]];
+  return holders.map((i) =>
+    Object.freeze({ action: 'trash' as const, path: view.path, from, to: view.machines[i], source: null, target: view.current[i] ?? null }),
+  );
+}
+
+/**
+ * The deletion record of a path: where it was deleted, and who still holds it — online holders and
+ * offline machines whose base has it — in config order (`onlineOrder[i]` is online machine i's position).
+ */
+export function buildDeletion(
+  view: PathView,
+  deletedOn: readonly number[],
+  holders: readonly number[],
+  onlineOrder: readonly number[],
+  offline: readonly OfflineMachine[],
+  propagated: boolean,
+): Deletion {
+  const held: { order: number; name: string }[] = holders.map((i) => ({ order: onlineOrder[i], name: view.machines[i] }));
+  for (const m of offline) if (m.base.has(view.path)) held.push({ order: m.order, name: m.name });
+  held.sort((x, y) => x.order - y.order);
+  return Object.freeze({
+    path: view.path,
+    deletedOn: Object.freeze(deletedOn.map((i) => view.machines[i])),
+    heldOn: Object.freeze(held.map((h) => h.name)),
+    propagated,
+  });
+}

@@ -1,0 +1,299 @@
+// The plan as a versioned JSON document (`blat plan --json`, `--out FILE`) and back.
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { BlatError } from '../errors.js';
+import { summarisePlan } from '../plan/summary.js';
+import type {
+  Conflict,
+  ConflictVersion,
+  Deferred,
+  Deletion,
+  Entry,
+  EntryType,
+  MachineObservation,
+  Plan,
+  PlanSummary,
+  Step,
+} from '../types.js';
+
+/** The format version this blat writes and reads. */
+export const PLAN_FORMAT_VERSION = 1;
+
+/** An Entry as written in a plan document. */
+export interface EntryDoc {
+  readonly type: EntryType;
+  /** Seconds since the epoch, with fraction. */
+  readonly mtime: number;
+  readonly size: number;
+  readonly mode: number;
+  readonly target?: string;
+}
+
+export interface MachineDoc {
+  readonly name: string;
+  readonly status: MachineObservation['status'];
+  readonly reason?: string;
+  readonly os?: MachineObservation['os'];
+  readonly clockOffsetMs?: number;
+}
+
+export interface StepDoc {
+  readonly action: Step['action'];
+  readonly path: string;
+  readonly from: string;
+  readonly to: string;
+  readonly source: EntryDoc | null;
+  readonly target: EntryDoc | null;
+}
+
+export interface DeferredDoc {
+  readonly path: string;
+  readonly machine: string;
+  readonly reason: string;
+  readonly source: EntryDoc;
+}
+
+/** One version of a conflicting path; an absent version has type "absent" and null mtime, size and mode. */
+export interface ConflictVersionDoc {
+  readonly machines: readonly string[];
+  readonly type: EntryType | 'absent';
+  readonly mtime: number | null;
+  readonly size: number | null;
+  readonly mode: number | null;
+  readonly target?: string;
+  readonly changed: boolean;
+}
+
+export interface ConflictDoc {
+  readonly path: string;
+  readonly reason: string;
+  readonly versions: readonly ConflictVersionDoc[];
+}
+
+export interface DeletionDoc {
+  readonly path: string;
+  readonly deletedOn: readonly string[];
+  readonly heldOn: readonly string[];
+  readonly propagated: boolean;
+}
+
+/** The document described by schemas/plan.schema.json. */
+export interface PlanDocument {
+  readonly formatVersion: 1;
+  readonly self: string;
+  readonly configDigest: string;
+  readonly snapshotDigest: string;
+  /** ISO 8601, UTC, milliseconds. */
+  readonly createdAt: string;
+  readonly targets: readonly string[];
+  readonly machines: readonly MachineDoc[];
+  readonly steps: readonly StepDoc[];
+  readonly deferred: readonly DeferredDoc[];
+  readonly conflicts: readonly ConflictDoc[];
+  readonly deletions: readonly DeletionDoc[];
+  readonly inSync: number;
+  readonly summary: PlanSummary;
+}
+
+// ---------------------------------------------------------------- building
+
+/** The document form of an entry (`target` only when the entry has one). */
+export function buildEntryDoc(entry: Entry): EntryDoc {
+  const doc: { type: EntryType; mtime: number; size: number; mode: number; target?: string } = {
+    type: entry.type,
+    mtime: entry.mtime,
+    size: entry.size,
+    mode: entry.mode,
+  };
+  if (entry.target !== undefined) doc.target = entry.target;
+  return doc;
+}
+
+function buildMachineDoc(m: MachineObservation): MachineDoc {
+  const doc: { -readonly [K in keyof MachineDoc]: MachineDoc[K] } = { name: m.name, status: m.status };
+  if (m.reason !== undefined) doc.reason = m.reason;
+  if (m.os !== undefined) doc.os = m.os;
+  if (m.clockOffsetMs !== undefined) doc.clockOffsetMs = m.clockOffsetMs;
+  return doc;
+}
+
+function buildConflictVersionDoc(v: ConflictVersion): ConflictVersionDoc {
+  if (v.entry === null) return { machines: [...v.machines], type: 'absent', mtime: null, size: null, mode: null, changed: v.changed };
+  const doc: { -readonly [K in keyof ConflictVersionDoc]: ConflictVersionDoc[K] } = {
+    machines: [...v.machines],
+    type: v.entry.type,
+    mtime: v.entry.mtime,
+    size: v.entry.size,
+    mode: v.entry.mode,
+    changed: v.changed,
+  };
+  if (v.entry.target !== undefined) doc.target = v.entry.target;
+  return doc;
+}
+
+/** The versioned JSON value for a plan: what `plan --json` prints and `--out FILE` saves. */
+export function buildPlanDocument(plan: Plan): PlanDocument {
+  return {
+    formatVersion: 1,
+    self: plan.self,
+    configDigest: plan.configDigest,
+    snapshotDigest: plan.snapshotDigest,
+    createdAt: new Date(plan.createdAtMs).toISOString(),
+    targets: [...plan.targets],
+    machines: plan.machines.map(buildMachineDoc),
+    steps: plan.steps.map((s) => ({
+      action: s.action,
+      path: s.path,
+      from: s.from,
+      to: s.to,
+      source: s.source === null ? null : buildEntryDoc(s.source),
+      target: s.target === null ? null : buildEntryDoc(s.target),
+    })),
+    deferred: plan.deferred.map((d) => ({ path: d.path, machine: d.machine, reason: d.reason, source: buildEntryDoc(d.source) })),
+    conflicts: plan.conflicts.map((c) => ({ path: c.path, reason: c.reason, versions: c.versions.map(buildConflictVersionDoc) })),
+    deletions: plan.deletions.map((d) => ({
+      path: d.path,
+      deletedOn: [...d.deletedOn],
+      heldOn: [...d.heldOn],
+      propagated: d.propagated,
+    })),
+    inSync: plan.inSync,
+    summary: summarisePlan(plan),
+  };
+}
+
+// ---------------------------------------------------------------- parsing
+
+let validator: ValidateFunction | undefined;
+
+/** The compiled plan schema; the schema file is read and compiled once per process. */
+function planValidator(): ValidateFunction {
+  if (validator === undefined) {
+    const schema = JSON.parse(readFileSync(new URL('../../schemas/plan.schema.json', import.meta.url), 'utf8')) as object;
+    validator = new Ajv({ allErrors: false, strict: true, strictTypes: false }).compile(schema);
+  }
+  return validator;
+}
+
+/** One ajv error as `/json/pointer message (detail)`. */
+function describeAjvError(e: ErrorObject): string {
+  const where = e.instancePath === '' ? 'the document' : e.instancePath;
+  const p = e.params as Record<string, unknown>;
+  let detail = '';
+  if (e.keyword === 'additionalProperties') detail = ` (${JSON.stringify(p.additionalProperty)})`;
+  else if (e.keyword === 'enum' && Array.isArray(p.allowedValues)) detail = `: ${p.allowedValues.map(String).join(', ')}`;
+  else if (e.keyword === 'const') detail = ` ${JSON.stringify(p.allowedValue)}`;
+  return `${where} ${e.message ?? 'is invalid'}${detail}`;
+}
+
+function notAPlan(fileName: string, why: string): BlatError {
+  return new BlatError(`${fileName}: not a blat plan: ${why}`);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value as object)) deepFreeze(v);
+  }
+  return value;
+}
+
+function parseEntry(doc: EntryDoc): Entry {
+  const e: { type: EntryType; mtime: number; size: number; mode: number; target?: string } = {
+    type: doc.type,
+    mtime: doc.mtime,
+    size: doc.size,
+    mode: doc.mode,
+  };
+  if (doc.target !== undefined) e.target = doc.target;
+  return e;
+}
+
+function parseConflictVersion(doc: ConflictVersionDoc): ConflictVersion {
+  let entry: Entry | null = null;
+  if (doc.type !== 'absent') {
+    entry = parseEntry({ type: doc.type, mtime: doc.mtime as number, size: doc.size as number, mode: doc.mode as number, target: doc.target });
+  }
+  return { machines: [...doc.machines], entry, changed: doc.changed };
+}
+
+/** Cross-checks the schema cannot express: known machine names, a real date, a summary that agrees. */
+function checkConsistency(doc: PlanDocument, plan: Plan): string | undefined {
+  const names = new Set(doc.machines.map((m) => m.name));
+  if (names.size !== doc.machines.length) return '/machines names a machine twice';
+  const unknown = (where: string, name: string): string | undefined =>
+    names.has(name) ? undefined : `${where} names unknown machine ${JSON.stringify(name)}`;
+  const checks: (string | undefined)[] = [unknown('/self', doc.self)];
+  doc.steps.forEach((s, i) => checks.push(unknown(`/steps/${i}/from`, s.from), unknown(`/steps/${i}/to`, s.to)));
+  doc.deferred.forEach((d, i) => checks.push(unknown(`/deferred/${i}/machine`, d.machine)));
+  doc.conflicts.forEach((c, i) =>
+    c.versions.forEach((v, j) => v.machines.forEach((m, k) => checks.push(unknown(`/conflicts/${i}/versions/${j}/machines/${k}`, m)))),
+  );
+  doc.deletions.forEach((d, i) => {
+    d.deletedOn.forEach((m, k) => checks.push(unknown(`/deletions/${i}/deletedOn/${k}`, m)));
+    d.heldOn.forEach((m, k) => checks.push(unknown(`/deletions/${i}/heldOn/${k}`, m)));
+  });
+  const bad = checks.find((c) => c !== undefined);
+  if (bad !== undefined) return bad;
+  if (!Number.isFinite(plan.createdAtMs)) return `/createdAt is not a valid date`;
+  const expected = summarisePlan(plan);
+  for (const key of Object.keys(expected) as (keyof PlanSummary)[]) {
+    if (doc.summary[key] !== expected[key]) {
+      return `/summary/${key} is ${doc.summary[key]} but the plan has ${expected[key]}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The frozen Plan a plan document describes. Throws BlatError naming `fileName`
+ * when the format version is not this blat's or the value is not a valid plan.
+ */
+export function parsePlanDocument(value: unknown, fileName: string): Plan {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && 'formatVersion' in value) {
+    const v = (value as { formatVersion: unknown }).formatVersion;
+    if (typeof v === 'number' && v !== PLAN_FORMAT_VERSION) {
+      throw new BlatError(`${fileName}: plan format version ${v} is not supported by this blat (expects ${PLAN_FORMAT_VERSION})`);
+    }
+  }
+  const validate = planValidator();
+  if (!validate(value)) {
+    const first = validate.errors?.[0];
+    throw notAPlan(fileName, first === undefined ? 'invalid' : describeAjvError(first));
+  }
+  const doc = value as PlanDocument;
+  const plan: Plan = {
+    formatVersion: 1,
+    self: doc.self,
+    configDigest: doc.configDigest,
+    snapshotDigest: doc.snapshotDigest,
+    createdAtMs: Date.parse(doc.createdAt),
+    targets: [...doc.targets],
+    machines: doc.machines.map((m): MachineObservation => {
+      const o: { -readonly [K in keyof MachineObservation]: MachineObservation[K] } = { name: m.name, status: m.status };
+      if (m.reason !== undefined) o.reason = m.reason;
+      if (m.os !== undefined) o.os = m.os;
+      if (m.clockOffsetMs !== undefined) o.clockOffsetMs = m.clockOffsetMs;
+      return o;
+    }),
+    steps: doc.steps.map(
+      (s): Step => ({
+        action: s.action,
+        path: s.path,
+        from: s.from,
+        to: s.to,
+        source: s.source === null ? null : parseEntry(s.source),
+        target: s.target === null ? null : parseEntry(s.target),
+      }),
+    ),
+    deferred: doc.deferred.map((d): Deferred => ({ path: d.path, machine: d.machine, reason: d.reason, source: parseEntry(d.source) })),
+    conflicts: doc.conflicts.map((c): Conflict => ({ path: c.path, reason: c.reason, versions: c.versions.map(parseConflictVersion) })),
+    deletions: doc.deletions.map(
+      (d): Deletion => ({ path: d.path, deletedOn: [...d.deletedOn], heldOn: [...d.heldOn], propagated: d.propagated }),
+    ),
+    inSync: doc.inSync,
+  };
+  const inconsistency = checkConsistency(doc, plan);
+  if (inconsistency !== undefined) throw notAPlan(fileName, inconsistency);
+  return deepFreeze(plan);
+}

@@ -1,0 +1,55 @@
+// Make untrusted text (file names, link targets, reasons, machine names) safe to print.
+//
+// Characters replaced by a visible escape:
+// - C0 controls U+0000–U+001F: `\n`, `\t`, `\r`, others `\xHH` (so ESC is `\x1b`);
+// - DEL U+007F and C1 controls U+0080–U+009F: `\xHH`;
+// - bidi embeddings/overrides U+202A–U+202E and isolates U+2066–U+2069, and the
+//   line/paragraph separators U+2028–U+2029: `\uHHHH` (lower-case hex).
+//
+// Backslash policy: a literal backslash is kept as is (so `a\b` prints as
+// `a\b`) and doubled only when it is immediately followed by something that
+// would otherwise read as an escape: another backslash, one of the letters
+// `n t r x u`, or a character that is itself escaped. Reading the output back
+// with the rules `\\`→`\`, `\n` `\t` `\r` `\xHH` `\uHHHH`→their character, and any
+// other backslash literal, gives the original string; two different inputs
+// never print the same.
+
+const NAMED: Readonly<Record<string, string>> = { '\n': '\\n', '\t': '\\t', '\r': '\\r' };
+
+/** True when the code unit must not reach a terminal raw. */
+function isUnsafe(code: number): boolean {
+  return (
+    code <= 0x1f ||
+    (code >= 0x7f && code <= 0x9f) ||
+    (code >= 0x2028 && code <= 0x2029) ||
+    (code >= 0x202a && code <= 0x202e) ||
+    (code >= 0x2066 && code <= 0x2069)
+  );
+}
+
+/** The visible escape for one unsafe character. */
+function escapeChar(ch: string): string {
+  const named = NAMED[ch];
+  if (named !== undefined) return named;
+  const code = ch.charCodeAt(0);
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+/** True when a backslash placed before `next` would read as the start of an escape. */
+function needsDoubling(next: string | undefined): boolean {
+  if (next === undefined) return false;
+  return next === '\\' || next === 'n' || next === 't' || next === 'r' || next === 'x' || next === 'u' || isUnsafe(next.charCodeAt(0));
+}
+
+/** `s` with every control, C1 and bidi-override character replaced by a visible, unambiguous escape. */
+export function sanitizeForTerminal(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i];
+    const code = s.charCodeAt(i);
+    if (ch === '\\') out += needsDoubling(s[i + 1]) ? '\\\\' : '\\';
+    else if (isUnsafe(code)) out += escapeChar(ch);
+    else out += ch;
+  }
+  return out;
+}

@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+import type { MachineConfig, OsKind } from '../types.js';
+import { runScript, type ScriptTarget } from '../transport/runScript.js';
+import { buildScanScript } from '../transport/scanScript.js';
+import { ScanParser, type ScanOutput } from './parseScan.js';
+
+/** One machine's scan: its output, or why it could not be had. */
+export type MachineScan =
+  | { readonly ok: true; readonly output: ScanOutput; readonly os?: OsKind; readonly clockOffsetMs: number; readonly digest: string; readonly warnings: readonly string[] }
+  | { readonly ok: false; readonly reason: string };
+
+/** Maps `uname -s` to the OS kinds blat knows. */
+export function parseUname(uname: string): OsKind | undefined {
+  const u = uname.trim().toLowerCase();
+  return u === 'linux' ? 'linux' : u === 'darwin' ? 'darwin' : undefined;
+}
+
+/**
+ * Scans (mode `tree`) or re-stats (mode `stat`) the given paths on one machine in a single
+ * command, parsing the output as it streams in.
+ */
+export async function scanMachine(
+  machine: MachineConfig,
+  target: ScriptTarget,
+  request: { readonly paths: readonly string[]; readonly mode: 'tree' | 'stat'; readonly exclude: readonly string[] },
+): Promise<MachineScan> {
+  const script = buildScanScript({ root: machine.root, paths: request.paths, mode: request.mode, exclude: request.exclude, os: machine.os });
+  const parser = new ScanParser();
+  const hash = createHash('sha256');
+  const startMs = Date.now();
+  let clockOffsetMs = 0;
+  parser.onClock = (clock) => {
+    const arrived = Date.now();
+    clockOffsetMs = Number.isFinite(clock) ? Math.round(clock * 1000 - (startMs + arrived) / 2) : 0;
+  };
+  let parseError: string | undefined;
+  const result = await runScript(target, script, (chunk) => {
+    if (parseError) return;
+    hash.update(chunk);
+    try {
+      parser.push(chunk);
+    } catch (err) {
+      parseError = (err as Error).message;
+    }
+  });
+  if (result.unreachable) return { ok: false, reason: result.unreachable };
+  if (parseError) return { ok: false, reason: parseError };
+  const output = parser.finish();
+  if (!output.complete) {
+    const why = result.stderr.trim().split('\n')[0] || `exit code ${result.exitCode}`;
+    return { ok: false, reason: `scan cut short: ${why}` };
+  }
+  const warnings = result.stderr.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+  return { ok: true, output, os: machine.os ?? parseUname(output.uname), clockOffsetMs, digest: hash.digest('hex'), warnings };
+}

@@ -1,0 +1,48 @@
+import { execa } from 'execa';
+import { classifySshFailure } from './sshFailure.js';
+
+/** Where a script runs: this host, or an ssh destination with its options. */
+export type ScriptTarget =
+  | { readonly kind: 'local' }
+  | { readonly kind: 'ssh'; readonly host: string; readonly sshOptions: readonly string[] };
+
+export interface ScriptResult {
+  readonly exitCode: number;
+  readonly stderr: string;
+  /** Set when the machine could not be reached (ssh itself failed): the short reason. */
+  readonly unreachable?: string;
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * Runs a POSIX shell script on the target, fed to `/bin/sh -s` on standard input (the
+ * remote login shell only ever sees the words `/bin/sh -s`), handing stdout to `onChunk`
+ * as it arrives.
+ */
+export async function runScript(target: ScriptTarget, script: string, onChunk: (chunk: Buffer) => void): Promise<ScriptResult> {
+  const [file, args] =
+    target.kind === 'local'
+      ? ['/bin/sh', ['-s']]
+      : ['ssh', [...target.sshOptions, '--', target.host, '/bin/sh -s']];
+  const child = execa(file, args, {
+    input: script,
+    encoding: 'buffer',
+    buffer: { stdout: false, stderr: true },
+    reject: false,
+    stripFinalNewline: false,
+    // An idle ssh master must not keep us waiting for its inherited stderr.
+    cleanup: true,
+  });
+  child.stdout?.on('data', (chunk: Buffer) => onChunk(chunk));
+  const result = await child;
+  const stderr = decoder.decode(result.stderr as Uint8Array | undefined);
+  const exitCode = result.exitCode ?? -1;
+  if (result.failed && result.exitCode === undefined) {
+    return { exitCode, stderr, unreachable: result.shortMessage };
+  }
+  if (target.kind === 'ssh' && exitCode === 255) {
+    return { exitCode, stderr, unreachable: classifySshFailure(stderr) };
+  }
+  return { exitCode, stderr };
+}

@@ -1,0 +1,89 @@
+import type { OsKind } from '../types.js';
+import { quoteShell } from './shellQuote.js';
+
+// The one shell script a scan runs on a machine. It is fed to `/bin/sh -s` on
+// standard input, so the remote login shell never parses a file name: every
+// name below appears only as a single-quoted word.
+//
+// Output, NUL-separated fields:
+//   blat-scan-1, uname -s, clock (seconds.fraction), "root" | "noroot",
+//   then 6 fields per entry: ./path, type (f d l o), mtime, size, octal mode, link target,
+//   then "end".
+// Entry paths always start with "./", so they can never be taken for "end".
+
+export const SCAN_MAGIC = 'blat-scan-1';
+const GNU_FORMAT = '%p\\0%y\\0%T@\\0%s\\0%m\\0%l\\0';
+
+// perl reading NUL-separated names on stdin and printing the same records as GNU find.
+// (No single quotes inside: it is single-quoted into the script.)
+const PERL_STAT = [
+  'use Time::HiRes qw(lstat); $/ = "\\0";',
+  'while (defined(my $p = <STDIN>)) { chomp $p; my @s = lstat($p) or next;',
+  'my $t = -l _ ? "l" : -d _ ? "d" : -f _ ? "f" : "o"; my $l = $t eq "l" ? readlink($p) : "";',
+  'printf "%s\\0%s\\0%.9f\\0%d\\0%o\\0%s\\0", $p, $t, $s[9], $s[7], $s[2] & 07777, $l; }',
+].join(' ');
+
+export interface ScanScriptOptions {
+  /** Absolute root on the machine. */
+  readonly root: string;
+  /** Relative paths (no "./"); `tree` walks each, `stat` looks at each alone. */
+  readonly paths: readonly string[];
+  readonly mode: 'tree' | 'stat';
+  /** rsync-style exclude patterns (tree mode). */
+  readonly exclude: readonly string[];
+  /** Declared OS; undefined = detect (GNU find if it has -printf, else find + perl). */
+  readonly os?: OsKind;
+}
+
+/** A find(1) expression that prunes what the rsync-style patterns exclude, as shell words. */
+export function buildPruneExpression(patterns: readonly string[]): string {
+  const tests = patterns.map((raw) => {
+    const dirOnly = raw.endsWith('/');
+    const pat = raw.replace(/\/+$/, '');
+    const anchored = pat.includes('/');
+    const test = anchored
+      ? `-path ${quoteShell('./' + pat.replace(/^\/+/, '').replace(/\*\*/g, '*'))}`
+      : `-name ${quoteShell(pat)}`;
+    return dirOnly ? `\\( -type d -a ${test} \\)` : test;
+  });
+  return tests.length === 0 ? '' : `\\( ${tests.join(' -o ')} \\) -prune -o`;
+}
+
+/** The scan (or re-stat) script for one machine, to be run by `/bin/sh -s`. */
+export function buildScanScript(opts: ScanScriptOptions): string {
+  const quoted = opts.paths.map((p) => quoteShell('./' + p));
+  const detect =
+    opts.os === 'darwin' ? 'gnu=0'
+    : opts.os === 'linux' ? 'gnu=1'
+    : "if find / -maxdepth 0 -printf '' >/dev/null 2>&1; then gnu=1; else gnu=0; fi";
+  const lines = [
+    'LC_ALL=C; export LC_ALL',
+    `printf '%s\\0' ${SCAN_MAGIC} "$(uname -s)"`,
+    detect,
+    `if [ $gnu = 1 ]; then now=$(date +%s.%N); else now=$(perl -MTime::HiRes=time -e 'printf "%.6f", time'); fi`,
+    `printf '%s\\0' "$now"`,
+    `cd -- ${quoteShell(opts.root)} 2>/dev/null || { printf 'noroot\\0'; exit 0; }`,
+    `printf 'root\\0'`,
+  ];
+  if (opts.mode === 'tree') {
+    const prune = buildPruneExpression(opts.exclude);
+    lines.push(
+      'set --',
+      // Only existing start points: a missing sync path is an absence, not an error.
+      ...(quoted.length ? [`for p in ${quoted.join(' ')}; do if [ -e "$p" ] || [ -h "$p" ]; then set -- "$@" "$p"; fi; done`] : []),
+      'if [ $# -gt 0 ]; then',
+      `  if [ $gnu = 1 ]; then find "$@" ${prune} -printf '${GNU_FORMAT}'`,
+      `  else find "$@" ${prune} -print0 | perl -e '${PERL_STAT}'; fi`,
+      'fi',
+    );
+  } else if (quoted.length) {
+    // Re-stat a list of paths: the list goes through printf (a builtin: no argument
+    // limit) and xargs, so any number of paths fits.
+    lines.push(
+      `if [ $gnu = 1 ]; then printf '%s\\0' ${quoted.join(' ')} | xargs -0 sh -c 'find "$@" -maxdepth 0 -printf "$0" 2>/dev/null; exit 0' '${GNU_FORMAT}'`,
+      `else printf '%s\\0' ${quoted.join(' ')} | perl -e '${PERL_STAT}'; fi`,
+    );
+  }
+  lines.push(`printf 'end\\0'`, '');
+  return lines.join('\n');
+}
