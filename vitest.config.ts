@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Checks ssh/sshd/rsync, prepares the ssh login user, builds dist/ (see the file's header).
+    globalSetup: ['test/globalSetup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // End-to-end suites each start their own sshd; keep them from starving two cores.

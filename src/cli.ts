@@ -10,6 +10,9 @@ import { planCommand } from './commands/plan.js';
 import { showCommand } from './commands/show.js';
 import { machinesCommand } from './commands/machines.js';
 import { importCommand } from './commands/importMachines.js';
+import { applyCommand } from './commands/apply.js';
+import { journalCommand } from './commands/journal.js';
+import { demoCommand } from './commands/demo.js';
 
 const VERSION = '0.1.0';
 
@@ -59,7 +62,8 @@ Examples:
   const run = (fn: () => Promise<number>) => async () => {
     result.code = await fn();
   };
-  const globals = (cmd: Command): GlobalOptions => cmd.optsWithGlobals();
+  // Options of the subcommand merged with the global ones (-c, --self, -v).
+  const globals = <T extends GlobalOptions>(cmd: Command): T => cmd.optsWithGlobals<T>();
 
   const preferOption = new Option('--prefer <newest|machine>', 'resolve conflicts: the newest version, or the named machine\'s');
 
@@ -74,6 +78,42 @@ Examples:
     .addOption(preferOption)
     .option('--propagate-deletes', 'plan moving deleted paths to .blat-trash/ on the other machines')
     .action((paths: string[], _o, cmd: Command) => run(() => planCommand(paths, globals(cmd), io))());
+
+  program
+    .command('apply')
+    .description('plan and carry the plan out; or apply a saved plan file; or finish what is owed (--resume)')
+    .argument('[paths-or-file...]', 'paths to narrow the run to, or one plan file saved by `blat plan --out`')
+    .option('--auto-approve', 'do not ask before applying')
+    .option('--resume', 'finish what earlier applies could not do (see `blat journal`)')
+    .option('--json', 'print the plan and one JSON line per step outcome, no progress line')
+    .option('--full', 'list every path instead of summarising more than 50 rows per folder')
+    .addOption(new Option('--prefer <newest|machine>', "resolve conflicts: the newest version, or the named machine's"))
+    .option('--propagate-deletes', 'move paths deleted on one machine into .blat-trash/ on the others')
+    .option('--force-deletes', 'let --propagate-deletes go past the mass-deletion guard')
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 every step done, 2 something remains owed (deferred, failed, stale: see blat journal), 1 error before any change.
+
+Examples:
+  blat apply                         plan, show, ask, apply
+  blat apply docs/ --auto-approve    no question (scripts, cron)
+  blat apply plan.json               apply a plan saved by blat plan --out plan.json
+  blat apply --resume --auto-approve finish what is owed to machines that were offline`,
+    )
+    .action((args: string[], _o, cmd: Command) => run(() => applyCommand(args, globals(cmd), io))());
+
+  program
+    .command('journal')
+    .description('show what is owed to which machine, oldest first')
+    .option('--json', 'print it as JSON')
+    .action((_o, cmd: Command) => run(() => journalCommand(globals(cmd), io))());
+
+  program
+    .command('demo')
+    .description('build a throwaway sandbox of three local machines and run plan, apply, plan in it')
+    .option('--dir <folder>', 'where to build the sandbox (default: a new temporary folder)')
+    .action((_o, cmd: Command) => run(() => demoCommand(globals(cmd), io))());
 
   program
     .command('show')

@@ -11,7 +11,10 @@ import type { CommandIO, GlobalOptions } from './io.js';
 export interface RunContext {
   readonly config: Config;
   readonly self: MachineConfig;
+  /** The sync paths this run covers (all of `paths:` unless narrowed). */
   readonly targets: readonly string[];
+  /** True when path arguments narrowed the run. */
+  readonly narrowed: boolean;
 }
 
 /** Reads the config and resolves self and the path arguments; contacts nothing. */
@@ -21,7 +24,7 @@ export async function readRunContext(opts: GlobalOptions, io: CommandIO, args: r
   const selfName = resolveSelf(config, { flag: opts.self, env: io.env, hostname: io.hostname });
   const self = config.machines.find((m) => m.name === selfName)!;
   const targets = resolveTargets(config, self.root, io.cwd, args);
-  return { config, self, targets };
+  return { config, self, targets, narrowed: args.length > 0 };
 }
 
 /** Parses `--prefer newest|MACHINE` against the configured machines. */
@@ -38,7 +41,7 @@ export function buildPlanOptions(ctx: RunContext, flags: { prefer?: string; prop
     prefer: parsePrefer(flags.prefer, ctx.config),
     propagateDeletes: flags.propagateDeletes === true,
     modifyWindow: ctx.config.modifyWindow,
-    targets: ctx.targets,
+    targets: ctx.narrowed ? ctx.targets : [],
   };
 }
 

@@ -4,7 +4,7 @@ import { BlatError } from '../errors.js';
 import { buildPlanDocument, parsePlanDocument } from '../render/json.js';
 import { renderPlanText } from '../render/table.js';
 import type { Plan } from '../types.js';
-import { wantsColor, type CommandIO } from './io.js';
+import { wantsColor, type CommandIO, type GlobalOptions } from './io.js';
 
 /** Reads and validates a plan saved by `blat plan --out FILE`. */
 export async function readSavedPlan(file: string, cwd: string): Promise<Plan> {
@@ -25,7 +25,7 @@ export async function readSavedPlan(file: string, cwd: string): Promise<Plan> {
 }
 
 /** `blat show FILE`: print a saved plan, as text or JSON. */
-export async function showCommand(file: string, flags: { json?: boolean; full?: boolean }, io: CommandIO): Promise<number> {
+export async function showCommand(file: string, flags: GlobalOptions & { json?: boolean; full?: boolean }, io: CommandIO): Promise<number> {
   const plan = await readSavedPlan(file, io.cwd);
   if (flags.json) io.stdout(JSON.stringify(buildPlanDocument(plan), null, 2) + '\n');
   else io.stdout(renderPlanText(plan, { color: wantsColor(io), full: flags.full === true }));

@@ -1,7 +1,7 @@
 // Assembles a Plan from a snapshot, the base and the options: decides every path, then orders the results.
 import { BlatError } from '../errors.js';
 import type { Base, Conflict, Deferred, Deletion, Entry, Plan, PlanOptions, Snapshot, Step } from '../types.js';
-import { decidePath, type PathView } from './decidePath.js';
+import { decidePath } from './decidePath.js';
 import { buildDeletion, buildTrashSteps, buildWinSteps, type OfflineMachine } from './steps.js';
 import { buildUnderTest } from './under.js';
 
@@ -39,9 +39,7 @@ export function buildPlan(input: PlanInput): Plan {
   const self = online.indexOf(snapshot.self);
   if (self === -1) throw new BlatError(`cannot plan: self machine "${snapshot.self}" is not online in the snapshot`);
 
-  const current = online.map((name) => snapshot.entries.get(name) ?? NO_ENTRIES);
-  const based = online.map((name) => base.get(name) ?? NO_ENTRIES);
-  const paths = collectPaths(current, based, snapshot.paths);
+  const rows = collectRows(online, snapshot, base);
 
   const pulls: Step[] = [];
   const later: Step[] = [];
@@ -49,16 +47,8 @@ export function buildPlan(input: PlanInput): Plan {
   const conflicts: Conflict[] = [];
   const deletions: Deletion[] = [];
   let inSync = 0;
-  const n = online.length;
 
-  for (const path of paths) {
-    const cur = new Array<Entry | undefined>(n);
-    const bas = new Array<Entry | undefined>(n);
-    for (let i = 0; i < n; i++) {
-      cur[i] = current[i].get(path);
-      bas[i] = based[i].get(path);
-    }
-    const view: PathView = { path, machines: online, current: cur, base: bas };
+  for (const view of rows) {
     const decision = decidePath(view, options);
     switch (decision.kind) {
       case 'same':
@@ -104,20 +94,51 @@ export function buildPlan(input: PlanInput): Plan {
   });
 }
 
+interface Row {
+  readonly path: string;
+  readonly machines: readonly string[];
+  readonly current: (Entry | undefined)[];
+  base: (Entry | undefined)[];
+}
+
 /**
- * The sorted universe of entry paths: every path an online machine holds, plus every path in an online
- * machine's base that lies under the scanned paths. (A path only an offline machine's base knows is
- * absent on every online machine, so deciding it would change nothing.)
+ * One view per entry path, sorted by path: every path an online machine holds, plus every path in an
+ * online machine's base that lies under the scanned paths (absent everywhere, such a path is decided
+ * "nothing to do"; a path only an offline machine's base knows cannot change the outcome and is skipped).
+ * Each (machine, path) costs one map operation for the entries and one for the base.
  */
-function collectPaths(
-  current: readonly ReadonlyMap<string, Entry>[],
-  based: readonly ReadonlyMap<string, Entry>[],
-  scanned: readonly string[],
-): string[] {
-  const seen = new Set<string>();
-  for (const map of current) for (const key of map.keys()) seen.add(key);
-  const under = buildUnderTest(scanned);
-  for (const map of based) for (const key of map.keys()) if (!seen.has(key) && under(key)) seen.add(key);
-  // Default sort compares UTF-16 code units, the same order as `<`.
-  return [...seen].sort();
+function collectRows(online: readonly string[], snapshot: Snapshot, base: Base): Row[] {
+  const n = online.length;
+  const noBase: (Entry | undefined)[] = Object.freeze(new Array<Entry | undefined>(n).fill(undefined)) as (Entry | undefined)[];
+  const rows = new Map<string, Row>();
+  const fresh = (path: string): Row => {
+    const row: Row = { path, machines: online, current: new Array<Entry | undefined>(n).fill(undefined), base: noBase };
+    rows.set(path, row);
+    return row;
+  };
+  for (let i = 0; i < n; i++) {
+    const entries = snapshot.entries.get(online[i]);
+    if (entries === undefined) continue;
+    entries.forEach((entry, path) => {
+      (rows.get(path) ?? fresh(path)).current[i] = entry;
+    });
+  }
+  const under = buildUnderTest(snapshot.paths);
+  for (let i = 0; i < n; i++) {
+    const based = base.get(online[i]);
+    if (based === undefined) continue;
+    based.forEach((entry, path) => {
+      let row = rows.get(path);
+      if (row === undefined) {
+        if (!under(path)) return;
+        row = fresh(path);
+      }
+      if (row.base === noBase) row.base = new Array<Entry | undefined>(n).fill(undefined);
+      row.base[i] = entry;
+    });
+  }
+  const sorted = [...rows.values()];
+  // Plain code-unit order, the same as `<`.
+  sorted.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
+  return sorted;
 }

@@ -42,6 +42,7 @@ export function decidePath(view: PathView, options: PlanOptions): PathDecision {
   if (alike) return { kind: 'same', present: n > 0 && cur[0] !== undefined };
 
   const grouping = groupVersions(cur, w);
+  if (grouping.groups.length === 1) return { kind: 'same', present: cur[0] !== undefined };
   let baseKnown = false;
   for (let i = 0; i < n && !baseKnown; i++) baseKnown = view.base[i] !== undefined;
   if (!baseKnown) return decideNewest(view, grouping, null, options);
@@ -68,7 +69,8 @@ export function decidePath(view: PathView, options: PlanOptions): PathDecision {
   const names = (idx: readonly number[]): string => listNames(idx.map((i) => view.machines[i]));
 
   if (changedGroups.length >= 2) {
-    return resolve(view, grouping, status, `changed on ${names(changers)}`, options);
+    const also = deleted.length > 0 ? `, deleted on ${names(deleted)}` : '';
+    return resolve(view, grouping, status, `changed on ${names(changers)}${also}`, options);
   }
   if (changedGroups.length === 1) {
     const vg = changedGroups[0];
@@ -184,15 +186,16 @@ function buildConflict(view: PathView, grouping: Grouping, status: number[] | nu
         kept.push(view.machines[i]);
       }
     }
-    if (changed.length > 0) {
-      parts.push({ first: firstChanged, version: Object.freeze({ machines: Object.freeze(changed), entry: g.entry, changed: true }) });
-    }
-    if (kept.length > 0) {
-      parts.push({ first: firstKept, version: Object.freeze({ machines: Object.freeze(kept), entry: g.entry, changed: false }) });
-    }
+    if (changed.length > 0) parts.push({ first: firstChanged, version: conflictVersion(view, firstChanged, changed, true) });
+    if (kept.length > 0) parts.push({ first: firstKept, version: conflictVersion(view, firstKept, kept, false) });
   }
   parts.sort((x, y) => x.first - y.first);
   return Object.freeze({ path: view.path, reason, versions: Object.freeze(parts.map((p) => p.version)) });
+}
+
+/** One listed version, shown with the entry of its first machine. */
+function conflictVersion(view: PathView, first: number, machines: string[], changed: boolean): ConflictVersion {
+  return Object.freeze({ machines: Object.freeze(machines), entry: view.current[first] ?? null, changed });
 }
 
 /** "a", "a and b", "a, b and c". */

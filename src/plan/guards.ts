@@ -33,7 +33,7 @@ export function checkDeletionGuard(plan: Plan, snapshot: Snapshot, limits: Delet
     if (!tooMany && !tooLarge) continue;
     const limit = tooMany ? `more than ${limits.maxCount}` : `more than ${Math.round(limits.maxFraction * 100)}% of them`;
     problems.push(
-      `${m.name}: propagating deletions would move ${count} of the ${held} files it holds to trash (${limit}); refusing — is a disk unmounted?`,
+      `${m.name}: propagating deletions would move ${count} of the ${held} files it holds to trash (${limit}); is a disk unmounted?`,
     );
   }
   return problems;

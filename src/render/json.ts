@@ -175,10 +175,19 @@ function planValidator(): ValidateFunction {
   return validator;
 }
 
+/** Readable wording for the schema's patterns, keyed by schema path. */
+const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
+  '#/definitions/relPath/pattern': "must be a relative path with no leading or trailing '/' and no empty, '.' or '..' segment",
+  '#/definitions/digest/pattern': 'must be 64 lower-case hex digits',
+  '#/properties/createdAt/pattern': 'must be an ISO 8601 UTC time like 2024-05-01T12:00:00.000Z',
+};
+
 /** One ajv error as `/json/pointer message (detail)`. */
 function describeAjvError(e: ErrorObject): string {
   const where = e.instancePath === '' ? 'the document' : e.instancePath;
   const p = e.params as Record<string, unknown>;
+  const worded = e.keyword === 'pattern' ? PATTERN_MESSAGES[e.schemaPath] : undefined;
+  if (worded !== undefined) return `${where} ${worded}`;
   let detail = '';
   if (e.keyword === 'additionalProperties') detail = ` (${JSON.stringify(p.additionalProperty)})`;
   else if (e.keyword === 'enum' && Array.isArray(p.allowedValues)) detail = `: ${p.allowedValues.map(String).join(', ')}`;

@@ -40,7 +40,7 @@ export function parseBase(file: string, text: string): Base {
       const row: unknown = rows[i];
       const entry = Array.isArray(row) ? parseRow(row) : undefined;
       if (entry === undefined) throw bad(`machines[${JSON.stringify(machine)}][${i}] is not a valid entry`);
-      entries.set(row[0] as string, entry);
+      entries.set((row as unknown[])[0] as string, entry);
     }
     base.set(machine, entries);
   }

@@ -62,7 +62,7 @@ export function buildScanScript(opts: ScanScriptOptions): string {
     detect,
     `if [ $gnu = 1 ]; then now=$(date +%s.%N); else now=$(perl -MTime::HiRes=time -e 'printf "%.6f", time'); fi`,
     `printf '%s\\0' "$now"`,
-    `cd -- ${quoteShell(opts.root)} 2>/dev/null || { printf 'noroot\\0'; exit 0; }`,
+    `cd -- ${quoteShell(opts.root)} 2>/dev/null || { printf 'noroot\\0end\\0'; exit 0; }`,
     `printf 'root\\0'`,
   ];
   if (opts.mode === 'tree') {

@@ -1,0 +1,213 @@
+import { runRsync } from '../transport/rsync.js';
+import { runScript } from '../transport/runScript.js';
+import { buildRsyncEndpoint, buildScriptTarget } from '../transport/targets.js';
+import { buildTrashScript, parseTrashOutput } from '../transport/trashScript.js';
+import type { JournalWriter } from '../state/journal.js';
+import type { Config, Entry, JournalRecord, Plan, Step } from '../types.js';
+import { sameVersion } from '../plan/versions.js';
+import { checkPreconditions, collectInvolved, describe } from './preconditions.js';
+import { restatMachines } from './restat.js';
+import { runLimited } from './runLimited.js';
+
+export type StepStatus = 'done' | 'failed' | 'stale';
+
+/** What became of one step of the plan. */
+export interface StepOutcome {
+  readonly index: number;
+  readonly step: Step;
+  readonly status: StepStatus;
+  readonly reason?: string;
+  /** What `to` holds afterwards, as looked at after the transfer (null = absent); set when done. */
+  readonly after?: Entry | null;
+}
+
+/** Progress of the transfers, for a live line or JSON events. */
+export interface ApplyProgress {
+  readonly machine: string;
+  readonly filesDone: number;
+  readonly filesTotal: number;
+  readonly bytesDone: number;
+  readonly bytesTotal: number;
+}
+
+export interface ApplyRequest {
+  readonly config: Config;
+  readonly self: string;
+  readonly sshOptions: readonly string[];
+  readonly plan: Plan;
+  readonly journal: JournalWriter;
+  /** Identifies this apply in the journal. */
+  readonly run: string;
+  readonly now: () => number;
+  /** Folder name under `.blat-trash/` for this run. */
+  readonly trashStamp: string;
+  readonly onOutcome?: (outcome: StepOutcome) => void;
+  readonly onProgress?: (progress: ApplyProgress) => void;
+}
+
+/**
+ * Carries out the plan's steps: journal them as planned, re-check every precondition (one
+ * round trip per machine), pull (one rsync per source), then push and trash (one batch per
+ * target, targets in parallel), looking at the results, journalling each outcome durably
+ * as it happens. Failures are returned as data; only journal I/O errors throw.
+ */
+export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
+  const { plan, config, journal } = req;
+  const steps = plan.steps;
+  const outcomes: (StepOutcome | undefined)[] = new Array(steps.length);
+  const t = req.now;
+
+  await journal.appendMany([
+    ...steps.map((step): JournalRecord => ({ t: t(), event: 'planned', run: req.run, step })),
+    ...plan.deferred.map((d): JournalRecord => ({ t: t(), event: 'deferred', run: req.run, path: d.path, machine: d.machine, reason: d.reason })),
+  ]);
+
+  const settle = async (list: StepOutcome[]) => {
+    for (const o of list) {
+      outcomes[o.index] = o;
+      req.onOutcome?.(o);
+    }
+    await journal.appendMany(
+      list.map((o): JournalRecord =>
+        o.status === 'done'
+          ? { t: t(), event: 'done', run: req.run, step: o.step }
+          : { t: t(), event: o.status, run: req.run, step: o.step, reason: o.reason ?? '' },
+      ),
+    );
+  };
+
+  if (steps.length === 0) return [];
+
+  // 1. Preconditions, just before transferring.
+  const restat = await restatMachines(config, req.self, req.sshOptions, collectInvolved(steps));
+  const problems = checkPreconditions(steps, restat);
+  await settle([...problems].map(([index, p]) => ({ index, step: steps[index], status: p.status, reason: p.reason })));
+
+  const progress = { filesDone: 0, filesTotal: steps.length - problems.size, bytesDone: 0 };
+  const bytesTotal = steps.reduce((sum, s, i) => sum + (problems.has(i) || s.source?.type !== 'file' ? 0 : s.source.size), 0);
+  const inFlight = new Map<string, number>();
+  const report = (machine: string) =>
+    req.onProgress?.({
+      machine,
+      filesDone: progress.filesDone,
+      filesTotal: progress.filesTotal,
+      bytesDone: progress.bytesDone + [...inFlight.values()].reduce((a, b) => a + b, 0),
+      bytesTotal,
+    });
+
+  const machine = (name: string) => config.machines.find((m) => m.name === name)!;
+
+  /** One source → one target: rsync (split by whether --update may guard it), then a look at the result. */
+  const transfer = async (from: string, to: string, indexes: readonly number[]): Promise<void> => {
+    const failed: StepOutcome[] = [];
+    const sent: number[] = [];
+    const groups = [indexes.filter((i) => !olderThanTarget(steps[i])), indexes.filter((i) => olderThanTarget(steps[i]))];
+    for (const [g, group] of groups.entries()) {
+      if (group.length === 0) continue;
+      const key = `${from}>${to}#${g}`;
+      report(to);
+      const result = await runRsync({
+        from: buildRsyncEndpoint(machine(from), req.self),
+        to: buildRsyncEndpoint(machine(to), req.self),
+        paths: group.map((i) => steps[i].path),
+        sshOptions: req.sshOptions,
+        update: g === 0,
+        onBytes: (bytes) => {
+          inFlight.set(key, bytes);
+          report(to);
+        },
+      });
+      inFlight.delete(key);
+      if (result.ok) sent.push(...group);
+      else for (const i of group) failed.push({ index: i, step: steps[i], status: 'failed', reason: `rsync ${from} → ${to}: ${result.message}` });
+    }
+    const verified = await verify(to, sent);
+    await finish([...failed, ...verified], to);
+  };
+
+  /** Looks at what `to` holds now for the sent steps: done only when it is the expected version. */
+  const verify = async (to: string, sent: readonly number[]): Promise<StepOutcome[]> => {
+    if (sent.length === 0) return [];
+    const seen = (await restatMachines(config, req.self, req.sshOptions, new Map([[to, sent.map((i) => steps[i].path)]]))).get(to);
+    return sent.map((i): StepOutcome => {
+      const step = steps[i];
+      if (seen === undefined || 'unreachable' in seen) return { index: i, step, status: 'failed', reason: `${to} unreachable after the transfer (${seen && 'unreachable' in seen ? seen.unreachable : 'no answer'})` };
+      const after = seen.get(step.path) ?? null;
+      return sameVersion(after ?? undefined, step.source ?? undefined, config.modifyWindow)
+        ? { index: i, step, status: 'done', after }
+        : { index: i, step, status: 'failed', reason: `after the transfer ${to} holds ${describe(after)} (newer there? left alone)` };
+    });
+  };
+
+  const finish = async (list: StepOutcome[], machineName: string) => {
+    progress.filesDone += list.length;
+    progress.bytesDone += list.reduce((sum, o) => sum + (o.step.source?.type === 'file' ? o.step.source.size : 0), 0);
+    await settle(list);
+    report(machineName);
+  };
+
+  /** Moves the trash steps' paths on one machine into .blat-trash/<stamp>/. */
+  const trash = async (to: string, indexes: readonly number[]): Promise<void> => {
+    if (indexes.length === 0) return;
+    const m = machine(to);
+    const chunks: Buffer[] = [];
+    const script = buildTrashScript(m.root, req.trashStamp, indexes.map((i) => ({ path: steps[i].path, isDir: steps[i].target?.type === 'dir' })));
+    const result = await runScript(buildScriptTarget(m, req.self, req.sshOptions), script, (c) => chunks.push(c));
+    const status = parseTrashOutput(Buffer.concat(chunks));
+    await finish(
+      indexes.map((i): StepOutcome => {
+        const step = steps[i];
+        const s = status.get(step.path);
+        if (result.unreachable) return { index: i, step, status: 'failed', reason: `${to} unreachable (${result.unreachable})` };
+        if (s === 'ok' || s === 'gone') return { index: i, step, status: 'done', after: null };
+        return { index: i, step, status: 'failed', reason: s === 'fail' ? 'not moved to trash (folder not empty, or permission denied)' : `trash script failed: ${result.stderr.trim().split('\n')[0] ?? ''}` };
+      }),
+      to,
+    );
+  };
+
+  const runnable = (i: number) => !problems.has(i);
+
+  // 2. Pulls, one rsync per source machine.
+  const pulls = groupBy(steps.flatMap((s, i) => (s.action === 'pull' && runnable(i) ? [i] : [])), (i) => steps[i].from);
+  await runLimited([...pulls], config.concurrency, ([from, idx]) => transfer(from, req.self, idx));
+
+  // 3. Pushes and trash, one batch per target machine, targets in parallel. A push whose
+  //    pull did not happen is not carried out.
+  const pullOutcome = new Map<string, StepOutcome>();
+  for (const o of outcomes) if (o && o.step.action === 'pull') pullOutcome.set(o.step.path, o);
+  const blocked: StepOutcome[] = [];
+  const later = steps.flatMap((s, i) => {
+    if (s.action === 'pull' || !runnable(i)) return [];
+    const pulled = pullOutcome.get(s.path);
+    if (pulled && pulled.status !== 'done') {
+      blocked.push({ index: i, step: s, status: pulled.status, reason: `not pushed: the pull of this path from ${pulled.step.from} was ${pulled.status}` });
+      return [];
+    }
+    return [i];
+  });
+  if (blocked.length) await finish(blocked, req.self);
+  const byTarget = groupBy(later, (i) => steps[i].to);
+  await runLimited([...byTarget], config.concurrency, async ([to, idx]) => {
+    await transfer(req.self, to, idx.filter((i) => steps[i].action === 'push'));
+    await trash(to, idx.filter((i) => steps[i].action === 'trash'));
+  });
+
+  return outcomes.filter((o): o is StepOutcome => o !== undefined);
+}
+
+/** True when the step deliberately replaces a newer target (a conflict resolved by --prefer). */
+function olderThanTarget(step: Step): boolean {
+  return step.source?.type === 'file' && step.target?.type === 'file' && step.source.mtime < step.target.mtime;
+}
+
+function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
+  const map = new Map<K, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = map.get(k);
+    if (list) list.push(item);
+    else map.set(k, [item]);
+  }
+  return map;
+}

@@ -1,0 +1,67 @@
+import { buildBaseAfterSync } from '../state/base.js';
+import type { Base, Entry, Plan, Snapshot } from '../types.js';
+import type { StepOutcome } from './applySteps.js';
+
+/**
+ * The base after an apply. With the snapshot the plan was built from: every online machine's
+ * scanned entries, updated by the steps that were done, become its base under the scanned
+ * paths — except the paths left unsettled (conflicts, held deletions, steps not done), whose
+ * base stays as it was so the next plan still sees them. Without a snapshot (a saved plan):
+ * only the entries the done steps touched are updated.
+ */
+export function buildBaseAfterApply(previous: Base, plan: Plan, outcomes: readonly StepOutcome[], snapshot: Snapshot | null): Base {
+  const done = outcomes.filter((o) => o.status === 'done');
+  if (snapshot === null) return buildBaseWithUpdates(previous, updatesOf(done));
+
+  const unsettled = new Set<string>();
+  for (const c of plan.conflicts) unsettled.add(c.path);
+  for (const d of plan.deletions) if (!d.propagated) unsettled.add(d.path);
+  for (const o of outcomes) if (o.status !== 'done') unsettled.add(o.step.path);
+
+  const current = new Map<string, ReadonlyMap<string, Entry>>(snapshot.entries);
+  const copies = new Map<string, Map<string, Entry>>();
+  for (const u of updatesOf(done)) {
+    let map = copies.get(u.machine);
+    if (!map) {
+      map = new Map(snapshot.entries.get(u.machine) ?? []);
+      copies.set(u.machine, map);
+      current.set(u.machine, map);
+    }
+    if (u.entry === null) map.delete(u.path);
+    else map.set(u.path, u.entry);
+  }
+  return buildBaseAfterSync(previous, current, snapshot.paths, (_machine, path) => unsettled.has(path));
+}
+
+interface EntryUpdate {
+  readonly machine: string;
+  readonly path: string;
+  readonly entry: Entry | null;
+}
+
+/** What done steps say each machine holds now: the target its new entry, the source what it sent. */
+function updatesOf(done: readonly StepOutcome[]): EntryUpdate[] {
+  const updates: EntryUpdate[] = [];
+  for (const o of done) {
+    if (o.step.action !== 'trash' && o.step.source) updates.push({ machine: o.step.from, path: o.step.path, entry: o.step.source });
+    updates.push({ machine: o.step.to, path: o.step.path, entry: o.after ?? null });
+  }
+  return updates;
+}
+
+/** The previous base with single entries replaced (null removes). */
+function buildBaseWithUpdates(previous: Base, updates: readonly EntryUpdate[]): Base {
+  const next = new Map<string, ReadonlyMap<string, Entry>>(previous);
+  const copies = new Map<string, Map<string, Entry>>();
+  for (const u of updates) {
+    let map = copies.get(u.machine);
+    if (!map) {
+      map = new Map(previous.get(u.machine) ?? []);
+      copies.set(u.machine, map);
+      next.set(u.machine, map);
+    }
+    if (u.entry === null) map.delete(u.path);
+    else map.set(u.path, u.entry);
+  }
+  return next;
+}

@@ -1,0 +1,31 @@
+import { scanMachine } from '../snapshot/scanMachine.js';
+import { buildScriptTarget } from '../transport/targets.js';
+import type { Config, Entry } from '../types.js';
+import type { Restat } from './preconditions.js';
+
+/**
+ * Looks again at the given paths, one command per machine, all machines at once.
+ * A machine that does not answer (or whose root is gone) is reported unreachable.
+ */
+export async function restatMachines(
+  config: Config,
+  self: string,
+  sshOptions: readonly string[],
+  involved: ReadonlyMap<string, Iterable<string>>,
+): Promise<Map<string, ReadonlyMap<string, Entry> | { readonly unreachable: string }>> {
+  const result = new Map<string, ReadonlyMap<string, Entry> | { readonly unreachable: string }>();
+  await Promise.all(
+    [...involved].map(async ([name, paths]) => {
+      const machine = config.machines.find((m) => m.name === name);
+      if (!machine) {
+        result.set(name, { unreachable: 'not in the config' });
+        return;
+      }
+      const scan = await scanMachine(machine, buildScriptTarget(machine, self, sshOptions), { paths: [...paths], mode: 'stat', exclude: [] });
+      if (!scan.ok) result.set(name, { unreachable: scan.reason });
+      else if (!scan.output.rootExists) result.set(name, { unreachable: `root ${machine.root} missing` });
+      else result.set(name, scan.output.entries);
+    }),
+  );
+  return result satisfies Restat;
+}

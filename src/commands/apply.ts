@@ -1,0 +1,182 @@
+import { readFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { applySteps, type StepOutcome } from '../apply/applySteps.js';
+import { buildBaseAfterApply } from '../apply/baseAfterApply.js';
+import { BlatError, UsageError } from '../errors.js';
+import { checkDeletionGuard } from '../plan/guards.js';
+import { renderApplyResult, renderProgressLine } from '../render/applyResult.js';
+import { buildPlanDocument } from '../render/json.js';
+import { renderPlanText } from '../render/table.js';
+import { sanitizeForTerminal } from '../render/terminal.js';
+import { readBase, writeBase } from '../state/base.js';
+import { openJournal } from '../state/journal.js';
+import { acquireLock, type Lock } from '../state/lock.js';
+import type { Plan, Snapshot } from '../types.js';
+import { buildPlanOptions, readRunContext, readySshOptions, type RunContext } from './context.js';
+import { wantsColor, type CommandIO, type GlobalOptions } from './io.js';
+import { scanAndPlan } from './scanAndPlan.js';
+import { readSavedPlan } from './show.js';
+
+export interface ApplyFlags extends GlobalOptions {
+  readonly autoApprove?: boolean;
+  readonly resume?: boolean;
+  readonly json?: boolean;
+  readonly full?: boolean;
+  readonly prefer?: string;
+  readonly propagateDeletes?: boolean;
+  readonly forceDeletes?: boolean;
+}
+
+/** `blat apply [PATH...]` or `blat apply FILE`: plan (or read the saved plan) and carry it out. */
+export async function applyCommand(args: readonly string[], flags: ApplyFlags, io: CommandIO): Promise<number> {
+  if (flags.resume) {
+    const { resumeCommand } = await import('./resume.js');
+    if (args.length > 0) throw new UsageError('apply --resume takes no paths: it finishes what the journal says is owed');
+    return resumeCommand(flags, io);
+  }
+  const planFile = args.length === 1 ? await readPlanFileArgument(args[0], io.cwd) : undefined;
+  if (planFile !== undefined) return applySavedPlan(planFile, flags, io);
+
+  const ctx = await readRunContext(flags, io, args);
+  const options = buildPlanOptions(ctx, flags);
+  requireApprovalPossible(flags, io);
+  return withLock(ctx, io, 'apply', async () => {
+    const run = await scanAndPlan(ctx, options, io);
+    return carryOut(ctx, run.plan, run.snapshot, run.sshOptions, flags, io);
+  });
+}
+
+/** The plan file named by a lone argument, if it is one (a JSON document with a formatVersion). */
+async function readPlanFileArgument(arg: string, cwd: string): Promise<string | undefined> {
+  const path = resolve(cwd, arg);
+  const st = await stat(path).catch(() => undefined);
+  if (!st?.isFile() || st.size > 512 * 1024 * 1024) return undefined;
+  const head = (await readFile(path, 'utf8').catch(() => '')).slice(0, 4096);
+  return /^\s*\{[\s\S]*"formatVersion"/.test(head) ? arg : undefined;
+}
+
+async function applySavedPlan(file: string, flags: ApplyFlags, io: CommandIO): Promise<number> {
+  const plan = await readSavedPlan(file, io.cwd);
+  const ctx = await readRunContext({ ...flags, self: flags.self ?? plan.self }, io, []);
+  if (plan.configDigest !== ctx.config.digest) {
+    throw new BlatError(`${file}: refused: it was planned with a different configuration than ${ctx.config.file} (config digest differs); run blat plan again`);
+  }
+  if (plan.self !== ctx.self.name) {
+    throw new BlatError(`${file}: refused: it was planned on ${plan.self}, but this is ${ctx.self.name}`);
+  }
+  const sshOptions = await readySshOptions(ctx.config);
+  return withLock(ctx, io, `apply ${file}`, () => carryOut(ctx, plan, null, sshOptions, { ...flags, autoApprove: true }, io));
+}
+
+/** Refuses early (before contacting anything) when approval is needed but cannot be asked. */
+export function requireApprovalPossible(flags: ApplyFlags, io: CommandIO): void {
+  if (!flags.autoApprove && !io.stdinIsTTY) {
+    throw new UsageError('no terminal to ask for approval: pass --auto-approve, or save a plan with `blat plan --out FILE` and run `blat apply FILE`');
+  }
+}
+
+/** Runs `work` holding the state directory's lock. */
+export async function withLock(ctx: RunContext, io: CommandIO, command: string, work: () => Promise<number>): Promise<number> {
+  const lock: Lock = await acquireLock(ctx.config.stateDir, { command: `blat ${command}`, nowMs: io.now(), hostname: io.hostname, pid: process.pid });
+  if (lock.warning) io.stderr(`warning: ${sanitizeForTerminal(lock.warning)}\n`);
+  try {
+    return await work();
+  } finally {
+    await lock.release();
+  }
+}
+
+/**
+ * Shows the plan, asks (unless approved), applies it with the journal, then writes the base.
+ * Exit 0 when every step is done and nothing is owed, 2 when something remains owed.
+ */
+export async function carryOut(
+  ctx: RunContext,
+  plan: Plan,
+  snapshot: Snapshot | null,
+  sshOptions: readonly string[],
+  flags: ApplyFlags,
+  io: CommandIO,
+  /** Journal items the caller settles once the outcomes are known (resume). */
+  settle: (outcomes: readonly StepOutcome[]) => readonly { path: string; machine: string; reason: string }[] = () => [],
+): Promise<number> {
+  const color = wantsColor(io);
+  const json = flags.json === true;
+  const emit = (event: object) => io.stdout(JSON.stringify(event) + '\n');
+
+  if (snapshot && plan.steps.some((s) => s.action === 'trash') && !flags.forceDeletes) {
+    const problems = checkDeletionGuard(plan, snapshot);
+    if (problems.length > 0) {
+      throw new BlatError(`refusing to propagate deletions:\n${problems.join('\n')}\n(check that no disk is unmounted; pass --force-deletes to go ahead)`);
+    }
+  }
+
+  if (json) emit({ event: 'plan', plan: buildPlanDocument(plan) });
+  else io.stdout(renderPlanText(plan, { color, full: flags.full === true }));
+
+  if (plan.steps.length > 0 && !flags.autoApprove) {
+    const answer = await io.ask(`\nApply ${plan.steps.length} steps? [y/N] `);
+    if (!/^y(es)?$/i.test(answer.trim())) {
+      io.stderr('Apply cancelled; nothing was changed.\n');
+      return 1;
+    }
+  }
+
+  const journal = await openJournal(ctx.config.stateDir);
+  const run = `${io.now().toString(36)}-${process.pid}`;
+  const progress = buildProgressWriter(io, json);
+  let outcomes: StepOutcome[];
+  try {
+    await journal.append({ t: io.now(), event: 'begin', run, command: 'apply', planDigest: plan.snapshotDigest });
+    outcomes = await applySteps({
+      config: ctx.config,
+      self: ctx.self.name,
+      sshOptions,
+      plan,
+      journal,
+      run,
+      now: io.now,
+      trashStamp: new Date(io.now()).toISOString().replace(/[:.]/g, '-'),
+      onOutcome: json ? (o) => emit({ event: 'step', status: o.status, action: o.step.action, path: o.step.path, from: o.step.from, to: o.step.to, reason: o.reason }) : undefined,
+      onProgress: progress.update,
+    });
+    progress.clear();
+    await journal.appendMany(settle(outcomes).map((i) => ({ t: io.now(), event: 'settled' as const, run, ...i })));
+    const base = await readBase(ctx.config.stateDir);
+    await writeBase(ctx.config.stateDir, buildBaseAfterApply(base, plan, outcomes, snapshot));
+    const owed = outcomes.some((o) => o.status !== 'done') || plan.deferred.length > 0;
+    const code = owed ? 2 : 0;
+    await journal.append({ t: io.now(), event: 'end', run, exitCode: code });
+    const counts = { done: 0, failed: 0, stale: 0 };
+    for (const o of outcomes) counts[o.status]++;
+    if (json) emit({ event: 'summary', ...counts, deferred: plan.deferred.length, conflicts: plan.conflicts.length, exitCode: code });
+    else io.stdout('\n' + renderApplyResult(outcomes, plan.deferred, { color }));
+    return code;
+  } finally {
+    progress.clear();
+    await journal.close();
+  }
+}
+
+/** A live progress line on a terminal, for applies longer than about a second; nothing otherwise. */
+function buildProgressWriter(io: CommandIO, json: boolean) {
+  const started = io.now();
+  let shown = false;
+  let last = 0;
+  const active = io.stdoutIsTTY && !json;
+  return {
+    update: active
+      ? (p: Parameters<typeof renderProgressLine>[0]) => {
+          const now = io.now();
+          if (now - started < 1000 || now - last < 100) return;
+          last = now;
+          shown = true;
+          io.stderr(`\r\u001b[K${renderProgressLine(p)}`);
+        }
+      : undefined,
+    clear: () => {
+      if (shown) io.stderr('\r\u001b[K');
+      shown = false;
+    },
+  };
+}

@@ -1,0 +1,16 @@
+import { findConfigPath, readConfig } from '../config/readConfig.js';
+import { buildOwedDocument, renderOwedText } from '../render/journal.js';
+import { sanitizeForTerminal } from '../render/terminal.js';
+import { buildOwed, readJournal } from '../state/journal.js';
+import { wantsColor, type CommandIO, type GlobalOptions } from './io.js';
+
+/** `blat journal [--json]`: what is owed, per machine, oldest first. */
+export async function journalCommand(flags: GlobalOptions & { json?: boolean }, io: CommandIO): Promise<number> {
+  const config = await readConfig(findConfigPath({ flag: flags.config, env: io.env, cwd: io.cwd }), io.env);
+  const { records, problems } = await readJournal(config.stateDir);
+  for (const p of problems) io.stderr(`warning: ${sanitizeForTerminal(p)}\n`);
+  const owed = buildOwed(records);
+  if (flags.json) io.stdout(JSON.stringify(buildOwedDocument(owed), null, 2) + '\n');
+  else io.stdout(renderOwedText(owed, { color: wantsColor(io), nowMs: io.now() }));
+  return 0;
+}

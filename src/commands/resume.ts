@@ -1,0 +1,49 @@
+import { collapseNested, isUnder } from '../config/paths.js';
+import { sanitizeForTerminal } from '../render/terminal.js';
+import { buildOwed, readJournal } from '../state/journal.js';
+import type { Plan } from '../types.js';
+import { carryOut, requireApprovalPossible, withLock, type ApplyFlags } from './apply.js';
+import { buildPlanOptions, readRunContext } from './context.js';
+import type { CommandIO } from './io.js';
+import { scanAndPlan } from './scanAndPlan.js';
+
+/**
+ * `blat apply --resume`: re-plans only the paths the journal says are owed, against a fresh
+ * scan, and applies that. Owed items the new plan finds nothing to do for (the machine is up
+ * to date, or the version it was owed has been superseded and re-planned) are settled.
+ */
+export async function resumeCommand(flags: ApplyFlags, io: CommandIO): Promise<number> {
+  const all = await readRunContext(flags, io, []);
+  requireApprovalPossible(flags, io);
+  return withLock(all, io, 'apply --resume', async () => {
+    const { records, problems } = await readJournal(all.config.stateDir);
+    for (const p of problems) io.stderr(`warning: ${sanitizeForTerminal(p)}\n`);
+    const owed = buildOwed(records);
+    const machines = new Set(all.config.machines.map((m) => m.name));
+    const isLive = (o: (typeof owed)[number]) => machines.has(o.machine) && all.config.paths.some((p) => isUnder(o.path, p));
+    const gone = owed.filter((o) => !isLive(o));
+    const live = owed.filter(isLive);
+    if (live.length === 0) {
+      io.stdout('Nothing is owed: every apply finished.\n');
+      return 0;
+    }
+    const ctx = { ...all, targets: collapseNested([...new Set(live.map((o) => o.path))]), narrowed: true };
+    io.stdout(`Resuming ${live.length} owed item${live.length === 1 ? '' : 's'} on ${new Set(live.map((o) => o.machine)).size} machine(s).\n`);
+    const run = await scanAndPlan(ctx, buildPlanOptions(ctx, flags), io);
+    const stillOwed = buildStillOwed(run.plan);
+    return carryOut(ctx, run.plan, run.snapshot, run.sshOptions, flags, io, () => [
+      ...gone.map((o) => ({ path: o.path, machine: o.machine, reason: 'no longer in the config' })),
+      ...live.filter((o) => !stillOwed(o.path, o.machine)).map((o) => ({ path: o.path, machine: o.machine, reason: 'up to date after a fresh scan' })),
+    ]);
+  });
+}
+
+/** A test: does the plan still have something for (path, machine) — a step to it, a deferral, a conflict, a held deletion? */
+function buildStillOwed(plan: Plan): (path: string, machine: string) => boolean {
+  const pairs = new Set<string>();
+  for (const s of plan.steps) pairs.add(`${s.path}\0${s.to}`);
+  for (const d of plan.deferred) pairs.add(`${d.path}\0${d.machine}`);
+  const paths = new Set<string>(plan.conflicts.map((c) => c.path));
+  for (const d of plan.deletions) if (!d.propagated) paths.add(d.path);
+  return (path, machine) => paths.has(path) || pairs.has(`${path}\0${machine}`);
+}

@@ -1,0 +1,85 @@
+// Checks on a parsed blat.yaml that JSON Schema cannot express.
+import { isUnder, normaliseSyncPath } from './paths.js';
+import type { ConfigProblem } from './problem.js';
+import { quoted, safeText } from './safeText.js';
+
+/** `value` as a plain object, or undefined. */
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+/** Problems with `paths:` entries: invalid segments, duplicates, one entry inside another. */
+function checkPaths(paths: unknown): ConfigProblem[] {
+  if (!Array.isArray(paths)) return [];
+  const problems: ConfigProblem[] = [];
+  const seen: { index: number; raw: string; path: string }[] = [];
+  paths.forEach((raw: unknown, index) => {
+    // Wrong types, empty and absolute entries are the schema's to report.
+    if (typeof raw !== 'string' || raw === '' || raw.startsWith('/')) return;
+    const path = normaliseSyncPath(raw);
+    if (path === null) {
+      problems.push({ path: ['paths', index], message: `${quoted(raw)} is not a valid sync path: "." and ".." segments are not allowed` });
+      return;
+    }
+    const same = seen.find((other) => other.path === path);
+    const outer = seen.find((other) => isUnder(path, other.path));
+    const inner = seen.find((other) => isUnder(other.path, path));
+    if (same) {
+      problems.push({ path: ['paths', index], message: `${quoted(raw)} repeats paths[${same.index}] (${quoted(same.raw)})` });
+      return;
+    }
+    if (outer) problems.push({ path: ['paths', index], message: `${quoted(raw)} lies inside paths[${outer.index}] (${quoted(outer.raw)}); list only one of them` });
+    else if (inner) problems.push({ path: ['paths', index], message: `${quoted(raw)} contains paths[${inner.index}] (${quoted(inner.raw)}); list only one of them` });
+    seen.push({ index, raw, path });
+  });
+  return problems;
+}
+
+/** Problems with aliases: one used by two machines, or one that is another machine's name. */
+function checkAliases(machines: Record<string, unknown>): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const owner = new Map<string, string>();
+  const names = Object.keys(machines);
+  for (const [name, value] of Object.entries(machines)) {
+    const aliases = asRecord(value)?.aliases;
+    if (!Array.isArray(aliases)) continue;
+    aliases.forEach((alias: unknown, index) => {
+      if (typeof alias !== 'string' || alias === '') return;
+      const path = ['machines', name, 'aliases', index];
+      const key = alias.toLowerCase();
+      const other = owner.get(key);
+      if (other !== undefined && other !== name) {
+        problems.push({ path, message: `alias ${quoted(alias)} is also an alias of machine ${quoted(other)}` });
+      } else if (names.some((n) => n !== name && n.toLowerCase() === key)) {
+        problems.push({ path, message: `alias ${quoted(alias)} is the name of another machine` });
+      }
+      if (other === undefined) owner.set(key, name);
+    });
+  }
+  return problems;
+}
+
+/** A problem when a local path uses `~user` (only `~` and `~/…` are understood). */
+function checkTilde(value: unknown, path: readonly string[]): ConfigProblem[] {
+  if (typeof value === 'string' && /^~[^/]/.test(value)) {
+    return [{ path, message: `${quoted(value)}: "~user" is not supported; use "~/…", an absolute path or a path relative to this file` }];
+  }
+  return [];
+}
+
+/** Every semantic problem in the parsed document `data` (whatever its shape; wrong shapes are the schema's to report). */
+export function checkConfigSemantics(data: unknown): ConfigProblem[] {
+  const top = asRecord(data);
+  if (!top) return [];
+  const problems: ConfigProblem[] = [];
+  const machines = asRecord(top.machines);
+  if (typeof top.self === 'string' && top.self !== '' && machines && !Object.hasOwn(machines, top.self)) {
+    const names = Object.keys(machines).map(safeText).join(', ');
+    problems.push({ path: ['self'], message: `${quoted(top.self)} is not a machine (machines: ${names})` });
+  }
+  problems.push(...checkPaths(top.paths));
+  if (machines) problems.push(...checkAliases(machines));
+  problems.push(...checkTilde(top.stateDir, ['stateDir']));
+  problems.push(...checkTilde(asRecord(top.ssh)?.configFile, ['ssh', 'configFile']));
+  return problems;
+}

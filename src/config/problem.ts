@@ -1,0 +1,27 @@
+// One problem found in a config file, before it is placed at a line and column.
+
+/** A segment of a YAML path: a map key or a sequence index. */
+export type YamlPathSegment = string | number;
+
+/** One problem in a config document: where (YAML path) and what (message). */
+export interface ConfigProblem {
+  /** Path of the offending node from the document root; [] is the whole document. */
+  readonly path: readonly YamlPathSegment[];
+  /** Point at the key of the last segment rather than its value (unknown keys, bad names). */
+  readonly atKey?: boolean;
+  readonly message: string;
+}
+
+const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+/** The path as people write it: `machines.dimboola.os`, `paths[2]`, `machines["a.b"].host`; `(top level)` for []. */
+export function formatYamlPath(path: readonly YamlPathSegment[]): string {
+  if (path.length === 0) return '(top level)';
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else if (PLAIN_KEY.test(segment)) out += out === '' ? segment : `.${segment}`;
+    else out += `[${JSON.stringify(segment).replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)}]`;
+  }
+  return out;
+}

@@ -1,0 +1,37 @@
+import type { Deferred, Step } from '../types.js';
+import { formatSize } from './format.js';
+import { buildPaint } from './style.js';
+import { sanitizeForTerminal as safe } from './terminal.js';
+
+/** One step's outcome as the renderers need it. */
+export interface OutcomeView {
+  readonly step: Step;
+  readonly status: 'done' | 'failed' | 'stale';
+  readonly reason?: string;
+}
+
+/** The live progress line: files and bytes done of the total and the machine being served. */
+export function renderProgressLine(p: { machine: string; filesDone: number; filesTotal: number; bytesDone: number; bytesTotal: number }): string {
+  const pct = p.bytesTotal > 0 ? Math.min(100, Math.floor((100 * p.bytesDone) / p.bytesTotal)) : p.filesTotal > 0 ? Math.floor((100 * p.filesDone) / p.filesTotal) : 100;
+  return `${pct}%  ${p.filesDone}/${p.filesTotal} files  ${formatSize(Math.min(p.bytesDone, p.bytesTotal))} of ${formatSize(p.bytesTotal)}  → ${safe(p.machine)}`;
+}
+
+/** The report after an apply: what failed or was stale and why, what stays owed, and a count line. */
+export function renderApplyResult(outcomes: readonly OutcomeView[], deferred: readonly Deferred[], opts: { color: boolean }): string {
+  const paint = buildPaint(opts.color);
+  const lines: string[] = [];
+  const bad = outcomes.filter((o) => o.status !== 'done');
+  if (bad.length > 0) {
+    lines.push(paint('bold', 'Not done:'));
+    for (const o of bad) {
+      lines.push(`  ${paint(o.status === 'failed' ? 'red' : 'yellow', o.status.padEnd(6))} ${o.step.action} ${safe(o.step.path)} ${safe(o.step.from)} → ${safe(o.step.to)}: ${safe(o.reason ?? '')}`);
+    }
+  }
+  const count = (s: string) => outcomes.filter((o) => o.status === s).length;
+  const owed = bad.length + deferred.length;
+  lines.push(
+    `Apply ${owed === 0 ? 'complete' : 'finished'}: ${count('done')} done, ${count('failed')} failed, ${count('stale')} stale, ${deferred.length} deferred.` +
+      (owed > 0 ? ' What remains is owed: see `blat journal`, finish with `blat apply --resume`.' : ''),
+  );
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,289 @@
+// The journal (journal.jsonl): one JSON record per line, appended and fsynced as apply goes,
+// read back tolerantly (a kill mid-write leaves at most one incomplete last line).
+import { mkdir, open, stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { BlatError } from '../errors.js';
+import type { JournalRecord, Step } from '../types.js';
+import { syncDirectory, writeFileAtomic } from './atomicWrite.js';
+import { describeError, errorCode, isRecord, readTextIfExists } from './fsErrors.js';
+import { journalPath } from './paths.js';
+
+/** An open journal. */
+export interface JournalWriter {
+  readonly file: string;
+  /** Appends one record as one line and fsyncs: durable when the promise resolves. Calls are serialised. */
+  append(record: JournalRecord): Promise<void>;
+  /** Appends several records with one write and one fsync (all durable when the promise resolves). */
+  appendMany(records: readonly JournalRecord[]): Promise<void>;
+  /** Waits for pending appends, then closes the file. */
+  close(): Promise<void>;
+}
+
+/** Something still owed to a machine at a path, according to the journal. */
+export interface OwedItem {
+  readonly path: string;
+  readonly machine: string;
+  /** ms since the epoch of the first record that made it owed. */
+  readonly since: number;
+  /** Why, from the latest record about it. */
+  readonly reason: string;
+  /** The event of the latest record that kept it owed. */
+  readonly kind: 'deferred' | 'failed' | 'stale' | 'planned';
+}
+
+/**
+ * Opens STATEDIR/journal.jsonl for appending, creating it (and the directory) if needed.
+ * If a previous run was killed mid-line, a newline is added first so the next record starts clean.
+ */
+export async function openJournal(stateDir: string): Promise<JournalWriter> {
+  const file = journalPath(stateDir);
+  let handle: FileHandle;
+  try {
+    await mkdir(stateDir, { recursive: true });
+    handle = await open(file, 'a+');
+  } catch (error) {
+    throw new BlatError(`${file}: cannot open the journal (${describeError(error)})`, { cause: error });
+  }
+  let needsNewline: boolean;
+  try {
+    needsNewline = await endsMidLine(handle);
+    await syncDirectory(stateDir);
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    throw new BlatError(`${file}: cannot open the journal (${describeError(error)})`, { cause: error });
+  }
+
+  let tail: Promise<void> = Promise.resolve();
+  let closed = false;
+  const writeLine = async (line: string): Promise<void> => {
+    const data = Buffer.from(needsNewline ? `\n${line}` : line, 'utf8');
+    try {
+      await writeAll(handle, data);
+      needsNewline = false;
+      await handle.sync();
+    } catch (error) {
+      needsNewline = true; // a partial line may be on disk: start the next record on a fresh line
+      throw new BlatError(`${file}: cannot append to the journal (${describeError(error)})`, { cause: error });
+    }
+  };
+
+  const appendMany = (records: readonly JournalRecord[]): Promise<void> => {
+    if (closed) return Promise.reject(new BlatError(`${file}: journal already closed`));
+    if (records.length === 0) return tail;
+    const lines = records.map((r) => `${JSON.stringify(r)}\n`).join('');
+    const result = tail.then(() => writeLine(lines));
+    tail = result.catch(() => undefined);
+    return result;
+  };
+
+  return {
+    file,
+    append: (record: JournalRecord): Promise<void> => appendMany([record]),
+    appendMany,
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await tail;
+      await handle.close();
+    },
+  };
+}
+
+/** True when the file is non-empty and its last byte is not a newline. */
+async function endsMidLine(handle: FileHandle): Promise<boolean> {
+  const { size } = await handle.stat();
+  if (size === 0) return false;
+  const buffer = Buffer.alloc(1);
+  await handle.read(buffer, 0, 1, size - 1);
+  return buffer[0] !== 0x0a;
+}
+
+async function writeAll(handle: FileHandle, data: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < data.length) {
+    const { bytesWritten } = await handle.write(data, offset, data.length - offset);
+    offset += bytesWritten;
+  }
+}
+
+/**
+ * Reads every valid record of the journal, in order. Never fails on content:
+ * an incomplete last line (a kill mid-write) or a damaged line elsewhere is
+ * skipped and reported in `problems` as `FILE:LINE: …`. No file = no records.
+ */
+export async function readJournal(stateDir: string): Promise<{ records: JournalRecord[]; problems: string[] }> {
+  const file = journalPath(stateDir);
+  const text = await readTextIfExists(file);
+  if (text === undefined) return { records: [], problems: [] };
+  return parseJournal(file, text);
+}
+
+/** Parses journal text (see readJournal); pure. */
+export function parseJournal(file: string, text: string): { records: JournalRecord[]; problems: string[] } {
+  const records: JournalRecord[] = [];
+  const problems: string[] = [];
+  const lines = text.split('\n');
+  const complete = text.endsWith('\n');
+  if (complete) lines.pop();
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (line.trim() === '') continue;
+    let value: unknown;
+    let ok = true;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      ok = false;
+    }
+    const record = ok ? checkJournalRecord(value) : undefined;
+    if (record !== undefined) {
+      records.push(record);
+    } else if (i === lines.length - 1 && !complete) {
+      problems.push(`${file}:${i + 1}: incomplete last record ignored`);
+    } else {
+      problems.push(`${file}:${i + 1}: not a valid journal record, skipped`);
+    }
+  }
+  return { records, problems };
+}
+
+/** The value as a JournalRecord when it has the shape of one, else undefined. */
+export function checkJournalRecord(value: unknown): JournalRecord | undefined {
+  if (!isRecord(value) || typeof value.t !== 'number' || !Number.isFinite(value.t) || typeof value.run !== 'string') return undefined;
+  const str = (key: string): boolean => typeof value[key] === 'string';
+  switch (value.event) {
+    case 'begin':
+      return str('command') && str('planDigest') ? (value as unknown as JournalRecord) : undefined;
+    case 'planned':
+    case 'done':
+      return isStep(value.step) ? (value as unknown as JournalRecord) : undefined;
+    case 'failed':
+    case 'stale':
+      return isStep(value.step) && str('reason') ? (value as unknown as JournalRecord) : undefined;
+    case 'deferred':
+    case 'settled':
+      return str('path') && str('machine') && str('reason') ? (value as unknown as JournalRecord) : undefined;
+    case 'end':
+      return typeof value.exitCode === 'number' ? (value as unknown as JournalRecord) : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function isStep(value: unknown): value is Step {
+  return (
+    isRecord(value) &&
+    (value.action === 'pull' || value.action === 'push' || value.action === 'trash') &&
+    typeof value.path === 'string' &&
+    typeof value.from === 'string' &&
+    typeof value.to === 'string' &&
+    (value.source === null || isRecord(value.source)) &&
+    (value.target === null || isRecord(value.target))
+  );
+}
+
+/** The (path, machine) a record is about, or undefined for begin/end. */
+function recordKey(record: JournalRecord): { path: string; machine: string } | undefined {
+  switch (record.event) {
+    case 'planned':
+    case 'done':
+    case 'failed':
+    case 'stale':
+      return { path: record.step.path, machine: record.step.to };
+    case 'deferred':
+    case 'settled':
+      return { path: record.path, machine: record.machine };
+    default:
+      return undefined;
+  }
+}
+
+function keyOf(path: string, machine: string): string {
+  return `${machine}\u0000${path}`;
+}
+
+/**
+ * What is still owed, from the journal's records in order (pure).
+ * A (path, machine) becomes owed by a `deferred` record, a `failed` or `stale`
+ * record (machine = step.to), or a `planned` record with no later outcome (a
+ * killed apply); it stops being owed at a later `done` (step.to) or `settled`
+ * record for it. `since` is the time of the record that first made it owed;
+ * `kind` and `reason` come from the latest. Sorted by machine, then since, then path.
+ */
+export function buildOwed(records: readonly JournalRecord[]): OwedItem[] {
+  const owed = new Map<string, OwedItem>();
+  for (const record of records) {
+    const target = recordKey(record);
+    if (target === undefined) continue;
+    const key = keyOf(target.path, target.machine);
+    let kind: OwedItem['kind'];
+    let reason: string;
+    switch (record.event) {
+      case 'done':
+      case 'settled':
+        owed.delete(key);
+        continue;
+      case 'planned':
+        kind = 'planned';
+        reason = `apply stopped before this step finished (run ${record.run})`;
+        break;
+      case 'failed':
+      case 'stale':
+      case 'deferred':
+        kind = record.event;
+        reason = record.reason;
+        break;
+      default:
+        continue;
+    }
+    const since = owed.get(key)?.since ?? record.t;
+    owed.set(key, { path: target.path, machine: target.machine, since, reason, kind });
+  }
+  return [...owed.values()].sort(compareOwed);
+}
+
+function compareOwed(a: OwedItem, b: OwedItem): number {
+  if (a.machine !== b.machine) return a.machine < b.machine ? -1 : 1;
+  if (a.since !== b.since) return a.since - b.since;
+  if (a.path !== b.path) return a.path < b.path ? -1 : 1;
+  return 0;
+}
+
+/** Journal size above which compactJournal rewrites it, by default. */
+export const JOURNAL_COMPACT_BYTES = 8 * 1024 * 1024;
+
+/**
+ * When the journal exceeds `maxBytes`, rewrites it atomically keeping only the
+ * records about the (path, machine) pairs in `owed` (so buildOwed gives the same
+ * answer afterwards); returns whether it did. Call it holding the lock, with no
+ * JournalWriter open (a writer opened before would keep appending to the old file).
+ */
+export async function compactJournal(
+  stateDir: string,
+  owed: readonly OwedItem[],
+  maxBytes: number = JOURNAL_COMPACT_BYTES,
+): Promise<boolean> {
+  const file = journalPath(stateDir);
+  let size: number;
+  try {
+    size = (await stat(file)).size;
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return false;
+    throw new BlatError(`${file}: cannot read (${describeError(error)})`, { cause: error });
+  }
+  if (size <= maxBytes) return false;
+  const { records } = await readJournal(stateDir);
+  await writeFileAtomic(file, buildCompactJournal(records, owed));
+  return true;
+}
+
+/** The journal text keeping only the records about pairs in `owed`, in their original order (pure). */
+export function buildCompactJournal(records: readonly JournalRecord[], owed: readonly OwedItem[]): string {
+  const wanted = new Set(owed.map((o) => keyOf(o.path, o.machine)));
+  const lines: string[] = [];
+  for (const record of records) {
+    const target = recordKey(record);
+    if (target !== undefined && wanted.has(keyOf(target.path, target.machine))) lines.push(`${JSON.stringify(record)}\n`);
+  }
+  return lines.join('');
+}

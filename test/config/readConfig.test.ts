@@ -1,0 +1,333 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { findConfigPath, readConfig } from '../../src/config/readConfig.js';
+import { BlatError, ConfigError } from '../../src/errors.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'blat-config-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const ENV = { HOME: '/home/tester' };
+
+/** Writes `text` as `name` in the temp dir and returns its path. */
+async function write(text: string, name = 'blat.yaml'): Promise<string> {
+  const file = join(dir, name);
+  await writeFile(file, text);
+  return file;
+}
+
+/** The lines of the ConfigError that reading `text` throws. */
+async function errorLines(text: string): Promise<{ file: string; lines: readonly string[] }> {
+  const file = await write(text);
+  const error = await readConfig(file, ENV).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ConfigError);
+  return { file, lines: (error as ConfigError).lines };
+}
+
+const MINIMAL = `version: 1
+paths: [docs]
+machines:
+  spencer: { host: spencer.local, root: /home/ajh }
+`;
+
+describe('findConfigPath', () => {
+  it('prefers the flag, then $BLAT_CONFIG, then ./blat.yaml', () => {
+    expect(findConfigPath({ flag: 'x.yaml', env: { BLAT_CONFIG: '/e/b.yaml' }, cwd: '/w' })).toBe('/w/x.yaml');
+    expect(findConfigPath({ flag: '/abs/c.yaml', env: {}, cwd: '/w' })).toBe('/abs/c.yaml');
+    expect(findConfigPath({ env: { BLAT_CONFIG: 'conf/b.yaml' }, cwd: '/w' })).toBe('/w/conf/b.yaml');
+    expect(findConfigPath({ env: { BLAT_CONFIG: '' }, cwd: '/w/sub/' })).toBe('/w/sub/blat.yaml');
+    expect(findConfigPath({ env: {}, cwd: '/w' })).toBe('/w/blat.yaml');
+  });
+});
+
+describe('readConfig: valid files', () => {
+  it('fills defaults and makes local paths absolute', async () => {
+    const file = await write(MINIMAL);
+    const config = await readConfig(file, ENV);
+    expect(config).toEqual({
+      file,
+      version: 1,
+      paths: ['docs'],
+      exclude: [],
+      stateDir: join(dir, '.blat'),
+      concurrency: 8,
+      modifyWindow: 1,
+      ssh: { options: [], connectTimeout: 5 },
+      machines: [{ name: 'spencer', transport: 'ssh', host: 'spencer.local', root: '/home/ajh', aliases: [] }],
+      digest: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+  });
+
+  it('reads every key, keeps machine order, normalises paths', async () => {
+    const file = await write(`version: 1
+self: spencer
+paths: [./etc//machine.txt, docs/]
+exclude: ["*.o", ".git/"]
+stateDir: state/here
+concurrency: 3
+modifyWindow: 0.5
+ssh:
+  configFile: ~/.ssh/config
+  options: ["-o", "Compression=no"]
+  connectTimeout: 3
+machines:
+  zeta:     { host: zeta, root: /z }
+  spencer:  { host: spencer.local, root: /home/ajh/, aliases: [ajh.co] }
+  dimboola: { host: ajh@dimboola, root: /Users/ajh, os: darwin }
+  "42":     { host: h42, root: /r }
+  hamilton: { host: hamilton.local, root: /home/ajh, state: outofuse }
+  usbdisk:  { transport: local, root: /media/backup/ajh }
+`);
+    const config = await readConfig(file, ENV);
+    expect(config.self).toBe('spencer');
+    expect(config.paths).toEqual(['docs', 'etc/machine.txt']);
+    expect(config.exclude).toEqual(['*.o', '.git/']);
+    expect(config.stateDir).toBe(join(dir, 'state/here'));
+    expect(config.concurrency).toBe(3);
+    expect(config.modifyWindow).toBe(0.5);
+    expect(config.ssh).toEqual({ configFile: '/home/tester/.ssh/config', options: ['-o', 'Compression=no'], connectTimeout: 3 });
+    expect(config.machines.map((m) => m.name)).toEqual(['zeta', 'spencer', 'dimboola', '42', 'hamilton', 'usbdisk']);
+    expect(config.machines[1]).toEqual({ name: 'spencer', transport: 'ssh', host: 'spencer.local', root: '/home/ajh', aliases: ['ajh.co'] });
+    expect(config.machines[2].os).toBe('darwin');
+    expect(config.machines[4].state).toBe('outofuse');
+    expect(config.machines[5]).toEqual({ name: 'usbdisk', transport: 'local', root: '/media/backup/ajh', aliases: [] });
+  });
+
+  it('resolves a relative ssh config file against the config folder', async () => {
+    const file = await write(`version: 1
+paths: [docs]
+ssh: { configFile: ssh/config }
+machines: { a: { host: a, root: /a } }
+`);
+    expect((await readConfig(file, ENV)).ssh.configFile).toBe(join(dir, 'ssh/config'));
+  });
+
+  it('returns a deeply frozen value', async () => {
+    const config = await readConfig(await write(MINIMAL), ENV);
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.paths)).toBe(true);
+    expect(Object.isFrozen(config.machines[0])).toBe(true);
+    expect(Object.isFrozen(config.machines[0].aliases)).toBe(true);
+    expect(Object.isFrozen(config.ssh.options)).toBe(true);
+  });
+
+  it('reads the example config shipped with the project', async () => {
+    const example = fileURLToPath(new URL('../../blat.yaml.example', import.meta.url));
+    const config = await readConfig(example, ENV);
+    expect(config.machines.map((m) => m.name)).toEqual(['spencer', 'dimboola', 'hamilton', 'usbdisk']);
+    expect(config.paths).toEqual(['docs', 'etc/machine.txt']);
+    expect(config.self).toBe('spencer');
+  });
+});
+
+describe('readConfig: digest', () => {
+  it('is the same for the same settings in another folder, written differently', async () => {
+    const a = await readConfig(await write(MINIMAL), ENV);
+    await mkdir(join(dir, 'other'));
+    const reordered = `# a comment
+machines:
+  spencer:
+    root: /home/ajh
+    host: spencer.local
+paths: ["./docs/"]
+version: 1
+concurrency: 8
+`;
+    const b = await readConfig(await write(reordered, 'other/blat.yaml'), ENV);
+    expect(b.file).not.toBe(a.file);
+    expect(b.stateDir).not.toBe(a.stateDir);
+    expect(b.digest).toBe(a.digest);
+  });
+
+  it('changes when machines or paths change', async () => {
+    const base = await readConfig(await write(MINIMAL), ENV);
+    const morePaths = await readConfig(await write(MINIMAL.replace('[docs]', '[docs, etc]'), 'p.yaml'), ENV);
+    const otherRoot = await readConfig(await write(MINIMAL.replace('/home/ajh', '/home/other'), 'm.yaml'), ENV);
+    const extraMachine = await readConfig(await write(`${MINIMAL}  usb: { transport: local, root: /mnt }\n`, 'x.yaml'), ENV);
+    const digests = new Set([base.digest, morePaths.digest, otherRoot.digest, extraMachine.digest]);
+    expect(digests.size).toBe(4);
+  });
+});
+
+describe('readConfig: errors', () => {
+  it('says how to fix a missing file, on one line', async () => {
+    const missing = join(dir, 'nope.yaml');
+    const error = await readConfig(missing, ENV).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(BlatError);
+    expect(error).not.toBeInstanceOf(ConfigError);
+    expect((error as BlatError).summary).toBe(`blat.yaml: cannot read ${missing}: no such file (create one, or pass -c FILE or set $BLAT_CONFIG)`);
+  });
+
+  it('reports an unknown key at the key, with its path', async () => {
+    const { file, lines } = await errorLines(`version: 1
+paths: [docs]
+machines:
+  spencer:
+    hots: spencer.local
+    root: /home/ajh
+`);
+    expect(lines).toEqual([
+      `${file}:4:3: machines.spencer: missing required key "host"`,
+      `${file}:5:5: machines.spencer.hots: unknown key "hots" (did you mean "host"?)`,
+    ]);
+  });
+
+  it('reports unknown top-level and ssh keys', async () => {
+    const { file, lines } = await errorLines(`version: 1
+path: [docs]
+paths: [docs]
+ssh:
+  timeout: 3
+machines: { a: { host: a, root: /a } }
+`);
+    expect(lines).toEqual([
+      `${file}:2:1: path: unknown key "path" (did you mean "paths"?)`,
+      `${file}:5:3: ssh.timeout: unknown key "timeout"`,
+    ]);
+  });
+
+  it('reports every error of the run with file:line:col and yaml path, in file order', async () => {
+    const { file, lines } = await errorLines(`version: 2
+self: nobody
+paths: []
+concurrency: 65
+modifyWindow: -1
+ssh:
+  connectTimeout: 2.5
+machines:
+  spencer:  { host: spencer.local, root: ~/ajh }
+  dimboola:
+    host: ajh@dimboola
+    root: /Users/ajh
+    os: Darwin
+    state: offline
+  usbdisk:  { transport: local, host: usb, root: /media }
+  "bad name": { host: -oProxyCommand=x, root: /x }
+`);
+    expect(lines).toEqual([
+      `${file}:1:10: version: must be 1`,
+      `${file}:2:7: self: "nobody" is not a machine (machines: spencer, dimboola, usbdisk, bad name)`,
+      `${file}:3:8: paths: must list at least one entry`,
+      `${file}:4:14: concurrency: must be at most 64`,
+      `${file}:5:15: modifyWindow: must be at least 0`,
+      `${file}:7:19: ssh.connectTimeout: must be a whole number`,
+      `${file}:9:42: machines.spencer.root: must be an absolute path starting with "/" (it is a path on that machine: "~" is not expanded)`,
+      `${file}:13:9: machines.dimboola.os: must be one of linux, darwin`,
+      `${file}:14:12: machines.dimboola.state: must be outofuse`,
+      `${file}:15:33: machines.usbdisk.host: not allowed with transport: local (a local machine has no ssh host)`,
+      `${file}:16:3: machines["bad name"]: invalid machine name "bad name": use letters, digits, ".", "_" and "-", starting with a letter or digit`,
+      `${file}:16:23: machines["bad name"].host: must be an ssh destination (user@host, host or an ssh-config alias): no spaces, not starting with "-"`,
+    ]);
+  });
+
+  it('reports missing required keys and wrong types', async () => {
+    const { file, lines } = await errorLines(`self: 3
+machines:
+  a:
+    host: a
+    aliases: x
+  b:
+`);
+    expect(lines).toEqual([
+      `${file}:1:1: (top level): missing required key "version"`,
+      `${file}:1:1: (top level): missing required key "paths"`,
+      `${file}:1:7: self: must be a string`,
+      `${file}:3:3: machines.a: missing required key "root"`,
+      `${file}:5:14: machines.a.aliases: must be a list`,
+      `${file}:6:3: machines.b: must be a mapping`,
+    ]);
+  });
+
+  it('rejects an empty file and an empty machines map', async () => {
+    expect((await errorLines('')).lines).toEqual([`${join(dir, 'blat.yaml')}:1:1: (top level): must be a mapping`]);
+    const { file, lines } = await errorLines('version: 1\npaths: [a]\nmachines: {}\n');
+    expect(lines).toEqual([`${file}:3:11: machines: must declare at least one machine`]);
+  });
+
+  it('reports invalid, duplicate and nested paths', async () => {
+    const { file, lines } = await errorLines(`version: 1
+paths:
+  - docs
+  - /etc
+  - ../up
+  - docs/
+  - docs/a
+  - etc
+  - a/./b
+  - etc2
+  - etc/machine.txt
+machines: { a: { host: a, root: /a } }
+`);
+    expect(lines).toEqual([
+      `${file}:4:5: paths[1]: must be a relative path (relative to each machine's root)`,
+      `${file}:5:5: paths[2]: "../up" is not a valid sync path: "." and ".." segments are not allowed`,
+      `${file}:6:5: paths[3]: "docs/" repeats paths[0] ("docs")`,
+      `${file}:7:5: paths[4]: "docs/a" lies inside paths[0] ("docs"); list only one of them`,
+      `${file}:9:5: paths[6]: "a/./b" is not a valid sync path: "." and ".." segments are not allowed`,
+      `${file}:11:5: paths[8]: "etc/machine.txt" lies inside paths[5] ("etc"); list only one of them`,
+    ]);
+  });
+
+  it('reports a path that contains a later-listed one', async () => {
+    const { file, lines } = await errorLines(`version: 1
+paths: [docs/a, docs]
+machines: { a: { host: a, root: /a } }
+`);
+    expect(lines).toEqual([`${file}:2:17: paths[1]: "docs" contains paths[0] ("docs/a"); list only one of them`]);
+  });
+
+  it('reports aliases shared between machines or naming a machine', async () => {
+    const { file, lines } = await errorLines(`version: 1
+paths: [docs]
+machines:
+  a: { host: a, root: /a, aliases: [shared, b] }
+  b: { host: b, root: /b, aliases: [Shared, x, x] }
+`);
+    expect(lines).toEqual([
+      `${file}:4:45: machines.a.aliases[1]: alias "b" is the name of another machine`,
+      `${file}:5:37: machines.b.aliases[0]: alias "Shared" is also an alias of machine "a"`,
+      `${file}:5:48: machines.b.aliases[2]: repeats item [1]`,
+    ]);
+  });
+
+  it('reports YAML syntax errors with their line and column', async () => {
+    const { file, lines } = await errorLines(`version: 1
+paths: [docs
+machines:
+  a: { host: a, root: /a }
+`);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: syntax error: `));
+    expect(lines[0].startsWith(`${file}:`)).toBe(true);
+  });
+
+  it('reports duplicate keys as syntax errors at the repeated key', async () => {
+    const { file, lines } = await errorLines(`version: 1
+paths: [docs]
+machines:
+  a: { host: a, root: /a }
+  a: { host: b, root: /b }
+`);
+    expect(lines).toEqual([`${file}:5:3: syntax error: Map keys must be unique`]);
+  });
+
+  it('keeps hostile text on one line', async () => {
+    const { lines } = await errorLines('version: 1\npaths: ["a/../\\u001b[31mx\\nnew"]\nmachines: { a: { host: a, root: /a } }\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toMatch(/[\u0000-\u001f]/);
+    expect(lines[0]).toContain('\\x1b[31mx\\x0anew');
+  });
+});

@@ -1,0 +1,195 @@
+import { describe, it, expect } from 'vitest';
+import { renderPlanText } from '../../src/render/table.js';
+import type { Plan } from '../../src/types.js';
+import { bigPlan, emptyPlan, fullPlan, HOSTILE, hostilePlan, NEW } from './fixtures.js';
+
+const plain = { color: false, full: false } as const;
+const ESC = '\u001b';
+const SGR = /\u001b\[\d+m/g;
+
+/** The output line that contains every one of `parts`. */
+function lineWith(text: string, ...parts: string[]): string {
+  const found = text.split('\n').filter((l) => parts.every((p) => l.includes(p)));
+  expect(found, `a line with ${JSON.stringify(parts)}`).toHaveLength(1);
+  return found[0];
+}
+
+describe('renderPlanText: content', () => {
+  const text = renderPlanText(fullPlan(), plain);
+
+  it('ends with the summary line, exactly', () => {
+    const lines = text.trimEnd().split('\n');
+    expect(lines[lines.length - 1]).toBe('Plan: 1 to pull, 4 to push, 1 to trash, 1 deferred, 2 conflicts, 2 deletions to propagate.');
+  });
+
+  it('says "held" when no deletion is propagated and leaves out trash when there is none', () => {
+    const plan: Plan = { ...fullPlan(), steps: fullPlan().steps.slice(0, 2), deletions: [fullPlan().deletions[1]] };
+    const lines = renderPlanText(plan, plain).trimEnd().split('\n');
+    expect(lines[lines.length - 1]).toBe('Plan: 1 to pull, 1 to push, 1 deferred, 2 conflicts, 1 deletions held.');
+  });
+
+  it("shows every machine's state in the header, self marked, os and a clock offset beyond 1 s", () => {
+    const a = lineWith(text, 'a (self)');
+    expect(a).toMatch(/^ {2}a \(self\) +online +linux$/);
+    expect(lineWith(text, 'b ', 'online', 'darwin')).toContain('clock +3.2 s');
+    expect(lineWith(text, '  c ', 'offline (timeout)')).toMatch(/^ {2}c +offline \(timeout\)$/);
+    expect(lineWith(text, 'outofuse (left out)')).toMatch(/^ {2}d +outofuse \(left out\)$/);
+    expect(lineWith(text, '  e ', 'online')).toContain('clock -1.5 s');
+    // |offset| <= 1 s is not shown
+    expect(renderPlanText(emptyPlan(), plain)).not.toContain('clock');
+  });
+
+  it('lists steps with action, path, from → to, why, size and ISO mtime', () => {
+    expect(lineWith(text, 'pull', 'docs/report.txt')).toMatch(
+      /│ pull +│ docs\/report\.txt +│ b → a +│ newer on b +│ 2\.0 KiB +│ 2024-05-01T10:40:00Z │/,
+    );
+    expect(lineWith(text, 'push', 'docs/report.txt')).toContain('older on b');
+    expect(lineWith(text, 'push', 'docs/new.txt')).toContain('missing on b');
+    expect(lineWith(text, 'docs/link')).toContain('link → ../x/y');
+    expect(lineWith(text, 'docs/sub')).toContain('│ dir ');
+    expect(lineWith(text, '│ trash', 'old/gone.txt')).toMatch(/│ a → b +│ deleted on a +│ 10 B +│ 2024-04-30T18:00:00Z │/);
+  });
+
+  it('lists deferred entries with machine and reason', () => {
+    expect(text).toContain('Deferred (1)');
+    expect(lineWith(text, 'docs/report.txt', 'offline (timeout)')).toMatch(/│ docs\/report\.txt +│ c +│ offline \(timeout\) +│/);
+  });
+
+  it("lists every machine's version of a conflict: machines, mtime, size, changed or unchanged", () => {
+    expect(text).toContain('Conflicts (2)');
+    expect(lineWith(text, 'notes/todo.md')).toMatch(/│ notes\/todo\.md +│ changed on a and b +│ a +│ 2024-05-01T07:53:20Z +│ 100 B +│ changed +│/);
+    expect(lineWith(text, '2024-05-01T08:10:00Z')).toMatch(/│ +│ +│ b +│ 2024-05-01T08:10:00Z +│ 120 B +│ changed +│/);
+    expect(lineWith(text, '90 B')).toMatch(/│ e +│ 2024-05-01T05:06:40Z +│ 90 B +│ unchanged +│/);
+    expect(lineWith(text, 'absent')).toMatch(/│ b +│ absent +│ +│ changed +│/);
+  });
+
+  it('lists deletions: deleted on, still on, held or propagated', () => {
+    expect(lineWith(text, 'old/kept.txt')).toMatch(/│ old\/kept\.txt +│ b +│ a +│ held +│/);
+    expect(lineWith(text, '│ old/gone.txt', 'propagated')).toMatch(/│ old\/gone\.txt +│ a +│ b +│ propagated \(to trash\) +│/);
+  });
+
+  it('says "No changes" for an empty plan, with the machines and no Plan: line', () => {
+    const out = renderPlanText(emptyPlan(), plain);
+    expect(out.trimEnd().split('\n').pop()).toBe('No changes. Every machine is in sync (7 paths).');
+    expect(out).not.toContain('Plan:');
+    expect(out).toContain('a (self)');
+  });
+});
+
+describe('renderPlanText: hostile names', () => {
+  for (const color of [false, true]) {
+    const text = renderPlanText(hostilePlan(), { color, full: false });
+    const bare = text.replace(SGR, '');
+
+    it(`prints no control or bidi character raw (color ${color})`, () => {
+      expect(bare).not.toContain(ESC);
+      expect(bare).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+    });
+
+    it(`keeps every hostile name on its own single row (color ${color})`, () => {
+      const pushRows = bare.split('\n').filter((l) => l.startsWith('│ push'));
+      expect(pushRows).toHaveLength(HOSTILE.length);
+      expect(pushRows[0]).toContain('dir/a\\nb');
+      expect(pushRows[2]).toContain('dir/\\x1b[2J');
+      expect(pushRows[5]).toContain('dir/r\\u202eevil.txt');
+      // harmless on a terminal, shown as they are
+      expect(pushRows[1]).toContain('dir/$(rm -rf ~)');
+      expect(pushRows[3]).toContain('dir/-rf');
+      expect(pushRows[4]).toContain(`dir/it's "quoted"`);
+      // machine names, reasons and link targets are escaped too
+      expect(pushRows[0]).toContain('a → mx\\x1b[31m\\ny\\x00');
+      expect(pushRows[0]).toContain('link → tx\\x1b[31m\\ny\\x00');
+      expect(bare).toContain('offline (refusedx\\x1b[31m\\ny\\x00)');
+      expect(bare).toContain('t\\x1b]0;pwned\\x07');
+      expect(bare.split('\n').filter((l) => l.includes('│ a\\nb ') && l.includes('refusedx\\x1b[31m\\ny\\x00'))).toHaveLength(1);
+    });
+  }
+});
+
+describe('renderPlanText: long sections', () => {
+  it('lists 50 steps one by one', () => {
+    const text = renderPlanText(bigPlan(50), plain);
+    expect(text.split('\n').filter((l) => l.startsWith('│ push'))).toHaveLength(50);
+    expect(text).not.toContain('--full');
+  });
+
+  it('summarises more than 50 steps per folder, with a hint', () => {
+    const text = renderPlanText(bigPlan(120), plain);
+    expect(text).toContain('  docs/b/ — 40 files to push to b, c\n');
+    expect(text).toContain('  docs/a/ — 80 files to push to b, c\n');
+    expect(text).toContain('(120 paths summarised in 2 folders; use --full to list every path)');
+    expect(text).not.toContain('f1.txt');
+    expect(text.trimEnd().split('\n').pop()).toBe('Plan: 0 to pull, 120 to push, 0 deferred, 0 conflicts, 0 deletions held.');
+  });
+
+  it('lists every path with full', () => {
+    const text = renderPlanText(bigPlan(120), { color: false, full: true });
+    const rows = text.split('\n').filter((l) => l.startsWith('│ push'));
+    expect(rows).toHaveLength(120);
+    for (let i = 0; i < 120; i++) expect(text).toContain(`/f${i}.txt `);
+    expect(text).not.toContain('--full');
+  });
+
+  it('summarises long deferred, conflict and deletion sections per folder too', () => {
+    const many = Array.from({ length: 60 }, (_, i) => `top/sub${i % 2}/f${i}`);
+    const plan: Plan = {
+      ...emptyPlan(),
+      machines: [...emptyPlan().machines, { name: 'c', status: 'offline', reason: 'timeout' }],
+      deferred: many.map((path) => ({ path, machine: 'c', reason: 'timeout', source: NEW })),
+      conflicts: many.map((path) => ({
+        path: `x/${path}`,
+        reason: 'changed on a and b',
+        versions: [
+          { machines: ['a'], entry: NEW, changed: true },
+          { machines: ['b'], entry: null, changed: true },
+        ],
+      })),
+      deletions: many.map((path) => ({ path: `y/${path}`, deletedOn: ['b'], heldOn: ['a'], propagated: false })),
+    };
+    const text = renderPlanText(plan, plain);
+    expect(text).toContain('  top/sub0/ — 30 files owed to c\n');
+    expect(text).toContain('  x/top/sub1/ — 30 conflicts between a, b\n');
+    expect(text).toContain('  y/top/sub0/ — 30 deletions held (deleted on b)\n');
+    expect(text.match(/use --full to list every path/g)).toHaveLength(3);
+    expect(text).not.toContain('f7');
+    const full = renderPlanText(plan, { color: false, full: true });
+    expect(full).toContain('│ top/sub1/f7 ');
+    expect(full).toContain('│ x/top/sub1/f7 ');
+    expect(full).toContain('│ y/top/sub1/f7 ');
+  });
+
+  it('names the top folder ./', () => {
+    const plan: Plan = {
+      ...bigPlan(0),
+      steps: Array.from({ length: 51 }, (_, i) => ({ action: 'pull' as const, path: `f${i}`, from: 'b', to: 'a', source: NEW, target: null })),
+    };
+    expect(renderPlanText(plan, plain)).toContain('  ./ — 51 files to pull from b\n');
+  });
+});
+
+describe('renderPlanText: colour and width', () => {
+  it('writes no escape code at all without colour', () => {
+    expect(renderPlanText(fullPlan(), plain)).not.toContain(ESC);
+    expect(renderPlanText(bigPlan(120), plain)).not.toContain(ESC);
+    expect(renderPlanText(emptyPlan(), plain)).not.toContain(ESC);
+  });
+
+  it('adds ANSI colours with colour, and nothing else', () => {
+    const colored = renderPlanText(fullPlan(), { color: true, full: false });
+    expect(colored).toContain('\u001b[32mpush\u001b[39m');
+    expect(colored).toContain('\u001b[36mpull\u001b[39m');
+    expect(colored).toContain('\u001b[31moffline (timeout)\u001b[39m');
+    expect(colored.replace(SGR, '')).toBe(renderPlanText(fullPlan(), plain));
+  });
+
+  it('wraps the path column to fit a given width instead of cutting it', () => {
+    const natural = renderPlanText(fullPlan(), plain);
+    const stepsTable = (t: string): string[] => t.slice(t.indexOf('Steps'), t.indexOf('Deferred')).split('\n').filter((l) => l.startsWith('│'));
+    expect(Math.max(...stepsTable(natural).map((l) => l.length))).toBeGreaterThan(90);
+    const narrow = renderPlanText(fullPlan(), { ...plain, width: 90 });
+    const rows = stepsTable(narrow);
+    expect(Math.max(...rows.map((l) => l.length))).toBeLessThanOrEqual(90);
+    const pathCells = rows.map((l) => l.split('│')[2].trim());
+    expect(pathCells.join('')).toContain('docs/report.txt');
+  });
+});

@@ -1,0 +1,120 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BlatError } from '../../src/errors.js';
+import { buildBaseAfterSync, buildScopeTest, readBase, writeBase } from '../../src/state/base.js';
+import type { Base, Entry } from '../../src/types.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'blat-base-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const file = (mtime: number, size = 10): Entry => ({ type: 'file', mtime, size, mode: 0o644 });
+const base = (machines: Record<string, Record<string, Entry>>): Base =>
+  new Map(Object.entries(machines).map(([m, entries]) => [m, new Map(Object.entries(entries))]));
+const plain = (b: Base): Record<string, Record<string, Entry>> =>
+  Object.fromEntries([...b].map(([m, entries]) => [m, Object.fromEntries(entries)]));
+
+describe('readBase / writeBase', () => {
+  it('reads an empty base when there is no file', async () => {
+    expect((await readBase(join(dir, 'none'))).size).toBe(0);
+  });
+
+  it('round-trips every entry type and hostile names exactly', async () => {
+    const original = base({
+      'laptop "one"': {
+        'docs/new\nline.txt': { type: 'file', mtime: 1_700_000_000.123456, size: 1234, mode: 0o600 },
+        'docs/"quoted" name': file(1_600_000_000),
+        '-rf': file(1, 0),
+        '$(rm -rf ~)/`x`': { type: 'dir', mtime: 1_700_000_001.5, size: 0, mode: 0o755 },
+        'back\\slash\ttab é 日本': file(2),
+        'link -> there': { type: 'symlink', mtime: 3.25, size: 12, mode: 0o777, target: '../a\nb "c"' },
+      },
+      server: { docs: { type: 'dir', mtime: 4, size: 0, mode: 0o700 } },
+      empty: {},
+    });
+    await writeBase(join(dir, '.blat'), original);
+    expect(await readdir(join(dir, '.blat'))).toEqual(['base.json']);
+    const back = await readBase(join(dir, '.blat'));
+    expect(plain(back)).toEqual(plain(original));
+    expect([...back.get('laptop "one"')!.keys()]).toEqual([...original.get('laptop "one"')!.keys()]);
+    const text = await readFile(join(dir, '.blat', 'base.json'), 'utf8');
+    expect(JSON.parse(text).machines.server).toEqual([['docs', 'd', 4, 0, 0o700]]);
+    // one tuple per line: 6 + 1 entries, plus the machine lines and the braces
+    expect(text.split('\n').filter((l) => l.startsWith('[')).length).toBe(7);
+  });
+
+  it('names the file when base.json is not JSON or has a bad entry', async () => {
+    const path = join(dir, 'base.json');
+    await writeFile(path, '{"formatVersion":1,"machines":{"a":[["x","f",1,2');
+    const notJson = await readBase(dir).catch((e: unknown) => e);
+    expect(notJson).toBeInstanceOf(BlatError);
+    expect((notJson as BlatError).summary).toMatch(/base\.json: not valid JSON \(.+\); delete it to start afresh$/);
+    expect((notJson as BlatError).summary.startsWith(path)).toBe(true);
+    await writeFile(path, JSON.stringify({ formatVersion: 1, machines: { a: [['x', 'f', 1, 2, 420], ['y', 'q', 1, 2, 420]] } }));
+    const badRow = await readBase(dir).catch((e: unknown) => e);
+    expect((badRow as BlatError).summary).toBe(`${path}: not a blat base file (machines["a"][1] is not a valid entry); delete it to start afresh`);
+  });
+});
+
+describe('buildScopeTest', () => {
+  it('matches a scope and its segment-wise descendants only', () => {
+    const inScope = buildScopeTest(['docs', 'src/app', 'notes.txt']);
+    expect(['docs', 'docs/a', 'docs/a/b', 'src/app/x', 'notes.txt'].map(inScope)).toEqual([true, true, true, true, true]);
+    expect(['docs2', 'doc', 'src', 'src/apple', 'notes.txt.bak', 'x/docs'].map(inScope)).toEqual([false, false, false, false, false, false]);
+  });
+});
+
+describe('buildBaseAfterSync', () => {
+  const previous = base({
+    a: { 'docs/x': file(1), 'docs/gone': file(2), 'docs/kept': file(3), 'other/y': file(4) },
+    b: { 'docs/x': file(1), 'other/z': file(5) },
+    offline: { 'docs/x': file(0) },
+  });
+  const current = new Map<string, ReadonlyMap<string, Entry>>([
+    ['a', new Map([['docs/x', file(10)], ['docs/kept', file(30)], ['docs/new', file(40)], ['outside', file(50)]])],
+    ['b', new Map([['docs/x', file(10)], ['docs/conflict', file(60)]])],
+  ]);
+  const never = (): boolean => false;
+
+  it('replaces in-scope entries of current machines, drops vanished ones, leaves everything else', () => {
+    const next = buildBaseAfterSync(previous, current, ['docs'], never);
+    expect(plain(next)).toEqual({
+      offline: { 'docs/x': file(0) },
+      a: { 'docs/x': file(10), 'docs/kept': file(30), 'docs/new': file(40), 'other/y': file(4) },
+      b: { 'docs/x': file(10), 'docs/conflict': file(60), 'other/z': file(5) },
+    });
+  });
+
+  it('keeps the previous entry, or the absence, where keep() says so', () => {
+    const keep = (machine: string, path: string): boolean =>
+      (machine === 'a' && path === 'docs/kept') || (machine === 'a' && path === 'docs/new') || (machine === 'b' && path === 'docs/conflict');
+    const next = buildBaseAfterSync(previous, current, ['docs'], keep);
+    expect(plain(next).a).toEqual({ 'docs/x': file(10), 'docs/kept': file(3), 'other/y': file(4) });
+    expect(plain(next).b).toEqual({ 'docs/x': file(10), 'other/z': file(5) });
+  });
+
+  it('treats scopes segment-wise and as exact file paths', () => {
+    const prev = base({ a: { docs2: file(1), 'docs/x': file(1), 'notes.txt': file(1) } });
+    const cur = new Map([['a', new Map([['docs2', file(2)], ['docs/x', file(2)], ['notes.txt', file(2)]])]]);
+    const next = buildBaseAfterSync(prev, cur, ['docs', 'notes.txt'], never);
+    expect(plain(next).a).toEqual({ docs2: file(1), 'docs/x': file(2), 'notes.txt': file(2) });
+  });
+
+  it('adds machines new to the base, omits machines left empty, and does not modify its inputs', () => {
+    const prev = base({ a: { 'docs/x': file(1) } });
+    const cur = new Map([
+      ['a', new Map<string, Entry>()],
+      ['c', new Map([['docs/x', file(2)]])],
+    ]);
+    const next = buildBaseAfterSync(prev, cur, ['docs'], never);
+    expect(plain(next)).toEqual({ c: { 'docs/x': file(2) } });
+    expect(plain(prev)).toEqual({ a: { 'docs/x': file(1) } });
+    expect(cur.get('a')!.size).toBe(0);
+  });
+});

@@ -1,0 +1,168 @@
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BlatError } from '../../src/errors.js';
+import { buildOwed, compactJournal, openJournal, readJournal } from '../../src/state/journal.js';
+import type { Entry, JournalRecord, Step } from '../../src/types.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'blat-journal-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const entry: Entry = { type: 'file', mtime: 1_700_000_000.5, size: 3, mode: 0o644 };
+const push = (path: string, to: string): Step => ({ action: 'push', path, from: 'self', to, source: entry, target: null });
+const pull = (path: string): Step => ({ action: 'pull', path, from: 'server', to: 'self', source: entry, target: null });
+
+describe('openJournal / readJournal', () => {
+  it('reads nothing when there is no journal', async () => {
+    expect(await readJournal(join(dir, 'none'))).toEqual({ records: [], problems: [] });
+  });
+
+  it('appends one line per record, durable and in call order even when callers do not wait', async () => {
+    const stateDir = join(dir, '.blat');
+    const journal = await openJournal(stateDir);
+    const records: JournalRecord[] = [
+      { t: 1, event: 'begin', run: 'r1', command: 'apply', planDigest: 'abc' },
+      ...Array.from({ length: 40 }, (_, i): JournalRecord => ({ t: 2 + i, event: 'planned', run: 'r1', step: push(`docs/f${i}\nx "q"`, 'b') })),
+      { t: 50, event: 'deferred', run: 'r1', path: '-rf $(x)', machine: 'c', reason: 'offline: timeout' },
+      { t: 51, event: 'end', run: 'r1', exitCode: 0 },
+    ];
+    await Promise.all(records.map((r) => journal.append(r)));
+    await journal.close();
+    const text = await readFile(join(stateDir, 'journal.jsonl'), 'utf8');
+    expect(text.split('\n')).toHaveLength(records.length + 1);
+    expect(await readJournal(stateDir)).toEqual({ records, problems: [] });
+  });
+
+  it('refuses appends after close', async () => {
+    const journal = await openJournal(dir);
+    await journal.close();
+    await expect(journal.append({ t: 1, event: 'end', run: 'r', exitCode: 0 })).rejects.toBeInstanceOf(BlatError);
+  });
+
+  it('ignores an incomplete last line (a kill mid-write) and reports it', async () => {
+    const file = join(dir, 'journal.jsonl');
+    const good: JournalRecord[] = [
+      { t: 1, event: 'begin', run: 'r1', command: 'apply', planDigest: 'abc' },
+      { t: 2, event: 'planned', run: 'r1', step: push('a', 'b') },
+    ];
+    await writeFile(file, `${good.map((r) => JSON.stringify(r)).join('\n')}\n{"t":3,"event":"done","run":"r1","st`);
+    expect(await readJournal(dir)).toEqual({ records: good, problems: [`${file}:3: incomplete last record ignored`] });
+  });
+
+  it('skips and reports a damaged line in the middle', async () => {
+    const file = join(dir, 'journal.jsonl');
+    const a: JournalRecord = { t: 1, event: 'done', run: 'r1', step: push('a', 'b') };
+    const b: JournalRecord = { t: 3, event: 'end', run: 'r1', exitCode: 0 };
+    await writeFile(file, `${JSON.stringify(a)}\nnot json\n{"t":2,"event":"exploded","run":"r1"}\n${JSON.stringify(b)}\n`);
+    expect(await readJournal(dir)).toEqual({
+      records: [a, b],
+      problems: [`${file}:2: not a valid journal record, skipped`, `${file}:3: not a valid journal record, skipped`],
+    });
+  });
+
+  it('starts a fresh line when reopened after a kill mid-write, so the next record is not lost', async () => {
+    const file = join(dir, 'journal.jsonl');
+    const first: JournalRecord = { t: 1, event: 'planned', run: 'r1', step: push('a', 'b') };
+    await writeFile(file, `${JSON.stringify(first)}\n{"t":2,"ev`);
+    const journal = await openJournal(dir);
+    const next: JournalRecord = { t: 3, event: 'settled', run: 'r2', path: 'a', machine: 'b', reason: 'already up to date' };
+    await journal.append(next);
+    await journal.close();
+    expect(await readJournal(dir)).toEqual({ records: [first, next], problems: [`${file}:2: not a valid journal record, skipped`] });
+  });
+});
+
+describe('buildOwed', () => {
+  it('owes a deferred path until a later done', () => {
+    const deferred: JournalRecord = { t: 10, event: 'deferred', run: 'r1', path: 'docs/a', machine: 'b', reason: 'offline: timeout' };
+    expect(buildOwed([deferred])).toEqual([{ path: 'docs/a', machine: 'b', since: 10, reason: 'offline: timeout', kind: 'deferred' }]);
+    expect(buildOwed([deferred, { t: 20, event: 'done', run: 'r2', step: push('docs/a', 'b') }])).toEqual([]);
+    // a done for another machine or path does not settle it
+    expect(buildOwed([deferred, { t: 20, event: 'done', run: 'r2', step: push('docs/a', 'c') }])).toHaveLength(1);
+    expect(buildOwed([deferred, { t: 20, event: 'done', run: 'r2', step: push('docs/b', 'b') }])).toHaveLength(1);
+  });
+
+  it('owes a planned step that has no outcome (a killed apply), but not one that was done', () => {
+    const records: JournalRecord[] = [
+      { t: 1, event: 'begin', run: 'r1', command: 'apply', planDigest: 'd' },
+      { t: 2, event: 'planned', run: 'r1', step: pull('docs/a') },
+      { t: 3, event: 'planned', run: 'r1', step: push('docs/a', 'b') },
+      { t: 4, event: 'done', run: 'r1', step: pull('docs/a') },
+    ];
+    expect(buildOwed(records)).toEqual([
+      { path: 'docs/a', machine: 'b', since: 3, reason: 'apply stopped before this step finished (run r1)', kind: 'planned' },
+    ]);
+  });
+
+  it('owes failed and stale steps to their destination with their reason', () => {
+    const owed = buildOwed([
+      { t: 5, event: 'planned', run: 'r1', step: push('x', 'b') },
+      { t: 6, event: 'failed', run: 'r1', step: push('x', 'b'), reason: 'rsync exited 23' },
+      { t: 7, event: 'stale', run: 'r1', step: pull('y'), reason: 'source changed since the plan' },
+    ]);
+    expect(owed).toEqual([
+      { path: 'x', machine: 'b', since: 5, reason: 'rsync exited 23', kind: 'failed' },
+      { path: 'y', machine: 'self', since: 7, reason: 'source changed since the plan', kind: 'stale' },
+    ]);
+  });
+
+  it('clears an owed path on settled, and owes it again from a later record', () => {
+    const records: JournalRecord[] = [
+      { t: 1, event: 'deferred', run: 'r1', path: 'p', machine: 'b', reason: 'offline' },
+      { t: 2, event: 'settled', run: 'r2', path: 'p', machine: 'b', reason: 'already up to date' },
+    ];
+    expect(buildOwed(records)).toEqual([]);
+    expect(buildOwed([...records, { t: 3, event: 'deferred', run: 'r3', path: 'p', machine: 'b', reason: 'offline again' }])).toEqual([
+      { path: 'p', machine: 'b', since: 3, reason: 'offline again', kind: 'deferred' },
+    ]);
+  });
+
+  it('keeps the first time it became owed and the latest reason', () => {
+    expect(
+      buildOwed([
+        { t: 1, event: 'deferred', run: 'r1', path: 'p', machine: 'b', reason: 'offline' },
+        { t: 2, event: 'planned', run: 'r2', step: push('p', 'b') },
+        { t: 3, event: 'failed', run: 'r2', step: push('p', 'b'), reason: 'disk full' },
+      ]),
+    ).toEqual([{ path: 'p', machine: 'b', since: 1, reason: 'disk full', kind: 'failed' }]);
+  });
+
+  it('sorts by machine, then oldest first', () => {
+    const deferred = (t: number, path: string, machine: string): JournalRecord => ({ t, event: 'deferred', run: 'r', path, machine, reason: 'offline' });
+    const owed = buildOwed([deferred(5, 'z', 'm2'), deferred(9, 'a', 'm1'), deferred(1, 'b', 'm2'), deferred(3, 'c', 'm1')]);
+    expect(owed.map((o) => `${o.machine}:${o.path}:${o.since}`)).toEqual(['m1:c:3', 'm1:a:9', 'm2:b:1', 'm2:z:5']);
+  });
+});
+
+describe('compactJournal', () => {
+  it('leaves a small journal alone', async () => {
+    await writeFile(join(dir, 'journal.jsonl'), `${JSON.stringify({ t: 1, event: 'end', run: 'r', exitCode: 0 })}\n`);
+    expect(await compactJournal(dir, [], 1024)).toBe(false);
+    expect((await readJournal(dir)).records).toHaveLength(1);
+  });
+
+  it('rewrites a large journal to the records still needed, with the same owed result', async () => {
+    const journal = await openJournal(dir);
+    for (let i = 0; i < 200; i++) {
+      await journal.append({ t: i * 2, event: 'planned', run: 'r1', step: push(`f${i}`, 'b') });
+      if (i % 50 !== 7) await journal.append({ t: i * 2 + 1, event: 'done', run: 'r1', step: push(`f${i}`, 'b') });
+    }
+    await journal.append({ t: 1000, event: 'deferred', run: 'r1', path: 'late', machine: 'c', reason: 'offline' });
+    await journal.close();
+    const before = buildOwed((await readJournal(dir)).records);
+    expect(before.map((o) => o.path)).toEqual(['f7', 'f57', 'f107', 'f157', 'late']);
+    expect(await compactJournal(dir, before, 100)).toBe(true);
+    const after = await readJournal(dir);
+    expect(after.problems).toEqual([]);
+    expect(after.records).toHaveLength(5);
+    expect(buildOwed(after.records)).toEqual(before);
+    await appendFile(join(dir, 'journal.jsonl'), ''); // still a plain appendable file
+    expect((await readFile(join(dir, 'journal.jsonl'), 'utf8')).endsWith('\n')).toBe(true);
+  });
+});
