@@ -1,4 +1,5 @@
 // One problem found in a config file, before it is placed at a line and column.
+import { quoted } from './safeText.js';
 
 /** A segment of a YAML path: a map key or a sequence index. */
 export type YamlPathSegment = string | number;
@@ -21,7 +22,7 @@ export function formatYamlPath(path: readonly YamlPathSegment[]): string {
   for (const segment of path) {
     if (typeof segment === 'number') out += `[${segment}]`;
     else if (PLAIN_KEY.test(segment)) out += out === '' ? segment : `.${segment}`;
-    else out += `[${JSON.stringify(segment).replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)}]`;
+    else out += `[${quoted(segment)}]`;
   }
   return out;
 }

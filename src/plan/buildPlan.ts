@@ -4,6 +4,7 @@ import type { Base, Conflict, Deferred, Deletion, Entry, Plan, PlanOptions, Snap
 import { decidePath } from './decidePath.js';
 import { buildDeletion, buildTrashSteps, buildWinSteps, type OfflineMachine } from './steps.js';
 import { buildUnderTest } from './under.js';
+import { sameVersion } from './versions.js';
 
 /** Everything the planner needs; it reads nothing else. */
 export interface PlanInput {
@@ -51,9 +52,18 @@ export function buildPlan(input: PlanInput): Plan {
   for (const view of rows) {
     const decision = decidePath(view, options);
     switch (decision.kind) {
-      case 'same':
-        if (decision.present) inSync++;
+      case 'same': {
+        if (!decision.present) break;
+        inSync++;
+        // Alike on every online machine; an offline machine not known (by its base) to hold it is still owed it.
+        const source = view.current[self] as Entry;
+        offline.forEach((m, k) => {
+          if (!sameVersion(m.base.get(view.path), source, options.modifyWindow)) {
+            owed[k].push(Object.freeze({ path: view.path, machine: m.name, reason: m.reason, source }));
+          }
+        });
         break;
+      }
       case 'conflict':
         conflicts.push(decision.conflict);
         break;

@@ -1,13 +1,8 @@
-// Segment-wise "lies under" tests for sync paths (equal or a descendant).
-
-/** True when `path` equals `parent` or lies below it, comparing whole segments ("a/b" is under "a", "ab" is not). */
-export function isUnder(path: string, parent: string): boolean {
-  return path === parent || (path.length > parent.length && path.charCodeAt(parent.length) === 47 && path.startsWith(parent));
-}
+// Segment-wise "lies under" test for many sync paths at once (same meaning as isUnder in src/config/paths.ts).
 
 /**
- * A predicate telling whether a path lies under any of `parents`; costs one set lookup
- * per segment of the path, however many parents there are.
+ * A predicate telling whether a path equals or lies below any of `parents`, segment-wise ("a/b" is
+ * under "a", "ab" is not); costs one set lookup per segment of the path, however many parents there are.
  */
 export function buildUnderTest(parents: readonly string[]): (path: string) => boolean {
   const set = new Set(parents);

@@ -309,9 +309,20 @@ paths: [docs
 machines:
   a: { host: a, root: /a }
 `);
-    expect(lines.length).toBeGreaterThan(0);
-    for (const line of lines) expect(line).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: syntax error: `));
-    expect(lines[0].startsWith(`${file}:`)).toBe(true);
+    expect(lines).toEqual([`${file}:3:1: syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]`]);
+  });
+
+  it('reports every syntax error of the file', async () => {
+    const { file, lines } = await errorLines(`version: 1
+paths: [docs]
+  bad: indent
+machines: { a: { host: "a, root: /a } }
+`);
+    expect(lines).toEqual([
+      `${file}:3:1: syntax error: All mapping items must start at the same column`,
+      `${file}:5:1: syntax error: Missing closing "quote`,
+      `${file}:5:1: syntax error: Flow map in block collection must be sufficiently indented and end with a }`,
+    ]);
   });
 
   it('reports duplicate keys as syntax errors at the repeated key', async () => {
@@ -322,6 +333,11 @@ machines:
   a: { host: b, root: /b }
 `);
     expect(lines).toEqual([`${file}:5:3: syntax error: Map keys must be unique`]);
+  });
+
+  it('quotes odd key names in the yaml path and escapes control characters', async () => {
+    const { file, lines } = await errorLines('version: 1\npaths: [docs]\n"we\\u001bird key": 1\nmachines: { a: { host: a, root: /a } }\n');
+    expect(lines).toEqual([`${file}:3:1: ["we\\x1bird key"]: unknown key "we\\x1bird key"`]);
   });
 
   it('keeps hostile text on one line', async () => {

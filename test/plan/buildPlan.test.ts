@@ -64,7 +64,8 @@ const cases: Case[] = [
     steps: ['push docs/x a>b'],
     deferred: ['c docs/x (timeout)'],
   },
-  { name: 'offline: nothing owed when online machines agree', machines: { a: synced(f(200)), b: synced(f(200)), c: 'offline' }, inSync: 1 },
+  { name: 'offline: owed even when online machines agree, unless its base shows it', machines: { a: synced(f(200)), b: synced(f(200)), c: 'offline' }, inSync: 1, deferred: ['c docs/x (timeout)'] },
+  { name: 'offline: nothing owed when online machines agree and its base holds that version', machines: { a: synced(f(200)), b: synced(f(200)), c: 'offline' }, base: { c: synced(f(200)) }, inSync: 1 },
   {
     name: 'outofuse: left out entirely, even with a base',
     machines: { a: synced(f(200)), b: synced(f(100)), c: 'outofuse' },
@@ -78,6 +79,12 @@ const cases: Case[] = [
   { name: 'window: 0.5 s apart, different size = conflict', machines: { a: synced(f(100, 5)), b: synced(f(100.5, 6)) }, conflicts: ['docs/x: equal mtime, different size'] },
   { name: 'window: 2 s apart, different size = newest wins', machines: { a: synced(f(100, 5)), b: synced(f(102, 6)) }, steps: ['pull docs/x b>a'] },
   { name: 'window: option honoured (0 s)', machines: { a: synced(f(100, 5)), b: synced(f(100.5, 5)) }, options: { modifyWindow: 0 }, steps: ['pull docs/x b>a'] },
+  {
+    name: 'window: a copy exactly the window away from its base is unchanged',
+    machines: { a: synced(f(101)), b: synced(f(300, 20)) },
+    base: { a: synced(f(100)), b: synced(f(100)) },
+    steps: ['pull docs/x b>a'],
+  },
   { name: 'window: chained same-size copies are one version', machines: { a: synced(f(100)), b: synced(f(100.9)), c: synced(f(101.8)) }, inSync: 1 },
 
   // types and symlinks
@@ -423,11 +430,15 @@ describe('buildPlan ordering', () => {
     expect(mixed().deferred.map(showDeferred)).toEqual([
       'q docs/-n (timeout)',
       'q docs/B (timeout)',
+      'q docs/a (timeout)',
       'q docs/a b (timeout)',
+      'q docs/a/x (timeout)',
       'q docs/b (timeout)',
       'p docs/-n (refused)',
       'p docs/B (refused)',
+      'p docs/a (refused)',
       'p docs/a b (refused)',
+      'p docs/a/x (refused)',
       'p docs/b (refused)',
     ]);
   });
