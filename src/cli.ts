@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { BlatError } from './errors.js';
+import { safeText } from './config/safeText.js';
 import { sanitizeForTerminal } from './render/terminal.js';
 import type { CommandIO, GlobalOptions } from './commands/io.js';
 import { planCommand } from './commands/plan.js';
@@ -153,8 +154,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 1;
     }
     if (err instanceof BlatError) {
-      for (const line of err.summary.split('\n')) io.stderr(`blat: ${sanitizeForTerminal(line)}\n`);
-      if (verbose && err.detail) io.stderr(`${sanitizeForTerminal(err.detail)}\n`);
+      // Producers escape the names they quote (safeText); this only catches what slipped through.
+      for (const line of err.lines) io.stderr(`blat: ${safeText(line)}\n`);
+      if (verbose && err.detail) io.stderr(`${safeText(err.detail)}\n`);
       if (verbose && err.stack) io.stderr(`${err.stack}\n`);
       return err.exitCode;
     }

@@ -1,16 +1,20 @@
-// Error classes carrying a one-line summary, an optional detail and an exit code.
-// The CLI's single catch prints `summary` (and `detail` with --verbose) and exits.
+// Error classes carrying a summary, an optional detail and an exit code.
+// The CLI's single catch prints each of `lines` (control characters escaped, so a
+// hostile name inside a line can never start another) and `detail` with --verbose.
 
 /** An expected failure: bad input, an unreachable requirement, a refused plan. */
 export class BlatError extends Error {
   readonly summary: string;
+  /** The lines printed for it: `[summary]` unless given. */
+  readonly lines: readonly string[];
   readonly detail?: string;
   readonly exitCode: number;
 
-  constructor(summary: string, options: { detail?: string; exitCode?: number; cause?: unknown } = {}) {
+  constructor(summary: string, options: { detail?: string; exitCode?: number; cause?: unknown; lines?: readonly string[] } = {}) {
     super(summary, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'BlatError';
     this.summary = summary;
+    this.lines = options.lines ?? [summary];
     this.detail = options.detail;
     this.exitCode = options.exitCode ?? 1;
   }
@@ -18,12 +22,9 @@ export class BlatError extends Error {
 
 /** Invalid configuration: every problem found, one `FILE:LINE:COL: yaml.path: message` line each. */
 export class ConfigError extends BlatError {
-  readonly lines: readonly string[];
-
   constructor(lines: readonly string[]) {
-    super(lines.join('\n'));
+    super(lines.join('\n'), { lines });
     this.name = 'ConfigError';
-    this.lines = lines;
   }
 }
 

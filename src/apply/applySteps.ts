@@ -101,6 +101,8 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
   const transfer = async (from: string, to: string, indexes: readonly number[]): Promise<void> => {
     const failed: StepOutcome[] = [];
     const sent: number[] = [];
+    /** Steps of a batch rsync reported failing: rsync's words, by step index. */
+    const rsyncFailure = new Map<number, string>();
     const groups = [indexes.filter((i) => !olderThanTarget(steps[i])), indexes.filter((i) => olderThanTarget(steps[i]))];
     for (const [g, group] of groups.entries()) {
       if (group.length === 0) continue;
@@ -118,24 +120,33 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
         },
       });
       inFlight.delete(key);
+      const reason = `rsync ${from} → ${to}: ${result.message}`;
       if (result.ok) sent.push(...group);
-      else for (const i of group) failed.push({ index: i, step: steps[i], status: 'failed', reason: `rsync ${from} → ${to}: ${result.message}` });
+      else if (result.message?.startsWith('unreachable')) for (const i of group) failed.push({ index: i, step: steps[i], status: 'failed', reason });
+      else {
+        // A partial failure (one unreadable file…) may have transferred the rest of the batch: look.
+        sent.push(...group);
+        for (const i of group) rsyncFailure.set(i, reason);
+      }
     }
-    const verified = await verify(to, sent);
+    const verified = await verify(to, sent, rsyncFailure);
     await finish([...failed, ...verified], to);
   };
 
-  /** Looks at what `to` holds now for the sent steps: done only when it is the expected version. */
-  const verify = async (to: string, sent: readonly number[]): Promise<StepOutcome[]> => {
+  /**
+   * Looks at what `to` holds now for the sent steps: done only when it is the expected version;
+   * otherwise failed, with rsync's words when it reported a failure for the step.
+   */
+  const verify = async (to: string, sent: readonly number[], rsyncFailure: ReadonlyMap<number, string> = new Map()): Promise<StepOutcome[]> => {
     if (sent.length === 0) return [];
     const seen = (await restatMachines(config, req.self, req.sshOptions, new Map([[to, sent.map((i) => steps[i].path)]]))).get(to);
     return sent.map((i): StepOutcome => {
       const step = steps[i];
-      if (seen === undefined || 'unreachable' in seen) return { index: i, step, status: 'failed', reason: `${to} unreachable after the transfer (${seen && 'unreachable' in seen ? seen.unreachable : 'no answer'})` };
+      if (seen === undefined || 'unreachable' in seen) return { index: i, step, status: 'failed', reason: rsyncFailure.get(i) ?? `${to} unreachable after the transfer (${seen && 'unreachable' in seen ? seen.unreachable : 'no answer'})` };
       const after = seen.get(step.path) ?? null;
       return sameVersion(after ?? undefined, step.source ?? undefined, config.modifyWindow)
         ? { index: i, step, status: 'done', after }
-        : { index: i, step, status: 'failed', reason: `after the transfer ${to} holds ${describe(after)} (newer there? left alone)` };
+        : { index: i, step, status: 'failed', reason: rsyncFailure.get(i) ?? `after the transfer ${to} holds ${describe(after)} (newer there? left alone)` };
     });
   };
 

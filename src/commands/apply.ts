@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { applySteps, type StepOutcome } from '../apply/applySteps.js';
 import { buildBaseAfterApply } from '../apply/baseAfterApply.js';
+import { safeText } from '../config/safeText.js';
 import { BlatError, UsageError } from '../errors.js';
 import { checkDeletionGuard } from '../plan/guards.js';
 import { renderApplyResult, renderProgressLine } from '../render/applyResult.js';
@@ -14,6 +15,7 @@ import { acquireLock, type Lock } from '../state/lock.js';
 import type { Plan, Snapshot } from '../types.js';
 import { buildPlanOptions, readRunContext, readySshOptions, type RunContext } from './context.js';
 import { wantsColor, type CommandIO, type GlobalOptions } from './io.js';
+import { scanSnapshot } from '../snapshot/scanSnapshot.js';
 import { scanAndPlan } from './scanAndPlan.js';
 import { readSavedPlan } from './show.js';
 
@@ -59,13 +61,31 @@ async function applySavedPlan(file: string, flags: ApplyFlags, io: CommandIO): P
   const plan = await readSavedPlan(file, io.cwd);
   const ctx = await readRunContext({ ...flags, self: flags.self ?? plan.self }, io, []);
   if (plan.configDigest !== ctx.config.digest) {
-    throw new BlatError(`${file}: refused: it was planned with a different configuration than ${ctx.config.file} (config digest differs); run blat plan again`);
+    throw new BlatError(`${safeText(file)}: refused: it was planned with a different configuration than ${safeText(ctx.config.file)} (config digest differs); run blat plan again`);
   }
   if (plan.self !== ctx.self.name) {
-    throw new BlatError(`${file}: refused: it was planned on ${plan.self}, but this is ${ctx.self.name}`);
+    throw new BlatError(`${safeText(file)}: refused: it was planned on ${safeText(plan.self)}, but this is ${ctx.self.name}`);
   }
   const sshOptions = await readySshOptions(ctx.config);
-  return withLock(ctx, io, `apply ${file}`, () => carryOut(ctx, plan, null, sshOptions, { ...flags, autoApprove: true }, io));
+  return withLock(ctx, io, `apply ${file}`, async () => {
+    if (plan.steps.some((s) => s.action === 'trash') && !flags.forceDeletes) {
+      // A saved plan carries no snapshot: the mass-deletion guard needs a fresh look at the machines.
+      const paths = plan.targets.length > 0 ? plan.targets : ctx.config.paths;
+      const { snapshot } = await scanSnapshot({ config: ctx.config, self: ctx.self.name, paths, sshOptions });
+      checkDeletionsAllowed(plan, snapshot, flags);
+    }
+    return carryOut(ctx, plan, null, sshOptions, { ...flags, autoApprove: true }, io);
+  });
+}
+
+/** Throws unless the plan's trash steps pass the mass-deletion guard (or --force-deletes was given). */
+function checkDeletionsAllowed(plan: Plan, snapshot: Snapshot, flags: ApplyFlags): void {
+  if (!plan.steps.some((s) => s.action === 'trash') || flags.forceDeletes) return;
+  const problems = checkDeletionGuard(plan, snapshot);
+  if (problems.length > 0) {
+    const lines = ['refusing to propagate deletions:', ...problems, '(check that no disk is unmounted; pass --force-deletes to go ahead)'];
+    throw new BlatError(lines.join(' '), { lines });
+  }
 }
 
 /** Refuses early (before contacting anything) when approval is needed but cannot be asked. */
@@ -104,12 +124,7 @@ export async function carryOut(
   const json = flags.json === true;
   const emit = (event: object) => io.stdout(JSON.stringify(event) + '\n');
 
-  if (snapshot && plan.steps.some((s) => s.action === 'trash') && !flags.forceDeletes) {
-    const problems = checkDeletionGuard(plan, snapshot);
-    if (problems.length > 0) {
-      throw new BlatError(`refusing to propagate deletions:\n${problems.join('\n')}\n(check that no disk is unmounted; pass --force-deletes to go ahead)`);
-    }
-  }
+  if (snapshot) checkDeletionsAllowed(plan, snapshot, flags);
 
   if (json) emit({ event: 'plan', plan: buildPlanDocument(plan) });
   else io.stdout(renderPlanText(plan, { color, full: flags.full === true }));

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { BlatError } from '../errors.js';
+import { safeText } from '../config/safeText.js';
+import { BlatError, UsageError } from '../errors.js';
 import { buildConfigFromMachineTxt } from '../state/importMachineTxt.js';
 import type { CommandIO, GlobalOptions } from './io.js';
 
@@ -10,9 +11,10 @@ export async function importCommand(file: string, flags: GlobalOptions & { root?
   try {
     text = await readFile(resolve(io.cwd, file), 'utf8');
   } catch (err) {
-    throw new BlatError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new BlatError(`${safeText(file)}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  const root = flags.root ?? io.env.HOME ?? '/home/ajh';
-  io.stdout(buildConfigFromMachineTxt(text, file, { root }));
+  const root = flags.root ?? io.env.HOME;
+  if (!root) throw new UsageError('import: pass --root DIR (the root to give every machine; there is no $HOME to default to)');
+  io.stdout(buildConfigFromMachineTxt(text, file, { root, cwd: io.cwd }));
   return 0;
 }

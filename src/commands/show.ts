@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { safeText } from '../config/safeText.js';
 import { BlatError } from '../errors.js';
 import { buildPlanDocument, parsePlanDocument } from '../render/json.js';
 import { renderPlanText } from '../render/table.js';
@@ -9,19 +10,21 @@ import { wantsColor, type CommandIO, type GlobalOptions } from './io.js';
 /** Reads and validates a plan saved by `blat plan --out FILE`. */
 export async function readSavedPlan(file: string, cwd: string): Promise<Plan> {
   const path = resolve(cwd, file);
+  // The name is echoed in one-line errors: a newline in it must not start a second line.
+  const name = safeText(file);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new BlatError(`${file}: cannot read plan file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new BlatError(`${name}: cannot read plan file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new BlatError(`${file}: not a blat plan: invalid JSON (${(err as Error).message})`);
+    throw new BlatError(`${name}: not a blat plan: invalid JSON (${(err as Error).message})`);
   }
-  return parsePlanDocument(value, file);
+  return parsePlanDocument(value, name);
 }
 
 /** `blat show FILE`: print a saved plan, as text or JSON. */

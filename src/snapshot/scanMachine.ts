@@ -9,6 +9,10 @@ export type MachineScan =
   | { readonly ok: true; readonly output: ScanOutput; readonly os?: OsKind; readonly clockOffsetMs: number; readonly digest: string; readonly warnings: readonly string[] }
   | { readonly ok: false; readonly reason: string };
 
+// ssh's own note when two machines share one ControlPath (same host, port and user) and both
+// try to become the master at once: the loser connects without multiplexing. Not a scan problem.
+const SSH_MUX_NOISE = /^ControlSocket .* already exists, disabling multiplexing$/;
+
 /** Maps `uname -s` to the OS kinds blat knows. */
 export function parseUname(uname: string): OsKind | undefined {
   const u = uname.trim().toLowerCase();
@@ -50,6 +54,6 @@ export async function scanMachine(
     const why = result.stderr.trim().split('\n')[0] || `exit code ${result.exitCode}`;
     return { ok: false, reason: `scan cut short: ${why}` };
   }
-  const warnings = result.stderr.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+  const warnings = result.stderr.split('\n').map((l) => l.trim()).filter((l) => l.length > 0 && !SSH_MUX_NOISE.test(l));
   return { ok: true, output, os: machine.os ?? parseUname(output.uname), clockOffsetMs, digest: hash.digest('hex'), warnings };
 }

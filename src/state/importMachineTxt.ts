@@ -105,8 +105,9 @@ function topKey(doc: Document, name: string): Scalar | undefined {
  * A commented blat.yaml text for the machines of a machine.txt (`text`, read from `fileName`):
  * hosts are the machine names (or IPs), roots are `opts.root`, `outofuse` is kept and observed
  * states are dropped. `opts.schema` is the `$schema` reference for editors (default: the installed schema).
+ * A relative `fileName` is relative to `opts.cwd` (the folder it was named from), else to `opts.root`.
  */
-export function buildConfigFromMachineTxt(text: string, fileName: string, opts: { root: string; schema?: string }): string {
+export function buildConfigFromMachineTxt(text: string, fileName: string, opts: { root: string; schema?: string; cwd?: string }): string {
   if (!opts.root.startsWith('/')) throw new BlatError(`root ${quoted(opts.root)} must be an absolute path`);
   const entries = parseMachineTxt(text, fileName);
   if (entries.length === 0) throw new BlatError(`${safeText(fileName)}: no machine entries found`);
@@ -123,7 +124,7 @@ export function buildConfigFromMachineTxt(text: string, fileName: string, opts: 
       ...(entry.outOfUse ? { state: 'outofuse' } : {}),
     });
   }
-  const doc = new Document({ version: 1, paths: [placeholderPath(fileName, opts.root)], machines });
+  const doc = new Document({ version: 1, paths: [placeholderPath(opts.cwd === undefined ? fileName : resolve(opts.cwd, fileName), opts.root)], machines });
   doc.commentBefore = [
     ` yaml-language-server: $schema=${safeText(opts.schema ?? CONFIG_SCHEMA_PATH)}`,
     ` blat configuration imported from ${safeText(fileName)}.`,

@@ -28,6 +28,8 @@ export function buildTrashScript(root: string, stamp: string, items: readonly { 
 /** Parses the trash script's output into path → outcome. */
 export function parseTrashOutput(output: Buffer): Map<string, 'ok' | 'gone' | 'fail'> {
   const fields = output.toString('utf8').split('\0');
+  // Every complete field ends in NUL: what follows the last one was cut off (or is empty).
+  fields.pop();
   const result = new Map<string, 'ok' | 'gone' | 'fail'>();
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const status = fields[i] as 'ok' | 'gone' | 'fail';

@@ -1,5 +1,8 @@
 // End to end: `blat apply` against a real sshd, real rsync, three ssh machines and one local one.
 import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBlat } from '../helpers/cli.js';
 import { makeSandbox, type Sandbox } from '../helpers/machines.js';
@@ -78,6 +81,346 @@ describe('blat apply: diverging trees', () => {
         for (const [path, h] of files) expect(mine.get(path), `${m}: ${JSON.stringify(path)}`).toEqual(h);
       }
       expect(existsSync(pwned)).toBe(false);
+    } finally {
+      await box.cleanup();
+    }
+  });
+});
+
+/** Every machine's held paths, for "nothing changed" comparisons. */
+async function readAll(box: Sandbox): Promise<Record<string, Map<string, unknown>>> {
+  const out: Record<string, Map<string, unknown>> = {};
+  for (const m of ALL) out[m] = await readHeld(box, m);
+  return out;
+}
+
+/** here holds three new files; m1..m3 hold none or older ones. */
+async function seedPushes(box: Sandbox): Promise<void> {
+  await box.write('here', 'docs/a.txt', 'a from here\n', '1700001000.111111111');
+  await box.write('here', 'docs/b.txt', 'b from here\n', '1700001000.222222222');
+  await box.write('here', 'docs/c.txt', 'c from here\n', '1700001000.333333333');
+  await box.write('m2', 'docs/a.txt', 'old a\n', '1700000000');
+}
+
+describe('blat apply: approval', () => {
+  it('without a terminal and without --auto-approve: exit 1 naming --auto-approve, nothing changed', async () => {
+    const box = await sandbox();
+    try {
+      await seedPushes(box);
+      const before = await readAll(box);
+      const r = await runBlat(['apply'], { cwd: box.dir });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^blat: .*--auto-approve/m);
+      expect(r.stdout).toBe('');
+      expect(await readAll(box)).toEqual(before);
+      expect(existsSync(join(box.dir, '.blat', 'journal.jsonl'))).toBe(false);
+      expect(existsSync(join(box.dir, '.blat', 'base.json'))).toBe(false);
+    } finally {
+      await box.cleanup();
+    }
+  });
+});
+
+describe('blat apply FILE: saved plans', () => {
+  it('skips a step whose target was edited after the plan as stale, keeps the edit, does the rest, exit 2', async () => {
+    const box = await sandbox();
+    try {
+      await seedPushes(box);
+      const planned = await runBlat(['plan', '--out', 'plan.json'], { cwd: box.dir });
+      expect(planned.code).toBe(0);
+      // After the plan: m2 edits a.txt (the plan would overwrite it), here edits c.txt (the plan would push it).
+      await box.write('m2', 'docs/a.txt', 'edited on m2 after the plan\n', '1700002000.5');
+      await box.write('here', 'docs/c.txt', 'c edited here after the plan, longer\n', '1700002000.75');
+
+      const r = await runBlat(['apply', 'plan.json'], { cwd: box.dir });
+      expect(withoutMuxNoise(r.stderr)).toBe('');
+      expect(r.code).toBe(2);
+      expect(r.stdout).toMatch(/stale +push docs\/a\.txt here → m2: m2 changed since the plan/);
+      expect(r.stdout).toMatch(/stale +push docs\/c\.txt here → m1: here changed since the plan/);
+      // 11 planned: docs/ made on m1 and m3, three files to three machines.
+      expect(r.stdout).toMatch(/Apply finished: 7 done, 0 failed, 4 stale, 0 deferred\./);
+      // The edits survive.
+      expect(await box.read('m2', 'docs/a.txt')).toBe('edited on m2 after the plan\n');
+      expect((await box.stat('m2', 'docs/a.txt')).mtimeNs).toBe(1700002000500000000n);
+      expect(await box.read('here', 'docs/c.txt')).toBe('c edited here after the plan, longer\n');
+      // The other steps were done, with times kept.
+      for (const m of ['m1', 'm3']) {
+        expect(await box.read(m, 'docs/a.txt')).toBe('a from here\n');
+        expect((await box.stat(m, 'docs/a.txt')).mtimeNs).toBe(1700001000111111111n);
+      }
+      for (const m of SSH) {
+        expect(await box.read(m, 'docs/b.txt')).toBe('b from here\n');
+        expect((await box.stat(m, 'docs/b.txt')).mtimeNs).toBe(1700001000222222222n);
+        expect(await box.exists(m, 'docs/c.txt')).toBe(false);
+      }
+      const journal = await runBlat(['journal', '--json'], { cwd: box.dir });
+      expect(journal.code).toBe(0);
+      const owed = (JSON.parse(journal.stdout) as { owed: { machine: string; path: string; kind: string }[] }).owed;
+      expect(owed.map((o) => `${o.kind} ${o.path} ${o.machine}`).sort()).toEqual(
+        ['stale docs/a.txt m2', 'stale docs/c.txt m1', 'stale docs/c.txt m2', 'stale docs/c.txt m3'].sort(),
+      );
+    } finally {
+      await box.cleanup();
+    }
+  });
+
+  it('refuses a plan made with another configuration, or another format, and changes nothing', async () => {
+    const box = await sandbox();
+    try {
+      await seedPushes(box);
+      expect((await runBlat(['plan', '--out', 'plan.json'], { cwd: box.dir })).code).toBe(0);
+      const saved = await readFile(join(box.dir, 'plan.json'), 'utf8');
+      await box.writeConfig({ exclude: ['*.tmp'] });
+      const before = await readAll(box);
+
+      const r = await runBlat(['apply', 'plan.json'], { cwd: box.dir });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^blat: plan\.json: refused: .*different configuration/m);
+      expect(r.stdout).toBe('');
+
+      // Back to the planned config, but the file claims another format version.
+      await box.writeConfig();
+      await writeFile(join(box.dir, 'future.json'), saved.replace(/"formatVersion": 1/, '"formatVersion": 99'));
+      const future = await runBlat(['apply', 'future.json'], { cwd: box.dir });
+      expect(future.code).toBe(1);
+      expect(future.stderr).toMatch(/^blat: future\.json: .*format/im);
+
+      expect(await readAll(box)).toEqual(before);
+      expect(existsSync(join(box.dir, '.blat', 'journal.jsonl'))).toBe(false);
+    } finally {
+      await box.cleanup();
+    }
+  });
+});
+
+describe('blat apply: the lock', () => {
+  it('refuses to run while another live blat holds the lock, naming it, and leaves its lock alone', async () => {
+    const box = await sandbox();
+    try {
+      await seedPushes(box);
+      const lock = join(box.dir, '.blat', 'lock');
+      await mkdir(join(box.dir, '.blat'), { recursive: true });
+      const text = `${JSON.stringify({ pid: process.pid, host: hostname(), time: '2024-05-01T12:00:00.000Z', command: 'blat apply' })}\n`;
+      await writeFile(lock, text);
+      const before = await readAll(box);
+
+      const r = await runBlat(['apply', '--auto-approve'], { cwd: box.dir });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`pid ${process.pid} on ${hostname()} since 2024-05-01T12:00:00.000Z (blat apply)`);
+      expect(await readAll(box)).toEqual(before);
+      expect(await readFile(lock, 'utf8')).toBe(text);
+      expect(existsSync(join(box.dir, '.blat', 'journal.jsonl'))).toBe(false);
+    } finally {
+      await box.cleanup();
+    }
+  });
+});
+
+/** Six files on every machine, with a base (one apply done). */
+async function seedSynced(box: Sandbox): Promise<void> {
+  for (let i = 1; i <= 6; i++) await box.write('here', `docs/f${i}.txt`, `file ${i}\n`, `170000300${i}.5`);
+  const r = await runBlat(['apply', '--auto-approve'], { cwd: box.dir });
+  expect(r.code).toBe(0);
+  for (const m of SSH) expect(await box.read(m, 'docs/f6.txt')).toBe('file 6\n');
+}
+
+/** The trash folders (.blat-trash/<stamp>) of a machine. */
+async function readTrashStamps(box: Sandbox, machine: string): Promise<string[]> {
+  return readdir(join(box.root(machine), '.blat-trash')).catch(() => []);
+}
+
+describe('blat apply: deletions', () => {
+  it('holds a deletion by default, and with --propagate-deletes moves the other copies to .blat-trash', async () => {
+    const box = await sandbox();
+    try {
+      await seedSynced(box);
+      await box.remove('m2', 'docs/f1.txt');
+
+      const plan = await runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir });
+      expect(plan.code).toBe(2);
+      expect(plan.stdout).toMatch(/Deletions \(1\)/);
+      expect(plan.stdout).toMatch(/docs\/f1\.txt/);
+
+      const held = await runBlat(['apply', '--auto-approve'], { cwd: box.dir });
+      expect(held.code).toBe(0);
+      for (const m of ['here', 'm1', 'm3']) expect(await box.read(m, 'docs/f1.txt')).toBe('file 1\n');
+      expect(await box.exists('m2', 'docs/f1.txt')).toBe(false);
+      // Still held: the next plan lists it again.
+      expect((await runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir })).stdout).toMatch(/docs\/f1\.txt/);
+
+      const moved = await runBlat(['apply', '--auto-approve', '--propagate-deletes'], { cwd: box.dir });
+      expect(withoutMuxNoise(moved.stderr)).toBe('');
+      expect(moved.code).toBe(0);
+      for (const m of ['here', 'm1', 'm3']) {
+        expect(await box.exists(m, 'docs/f1.txt')).toBe(false);
+        const stamps = await readTrashStamps(box, m);
+        expect(stamps).toHaveLength(1);
+        const trashed = `.blat-trash/${stamps[0]}/docs/f1.txt`;
+        expect(await box.read(m, trashed)).toBe('file 1\n');
+        expect((await box.stat(m, trashed)).mtimeNs).toBe(1700003001500000000n);
+        expect(await box.read(m, 'docs/f2.txt')).toBe('file 2\n');
+      }
+      expect(await readTrashStamps(box, 'm2')).toEqual([]);
+      const after = await runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir });
+      expect(after.stdout).toMatch(/No changes/);
+      expect(after.code).toBe(0);
+    } finally {
+      await box.cleanup();
+    }
+  });
+
+  it('refuses deletions that would take more than half of a machine\'s files; --force-deletes goes ahead', async () => {
+    const box = await sandbox();
+    try {
+      await seedSynced(box);
+      for (const i of [1, 2, 3, 4]) await box.remove('m1', `docs/f${i}.txt`);
+      const before = await readAll(box);
+
+      const refused = await runBlat(['apply', '--auto-approve', '--propagate-deletes'], { cwd: box.dir });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/refusing to propagate deletions/);
+      expect(refused.stderr).toMatch(/here: .*4 of the 6 files/);
+      expect(refused.stderr).toMatch(/--force-deletes/);
+      expect(await readAll(box)).toEqual(before);
+      for (const m of ALL) expect(await readTrashStamps(box, m)).toEqual([]);
+
+      const forced = await runBlat(['apply', '--auto-approve', '--propagate-deletes', '--force-deletes'], { cwd: box.dir });
+      expect(forced.code).toBe(0);
+      for (const m of ['here', 'm2', 'm3']) {
+        const stamps = await readTrashStamps(box, m);
+        expect(stamps).toHaveLength(1);
+        for (const i of [1, 2, 3, 4]) {
+          expect(await box.exists(m, `docs/f${i}.txt`)).toBe(false);
+          expect(await box.read(m, `.blat-trash/${stamps[0]}/docs/f${i}.txt`)).toBe(`file ${i}\n`);
+        }
+        expect(await box.read(m, 'docs/f5.txt')).toBe('file 5\n');
+      }
+    } finally {
+      await box.cleanup();
+    }
+  });
+});
+
+describe('blat apply --json', () => {
+  it('prints one JSON object per line: the plan, each step, the summary', async () => {
+    const box = await sandbox();
+    try {
+      await seedPushes(box);
+      const r = await runBlat(['apply', '--auto-approve', '--json'], { cwd: box.dir });
+      expect(r.code).toBe(0);
+      const lines = r.stdout.split('\n').filter((l) => l !== '');
+      const events = lines.map((l) => JSON.parse(l) as { event: string; [k: string]: unknown });
+      expect(events[0].event).toBe('plan');
+      // docs/ made on m1 and m3 (m2 has it), three files to three machines.
+      expect((events[0].plan as { steps: unknown[] }).steps).toHaveLength(11);
+      const steps = events.filter((e) => e.event === 'step');
+      expect(steps.every((s) => s.status === 'done' && s.action === 'push' && s.from === 'here')).toBe(true);
+      expect(steps.map((s) => `${s.path} ${s.to}`).sort()).toEqual(
+        ['docs m1', 'docs m3', ...['docs/a.txt', 'docs/b.txt', 'docs/c.txt'].flatMap((p) => SSH.map((m) => `${p} ${m}`))].sort(),
+      );
+      expect(events[events.length - 1]).toEqual({ event: 'summary', done: 11, failed: 0, stale: 0, deferred: 0, conflicts: 0, exitCode: 0 });
+      expect(events.map((e) => e.event)).toEqual(['plan', ...steps.map(() => 'step'), 'summary']);
+    } finally {
+      await box.cleanup();
+    }
+  });
+});
+
+describe('blat apply: deletions, more', () => {
+  it('moves hostile names and emptied folders to trash over ssh', async () => {
+    const box = await sandbox();
+    const pwned = `/tmp/blat-pwned-${randomTag()}`;
+    try {
+      const names = ['docs/gone/new\nline', `docs/gone/it's "q"`, `docs/gone/$(touch ${pwned})`, 'docs/gone/-rf', 'docs/keep.txt', 'docs/keep2.txt', 'docs/keep3.txt', 'docs/keep4.txt', 'docs/keep5.txt'];
+      for (const [i, p] of names.entries()) await box.write('here', p, `n${i}\n`, `17000040${i}0.5`);
+      expect((await runBlat(['apply', '--auto-approve'], { cwd: box.dir })).code).toBe(0);
+      await box.remove('m3', 'docs/gone');
+
+      const r = await runBlat(['apply', '--auto-approve', '--propagate-deletes'], { cwd: box.dir });
+      expect(withoutMuxNoise(r.stderr)).toBe('');
+      expect(r.code).toBe(0);
+      for (const m of ['here', 'm1', 'm2']) {
+        expect(await box.exists(m, 'docs/gone'), m).toBe(false);
+        const [stamp] = await readTrashStamps(box, m);
+        for (const [i, p] of names.slice(0, 4).entries()) expect(await box.read(m, `.blat-trash/${stamp}/${p}`)).toBe(`n${i}\n`);
+        expect(await box.read(m, 'docs/keep.txt')).toBe('n4\n');
+      }
+      expect(existsSync(pwned)).toBe(false);
+      expect((await runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir })).code).toBe(0);
+    } finally {
+      await box.cleanup();
+    }
+  });
+
+  it('applies the mass-deletion guard to a saved plan too', async () => {
+    const box = await sandbox();
+    try {
+      await seedSynced(box);
+      for (const i of [1, 2, 3, 4, 5]) await box.remove('m1', `docs/f${i}.txt`);
+      expect((await runBlat(['plan', '--propagate-deletes', '--out', 'plan.json'], { cwd: box.dir })).code).toBe(0);
+      const before = await readAll(box);
+
+      const refused = await runBlat(['apply', 'plan.json'], { cwd: box.dir });
+      expect(refused.stderr).toMatch(/refusing to propagate deletions/);
+      expect(refused.stderr).toMatch(/m2: .*5 of the 6 files/);
+      expect(refused.code).toBe(1);
+      expect(await readAll(box)).toEqual(before);
+
+      const forced = await runBlat(['apply', 'plan.json', '--force-deletes'], { cwd: box.dir });
+      expect(forced.code).toBe(0);
+      for (const m of ['here', 'm2', 'm3']) {
+        expect(await box.exists(m, 'docs/f1.txt')).toBe(false);
+        expect(await box.read(m, 'docs/f6.txt')).toBe('file 6\n');
+      }
+    } finally {
+      await box.cleanup();
+    }
+  });
+});
+
+describe('blat apply: partial failures', () => {
+  it('fails only the file rsync could not read; the rest of its batch is pulled and pushed', async () => {
+    const box = await sandbox();
+    try {
+      await box.write('m1', 'docs/good.txt', 'good\n', '1700005000.25');
+      await box.write('m1', 'docs/other.txt', 'other\n', '1700005001.25');
+      await box.write('m1', 'docs/secret.txt', 'secret\n', '1700005002.25');
+      // Unreadable for the ssh login user that runs m1's rsync.
+      await chmod(join(box.root('m1'), 'docs', 'secret.txt'), 0);
+
+      const r = await runBlat(['apply', '--auto-approve'], { cwd: box.dir });
+      expect(r.code).toBe(2);
+      expect(r.stdout).toMatch(/failed pull docs\/secret\.txt m1 → here: rsync m1 → here: .*Permission denied/);
+      expect(r.stdout).toMatch(/Apply finished: \d+ done, 3 failed, 0 stale, 0 deferred\./);
+      for (const m of ['here', 'm2', 'm3']) {
+        expect(await box.read(m, 'docs/good.txt'), m).toBe('good\n');
+        expect((await box.stat(m, 'docs/other.txt')).mtimeNs, m).toBe(1700005001250000000n);
+        expect(await box.exists(m, 'docs/secret.txt'), m).toBe(false);
+      }
+      const owed = JSON.parse((await runBlat(['journal', '--json'], { cwd: box.dir })).stdout) as { owed: { path: string; machine: string }[] };
+      expect(owed.owed.map((o) => `${o.path} ${o.machine}`).sort()).toEqual(['docs/secret.txt here', 'docs/secret.txt m2', 'docs/secret.txt m3']);
+    } finally {
+      await box.cleanup();
+    }
+  });
+});
+
+describe('blat apply PATH', () => {
+  it('narrows the run to the paths given, leaving the others for later', async () => {
+    const box = await sandbox();
+    try {
+      await box.write('here', 'docs/one/a.txt', 'a\n', '1700006000.5');
+      await box.write('here', 'docs/two/b.txt', 'b\n', '1700006001.5');
+      const r = await runBlat(['apply', '--auto-approve', '-c', box.configFile, 'docs/one'], { cwd: box.root('here') });
+      expect(r.code).toBe(0);
+      for (const m of SSH) {
+        expect(await box.read(m, 'docs/one/a.txt')).toBe('a\n');
+        expect(await box.exists(m, 'docs/two')).toBe(false);
+      }
+      const rest = await runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir });
+      expect(rest.code).toBe(2);
+      expect(rest.stdout).toMatch(/docs\/two\/b\.txt/);
+      expect(rest.stdout).not.toMatch(/docs\/one\/a\.txt/);
     } finally {
       await box.cleanup();
     }

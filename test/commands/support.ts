@@ -1,7 +1,12 @@
 // Shared helpers of the command end-to-end tests: what a machine's root holds, byte for byte.
-import { readFile, readdir } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { readFile, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { buildCliEnv, CLI_PATH } from '../helpers/cli.js';
 import type { Sandbox } from '../helpers/machines.js';
 import { readStat } from '../helpers/tree.js';
 
@@ -54,4 +59,106 @@ export function withoutMuxNoise(stderr: string): string {
     .split('\n')
     .filter((line) => !/^warning: [\w.-]+: ControlSocket .* already exists, disabling multiplexing$/.test(line))
     .join('\n');
+}
+
+/** A blat started in the background, in its own process group. */
+export interface BackgroundBlat {
+  readonly pid: number;
+  /** Resolves when it has ended, with what it printed. */
+  readonly ended: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+  /** SIGKILLs its whole process group (blat, rsync, ssh clients). */
+  killGroup(): void;
+}
+
+/** Starts `node dist/cli.js args…` detached (its own process group), stdin closed. */
+export function startBlatInBackground(args: readonly string[], cwd: string): BackgroundBlat {
+  const child = spawn(process.execPath, [CLI_PATH, ...args], { cwd, env: buildCliEnv(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (child.pid === undefined) throw new Error('could not start blat in the background');
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout.on('data', (b: Buffer) => out.push(b));
+  child.stderr.on('data', (b: Buffer) => err.push(b));
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() })),
+  );
+  const pid = child.pid;
+  return {
+    pid,
+    ended,
+    killGroup() {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+      }
+    },
+  };
+}
+
+/** Pids of the rsync processes whose working directory lies under `dir`. */
+async function readRsyncPidsUnder(dir: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const comm = await readFile(`/proc/${name}/comm`, 'utf8').catch(() => '');
+    if (comm.trim() !== 'rsync') continue;
+    const cwd = await readlink(`/proc/${name}/cwd`).catch(() => '');
+    if (cwd === dir || cwd.startsWith(`${dir}/`)) pids.push(Number(name));
+  }
+  return pids;
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Ends every rsync working under `dir` (the sandbox) that a killed blat left running, such as
+ * the rsync servers sshd started for it: those still there after `graceMs` (they normally see
+ * their connection close and clean up) get SIGTERM (rsync removes its temporary file), then
+ * SIGKILL after as long again. Returns the pids it signalled.
+ */
+export async function endRsyncUnder(dir: string, graceMs = 3_000): Promise<number[]> {
+  const deadline = Date.now() + graceMs;
+  let pids = await readRsyncPidsUnder(dir);
+  while (pids.length > 0 && Date.now() < deadline) {
+    await sleep(50);
+    pids = await readRsyncPidsUnder(dir);
+  }
+  const signalled = [...pids];
+  for (const pid of pids) signal(pid, 'SIGTERM');
+  const killAt = Date.now() + graceMs;
+  while (pids.length > 0 && Date.now() < killAt) {
+    await sleep(50);
+    pids = await readRsyncPidsUnder(dir);
+  }
+  for (const pid of pids) signal(pid, 'SIGKILL');
+  return signalled;
+}
+
+/** Writes `bytes` random bytes (from /dev/urandom, streamed) to an absolute path. */
+export async function writeRandomFile(path: string, bytes: number): Promise<void> {
+  await pipeline(createReadStream('/dev/urandom', { start: 0, end: bytes - 1 }), createWriteStream(path));
+}
+
+/** sha256 (hex) of a file, streamed. */
+export async function readSha256(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
+}
+
+/** Polls `check` every 10 ms until it returns a value, or throws after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
 }

@@ -1,0 +1,520 @@
+// `npm run bench`: blat against the raw limit of the same work, on three machines over a private sshd.
+//
+//   node bench/run.mjs [--files 10000] [--runs 3] [--planner-files 1000000] [--no-planner]
+//                      [--only first,noop,changed,rss,planner] [--profile] [--keep] [--hold]
+//                      [--out bench/results.md]
+// --hold sets the machines up, settles blat's base, prints how to reach them and waits for Ctrl-C.
+//
+// Machines m1 (self, so blat reads its root locally), m2 and m3 (ssh to 127.0.0.1 as an
+// unprivileged user) each hold the same deterministic tree under their own root. Contenders
+// alternate within each round after one untimed warm-up each; every run of every contender is
+// checked (trees identical afterwards, or the plan/scan saw every entry) before its time counts.
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync, mkdtempSync } from 'node:fs';
+import { cpus, tmpdir, userInfo, release } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { buildProfileSummary, renderProfileSummary } from './cpuprofile-top.mjs';
+import { readyLoginUser, startSshd } from './sshd.mjs';
+import { SYNC_PATH, changedFiles, checkIdentical, folderPaths, rewriteFiles, writeTree } from './tree.mjs';
+
+const BENCH = dirname(fileURLToPath(import.meta.url));
+const REPO = resolve(BENCH, '..');
+const CLI = join(REPO, 'dist', 'cli.js');
+const MACHINES = ['m1', 'm2', 'm3'];
+const SELF = 'm1';
+const REMOTE = ['m2', 'm3'];
+const SCAN_FORMAT = '%p\\0%y\\0%T@\\0%s\\0%m\\0%l\\0'; // the same records blat's scan asks GNU find for
+
+// ---------------------------------------------------------------- arguments
+
+function parseArgs(argv) {
+  const o = { files: 10_000, runs: 3, plannerFiles: 1_000_000, planner: true, only: null, profile: false, keep: false, out: join(BENCH, 'results.md') };
+  for (let k = 0; k < argv.length; k++) {
+    const a = argv[k];
+    const next = () => {
+      const v = argv[++k];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--files') o.files = Number(next());
+    else if (a === '--runs') o.runs = Number(next());
+    else if (a === '--planner-files') o.plannerFiles = Number(next());
+    else if (a === '--no-planner') o.planner = false;
+    else if (a === '--only') o.only = new Set(next().split(','));
+    else if (a === '--profile') o.profile = true;
+    else if (a === '--keep') o.keep = true;
+    else if (a === '--hold') o.hold = true;
+    else if (a === '--out') o.out = resolve(next());
+    else if (a === '-h' || a === '--help') {
+      process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, 11).join('\n') + '\n');
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a} (try --help)`);
+  }
+  if (!Number.isInteger(o.files) || o.files < 100) throw new Error('--files: an integer ≥ 100');
+  if (!Number.isInteger(o.runs) || o.runs < 1) throw new Error('--runs: an integer ≥ 1');
+  return o;
+}
+
+// ---------------------------------------------------------------- processes
+
+const children = new Set();
+
+/**
+ * Runs a program without a shell. stdout is kept as text ('text'), counted ('count': bytes and NULs)
+ * or dropped; stderr is kept. Resolves with { code, signal, stdout, bytes, nuls, stderr, ms }.
+ */
+function run(file, args, { cwd, env, input, stdout = 'none', timeoutMs = 30 * 60_000 } = {}) {
+  return new Promise((resolvePromise, reject) => {
+    const t0 = performance.now();
+    const child = spawn(file, args, { cwd, env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    children.add(child);
+    let out = '';
+    let bytes = 0;
+    let nuls = 0;
+    let err = '';
+    child.stdout.on('data', (b) => {
+      bytes += b.length;
+      if (stdout === 'text') out += b.toString('utf8');
+      else if (stdout === 'count') for (let i = b.indexOf(0); i !== -1; i = b.indexOf(0, i + 1)) nuls++;
+    });
+    child.stderr.on('data', (b) => {
+      if (err.length < 1 << 20) err += b.toString('utf8');
+    });
+    if (input !== undefined) child.stdin.end(input);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      children.delete(child);
+      reject(new Error(`${file}: ${e.message}`));
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      children.delete(child);
+      resolvePromise({ code, signal, stdout: out, bytes, nuls, stderr: err, ms: performance.now() - t0 });
+    });
+  });
+}
+
+/** Like run, but throws (with the command and its stderr) unless it exits 0. */
+async function runOk(file, args, opts) {
+  const r = await run(file, args, opts);
+  if (r.code !== 0) throw new Error(`${file} ${args.join(' ')} exited ${r.code ?? r.signal}:\n${r.stderr.trim().slice(0, 2000)}`);
+  return r;
+}
+
+/** A word quoted for a POSIX shell. */
+function sq(word) {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+function log(text) {
+  process.stderr.write(`${text}\n`);
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+// ---------------------------------------------------------------- environment
+
+/** Everything the benchmark sets up, and how to take it down again. */
+class Bench {
+  constructor(opts) {
+    this.opts = opts;
+    this.n = opts.files;
+    this.expectedEntries = opts.files + folderPaths(opts.files).length;
+    this.dir = mkdtempSync(join(tmpdir(), 'blat-bench-'));
+    chmodSync(this.dir, 0o755);
+    this.roots = Object.fromEntries(MACHINES.map((m) => [m, join(this.dir, 'roots', m)]));
+    this.configFile = join(this.dir, 'blat.yaml');
+    this.stateDir = join(this.dir, 'state');
+    this.round = 0; // 1% rewrite rounds so far
+    this.sshd = null;
+  }
+
+  async setUp() {
+    const isRoot = process.getuid?.() === 0;
+    this.user = readyLoginUser();
+    log(`bench dir ${this.dir}; ssh login user ${this.user.name}`);
+    this.sshd = await startSshd({ dir: join(this.dir, 'sshd'), user: this.user });
+    this.sshConfig = this.sshd.sshConfigFile;
+    // The raw contenders' own multiplexed connections (blat keeps its own in /tmp/blat-UID).
+    this.rawSsh = ['-F', this.sshConfig, '-o', 'BatchMode=yes', '-o', 'ControlMaster=auto', '-o', `ControlPath=${join(this.dir, 'cm-%C')}`, '-o', 'ControlPersist=3600'];
+    this.rawRsh = ['ssh', ...this.rawSsh].map((w) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w}'`)).join(' ');
+
+    for (const m of MACHINES) mkdirSync(this.roots[m], { recursive: true, mode: 0o755 });
+    const t0 = performance.now();
+    writeTree(this.roots[SELF], this.n);
+    for (const m of REMOTE) {
+      execFileSync('cp', ['-a', join(this.roots[SELF], SYNC_PATH), this.roots[m]]);
+      if (isRoot && this.user.uid !== 0) execFileSync('chown', ['-R', `${this.user.uid}:${this.user.gid}`, this.roots[m]]);
+    }
+    log(`wrote ${this.n} files × 3 machines in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    checkIdentical(this.roots, 'setup');
+
+    const machines = MACHINES.map((m) => `  ${m}:\n    host: ${m}\n    root: ${JSON.stringify(this.roots[m])}`).join('\n');
+    writeFileSync(
+      this.configFile,
+      `version: 1\nself: ${SELF}\npaths: [${SYNC_PATH}]\nstateDir: state\nssh:\n  configFile: ${JSON.stringify(this.sshConfig)}\n  connectTimeout: 10\nmachines:\n${machines}\n`,
+    );
+    // Warm up the raw contenders' connections.
+    await Promise.all(REMOTE.map((m) => runOk('ssh', [...this.rawSsh, m, 'true'])));
+  }
+
+  /** Closes the multiplexed connections (ours and blat's), stops sshd, removes the bench dir. */
+  async tearDown() {
+    if (this.tornDown) return;
+    this.tornDown = true;
+    for (const c of children) c.kill('SIGKILL');
+    if (this.sshd) {
+      const blatControl = join(tmpdir(), `blat-${userInfo().uid}`, '%C');
+      await Promise.all(
+        REMOTE.flatMap((m) => [
+          run('ssh', [...this.rawSsh, '-O', 'exit', m], { timeoutMs: 5000 }).catch(() => {}),
+          run('ssh', ['-F', this.sshConfig, '-o', `ControlPath=${blatControl}`, '-O', 'exit', m], { timeoutMs: 5000 }).catch(() => {}),
+        ]),
+      );
+      await this.sshd.stop();
+      this.sshd = null;
+    }
+    if (!this.opts.keep) rmSync(this.dir, { recursive: true, force: true });
+    else log(`kept ${this.dir}`);
+  }
+
+  blatEnv() {
+    const env = { ...process.env, NO_COLOR: '1' };
+    delete env.BLAT_SELF;
+    delete env.BLAT_CONFIG;
+    delete env.FORCE_COLOR;
+    return env;
+  }
+
+  /** `node [nodeArgs] dist/cli.js -c blat.yaml args…`. */
+  blat(args, nodeArgs = [], wrap = null, extraEnv = {}) {
+    const argv = [...nodeArgs, CLI, '-c', this.configFile, ...args];
+    const [file, fargs] = wrap ? [wrap[0], [...wrap.slice(1), process.execPath, ...argv]] : [process.execPath, argv];
+    return run(file, fargs, { cwd: this.dir, env: { ...this.blatEnv(), ...extraEnv }, stdout: 'text' });
+  }
+
+  // -------------------------------------------------------------- the contenders
+
+  /** `blat plan` on identical trees; checks that it found nothing to do and saw every entry. */
+  async blatPlan(nodeArgs = [], wrap = null, extraEnv = {}) {
+    const r = await this.blat(['plan', '--detailed-exitcode'], nodeArgs, wrap, extraEnv);
+    if (r.code !== 0) throw new Error(`blat plan exited ${r.code} on identical trees:\n${(r.stdout + r.stderr).slice(0, 2000)}`);
+    const m = /in sync \((\d+) paths\)/.exec(r.stdout);
+    if (!m || Number(m[1]) !== this.expectedEntries) {
+      throw new Error(`blat plan: expected "in sync (${this.expectedEntries} paths)", got:\n${r.stdout.slice(0, 1000)}`);
+    }
+    return r.ms;
+  }
+
+  /** The raw limit of a scan: find on every machine at once (ssh over warm masters for m2, m3), output consumed. */
+  async rawScan() {
+    const t0 = performance.now();
+    const rs = await Promise.all(
+      MACHINES.map((m) => {
+        const cmd = `cd ${sq(this.roots[m])} && find ./${SYNC_PATH} -printf '${SCAN_FORMAT}'`;
+        return m === SELF ? run('/bin/sh', ['-c', cmd], { stdout: 'count' }) : run('ssh', [...this.rawSsh, m, cmd], { stdout: 'count' });
+      }),
+    );
+    const ms = performance.now() - t0;
+    rs.forEach((r, k) => {
+      if (r.code !== 0) throw new Error(`raw scan of ${MACHINES[k]} exited ${r.code}: ${r.stderr.trim()}`);
+      if (r.nuls !== 6 * this.expectedEntries) throw new Error(`raw scan of ${MACHINES[k]}: ${r.nuls / 6} records, expected ${this.expectedEntries}`);
+    });
+    return ms;
+  }
+
+  /** rsync -a from self's root to a remote machine's root (optionally only the listed files). */
+  rsyncTo(m, filesFrom) {
+    const args = ['-a', '-e', this.rawRsh];
+    if (filesFrom) args.push(`--files-from=${filesFrom}`);
+    args.push('--', `${this.roots[SELF]}/`, `${m}:${this.roots[m]}/`);
+    return runOk('rsync', args);
+  }
+
+  /** Rewrites 1% of self's files (new content, new mtime); returns a --files-from list file of them. */
+  prepareChange() {
+    const round = this.round++;
+    const mtime = Math.floor(Date.now() / 1000) + 0.5;
+    const paths = rewriteFiles(this.roots[SELF], this.n, round, mtime);
+    const list = join(this.dir, `changed-${round}.txt`);
+    writeFileSync(list, paths.join('\n') + '\n');
+    return { list, count: paths.length };
+  }
+
+  /** Removes the sync path from m2 and m3 (their roots stay). */
+  emptyRemotes() {
+    for (const m of REMOTE) rmSync(join(this.roots[m], SYNC_PATH), { recursive: true, force: true });
+  }
+
+  async blatApply(what) {
+    const r = await this.blat(['apply', '--auto-approve']);
+    if (r.code !== 0) throw new Error(`blat apply (${what}) exited ${r.code}:\n${(r.stdout + r.stderr).slice(-3000)}`);
+    return r;
+  }
+
+  verify(what) {
+    const entries = checkIdentical(this.roots, what);
+    if (entries !== this.expectedEntries) throw new Error(`${what}: ${entries} entries on every machine, expected ${this.expectedEntries}`);
+  }
+}
+
+// ---------------------------------------------------------------- the measurements
+
+/**
+ * Runs each contender once untimed, then `runs` rounds alternating which goes first; `prepare`
+ * (untimed) runs before every run of either, `check` (untimed) after. Returns the times in ms.
+ */
+async function measure(name, runs, contenders, { prepare = async () => {}, check = async () => {} } = {}) {
+  const times = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
+  const keys = Object.keys(contenders);
+  for (let r = -1; r < runs; r++) {
+    const order = r % 2 === 0 ? keys : [...keys].reverse();
+    for (const k of order) {
+      await prepare(k);
+      const ms = await contenders[k]();
+      await check(k);
+      if (r >= 0) times[k].push(ms);
+      log(`[${name}] ${r < 0 ? 'warm-up' : `run ${r + 1}/${runs}`} ${k}: ${(ms / 1000).toFixed(3)} s`);
+    }
+  }
+  return times;
+}
+
+async function benchFirstSync(b) {
+  return measure('first sync', b.opts.runs, {
+    blat: async () => (await b.blatApply('first sync')).ms,
+    raw: async () => {
+      const t0 = performance.now();
+      await Promise.all(REMOTE.map((m) => b.rsyncTo(m)));
+      return performance.now() - t0;
+    },
+  }, {
+    prepare: async (k) => {
+      b.emptyRemotes();
+      if (k === 'blat') rmSync(b.stateDir, { recursive: true, force: true });
+    },
+    check: async (k) => b.verify(`first sync (${k})`),
+  });
+}
+
+async function benchNoop(b) {
+  return measure('no-op', b.opts.runs, { blat: () => b.blatPlan(), raw: () => b.rawScan() });
+}
+
+async function benchChanged(b) {
+  let list = null;
+  return measure('1% changed', b.opts.runs, {
+    blat: async () => (await b.blatApply('1% changed')).ms,
+    raw: async () => {
+      const t0 = performance.now();
+      await b.rawScan();
+      await Promise.all(REMOTE.map((m) => b.rsyncTo(m, list.list)));
+      return performance.now() - t0;
+    },
+  }, {
+    prepare: async () => {
+      list = b.prepareChange();
+    },
+    check: async (k) => b.verify(`1% changed (${k})`),
+  });
+}
+
+/** Max RSS (KiB) of `blat plan`, per run: /usr/bin/time -f %M when there, else a preload reporting resourceUsage(). */
+async function benchRss(b) {
+  const out = [];
+  const haveTime = existsSync('/usr/bin/time');
+  for (let r = 0; r < b.opts.runs; r++) {
+    const file = join(b.dir, `rss-${r}.txt`);
+    if (haveTime) await b.blatPlan([], ['/usr/bin/time', '-f', '%M', '-o', file]);
+    else await b.blatPlan(['--import', pathToFileURL(join(BENCH, 'maxrss-preload.mjs')).href], null, { BLAT_BENCH_RSS_FILE: file });
+    const kib = Number(readFileSync(file, 'utf8').trim().split('\n').pop());
+    if (!Number.isFinite(kib) || kib <= 0) throw new Error(`could not read max RSS from ${file}`);
+    out.push(kib);
+    log(`[peak RSS] run ${r + 1}/${b.opts.runs}: ${(kib / 1024).toFixed(0)} MiB${haveTime ? '' : ' (node only)'}`);
+  }
+  return out;
+}
+
+/** Runs bench/planner-mem.mjs in its own process; its JSON line. */
+async function benchPlannerMem(files, scenario) {
+  const r = await runOk(process.execPath, [join(BENCH, 'planner-mem.mjs'), '--files', String(files), '--scenario', scenario], { stdout: 'text' });
+  const res = JSON.parse(r.stdout.trim().split('\n').pop());
+  log(`[planner ${scenario}] ${files} files × 3: max RSS ${res.maxRssMB} MiB (input alone ${res.maxRssBeforePlanMB} MiB), buildPlan ${res.planMs} ms`);
+  return res;
+}
+
+/** A CPU profile of one blat command (after `prepare`), summarised. */
+async function profileBlat(b, title, args, prepare = async () => {}, check = async () => {}) {
+  await prepare();
+  const dir = join(b.dir, 'prof', String(Date.now()));
+  mkdirSync(dir, { recursive: true });
+  const r = await b.blat(args, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+  if (r.code !== 0) throw new Error(`profiling ${title}: blat exited ${r.code}: ${r.stderr.slice(0, 2000)}`);
+  await check();
+  const files = execFileSync('ls', [dir], { encoding: 'utf8' }).trim().split('\n').filter((f) => f.endsWith('.cpuprofile'));
+  const profile = JSON.parse(readFileSync(join(dir, files[0]), 'utf8'));
+  return renderProfileSummary(buildProfileSummary(profile, 25), `### profile: ${title} (wall ${(r.ms / 1000).toFixed(2)} s)`);
+}
+
+// ---------------------------------------------------------------- report
+
+const fmtS = (ms) => `${(ms / 1000).toFixed(2)} s`;
+const fmtMiB = (kib) => `${(kib / 1024).toFixed(0)} MiB`;
+
+function buildRows(res, n) {
+  const rows = [];
+  const at = n === 100_000 ? '' : ' (target is for 100,000 files)';
+  const ratioRow = (work, t, limit, what) => {
+    if (!t) return;
+    const ratio = median(t.blat) / median(t.raw);
+    rows.push({ work, blat: fmtS(median(t.blat)), raw: `${fmtS(median(t.raw))} (${what})`, ratio: `${ratio.toFixed(2)}×`, target: `≤ ${limit}×${at}`, met: ratio <= limit, key: work });
+  };
+  ratioRow('no-op: `blat plan`', res.noop, 1.5, 'parallel scan');
+  ratioRow('1% changed: `blat apply`', res.changed, 1.3, 'scan + rsync --files-from');
+  ratioRow('first sync: `blat apply`', res.first, 1.2, 'parallel rsync -a');
+  if (res.rss) {
+    const m = median(res.rss);
+    rows.push({ work: 'peak RSS of `blat plan`', blat: fmtMiB(m), raw: '—', ratio: '—', target: `≤ 250 MB${at}`, met: m * 1024 <= 250e6, key: 'rss' });
+  }
+  if (res.planner) {
+    for (const p of res.planner) {
+      const isTarget = p.scenario === 'same';
+      const label =
+        p.scenario === 'same' ? 'identical, no base' : p.scenario === 'same+base' ? 'identical, with base' : p.scenario === 'changed' ? '1% changed, with base' : 'first sync';
+      rows.push({
+        work: `planner alone, ${p.files.toLocaleString('en')} files × 3 (${label})`,
+        blat: `${p.maxRssMB} MiB (input ${p.maxRssBeforePlanMB} MiB; buildPlan ${(p.planMs / 1000).toFixed(1)} s)`,
+        raw: '—',
+        ratio: '—',
+        target: isTarget ? '≤ 1 GiB' : '(information)',
+        met: isTarget ? p.maxRssMB <= 1024 : null,
+        key: `planner-${p.scenario}`,
+      });
+    }
+  }
+  return rows;
+}
+
+function renderTable(rows) {
+  const lines = ['| work | blat (median) | raw (median) | ratio | target | met |', '|---|---|---|---|---|---|'];
+  for (const r of rows) lines.push(`| ${r.work} | ${r.blat} | ${r.raw} | ${r.ratio} | ${r.target} | ${r.met === null ? '' : r.met ? 'yes' : '**no**'} |`);
+  return lines.join('\n');
+}
+
+function versionOf(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n')[0].replace(/\s+/g, ' ').trim() || '?';
+}
+
+/** Replaces (or adds) this N's section of the results file. */
+function writeResults(file, n, section) {
+  const start = `<!-- bench files=${n} -->`;
+  const end = `<!-- /bench files=${n} -->`;
+  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# blat benchmark results\n\nWritten by `npm run bench` (bench/run.mjs); one section per tree size, the latest run of each.\n';
+  const block = `${start}\n${section.trim()}\n${end}`;
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  if (i !== -1 && j !== -1) text = text.slice(0, i) + block + text.slice(j + end.length);
+  else text = `${text.trimEnd()}\n\n${block}\n`;
+  writeFileSync(file, text.endsWith('\n') ? text : text + '\n');
+}
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build (npm run bench does)`);
+  const want = (k) => !opts.only || opts.only.has(k);
+  const b = new Bench(opts);
+  let stopping = false;
+  const onSignal = (sig) => {
+    if (stopping) return;
+    stopping = true;
+    log(`\n${sig}: cleaning up`);
+    b.tearDown().finally(() => process.exit(130));
+  };
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, onSignal);
+
+  const res = {};
+  const profiles = [];
+  try {
+    await b.setUp();
+    if (opts.hold) {
+      await b.blatApply('settle base');
+      log(`holding: blat.yaml at ${b.configFile}; roots under ${join(b.dir, 'roots')}; ssh -F ${b.sshConfig} m2`);
+      log(`e.g. node ${CLI} -c ${b.configFile} plan     (Ctrl-C to stop and clean up)`);
+      await new Promise(() => {});
+    }
+    if (want('first')) res.first = await benchFirstSync(b);
+    // Settle blat's base on identical trees, as after any successful sync.
+    await b.blatApply('settle base');
+    b.verify('settle base');
+    if (want('noop')) res.noop = await benchNoop(b);
+    if (want('rss')) res.rss = await benchRss(b);
+    if (want('changed')) res.changed = await benchChanged(b);
+
+    const rows = buildRows(res, opts.files);
+    const missed = new Set(rows.filter((r) => r.met === false).map((r) => r.work));
+    const profileNoop = opts.profile || [...missed].some((w) => /no-op|RSS/.test(w));
+    const profileChanged = opts.profile || [...missed].some((w) => /1% changed/.test(w));
+    const profileFirst = opts.profile || [...missed].some((w) => /first sync/.test(w));
+    if (profileNoop) profiles.push(await profileBlat(b, '`blat plan`, no-op', ['plan']));
+    if (profileChanged) {
+      profiles.push(await profileBlat(b, '`blat apply --auto-approve`, 1% changed', ['apply', '--auto-approve'], async () => b.prepareChange(), async () => b.verify('profile 1%')));
+    }
+    if (profileFirst) {
+      profiles.push(
+        await profileBlat(b, '`blat apply --auto-approve`, first sync', ['apply', '--auto-approve'], async () => {
+          b.emptyRemotes();
+          rmSync(b.stateDir, { recursive: true, force: true });
+        }, async () => b.verify('profile first sync')),
+      );
+    }
+    await b.tearDown();
+
+    if (opts.planner && want('planner')) {
+      res.planner = [];
+      for (const scenario of ['same', 'same+base']) res.planner.push(await benchPlannerMem(opts.plannerFiles, scenario));
+    }
+
+    const finalRows = buildRows(res, opts.files);
+    const table = renderTable(finalRows);
+    const cpu = cpus();
+    const samples = ['first', 'noop', 'changed']
+      .filter((k) => res[k])
+      .map((k) => `- ${k}: blat ${res[k].blat.map((x) => (x / 1000).toFixed(2)).join(', ')} s; raw ${res[k].raw.map((x) => (x / 1000).toFixed(2)).join(', ')} s`);
+    if (res.rss) samples.push(`- peak RSS of blat plan: ${res.rss.map((k) => (k / 1024).toFixed(0)).join(', ')} MiB`);
+    const section = [
+      `## ${opts.files.toLocaleString('en')} files × 3 machines, ${opts.runs} runs`,
+      '',
+      `${new Date().toISOString()} · ${cpu.length} cores (${cpu[0]?.model ?? '?'}) · Linux ${release()} · node ${process.version} · ${versionOf('rsync', ['--version'])} · ${versionOf('ssh', ['-V'])}`,
+      '',
+      'm1 is self (read locally); m2 and m3 are reached over ssh on 127.0.0.1 (one private sshd, multiplexed connections, warmed up).',
+      `Tree: ${opts.files.toLocaleString('en')} files of 1–8 KiB, 100 per folder, ${folderPaths(opts.files).length} folders. 1% changed = ${changedFiles(opts.files, 0).length} files rewritten on m1 (new content, new mtime) before each run.`,
+      'Each contender: one untimed warm-up, then alternating rounds; every run checked (identical trees afterwards, or every entry seen).',
+      '',
+      table,
+      '',
+      'Samples:',
+      ...samples,
+      ...(profiles.length ? ['', '<details><summary>CPU profiles</summary>', '', '```', ...profiles, '```', '</details>'] : []),
+    ].join('\n');
+    writeResults(opts.out, opts.files, section);
+    process.stdout.write(`${table}\n`);
+    for (const p of profiles) process.stdout.write(`\n${p}`);
+    process.stdout.write(`\nwrote ${opts.out}\n`);
+  } catch (err) {
+    log(`\nbench FAILED: ${err instanceof Error ? err.message : String(err)}`);
+    await b.tearDown().catch((e) => log(`cleanup: ${e.message}`));
+    process.exitCode = 1;
+  }
+}
+
+await main();
