@@ -33,12 +33,16 @@ export class ScanParser {
   /** Consumes one chunk of output. */
   push(chunk: Buffer): void {
     const buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
-    let start = 0;
-    for (let nul = buf.indexOf(0, start); nul !== -1; nul = buf.indexOf(0, start)) {
-      this.field(buf.toString('utf8', start, nul));
-      start = nul + 1;
+    // Decode up to the last NUL in one go: a NUL byte never sits inside a UTF-8 sequence,
+    // so a character split across chunks stays whole in `pending`.
+    const last = buf.lastIndexOf(0);
+    if (last === -1) {
+      this.pending = buf;
+      return;
     }
-    this.pending = start < buf.length ? buf.subarray(start) : null;
+    this.pending = last + 1 < buf.length ? buf.subarray(last + 1) : null;
+    const fields = buf.toString('utf8', 0, last).split('\0');
+    for (let i = 0; i < fields.length; i++) this.field(fields[i]);
   }
 
   private field(value: string): void {
