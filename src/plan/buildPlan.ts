@@ -3,7 +3,7 @@ import { BlatError } from '../errors.js';
 import type { Base, Conflict, Deferred, Deletion, Entry, Plan, PlanOptions, Snapshot, Step } from '../types.js';
 import { decidePath } from './decidePath.js';
 import { buildDeletion, buildTrashSteps, buildWinSteps, type OfflineMachine } from './steps.js';
-import { buildUnderTest } from './under.js';
+import { buildUnderTest } from '../config/paths.js';
 import { sameVersion } from './versions.js';
 
 /** Everything the planner needs; it reads nothing else. */

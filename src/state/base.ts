@@ -4,6 +4,7 @@
 //   { "formatVersion": 1, "machines": { "<name>": [ [path, type, mtime, size, mode, target?], ... ] } }
 // with type "f" (file), "l" (symlink) or "d" (dir), mtime in seconds (float), mode as a number,
 // and target only for symlinks. One tuple per line, so the file stays readable and diffable.
+import { buildUnderTest } from '../config/paths.js';
 import { BlatError } from '../errors.js';
 import type { Base, Entry, EntryType } from '../types.js';
 import { writeFileAtomic } from './atomicWrite.js';
@@ -103,7 +104,7 @@ export function buildBaseAfterSync(
   scopes: readonly string[],
   keep: (machine: string, path: string) => boolean,
 ): Base {
-  const inScope = buildScopeTest(scopes);
+  const inScope = buildUnderTest(scopes);
   const out = new Map<string, ReadonlyMap<string, Entry>>();
   for (const [machine, entries] of previous) {
     if (!current.has(machine) && entries.size > 0) out.set(machine, entries);
@@ -124,14 +125,3 @@ export function buildBaseAfterSync(
   return out;
 }
 
-/** A predicate: is `path` equal to or segment-wise below one of `scopes`? Cost is linear in the path's length. */
-export function buildScopeTest(scopes: readonly string[]): (path: string) => boolean {
-  const set = new Set(scopes);
-  return (path: string): boolean => {
-    if (set.has(path)) return true;
-    for (let i = path.indexOf('/'); i !== -1; i = path.indexOf('/', i + 1)) {
-      if (set.has(path.slice(0, i))) return true;
-    }
-    return false;
-  };
-}

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BlatError } from '../../src/errors.js';
-import { buildBaseAfterSync, buildScopeTest, readBase, writeBase } from '../../src/state/base.js';
+import { buildUnderTest } from '../../src/config/paths.js';
+import { buildBaseAfterSync, readBase, writeBase } from '../../src/state/base.js';
 import type { Base, Entry } from '../../src/types.js';
 
 let dir: string;
@@ -62,9 +63,9 @@ describe('readBase / writeBase', () => {
   });
 });
 
-describe('buildScopeTest', () => {
+describe('buildUnderTest', () => {
   it('matches a scope and its segment-wise descendants only', () => {
-    const inScope = buildScopeTest(['docs', 'src/app', 'notes.txt']);
+    const inScope = buildUnderTest(['docs', 'src/app', 'notes.txt']);
     expect(['docs', 'docs/a', 'docs/a/b', 'src/app/x', 'notes.txt'].map(inScope)).toEqual([true, true, true, true, true]);
     expect(['docs2', 'doc', 'src', 'src/apple', 'notes.txt.bak', 'x/docs'].map(inScope)).toEqual([false, false, false, false, false, false]);
   });

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { buildUnderTest } from '../../src/plan/under.js';
+import { buildUnderTest } from '../../src/config/paths.js';
 
 describe('buildUnderTest', () => {
   const under = buildUnderTest(['docs', 'a/b', 'name with space']);
