@@ -1,6 +1,6 @@
 import { collapseNested, isUnder } from '../config/paths.js';
 import { sanitizeForTerminal } from '../render/terminal.js';
-import { buildOwed, readJournal } from '../state/journal.js';
+import { buildOwed, openJournal, readJournal, type OwedItem } from '../state/journal.js';
 import type { Plan } from '../types.js';
 import { carryOut, requireApprovalPossible, withLock, type ApplyFlags } from './apply.js';
 import { buildPlanOptions, readRunContext } from './context.js';
@@ -23,12 +23,17 @@ export async function resumeCommand(flags: ApplyFlags, io: CommandIO): Promise<n
     const isLive = (o: (typeof owed)[number]) => machines.has(o.machine) && all.config.paths.some((p) => isUnder(o.path, p));
     const gone = owed.filter((o) => !isLive(o));
     const live = owed.filter(isLive);
+    const machinesOwed = [...new Set(live.map((o) => o.machine))];
+    // With --json every line of stdout is one JSON event.
+    if (flags.json) io.stdout(JSON.stringify({ event: 'resume', owed: live.length, machines: machinesOwed }) + '\n');
     if (live.length === 0) {
-      io.stdout('Nothing is owed: every apply finished.\n');
+      // Items of machines or paths no longer configured are settled here: no apply will run to settle them.
+      if (gone.length > 0) await settleGone(all.config.stateDir, gone, io);
+      if (!flags.json) io.stdout('Nothing is owed: every apply finished.\n');
       return 0;
     }
     const ctx = { ...all, targets: collapseNested([...new Set(live.map((o) => o.path))]), narrowed: true };
-    io.stdout(`Resuming ${live.length} owed item${live.length === 1 ? '' : 's'} on ${new Set(live.map((o) => o.machine)).size} machine(s).\n`);
+    if (!flags.json) io.stdout(`Resuming ${live.length} owed item${live.length === 1 ? '' : 's'} on ${machinesOwed.length} machine(s).\n`);
     const run = await scanAndPlan(ctx, buildPlanOptions(ctx, flags), io);
     const stillOwed = buildStillOwed(run.plan);
     return carryOut(ctx, run.plan, run.snapshot, run.sshOptions, flags, io, () => [
@@ -36,6 +41,17 @@ export async function resumeCommand(flags: ApplyFlags, io: CommandIO): Promise<n
       ...live.filter((o) => !stillOwed(o.path, o.machine)).map((o) => ({ path: o.path, machine: o.machine, reason: 'up to date after a fresh scan' })),
     ]);
   });
+}
+
+/** Journals `settled` records for owed items that no longer belong to the config. */
+async function settleGone(stateDir: string, gone: readonly OwedItem[], io: CommandIO): Promise<void> {
+  const journal = await openJournal(stateDir);
+  const run = `${io.now().toString(36)}-${process.pid}`;
+  try {
+    await journal.appendMany(gone.map((o) => ({ t: io.now(), event: 'settled' as const, run, path: o.path, machine: o.machine, reason: 'no longer in the config' })));
+  } finally {
+    await journal.close();
+  }
 }
 
 /** A test: does the plan still have something for (path, machine) — a step to it, a deferral, a conflict, a held deletion? */

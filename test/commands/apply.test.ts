@@ -4,10 +4,12 @@ import { chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBlat } from '../helpers/cli.js';
+import { quoteShell } from '../../src/transport/shellQuote.js';
+import { buildCliEnv, CLI_PATH, runBlat } from '../helpers/cli.js';
 import { makeSandbox, type Sandbox } from '../helpers/machines.js';
+import { runProcess } from '../helpers/proc.js';
 import { startSshd, type SshdHandle } from '../helpers/sshd.js';
-import { randomTag, readHeld, withoutMuxNoise } from './support.js';
+import { randomTag, readHeld, withoutMuxNoise, type Held } from './support.js';
 
 const SSH = ['m1', 'm2', 'm3'];
 const ALL = ['here', ...SSH];
@@ -64,7 +66,7 @@ describe('blat apply: diverging trees', () => {
       expect(again.stdout).toMatch(/No changes/);
       expect(again.code).toBe(0);
 
-      const held = new Map<string, Map<string, unknown>>();
+      const held = new Map<string, Map<string, Held>>();
       for (const m of ALL) held.set(m, await readHeld(box, m));
       const reference = held.get('here')!;
       // Every file and symlink is everywhere with the same bytes and the same mtime to the nanosecond.
@@ -115,6 +117,34 @@ describe('blat apply: approval', () => {
       expect(await readAll(box)).toEqual(before);
       expect(existsSync(join(box.dir, '.blat', 'journal.jsonl'))).toBe(false);
       expect(existsSync(join(box.dir, '.blat', 'base.json'))).toBe(false);
+    } finally {
+      await box.cleanup();
+    }
+  });
+});
+
+/** Runs blat on a pseudo-terminal (util-linux `script`), typing `input`; `script -e` returns blat's exit code. */
+function runBlatOnTerminal(args: readonly string[], cwd: string, input: string) {
+  const command = [process.execPath, CLI_PATH, ...args].map(quoteShell).join(' ');
+  return runProcess('script', ['-qec', command, '/dev/null'], { cwd, env: buildCliEnv({ SHELL: '/bin/sh' }), input });
+}
+
+describe('blat apply: approval on a terminal', () => {
+  it('asks, and a "n" changes nothing while a "y" applies', async () => {
+    const box = await sandbox();
+    try {
+      await seedPushes(box);
+      const before = await readAll(box);
+      const no = await runBlatOnTerminal(['apply'], box.dir, 'n\n');
+      expect(no.stdout).toMatch(/Apply 11 steps\? \[y\/N\]/);
+      expect(no.stdout).toMatch(/Apply cancelled; nothing was changed\./);
+      expect(no.code).toBe(1);
+      expect(await readAll(box)).toEqual(before);
+
+      const yes = await runBlatOnTerminal(['apply'], box.dir, 'y\n');
+      expect(yes.stdout).toMatch(/Apply complete: 11 done, 0 failed, 0 stale, 0 deferred\./);
+      expect(yes.code).toBe(0);
+      for (const m of SSH) expect(await box.read(m, 'docs/c.txt')).toBe('c from here\n');
     } finally {
       await box.cleanup();
     }

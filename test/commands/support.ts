@@ -10,7 +10,7 @@ import { buildCliEnv, CLI_PATH } from '../helpers/cli.js';
 import type { Sandbox } from '../helpers/machines.js';
 import { readStat } from '../helpers/tree.js';
 
-/** One file or symlink as compared across machines: content (hex digest-free, raw), link target, exact mtime. */
+/** What a machine holds at one path, as compared across machines: raw content, link target, exact mtime, mode. */
 export interface Held {
   readonly type: 'file' | 'symlink' | 'dir' | 'other';
   /** File content (files only). */

@@ -81,7 +81,7 @@ describe('buildTrashScript run by /bin/sh', () => {
 
   it('prints nothing and exits 3 when the root is missing', () => {
     let code = 0;
-    let stdout = Buffer.alloc(0);
+    let stdout: Buffer = Buffer.alloc(0);
     try {
       run(buildTrashScript(join(root, 'missing'), 's', [{ path: 'docs/a', isDir: false }]));
     } catch (e) {

@@ -1,0 +1,69 @@
+// End to end: `blat demo` builds its sandbox of local machines and runs plan, apply, plan in it.
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runBlat } from '../helpers/cli.js';
+import { readStat, readTree } from '../helpers/tree.js';
+
+let work: string;
+beforeEach(async () => {
+  work = await mkdtemp(join(tmpdir(), 'blat-demo-test-'));
+});
+afterEach(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+const FILES = ['docs/meeting notes.txt', 'docs/notes.txt', 'docs/todo.md', 'etc/machine.txt'];
+
+/** path → [content, exact mtime] of the demo's files on one machine. */
+async function readFiles(root: string): Promise<Record<string, [string, bigint]>> {
+  const out: Record<string, [string, bigint]> = {};
+  for (const row of await readTree(root)) {
+    if (row.type === 'dir') continue;
+    out[row.path] = [await readFile(join(root, row.path), 'utf8'), (await readStat(join(root, row.path))).mtimeNs];
+  }
+  return out;
+}
+
+describe('blat demo', () => {
+  it('prints the plan, the apply and the second plan, and the three machines converge', async () => {
+    const dir = join(work, 'my demo');
+    const r = await runBlat(['demo', '--dir', dir], { cwd: work });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+
+    const sections = [...r.stdout.matchAll(/^=== (.*)$/gm)].map((m) => m[1]);
+    expect(sections).toEqual(['blat plan', 'blat apply --auto-approve', 'blat plan (again: all in sync but what is owed to usbdisk)', 'blat journal']);
+    const [, first, applied, second] = r.stdout.split(/^=== .*$/m);
+    expect(first).toMatch(/Plan: 2 to pull, 5 to push, \d+ deferred, 0 conflicts, 0 deletions held\./);
+    expect(applied).toMatch(/Apply finished: 7 done, 0 failed, 0 stale, \d+ deferred\./);
+    expect(second).toMatch(/Plan: 0 to pull, 0 to push, \d+ deferred|No changes/);
+    expect(second).not.toMatch(/│ (pull|push) /);
+
+    const laptop = await readFiles(join(dir, 'laptop'));
+    expect(Object.keys(laptop).sort()).toEqual(FILES);
+    expect(laptop['docs/notes.txt'][0]).toBe('notes, second draft (edited on the desktop)\n');
+    expect(laptop['docs/meeting notes.txt'][0]).toBe('agenda: blat\n');
+    expect(laptop['etc/machine.txt'][0]).toBe('laptop,,Linux,online\ndesktop,,Linux,online\n');
+    for (const m of ['desktop', 'server']) expect(await readFiles(join(dir, m)), m).toEqual(laptop);
+    // The unplugged disk is owed everything, and gets it once it is back.
+    const journal = await runBlat(['journal', '-c', join(dir, 'blat.yaml')], { cwd: work });
+    expect(journal.stdout).toMatch(/^usbdisk: \d+ owed$/m);
+    await mkdir(join(dir, 'usbdisk'));
+    const resumed = await runBlat(['-c', join(dir, 'blat.yaml'), 'apply', '--resume', '--auto-approve'], { cwd: work });
+    expect(resumed.code).toBe(0);
+    expect(await readFiles(join(dir, 'usbdisk'))).toEqual(laptop);
+  });
+
+  it('makes a temporary folder when not given one, and says where', async () => {
+    const r = await runBlat(['demo'], { cwd: work, env: { TMPDIR: work } });
+    expect(r.code).toBe(0);
+    const dir = /^blat demo: a sandbox of four machines in (.*)$/m.exec(r.stdout)?.[1];
+    expect(dir).toBeDefined();
+    expect(dir!.startsWith(join(work, 'blat-demo-'))).toBe(true);
+    const laptop = await readFiles(join(dir!, 'laptop'));
+    expect(Object.keys(laptop).sort()).toEqual(FILES);
+    expect(await readFiles(join(dir!, 'server'))).toEqual(laptop);
+  });
+});
