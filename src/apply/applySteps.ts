@@ -1,4 +1,4 @@
-import { runRsync } from '../transport/rsync.js';
+import { runRsync, TRANSFER_TEMP_DIR } from '../transport/rsync.js';
 import { runScript } from '../transport/runScript.js';
 import { buildRsyncEndpoint, buildScriptTarget } from '../transport/targets.js';
 import { buildTrashScript, parseTrashOutput } from '../transport/trashScript.js';
@@ -79,7 +79,7 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
   if (steps.length === 0) return [];
 
   // 1. Preconditions, just before transferring.
-  const restat = await restatMachines(config, req.self, req.sshOptions, collectInvolved(steps));
+  const restat = await restatMachines(config, req.self, req.sshOptions, collectInvolved(steps), TRANSFER_TEMP_DIR);
   const problems = checkPreconditions(steps, restat);
   await settle([...problems].map(([index, p]) => ({ index, step: steps[index], status: p.status, reason: p.reason })));
 

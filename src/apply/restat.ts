@@ -12,6 +12,8 @@ export async function restatMachines(
   self: string,
   sshOptions: readonly string[],
   involved: ReadonlyMap<string, Iterable<string>>,
+  /** A folder to make ready under each root on the way (the transfer temp folder). */
+  prepareDir?: string,
 ): Promise<Map<string, ReadonlyMap<string, Entry> | { readonly unreachable: string }>> {
   const result = new Map<string, ReadonlyMap<string, Entry> | { readonly unreachable: string }>();
   await Promise.all(
@@ -21,7 +23,7 @@ export async function restatMachines(
         result.set(name, { unreachable: 'not in the config' });
         return;
       }
-      const scan = await scanMachine(machine, buildScriptTarget(machine, self, sshOptions), { paths: [...paths], mode: 'stat', exclude: [] });
+      const scan = await scanMachine(machine, buildScriptTarget(machine, self, sshOptions), { paths: [...paths], mode: 'stat', exclude: [], prepareDir });
       if (!scan.ok) result.set(name, { unreachable: scan.reason });
       else if (!scan.output.rootExists) result.set(name, { unreachable: `root ${machine.root} missing` });
       else result.set(name, scan.output.entries);

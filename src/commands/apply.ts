@@ -10,7 +10,7 @@ import { buildPlanDocument } from '../render/json.js';
 import { renderPlanText } from '../render/table.js';
 import { sanitizeForTerminal } from '../render/terminal.js';
 import { readBase, writeBase } from '../state/base.js';
-import { openJournal } from '../state/journal.js';
+import { compactJournal, openJournal } from '../state/journal.js';
 import { acquireLock, type Lock } from '../state/lock.js';
 import type { Plan, Snapshot } from '../types.js';
 import { buildPlanOptions, readRunContext, readySshOptions, type RunContext } from './context.js';
@@ -150,6 +150,7 @@ export async function carryOut(
     }
   }
 
+  await compactJournal(ctx.config.stateDir);
   const journal = await openJournal(ctx.config.stateDir);
   const run = `${io.now().toString(36)}-${process.pid}`;
   const progress = buildProgressWriter(io, json);

@@ -1,6 +1,8 @@
 import { mkdir, mkdtemp, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { sanitizeForTerminal } from '../render/terminal.js';
+import { quoteShell } from '../transport/shellQuote.js';
 import { applyCommand } from './apply.js';
 import type { CommandIO, GlobalOptions } from './io.js';
 import { planCommand } from './plan.js';
@@ -60,7 +62,7 @@ export async function demoCommand(flags: GlobalOptions & { dir?: string }, io: C
   const common = { config, self: 'laptop' };
   const say = (text: string) => io.stdout(`\n=== ${text}\n\n`);
 
-  io.stdout(`blat demo: a sandbox of four machines in ${dir}\n(laptop is self; desktop and server disagree with it; usbdisk's root is missing)\n`);
+  io.stdout(`blat demo: a sandbox of four machines in ${sanitizeForTerminal(dir)}\n(laptop is self; desktop and server disagree with it; usbdisk's root is missing)\n`);
   say('blat plan');
   await planCommand([], common, sub);
   say('blat apply --auto-approve');
@@ -70,9 +72,11 @@ export async function demoCommand(flags: GlobalOptions & { dir?: string }, io: C
   say('blat journal');
   const { journalCommand } = await import('./journal.js');
   await journalCommand(common, sub);
+  // Shell-quoted (safe to paste whatever --dir was) and escaped for the terminal.
+  const q = (p: string) => sanitizeForTerminal(quoteShell(p));
   io.stdout(
-    `\nThe sandbox stays in ${dir}. Try:\n` +
-      `  mkdir ${JSON.stringify(join(dir, 'usbdisk'))} && npx blat -c ${JSON.stringify(config)} apply --resume --auto-approve\n`,
+    `\nThe sandbox stays in ${sanitizeForTerminal(dir)}. Try:\n` +
+      `  mkdir ${q(join(dir, 'usbdisk'))} && npx blat -c ${q(config)} apply --resume --auto-approve\n`,
   );
   return 0;
 }

@@ -1,6 +1,6 @@
 import { collapseNested, isUnder } from '../config/paths.js';
 import { sanitizeForTerminal } from '../render/terminal.js';
-import { buildOwed, openJournal, readJournal, type OwedItem } from '../state/journal.js';
+import { buildOwed, openJournal, readJournal, writeCompactJournal, type OwedItem } from '../state/journal.js';
 import type { Plan } from '../types.js';
 import { carryOut, requireApprovalPossible, withLock, type ApplyFlags } from './apply.js';
 import { buildPlanOptions, readRunContext } from './context.js';
@@ -19,6 +19,8 @@ export async function resumeCommand(flags: ApplyFlags, io: CommandIO): Promise<n
     const { records, problems } = await readJournal(all.config.stateDir);
     for (const p of problems) io.stderr(`warning: ${sanitizeForTerminal(p)}\n`);
     const owed = buildOwed(records);
+    // Damaged lines (a kill mid-write) were reported once; drop them so they are not reported forever.
+    if (problems.length > 0) await writeCompactJournal(all.config.stateDir, records, owed);
     const machines = new Set(all.config.machines.map((m) => m.name));
     const isLive = (o: (typeof owed)[number]) => machines.has(o.machine) && all.config.paths.some((p) => isUnder(o.path, p));
     const gone = owed.filter((o) => !isLive(o));

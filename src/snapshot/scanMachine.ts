@@ -13,6 +13,9 @@ export type MachineScan =
 // try to become the master at once: the loser connects without multiplexing. Not a scan problem.
 const SSH_MUX_NOISE = /^ControlSocket .* already exists, disabling multiplexing$/;
 
+/** find's word for a start point that does not exist (or vanished while it looked): an absence, not a problem. */
+const GONE = /^find: .*: No such file or directory$/;
+
 /** Maps `uname -s` to the OS kinds blat knows. */
 export function parseUname(uname: string): OsKind | undefined {
   const u = uname.trim().toLowerCase();
@@ -26,9 +29,9 @@ export function parseUname(uname: string): OsKind | undefined {
 export async function scanMachine(
   machine: MachineConfig,
   target: ScriptTarget,
-  request: { readonly paths: readonly string[]; readonly mode: 'tree' | 'stat'; readonly exclude: readonly string[] },
+  request: { readonly paths: readonly string[]; readonly mode: 'tree' | 'stat'; readonly exclude: readonly string[]; readonly prepareDir?: string },
 ): Promise<MachineScan> {
-  const script = buildScanScript({ root: machine.root, paths: request.paths, mode: request.mode, exclude: request.exclude, os: machine.os });
+  const script = buildScanScript({ root: machine.root, paths: request.paths, mode: request.mode, exclude: request.exclude, os: machine.os, prepareDir: request.prepareDir });
   const parser = new ScanParser();
   const hash = createHash('sha256');
   const startMs = Date.now();
@@ -54,6 +57,6 @@ export async function scanMachine(
     const why = result.stderr.trim().split('\n')[0] || `exit code ${result.exitCode}`;
     return { ok: false, reason: `scan cut short: ${why}` };
   }
-  const warnings = result.stderr.split('\n').map((l) => l.trim()).filter((l) => l.length > 0 && !SSH_MUX_NOISE.test(l));
+  const warnings = result.stderr.split('\n').map((l) => l.trim()).filter((l) => l.length > 0 && !SSH_MUX_NOISE.test(l) && !GONE.test(l));
   return { ok: true, output, os: machine.os ?? parseUname(output.uname), clockOffsetMs, digest: hash.digest('hex'), warnings };
 }

@@ -254,15 +254,11 @@ export const JOURNAL_COMPACT_BYTES = 8 * 1024 * 1024;
 
 /**
  * When the journal exceeds `maxBytes`, rewrites it atomically keeping only the
- * records about the (path, machine) pairs in `owed` (so buildOwed gives the same
+ * records about the (path, machine) pairs still owed (so buildOwed gives the same
  * answer afterwards); returns whether it did. Call it holding the lock, with no
  * JournalWriter open (a writer opened before would keep appending to the old file).
  */
-export async function compactJournal(
-  stateDir: string,
-  owed: readonly OwedItem[],
-  maxBytes: number = JOURNAL_COMPACT_BYTES,
-): Promise<boolean> {
+export async function compactJournal(stateDir: string, maxBytes: number = JOURNAL_COMPACT_BYTES): Promise<boolean> {
   const file = journalPath(stateDir);
   let size: number;
   try {
@@ -273,8 +269,13 @@ export async function compactJournal(
   }
   if (size <= maxBytes) return false;
   const { records } = await readJournal(stateDir);
-  await writeFileAtomic(file, buildCompactJournal(records, owed));
+  await writeCompactJournal(stateDir, records, buildOwed(records));
   return true;
+}
+
+/** Rewrites the journal atomically with only the records still needed for `owed` (damaged lines dropped). */
+export async function writeCompactJournal(stateDir: string, records: readonly JournalRecord[], owed: readonly OwedItem[]): Promise<void> {
+  await writeFileAtomic(journalPath(stateDir), buildCompactJournal(records, owed));
 }
 
 /** The journal text keeping only the records about pairs in `owed`, in their original order (pure). */

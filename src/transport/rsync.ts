@@ -2,6 +2,13 @@ import { execa } from 'execa';
 import { buildRsyncRsh } from './sshArgs.js';
 import { classifySshFailure } from './sshFailure.js';
 
+/**
+ * Folder under each root where rsync writes files before renaming them into place, so that a
+ * killed transfer leaves its partial file there, never beside the real one (where a scan would
+ * take it for a new file). Created by the precheck; never under a sync path.
+ */
+export const TRANSFER_TEMP_DIR = '.blat-tmp';
+
 /** One side of a transfer: a root folder here, or on an ssh destination. */
 export type RsyncEndpoint = { readonly kind: 'local'; readonly root: string } | { readonly kind: 'ssh'; readonly host: string; readonly root: string };
 
@@ -34,7 +41,7 @@ export function buildRsyncLocation(end: RsyncEndpoint): string {
 
 /** rsync's arguments for one batch: times, modes and links kept, no owner/group, list on stdin. */
 export function buildRsyncArgs(req: RsyncRequest): string[] {
-  const args = ['-a', '--no-owner', '--no-group', '-s', '--from0', '--files-from=-', '--info=progress2', '--no-inc-recursive'];
+  const args = ['-a', '--no-owner', '--no-group', '-s', '--from0', '--files-from=-', '--info=progress2', '--no-inc-recursive', `--temp-dir=${TRANSFER_TEMP_DIR}`];
   if (req.update) args.push('--update');
   if (req.from.kind === 'ssh' || req.to.kind === 'ssh') args.push('-e', buildRsyncRsh(req.sshOptions));
   // `--` ends the options: a root can never be taken for one.

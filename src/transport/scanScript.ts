@@ -33,6 +33,8 @@ export interface ScanScriptOptions {
   readonly exclude: readonly string[];
   /** Declared OS; undefined = detect (GNU find if it has -printf, else find + perl). */
   readonly os?: OsKind;
+  /** A folder (relative to the root) to create if missing, emptied of files older than a day. */
+  readonly prepareDir?: string;
 }
 
 /** A find(1) expression that prunes what the rsync-style patterns exclude, as shell words. */
@@ -65,17 +67,22 @@ export function buildScanScript(opts: ScanScriptOptions): string {
     `cd -- ${quoteShell(opts.root)} 2>/dev/null || { printf 'noroot\\0end\\0'; exit 0; }`,
     `printf 'root\\0'`,
   ];
+  if (opts.prepareDir !== undefined) {
+    const d = quoteShell(`./${opts.prepareDir}`);
+    lines.push(`mkdir -p -- ${d} 2>/dev/null && find ${d} -type f -mtime +0 -exec rm -f -- {} + 2>/dev/null`);
+  }
   if (opts.mode === 'tree') {
+    // The start points go through printf (a builtin: no argument limit) and xargs, so any
+    // number of paths fits, in linear time. A missing one is an absence: find's complaint
+    // about it is dropped by the caller.
     const prune = buildPruneExpression(opts.exclude);
-    lines.push(
-      'set --',
-      // Only existing start points: a missing sync path is an absence, not an error.
-      ...(quoted.length ? [`for p in ${quoted.join(' ')}; do if [ -e "$p" ] || [ -h "$p" ]; then set -- "$@" "$p"; fi; done`] : []),
-      'if [ $# -gt 0 ]; then',
-      `  if [ $gnu = 1 ]; then find "$@" ${prune} -printf '${GNU_FORMAT}'`,
-      `  else find "$@" ${prune} -print0 | perl -e '${PERL_STAT}'; fi`,
-      'fi',
-    );
+    if (quoted.length) {
+      const list = `printf '%s\\0' ${quoted.join(' ')} | xargs -0 sh -c`;
+      lines.push(
+        `if [ $gnu = 1 ]; then ${list} ${quoteShell(`exec find "$@" ${prune} -printf '${GNU_FORMAT}'`)} sh`,
+        `else ${list} ${quoteShell(`exec find "$@" ${prune} -print0`)} sh | perl -e '${PERL_STAT}'; fi`,
+      );
+    }
   } else if (quoted.length) {
     // Re-stat a list of paths: the list goes through printf (a builtin: no argument
     // limit) and xargs, so any number of paths fits.

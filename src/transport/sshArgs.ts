@@ -5,6 +5,8 @@ import type { SshSettings } from '../types.js';
 export function buildSshOptions(settings: SshSettings, controlDir: string): string[] {
   const args: string[] = [];
   if (settings.configFile) args.push('-F', settings.configFile);
+  // The user's options first: ssh keeps the first value it sees, so they can override ours.
+  args.push(...settings.options);
   args.push(
     '-o', 'BatchMode=yes',
     '-o', `ConnectTimeout=${settings.connectTimeout}`,
@@ -14,7 +16,6 @@ export function buildSshOptions(settings: SshSettings, controlDir: string): stri
     '-o', 'ServerAliveInterval=10',
     '-o', 'ServerAliveCountMax=3',
   );
-  args.push(...settings.options);
   return args;
 }
 

@@ -76,3 +76,21 @@ describe('buildPruneExpression', () => {
     );
   });
 });
+
+describe('buildScanScript with many start points', () => {
+  it('walks 20,000 listed paths (a large resume) and finds each, missing ones simply absent', () => {
+    const many = join(dir, 'many');
+    mkdirSync(join(many, 'd'), { recursive: true });
+    const paths: string[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const name = `d/f ${i}'`;
+      if (i % 4 !== 0) writeFileSync(join(many, name), '');
+      paths.push(name);
+    }
+    const out = run(buildScanScript({ root: many, paths, mode: 'tree', exclude: [], os: 'linux' }));
+    expect(out.complete).toBe(true);
+    expect(out.entries.size).toBe(15_000);
+    expect(out.entries.has("d/f 1'")).toBe(true);
+    expect(out.entries.has("d/f 4'")).toBe(false);
+  });
+});
