@@ -1,7 +1,7 @@
 // Assembles a Plan from a snapshot, the base and the options: decides every path, then orders the results.
 import { BlatError } from '../errors.js';
 import type { Base, Conflict, Deferred, Deletion, Entry, Plan, PlanOptions, Snapshot, Step } from '../types.js';
-import { decidePath } from './decidePath.js';
+import { decidePath, type PathView } from './decidePath.js';
 import { buildDeletion, buildTrashSteps, buildWinSteps, type OfflineMachine } from './steps.js';
 import { buildUnderTest } from '../config/paths.js';
 import { sameVersion } from './versions.js';
@@ -22,7 +22,7 @@ const NO_ENTRIES: ReadonlyMap<string, Entry> = new Map();
 /**
  * The plan for a snapshot: every entry path of the online machines (plus base paths under the scanned
  * paths) decided once, pulls first, then pushes and trash steps, deferred entries for offline machines,
- * conflicts and deletions — all sorted and frozen. Linear in the number of entries apart from one sort of the paths.
+ * conflicts and deletions — all sorted and frozen. Linear in the number of entries; only the plan's own items are sorted.
  */
 export function buildPlan(input: PlanInput): Plan {
   const { snapshot, base, options } = input;
@@ -40,8 +40,6 @@ export function buildPlan(input: PlanInput): Plan {
   const self = online.indexOf(snapshot.self);
   if (self === -1) throw new BlatError(`cannot plan: self machine "${snapshot.self}" is not online in the snapshot`);
 
-  const rows = collectRows(online, snapshot, base);
-
   const pulls: Step[] = [];
   const later: Step[] = [];
   const owed: Deferred[][] = offline.map(() => []);
@@ -49,7 +47,7 @@ export function buildPlan(input: PlanInput): Plan {
   const deletions: Deletion[] = [];
   let inSync = 0;
 
-  for (const view of rows) {
+  const decide = (view: PathView): void => {
     const decision = decidePath(view, options);
     switch (decision.kind) {
       case 'same': {
@@ -81,7 +79,15 @@ export function buildPlan(input: PlanInput): Plan {
         break;
       }
     }
-  }
+  };
+  forEachPath(online, snapshot, base, options.modifyWindow, decide);
+
+  // Only what the plan holds is sorted, not every path: a plan of a large tree in sync sorts nothing.
+  pulls.sort(byPath);
+  later.sort(byPath); // stable: a path's steps stay in machine order
+  for (const list of owed) list.sort(byPath);
+  conflicts.sort(byPath);
+  deletions.sort(byPath);
 
   const steps = pulls;
   for (const s of later) steps.push(s);
@@ -104,51 +110,48 @@ export function buildPlan(input: PlanInput): Plan {
   });
 }
 
-interface Row {
-  readonly path: string;
-  readonly machines: readonly string[];
-  readonly current: (Entry | undefined)[];
-  base: (Entry | undefined)[];
+/** Plain code-unit order of paths, the same as `<`. */
+function byPath(a: { readonly path: string }, b: { readonly path: string }): number {
+  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
 }
 
 /**
- * One view per entry path, sorted by path: every path an online machine holds, plus every path in an
- * online machine's base that lies under the scanned paths (absent everywhere, such a path is decided
- * "nothing to do"; a path only an offline machine's base knows cannot change the outcome and is skipped).
- * Each (machine, path) costs one map operation for the entries and one for the base.
+ * Calls `visit` once for every entry path an online machine holds, and for every path of an online
+ * machine's base that lies under the scanned paths (absent everywhere now, such a path is decided
+ * "nothing to do" or a deletion; a path only an offline machine's base knows cannot change the
+ * outcome and is skipped). One view object is reused: `visit` must not keep it. A path is visited
+ * from the first machine (in order) holding it; the others are asked with one lookup each, so the
+ * cost is a few map operations per (machine, path) and no global table or sort of all paths.
  */
-function collectRows(online: readonly string[], snapshot: Snapshot, base: Base): Row[] {
+function forEachPath(online: readonly string[], snapshot: Snapshot, base: Base, window: number, visit: (view: PathView) => void): void {
   const n = online.length;
-  const noBase: (Entry | undefined)[] = Object.freeze(new Array<Entry | undefined>(n).fill(undefined)) as (Entry | undefined)[];
-  const rows = new Map<string, Row>();
-  const fresh = (path: string): Row => {
-    const row: Row = { path, machines: online, current: new Array<Entry | undefined>(n).fill(undefined), base: noBase };
-    rows.set(path, row);
-    return row;
+  const maps = online.map((m) => snapshot.entries.get(m) ?? NO_ENTRIES);
+  const bases = online.map((m) => base.get(m) ?? NO_ENTRIES);
+  const view = { path: '', machines: online, current: new Array<Entry | undefined>(n), base: new Array<Entry | undefined>(n) };
+  const fill = (path: string) => {
+    view.path = path;
+    let alike = true;
+    for (let k = 0; k < n; k++) {
+      const entry = maps[k].get(path);
+      view.current[k] = entry;
+      if (alike && k > 0) alike = sameVersion(view.current[0], entry, window);
+    }
+    // The base matters only where machines differ (decidePath answers "same" first): skip the lookups otherwise.
+    for (let k = 0; k < n; k++) view.base[k] = alike ? undefined : bases[k].get(path);
+    visit(view);
   };
   for (let i = 0; i < n; i++) {
-    const entries = snapshot.entries.get(online[i]);
-    if (entries === undefined) continue;
-    entries.forEach((entry, path) => {
-      (rows.get(path) ?? fresh(path)).current[i] = entry;
+    maps[i].forEach((_entry, path) => {
+      for (let j = 0; j < i; j++) if (maps[j].has(path)) return; // visited from machine j
+      fill(path);
     });
   }
   const under = buildUnderTest(snapshot.paths);
   for (let i = 0; i < n; i++) {
-    const based = base.get(online[i]);
-    if (based === undefined) continue;
-    based.forEach((entry, path) => {
-      let row = rows.get(path);
-      if (row === undefined) {
-        if (!under(path)) return;
-        row = fresh(path);
-      }
-      if (row.base === noBase) row.base = new Array<Entry | undefined>(n).fill(undefined);
-      row.base[i] = entry;
+    bases[i].forEach((_entry, path) => {
+      for (let k = 0; k < n; k++) if (maps[k].has(path)) return; // visited above
+      for (let j = 0; j < i; j++) if (bases[j].has(path)) return; // visited from base j
+      if (under(path)) fill(path);
     });
   }
-  const sorted = [...rows.values()];
-  // Plain code-unit order, the same as `<`.
-  sorted.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
-  return sorted;
 }

@@ -14,16 +14,23 @@ export interface ScanOutput {
   readonly skipped: number;
 }
 
-const TYPES: Record<string, EntryType | undefined> = { f: 'file', d: 'dir', l: 'symlink' };
+const NUL = 0;
+const DOT = 0x2e;
+const SLASH = 0x2f;
+const MINUS = 0x2d;
+const ZERO = 0x30;
+const TYPE_BYTES: Record<number, EntryType | undefined> = { 0x66: 'file', 0x64: 'dir', 0x6c: 'symlink' }; // f d l
+const FRACTION_SCALE = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 
 /**
  * Incremental parser of the NUL-separated scan stream (see transport/scanScript.ts):
- * feed chunks with `push` as they arrive, then `finish`.
+ * feed chunks with `push` as they arrive, then `finish`. Records are read straight from
+ * the bytes: only the path (and a link's target) becomes a string, numbers are parsed in
+ * place, so a scan of 100,000s of entries makes little garbage.
  */
 export class ScanParser {
   private pending: Buffer | null = null;
-  private header: string[] = [];
-  private record: string[] = [];
+  private readonly header: string[] = [];
   private ended = false;
   private skippedCount = 0;
   private readonly entries = new Map<string, Entry>();
@@ -32,52 +39,72 @@ export class ScanParser {
 
   /** Consumes one chunk of output. */
   push(chunk: Buffer): void {
-    const buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
-    // Decode up to the last NUL in one go: a NUL byte never sits inside a UTF-8 sequence,
-    // so a character split across chunks stays whole in `pending`.
-    const last = buf.lastIndexOf(0);
-    if (last === -1) {
-      this.pending = buf;
-      return;
-    }
-    this.pending = last + 1 < buf.length ? buf.subarray(last + 1) : null;
-    const fields = buf.toString('utf8', 0, last).split('\0');
-    for (let i = 0; i < fields.length; i++) this.field(fields[i]);
-  }
-
-  private field(value: string): void {
     if (this.ended) return;
-    if (this.header.length < 4) {
-      this.header.push(value);
-      if (this.header.length === 1 && value !== SCAN_MAGIC) throw new Error(`unexpected scan output (got ${JSON.stringify(value.slice(0, 40))})`);
-      if (this.header.length === 3) this.onClock?.(Number(value));
-      if (this.header.length === 4 && value !== 'root' && value !== 'noroot') throw new Error('unexpected scan output header');
-      return;
+    const buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    let pos = 0;
+    while (!this.ended && this.header.length < 4) {
+      const nul = buf.indexOf(NUL, pos);
+      if (nul === -1) break;
+      this.headerField(buf.toString('utf8', pos, nul));
+      pos = nul + 1;
     }
-    if (this.record.length === 0 && value === 'end') {
-      this.ended = true;
-      return;
+    if (this.header.length === 4) {
+      while (!this.ended) {
+        const next = this.record(buf, pos);
+        if (next === -1) break;
+        pos = next;
+      }
     }
-    this.record.push(value);
-    if (this.record.length === 6) {
-      this.addRecord(this.record);
-      this.record = [];
-    }
+    this.pending = pos < buf.length && !this.ended ? buf.subarray(pos) : null;
   }
 
-  private addRecord([rawPath, y, mtime, size, mode, link]: string[]): void {
-    const type = TYPES[y];
-    if (!rawPath.startsWith('./')) throw new Error(`unexpected path in scan output: ${JSON.stringify(rawPath.slice(0, 80))}`);
+  private headerField(value: string): void {
+    this.header.push(value);
+    const n = this.header.length;
+    if (n === 1 && value !== SCAN_MAGIC) throw new Error(`unexpected scan output (got ${JSON.stringify(value.slice(0, 40))})`);
+    if (n === 3) this.onClock?.(Number(value));
+    if (n === 4 && value !== 'root' && value !== 'noroot') throw new Error('unexpected scan output header');
+  }
+
+  /** Reads the record (or end marker) at `start`; returns where the next begins, or -1 when it is not all here yet. */
+  private record(buf: Buffer, start: number): number {
+    const len = buf.length;
+    // Field ends: path, type, mtime, size, mode, target.
+    const e0 = buf.indexOf(NUL, start);
+    if (e0 === -1) return -1;
+    if (e0 - start === 3 && buf[start] === 0x65 && buf[start + 1] === 0x6e && buf[start + 2] === 0x64) {
+      this.ended = true; // "end"
+      return e0 + 1;
+    }
+    let e1 = e0 + 1;
+    while (e1 < len && buf[e1] !== NUL) e1++;
+    let e2 = e1 + 1;
+    while (e2 < len && buf[e2] !== NUL) e2++;
+    let e3 = e2 + 1;
+    while (e3 < len && buf[e3] !== NUL) e3++;
+    let e4 = e3 + 1;
+    while (e4 < len && buf[e4] !== NUL) e4++;
+    if (e4 >= len) return -1;
+    const e5 = buf.indexOf(NUL, e4 + 1);
+    if (e5 === -1) return -1;
+
+    if (buf[start] !== DOT || buf[start + 1] !== SLASH) {
+      throw new Error(`unexpected path in scan output: ${JSON.stringify(buf.toString('utf8', start, Math.min(e0, start + 80)))}`);
+    }
+    const type = e1 === e0 + 2 ? TYPE_BYTES[buf[e0 + 1]] : undefined;
     if (type === undefined) {
       this.skippedCount++;
-      return;
+      return e5 + 1;
     }
-    const path = rawPath.slice(2);
+    const path = buf.toString('utf8', start + 2, e0);
+    const mtime = readDecimal(buf, e1 + 1, e2);
+    const mode = readOctal(buf, e3 + 1, e4);
     const entry: Entry =
       type === 'symlink'
-        ? { type, mtime: Number(mtime), size: Number(size), mode: parseInt(mode, 8), target: link }
-        : { type, mtime: Number(mtime), size: type === 'dir' ? 0 : Number(size), mode: parseInt(mode, 8) };
+        ? { type, mtime, size: readDecimal(buf, e2 + 1, e3), mode, target: buf.toString('utf8', e4 + 1, e5) }
+        : { type, mtime, size: type === 'dir' ? 0 : readDecimal(buf, e2 + 1, e3), mode };
     this.entries.set(path, Object.freeze(entry));
+    return e5 + 1;
   }
 
   /** The parsed output; `complete` tells whether the end marker arrived. */
@@ -91,4 +118,32 @@ export class ScanParser {
       skipped: this.skippedCount,
     };
   }
+}
+
+/** A decimal number written in buf[from, to) (`-12`, `1700000000.123456789`), to nanosecond precision. */
+export function readDecimal(buf: Buffer, from: number, to: number): number {
+  let i = from;
+  const negative = buf[i] === MINUS;
+  if (negative) i++;
+  let whole = 0;
+  for (; i < to && buf[i] !== DOT; i++) {
+    const d = buf[i] - ZERO;
+    if (d < 0 || d > 9) return Number(buf.toString('latin1', from, to));
+    whole = whole * 10 + d;
+  }
+  let fraction = 0;
+  let digits = 0;
+  for (i++; i < to && digits < 9; i++, digits++) {
+    const d = buf[i] - ZERO;
+    if (d < 0 || d > 9) return Number(buf.toString('latin1', from, to));
+    fraction = fraction * 10 + d;
+  }
+  const value = whole + fraction / FRACTION_SCALE[digits];
+  return negative ? -value : value;
+}
+
+function readOctal(buf: Buffer, from: number, to: number): number {
+  let value = 0;
+  for (let i = from; i < to; i++) value = value * 8 + (buf[i] - ZERO);
+  return value;
 }

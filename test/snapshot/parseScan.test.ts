@@ -59,3 +59,12 @@ describe('ScanParser', () => {
     expect(() => parser.push(Buffer.from(stream(record('/etc/passwd', 'f', '1', 1, '644'))))).toThrow(/unexpected path/);
   });
 });
+
+describe('readDecimal', () => {
+  it('agrees with Number() to well under a microsecond', async () => {
+    const { readDecimal } = await import('../../src/snapshot/parseScan.js');
+    for (const s of ['0', '7', '-12', '-1.5', '1700000000', '1700000000.5', '1700000000.1234567890', '1795553901.6332207', '999999999.000000001', '12.']) {
+      expect(Math.abs(readDecimal(Buffer.from(s), 0, s.length) - Number(s))).toBeLessThan(1e-6);
+    }
+  });
+});
