@@ -1,9 +1,13 @@
 // The base (base.json): what each machine held at each path right after the last sync.
 //
-// Format, compact and quick to parse for hundreds of thousands of paths:
-//   { "formatVersion": 1, "machines": { "<name>": [ [path, type, mtime, size, mode, target?], ... ] } }
-// with type "f" (file), "l" (symlink) or "d" (dir), mtime in seconds (float), mode as a number,
-// and target only for symlinks. One tuple per line, so the file stays readable and diffable.
+// Format, compact and quick to parse for hundreds of thousands of paths × several machines:
+//   { "formatVersion": 2, "machines": [names…],
+//     "entries": [ [path, holders, type, mtime, size, mode, target?], … ] }
+// `holders` says which machines (indexes into `machines`) hold that very entry: a bit mask
+// (bit i = machine i) when every index is below 31, else a list of indexes. After a sync the
+// machines agree, so each path is written (and held in memory) once, not once per machine.
+// type "f" (file), "l" (symlink) or "d" (dir), mtime in seconds (float), mode as a number,
+// target only for symlinks. One tuple per line, so the file stays readable and diffable.
 import { buildUnderTest } from '../config/paths.js';
 import { BlatError } from '../errors.js';
 import type { Base, Entry, EntryType } from '../types.js';
@@ -31,55 +35,89 @@ export function parseBase(file: string, text: string): Base {
   const value = parseJsonFile(file, text);
   const bad = (why: string): BlatError => new BlatError(`${file}: not a blat base file (${why}); delete it to start afresh`);
   if (!isRecord(value)) throw bad('not an object');
-  if (value.formatVersion !== 1) throw bad(`formatVersion ${JSON.stringify(value.formatVersion)}, expected 1`);
-  if (!isRecord(value.machines)) throw bad('machines is not an object');
-  const base = new Map<string, Map<string, Entry>>();
-  for (const [machine, rows] of Object.entries(value.machines)) {
-    if (!Array.isArray(rows)) throw bad(`machines[${JSON.stringify(machine)}] is not a list`);
-    const entries = new Map<string, Entry>();
-    for (let i = 0; i < rows.length; i++) {
-      const row: unknown = rows[i];
-      const entry = Array.isArray(row) ? parseRow(row) : undefined;
-      if (entry === undefined) throw bad(`machines[${JSON.stringify(machine)}][${i}] is not a valid entry`);
-      entries.set((row as unknown[])[0] as string, entry);
-    }
-    base.set(machine, entries);
+  if (value.formatVersion !== BASE_FORMAT) throw bad(`formatVersion ${JSON.stringify(value.formatVersion)}, expected ${BASE_FORMAT}`);
+  const names = value.machines;
+  if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) throw bad('machines is not a list of names');
+  if (!Array.isArray(value.entries)) throw bad('entries is not a list');
+  const maps = names.map(() => new Map<string, Entry>());
+  const rows = value.entries as unknown[];
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
+    const entry = Array.isArray(row) ? parseRow(row) : undefined;
+    const holders = entry === undefined ? undefined : parseHolders((row as unknown[])[1], maps.length);
+    if (entry === undefined || holders === undefined) throw bad(`entries[${i}] is not a valid entry`);
+    const path = (row as unknown[])[0] as string;
+    for (const k of holders) maps[k].set(path, entry);
   }
+  const base = new Map<string, Map<string, Entry>>();
+  names.forEach((name: string, k) => {
+    if (maps[k].size > 0) base.set(name, maps[k]);
+  });
   return base;
 }
 
-/** base.json's text for `base`. */
+/** base.json's text for `base`: each path once per distinct entry, with the machines holding it. */
 export function renderBase(base: Base): string {
-  const parts: string[] = ['{"formatVersion":1,"machines":{'];
-  let firstMachine = true;
-  for (const [machine, entries] of base) {
-    parts.push(`${firstMachine ? '' : ','}\n${JSON.stringify(machine)}:[`);
-    firstMachine = false;
-    let firstEntry = true;
+  const names = [...base.keys()];
+  const maps = names.map((n) => base.get(n)!);
+  const parts: string[] = [`{"formatVersion":${BASE_FORMAT},"machines":${JSON.stringify(names)},"entries":[`];
+  let first = true;
+  maps.forEach((entries, i) => {
     for (const [path, e] of entries) {
-      const row: unknown[] = [path, TYPE_CODE[e.type], e.mtime, e.size, e.mode];
+      let seen = false;
+      for (let j = 0; j < i && !seen; j++) seen = identical(maps[j].get(path), e);
+      if (seen) continue; // written with machine j's row
+      const holders = [i];
+      for (let j = i + 1; j < maps.length; j++) if (identical(maps[j].get(path), e)) holders.push(j);
+      const row: unknown[] = [path, renderHolders(holders), TYPE_CODE[e.type], e.mtime, e.size, e.mode];
       if (e.target !== undefined) row.push(e.target);
-      parts.push(`${firstEntry ? '' : ','}\n${JSON.stringify(row)}`);
-      firstEntry = false;
+      parts.push(`${first ? '' : ','}\n${JSON.stringify(row)}`);
+      first = false;
     }
-    parts.push(firstEntry ? ']' : '\n]');
-  }
-  parts.push(firstMachine ? '}}\n' : '\n}}\n');
+  });
+  parts.push(first ? ']}\n' : '\n]}\n');
   return parts.join('');
 }
 
+const BASE_FORMAT = 2;
+/** Holder indexes below this are written as bits of one number. */
+const MASK_BITS = 31;
+
+function identical(a: Entry | undefined, b: Entry): boolean {
+  return a !== undefined && (a === b || (a.type === b.type && a.mtime === b.mtime && a.size === b.size && a.mode === b.mode && a.target === b.target));
+}
+
+function renderHolders(holders: readonly number[]): number | number[] {
+  if (holders.some((k) => k >= MASK_BITS)) return holders as number[];
+  let mask = 0;
+  for (const k of holders) mask |= 1 << k;
+  return mask;
+}
+
+function parseHolders(value: unknown, count: number): number[] | undefined {
+  const out: number[] = [];
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value) || value <= 0 || value >= 2 ** MASK_BITS) return undefined;
+    for (let k = 0; k < MASK_BITS; k++) if (value & (1 << k)) out.push(k);
+  } else if (Array.isArray(value) && value.length > 0) {
+    for (const k of value) if (typeof k === 'number' && Number.isInteger(k)) out.push(k);
+    if (out.length !== value.length) return undefined;
+  } else return undefined;
+  return out.every((k) => k >= 0 && k < count) ? out : undefined;
+}
+
 function parseRow(row: unknown[]): Entry | undefined {
-  if (row.length !== 5 && row.length !== 6) return undefined;
-  const [path, code, mtime, size, mode, target] = row;
+  if (row.length !== 6 && row.length !== 7) return undefined;
+  const [path, , code, mtime, size, mode, target] = row;
   if (typeof path !== 'string' || path === '') return undefined;
   const type = typeof code === 'string' ? CODE_TYPE[code] : undefined;
   if (type === undefined) return undefined;
   if (typeof mtime !== 'number' || typeof size !== 'number' || typeof mode !== 'number') return undefined;
-  if (row.length === 6) {
+  if (row.length === 7) {
     if (typeof target !== 'string') return undefined;
-    return { type, mtime, size, mode, target };
+    return Object.freeze({ type, mtime, size, mode, target });
   }
-  return { type, mtime, size, mode };
+  return Object.freeze({ type, mtime, size, mode });
 }
 
 /**

@@ -42,24 +42,45 @@ describe('readBase / writeBase', () => {
     await writeBase(join(dir, '.blat'), original);
     expect(await readdir(join(dir, '.blat'))).toEqual(['base.json']);
     const back = await readBase(join(dir, '.blat'));
-    expect(plain(back)).toEqual(plain(original));
+    // A machine with no entries holds nothing: it is not kept.
+    const { empty: _empty, ...rest } = plain(original);
+    expect(plain(back)).toEqual(rest);
     expect([...back.get('laptop "one"')!.keys()]).toEqual([...original.get('laptop "one"')!.keys()]);
     const text = await readFile(join(dir, '.blat', 'base.json'), 'utf8');
-    expect(JSON.parse(text).machines.server).toEqual([['docs', 'd', 4, 0, 0o700]]);
-    // one tuple per line: 6 + 1 entries, plus the machine lines and the braces
+    expect(JSON.parse(text).machines).toEqual(['laptop "one"', 'server', 'empty']);
+    expect(JSON.parse(text).entries).toContainEqual(['docs', 0b10, 'd', 4, 0, 0o700]);
+    // one tuple per line: 6 + 1 entries
     expect(text.split('\n').filter((l) => l.startsWith('[')).length).toBe(7);
+  });
+
+  it('writes an entry that several machines hold once, and reads it back for each of them', async () => {
+    const shared = file(1_700_000_000.5);
+    const original = base({ a: { 'docs/x': shared, 'docs/y': file(5) }, b: { 'docs/x': { ...shared } }, c: { 'docs/x': shared, 'docs/y': file(6) } });
+    await writeBase(dir, original);
+    const doc = JSON.parse(await readFile(join(dir, 'base.json'), 'utf8'));
+    expect(doc.entries).toEqual([
+      ['docs/x', 0b111, 'f', 1_700_000_000.5, 10, 0o644],
+      ['docs/y', 0b001, 'f', 5, 10, 0o644],
+      ['docs/y', 0b100, 'f', 6, 10, 0o644],
+    ]);
+    const back = await readBase(dir);
+    expect(plain(back)).toEqual(plain(original));
+    expect(back.get('a')!.get('docs/x')).toBe(back.get('b')!.get('docs/x'));
   });
 
   it('names the file when base.json is not JSON or has a bad entry', async () => {
     const path = join(dir, 'base.json');
-    await writeFile(path, '{"formatVersion":1,"machines":{"a":[["x","f",1,2');
+    await writeFile(path, '{"formatVersion":2,"machines":["a"],"entries":[["x",1,"f",1,2');
     const notJson = await readBase(dir).catch((e: unknown) => e);
     expect(notJson).toBeInstanceOf(BlatError);
     expect((notJson as BlatError).summary).toMatch(/base\.json: not valid JSON \(.+\); delete it to start afresh$/);
     expect((notJson as BlatError).summary.startsWith(path)).toBe(true);
-    await writeFile(path, JSON.stringify({ formatVersion: 1, machines: { a: [['x', 'f', 1, 2, 420], ['y', 'q', 1, 2, 420]] } }));
+    await writeFile(path, JSON.stringify({ formatVersion: 2, machines: ['a'], entries: [['x', 1, 'f', 1, 2, 420], ['y', 1, 'q', 1, 2, 420]] }));
     const badRow = await readBase(dir).catch((e: unknown) => e);
-    expect((badRow as BlatError).summary).toBe(`${path}: not a blat base file (machines["a"][1] is not a valid entry); delete it to start afresh`);
+    expect((badRow as BlatError).summary).toBe(`${path}: not a blat base file (entries[1] is not a valid entry); delete it to start afresh`);
+    await writeFile(path, JSON.stringify({ formatVersion: 2, machines: ['a'], entries: [['x', 0b10, 'f', 1, 2, 420]] }));
+    const badHolder = await readBase(dir).catch((e: unknown) => e);
+    expect((badHolder as BlatError).summary).toMatch(/entries\[0\] is not a valid entry/);
   });
 });
 
