@@ -1,7 +1,7 @@
 // The benchmark's deterministic tree: N small files (1–8 KiB), 100 per folder, two levels of
 // folders of 100 under the sync path; its listing for comparing machines; the 1% rewrite.
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, utimesSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const SYNC_PATH = 'data';
@@ -93,9 +93,13 @@ export function rewriteFiles(root, n, round, mtime) {
   return paths;
 }
 
-/** Sorted lines "path type size mtime" of everything under root (folder sizes left out). */
+/**
+ * Sorted lines "path type size mtime" of everything under the sync path of root (folder sizes left
+ * out; blat's own folders beside it, such as .blat-tmp, are not part of the tree).
+ */
 export function readListing(root) {
-  const text = execFileSync('find', ['.', '-mindepth', '1', '-printf', '%P\\0%y\\0%s\\0%T@\\0'], {
+  if (!existsSync(join(root, SYNC_PATH))) return [];
+  const text = execFileSync('find', [SYNC_PATH, '-printf', '%p\\0%y\\0%s\\0%T@\\0'], {
     cwd: root,
     maxBuffer: 1 << 30,
     encoding: 'utf8',

@@ -12,7 +12,7 @@ import { sanitizeForTerminal } from '../render/terminal.js';
 import { readBase, writeBase } from '../state/base.js';
 import { compactJournal, openJournal } from '../state/journal.js';
 import { acquireLock, type Lock } from '../state/lock.js';
-import type { Plan, Snapshot } from '../types.js';
+import type { Base, Plan, Snapshot } from '../types.js';
 import { buildPlanOptions, readRunContext, readySshOptions, type RunContext } from './context.js';
 import { wantsColor, type CommandIO, type GlobalOptions } from './io.js';
 import { scanSnapshot } from '../snapshot/scanSnapshot.js';
@@ -44,7 +44,7 @@ export async function applyCommand(args: readonly string[], flags: ApplyFlags, i
   requireApprovalPossible(flags, io);
   return withLock(ctx, io, 'apply', async () => {
     const run = await scanAndPlan(ctx, options, io);
-    return carryOut(ctx, run.plan, run.snapshot, run.sshOptions, flags, io);
+    return carryOut(ctx, run.plan, { snapshot: run.snapshot, base: run.base }, run.sshOptions, flags, io);
   });
 }
 
@@ -126,7 +126,8 @@ export async function withLock(ctx: RunContext, io: CommandIO, command: string, 
 export async function carryOut(
   ctx: RunContext,
   plan: Plan,
-  snapshot: Snapshot | null,
+  /** What the plan was built from; null for a saved plan. */
+  from: { readonly snapshot: Snapshot; readonly base: Base | null } | null,
   sshOptions: readonly string[],
   flags: ApplyFlags,
   io: CommandIO,
@@ -137,6 +138,7 @@ export async function carryOut(
   const json = flags.json === true;
   const emit = (event: object) => io.stdout(JSON.stringify(event) + '\n');
 
+  const snapshot = from?.snapshot ?? null;
   if (snapshot) checkDeletionsAllowed(plan, snapshot, flags);
 
   if (json) emit({ event: 'plan', plan: buildPlanDocument(plan) });
@@ -171,7 +173,8 @@ export async function carryOut(
     });
     progress.clear();
     await journal.appendMany(settle(outcomes).map((i) => ({ t: io.now(), event: 'settled' as const, run, ...i })));
-    const base = await readBase(ctx.config.stateDir);
+    // Under the lock since the plan was made: the base read then is still the base.
+    const base = from?.base ?? (await readBase(ctx.config.stateDir));
     await writeBase(ctx.config.stateDir, buildBaseAfterApply(base, plan, outcomes, snapshot));
     const owed = outcomes.some((o) => o.status !== 'done') || plan.deferred.length > 0;
     const code = owed ? 2 : 0;
