@@ -21,7 +21,7 @@ import { SYNC_PATH, changedFiles, checkIdentical, folderPaths, rewriteFiles, wri
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(BENCH, '..');
-const CLI = join(REPO, 'dist', 'cli.js');
+const CLI = join(REPO, 'dist', 'bin', 'blat.js');
 const MACHINES = ['m1', 'm2', 'm3'];
 const SELF = 'm1';
 const REMOTE = ['m2', 'm3'];
@@ -193,7 +193,7 @@ class Bench {
     return env;
   }
 
-  /** `node [nodeArgs] dist/cli.js -c blat.yaml args…`. */
+  /** `node [nodeArgs] dist/bin/blat.js -c blat.yaml args…`. */
   blat(args, nodeArgs = [], wrap = null, extraEnv = {}) {
     const argv = [...nodeArgs, CLI, '-c', this.configFile, ...args];
     const [file, fargs] = wrap ? [wrap[0], [...wrap.slice(1), process.execPath, ...argv]] : [process.execPath, argv];

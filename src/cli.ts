@@ -7,13 +7,6 @@ import { BlatError } from './errors.js';
 import { safeText } from './config/safeText.js';
 import { sanitizeForTerminal } from './render/terminal.js';
 import type { CommandIO, GlobalOptions } from './commands/io.js';
-import { planCommand } from './commands/plan.js';
-import { showCommand } from './commands/show.js';
-import { machinesCommand } from './commands/machines.js';
-import { importCommand } from './commands/importMachines.js';
-import { applyCommand } from './commands/apply.js';
-import { journalCommand } from './commands/journal.js';
-import { demoCommand } from './commands/demo.js';
 
 const VERSION = '0.1.0';
 
@@ -60,6 +53,7 @@ Examples:
   blat import ~/etc/machine.txt > blat.yaml`,
     );
 
+  // Each command's module is loaded only when it runs: start-up pays for one command, not all.
   const run = (fn: () => Promise<number>) => async () => {
     result.code = await fn();
   };
@@ -78,7 +72,7 @@ Examples:
     .option('--detailed-exitcode', 'exit 0 when nothing is to be done, 2 when the plan has anything in it')
     .addOption(preferOption)
     .option('--propagate-deletes', 'plan moving deleted paths to .blat-trash/ on the other machines')
-    .action((paths: string[], _o, cmd: Command) => run(() => planCommand(paths, globals(cmd), io))());
+    .action((paths: string[], _o, cmd: Command) => run(async () => (await import('./commands/plan.js')).planCommand(paths, globals(cmd), io))());
 
   program
     .command('apply')
@@ -102,19 +96,19 @@ Examples:
   blat apply plan.json               apply a plan saved by blat plan --out plan.json
   blat apply --resume --auto-approve finish what is owed to machines that were offline`,
     )
-    .action((args: string[], _o, cmd: Command) => run(() => applyCommand(args, globals(cmd), io))());
+    .action((args: string[], _o, cmd: Command) => run(async () => (await import('./commands/apply.js')).applyCommand(args, globals(cmd), io))());
 
   program
     .command('journal')
     .description('show what is owed to which machine, oldest first')
     .option('--json', 'print it as JSON')
-    .action((_o, cmd: Command) => run(() => journalCommand(globals(cmd), io))());
+    .action((_o, cmd: Command) => run(async () => (await import('./commands/journal.js')).journalCommand(globals(cmd), io))());
 
   program
     .command('demo')
     .description('build a throwaway sandbox of three local machines and run plan, apply, plan in it')
     .option('--dir <folder>', 'where to build the sandbox (default: a new temporary folder)')
-    .action((_o, cmd: Command) => run(() => demoCommand(globals(cmd), io))());
+    .action((_o, cmd: Command) => run(async () => (await import('./commands/demo.js')).demoCommand(globals(cmd), io))());
 
   program
     .command('show')
@@ -122,21 +116,21 @@ Examples:
     .argument('<file>', 'saved plan')
     .option('--json', 'print it as JSON')
     .option('--full', 'list every path')
-    .action((file: string, _o, cmd: Command) => run(() => showCommand(file, globals(cmd), io))());
+    .action((file: string, _o, cmd: Command) => run(async () => (await import('./commands/show.js')).showCommand(file, globals(cmd), io))());
 
   program
     .command('machines')
     .description('show the machine state table (online, offline, outofuse, unknown)')
     .option('--probe', 'contact every machine that is not out of use first (blat.py --reload)')
     .option('--json', 'print the table as JSON')
-    .action((_o, cmd: Command) => run(() => machinesCommand(globals(cmd), io))());
+    .action((_o, cmd: Command) => run(async () => (await import('./commands/machines.js')).machinesCommand(globals(cmd), io))());
 
   program
     .command('import')
     .description("print a blat.yaml made from blat.py's machine.txt")
     .argument('<machine.txt>', 'the old state table')
     .option('--root <dir>', 'root folder to give every machine (default: $HOME)')
-    .action((file: string, _o, cmd: Command) => run(() => importCommand(file, globals(cmd), io))());
+    .action((file: string, _o, cmd: Command) => run(async () => (await import('./commands/importMachines.js')).importCommand(file, globals(cmd), io))());
 
   return program;
 }

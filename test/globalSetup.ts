@@ -98,11 +98,12 @@ function ensureTestUser(): LoginUser {
   return user;
 }
 
-/** Compiles src/ into dist/ with the project's own tsc; compile errors are returned, not thrown. */
+/** Builds dist/ as `npm run build` does (tsc, then the bundle the bin runs); errors are returned, not thrown. */
 function buildDist(): BuildResult {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   try {
     execFileSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync(process.execPath, ['scripts/bundle.mjs'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     return { ok: true, output: '' };
   } catch (err) {
     const e = err as { stdout?: Buffer; stderr?: Buffer; message: string };
@@ -122,7 +123,7 @@ export default function setup(project: TestProject): void {
   if (!build.ok) {
     // Not fatal here so that tests which do not run the CLI still run; runBlat() fails with this output.
     const head = build.output.split('\n').slice(0, 20).join('\n');
-    process.stderr.write(`\n[globalSetup] tsc could not build dist/; every runBlat() call will fail:\n${head}\n\n`);
+    process.stderr.write(`\n[globalSetup] could not build dist/; every runBlat() call will fail:\n${head}\n\n`);
   }
   project.provide('blatLoginUser', login);
   project.provide('blatBuild', build);

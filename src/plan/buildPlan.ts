@@ -128,12 +128,16 @@ function forEachPath(online: readonly string[], snapshot: Snapshot, base: Base, 
   const maps = online.map((m) => snapshot.entries.get(m) ?? NO_ENTRIES);
   const bases = online.map((m) => base.get(m) ?? NO_ENTRIES);
   const view = { path: '', machines: online, current: new Array<Entry | undefined>(n), base: new Array<Entry | undefined>(n) };
+  // visited[k]: how many of machine k's paths have been visited so far. Once all have, its own
+  // loop below has nothing left to visit and is skipped (the common case: machines hold the same paths).
+  const visited = new Array<number>(n).fill(0);
   const fill = (path: string) => {
     view.path = path;
     let alike = true;
     for (let k = 0; k < n; k++) {
       const entry = maps[k].get(path);
       view.current[k] = entry;
+      if (entry !== undefined) visited[k]++;
       if (alike && k > 0) alike = sameVersion(view.current[0], entry, window);
     }
     // The base matters only where machines differ (decidePath answers "same" first): skip the lookups otherwise.
@@ -141,6 +145,7 @@ function forEachPath(online: readonly string[], snapshot: Snapshot, base: Base, 
     visit(view);
   };
   for (let i = 0; i < n; i++) {
+    if (visited[i] === maps[i].size) continue;
     maps[i].forEach((_entry, path) => {
       for (let j = 0; j < i; j++) if (maps[j].has(path)) return; // visited from machine j
       fill(path);

@@ -1,4 +1,4 @@
-// Running the built CLI (dist/cli.js) the way a user would, without a shell.
+// Running the built CLI (dist/bin/blat.js, the npm bin) the way a user would, without a shell.
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runProcess, type ProcessResult } from './proc.js';
@@ -7,7 +7,7 @@ import { readBuildResult } from './provided.js';
 /** The repository root (two levels above this file). */
 export const REPO_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The CLI entry point compiled by test/globalSetup.ts. */
-export const CLI_PATH = join(REPO_DIR, 'dist', 'cli.js');
+export const CLI_PATH = join(REPO_DIR, 'dist', 'bin', 'blat.js');
 
 /** How runBlat / runNodeScript run the program. */
 export interface RunOptions {
@@ -39,7 +39,7 @@ export function runNodeScript(script: string, args: readonly string[], opts: Run
   });
 }
 
-/** Runs `node dist/cli.js args…` in opts.cwd; fails with tsc's output when globalSetup could not build. */
+/** Runs `node dist/bin/blat.js args…` in opts.cwd; fails with tsc's output when globalSetup could not build. */
 export async function runBlat(args: readonly string[], opts: RunOptions): Promise<ProcessResult> {
   const build = readBuildResult();
   if (!build.ok) throw new Error(`dist/ could not be built (tsc -p tsconfig.json):\n${build.output}`);
