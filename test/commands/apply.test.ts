@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quoteShell } from '../../src/transport/shellQuote.js';
 import { buildCliEnv, CLI_PATH, runBlat } from '../helpers/cli.js';
-import { makeSandbox, type Sandbox } from '../helpers/machines.js';
+import type { Sandbox } from '../helpers/machines.js';
 import { runProcess } from '../helpers/proc.js';
 import { startSshd, type SshdHandle } from '../helpers/sshd.js';
-import { randomTag, readHeld, withoutMuxNoise, type Held } from './support.js';
+import { type Held, makeDocsSandbox, randomTag, readHeld, withoutMuxNoise } from './support.js';
 
 const SSH = ['m1', 'm2', 'm3'];
 const ALL = ['here', ...SSH];
@@ -22,9 +22,8 @@ afterAll(async () => {
   await sshd?.stop();
 });
 
-/** A fresh sandbox (here = local self, m1..m3 over ssh) syncing `docs`; cleaned up by the caller. */
 function sandbox(): Promise<Sandbox> {
-  return makeSandbox({ sshd, ssh: SSH, local: ['here'], self: 'here', paths: ['docs'] });
+  return makeDocsSandbox(sshd, SSH);
 }
 
 describe('blat apply: diverging trees', () => {

@@ -3,7 +3,8 @@ import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBlat } from '../helpers/cli.js';
-import { makeSandbox, type Sandbox } from '../helpers/machines.js';
+import type { Sandbox } from '../helpers/machines.js';
+import { type OwedDoc, makeDocsSandbox } from './support.js';
 import { startSshd, type SshdHandle } from '../helpers/sshd.js';
 
 const SSH = ['m1', 'm2', 'm3'];
@@ -17,16 +18,9 @@ afterAll(async () => {
 });
 
 function sandbox(): Promise<Sandbox> {
-  return makeSandbox({ sshd, ssh: SSH, local: ['here'], self: 'here', paths: ['docs'] });
+  return makeDocsSandbox(sshd, SSH);
 }
 
-interface OwedDoc {
-  machine: string;
-  path: string;
-  since: string;
-  kind: string;
-  reason: string;
-}
 
 const journalFile = (box: Sandbox) => join(box.dir, '.blat', 'journal.jsonl');
 

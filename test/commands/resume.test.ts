@@ -4,10 +4,10 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBlat } from '../helpers/cli.js';
-import { makeSandbox, type Sandbox } from '../helpers/machines.js';
+import type { Sandbox } from '../helpers/machines.js';
 import { startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { writeMtime } from '../helpers/tree.js';
-import { endRsyncUnder, readHeld, readSha256, startBlatInBackground, waitFor, withoutMuxNoise, writeRandomFile } from './support.js';
+import { endRsyncUnder, makeDocsSandbox, readHeld, readOwed, readSha256, startBlatInBackground, waitFor, withoutMuxNoise, writeRandomFile } from './support.js';
 
 const SSH = ['m1', 'm2', 'm3'];
 const ALL = ['here', ...SSH];
@@ -21,20 +21,7 @@ afterAll(async () => {
 });
 
 function sandbox(): Promise<Sandbox> {
-  return makeSandbox({ sshd, ssh: SSH, local: ['here'], self: 'here', paths: ['docs'] });
-}
-
-interface OwedDoc {
-  machine: string;
-  path: string;
-  kind: string;
-  reason: string;
-}
-
-async function readOwed(box: Sandbox): Promise<OwedDoc[]> {
-  const r = await runBlat(['journal', '--json'], { cwd: box.dir });
-  expect(r.code).toBe(0);
-  return (JSON.parse(r.stdout) as { owed: OwedDoc[] }).owed;
+  return makeDocsSandbox(sshd, SSH);
 }
 
 /** Files and symlinks of every machine equal to here's, bytes and exact mtime. */

@@ -6,8 +6,10 @@ import { readFile, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildCliEnv, CLI_PATH } from '../helpers/cli.js';
-import type { Sandbox } from '../helpers/machines.js';
+import { expect } from 'vitest';
+import { buildCliEnv, CLI_PATH, runBlat } from '../helpers/cli.js';
+import { makeSandbox, type Sandbox } from '../helpers/machines.js';
+import type { SshdHandle } from '../helpers/sshd.js';
 import { readStat } from '../helpers/tree.js';
 
 /** What a machine holds at one path, as compared across machines: raw content, link target, exact mtime, mode. */
@@ -161,4 +163,25 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(10);
   }
+}
+
+/** The usual sandbox of these tests: `here` (local, self) and the ssh machines, syncing `docs`. */
+export function makeDocsSandbox(sshd: SshdHandle, ssh: readonly string[]): Promise<Sandbox> {
+  return makeSandbox({ sshd, ssh: [...ssh], local: ['here'], self: 'here', paths: ['docs'] });
+}
+
+/** One owed item as `blat journal --json` prints it. */
+export interface OwedDoc {
+  machine: string;
+  path: string;
+  since: string;
+  kind: string;
+  reason: string;
+}
+
+/** What `blat journal --json` says is owed (and that it exits 0). */
+export async function readOwed(box: Sandbox): Promise<OwedDoc[]> {
+  const r = await runBlat(['journal', '--json'], { cwd: box.dir });
+  expect(r.code).toBe(0);
+  return (JSON.parse(r.stdout) as { owed: OwedDoc[] }).owed;
 }
