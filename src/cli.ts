@@ -4,8 +4,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { BlatError } from './errors.js';
-import { safeText } from './config/safeText.js';
-import { sanitizeForTerminal } from './render/terminal.js';
+import { escapeControls } from './escape.js';
+import { sanitizeForTerminal } from './escape.js';
 import type { CommandIO, GlobalOptions } from './commands/io.js';
 
 const VERSION = '0.1.0';
@@ -148,9 +148,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 1;
     }
     if (err instanceof BlatError) {
-      // Producers escape the names they quote (safeText); this only catches what slipped through.
-      for (const line of err.lines) io.stderr(`blat: ${safeText(line)}\n`);
-      if (verbose && err.detail) io.stderr(`${safeText(err.detail)}\n`);
+      // Producers escape the names they quote (escapeControls); this only catches what slipped through.
+      for (const line of err.lines) io.stderr(`blat: ${escapeControls(line)}\n`);
+      if (verbose && err.detail) io.stderr(`${escapeControls(err.detail)}\n`);
       if (verbose && err.stack) io.stderr(`${err.stack}\n`);
       return err.exitCode;
     }

@@ -2,13 +2,13 @@ import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { applySteps, type StepOutcome } from '../apply/applySteps.js';
 import { buildBaseAfterApply } from '../apply/baseAfterApply.js';
-import { safeText } from '../config/safeText.js';
+import { escapeControls } from '../escape.js';
 import { BlatError, UsageError } from '../errors.js';
 import { checkDeletionGuard } from '../plan/guards.js';
 import { renderApplyResult, renderProgressLine } from '../render/applyResult.js';
 import { buildPlanDocument } from '../render/json.js';
 import { renderPlanText } from '../render/table.js';
-import { sanitizeForTerminal } from '../render/terminal.js';
+import { sanitizeForTerminal } from '../escape.js';
 import { readBase, writeBase } from '../state/base.js';
 import { compactJournal, openJournal } from '../state/journal.js';
 import { acquireLock, type Lock } from '../state/lock.js';
@@ -74,10 +74,10 @@ async function applySavedPlan(file: string, flags: ApplyFlags, io: CommandIO): P
   const plan = await readSavedPlan(file, io.cwd);
   const ctx = await readRunContext({ ...flags, self: flags.self ?? plan.self }, io, []);
   if (plan.configDigest !== ctx.config.digest) {
-    throw new BlatError(`${safeText(file)}: refused: it was planned with a different configuration than ${safeText(ctx.config.file)} (config digest differs); run blat plan again`);
+    throw new BlatError(`${escapeControls(file)}: refused: it was planned with a different configuration than ${escapeControls(ctx.config.file)} (config digest differs); run blat plan again`);
   }
   if (plan.self !== ctx.self.name) {
-    throw new BlatError(`${safeText(file)}: refused: it was planned on ${safeText(plan.self)}, but this is ${ctx.self.name}`);
+    throw new BlatError(`${escapeControls(file)}: refused: it was planned on ${escapeControls(plan.self)}, but this is ${ctx.self.name}`);
   }
   const sshOptions = await readySshOptions(ctx.config);
   return withLock(ctx, io, `apply ${file}`, async () => {

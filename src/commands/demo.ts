@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { sanitizeForTerminal } from '../render/terminal.js';
+import { sanitizeForTerminal } from '../escape.js';
 import { quoteShell } from '../transport/shellQuote.js';
 import { applyCommand } from './apply.js';
 import type { CommandIO, GlobalOptions } from './io.js';

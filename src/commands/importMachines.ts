@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { safeText } from '../config/safeText.js';
+import { escapeControls } from '../escape.js';
 import { BlatError, UsageError } from '../errors.js';
 import { buildConfigFromMachineTxt } from '../state/importMachineTxt.js';
 import type { CommandIO, GlobalOptions } from './io.js';
@@ -11,7 +11,7 @@ export async function importCommand(file: string, flags: GlobalOptions & { root?
   try {
     text = await readFile(resolve(io.cwd, file), 'utf8');
   } catch (err) {
-    throw new BlatError(`${safeText(file)}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new BlatError(`${escapeControls(file)}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   const root = flags.root ?? io.env.HOME;
   if (!root) throw new UsageError('import: pass --root DIR (the root to give every machine; there is no $HOME to default to)');

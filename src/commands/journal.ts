@@ -1,6 +1,6 @@
 import { findConfigPath, readConfig } from '../config/readConfig.js';
 import { buildOwedDocument, renderOwedText } from '../render/journal.js';
-import { sanitizeForTerminal } from '../render/terminal.js';
+import { sanitizeForTerminal } from '../escape.js';
 import { buildOwed, readJournal } from '../state/journal.js';
 import { wantsColor, type CommandIO, type GlobalOptions } from './io.js';
 

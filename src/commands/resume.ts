@@ -1,5 +1,5 @@
 import { collapseNested, isUnder } from '../config/paths.js';
-import { sanitizeForTerminal } from '../render/terminal.js';
+import { sanitizeForTerminal } from '../escape.js';
 import { buildOwed, openJournal, readJournal, writeCompactJournal, type OwedItem } from '../state/journal.js';
 import type { Plan } from '../types.js';
 import { carryOut, requireApprovalPossible, withLock, type ApplyFlags } from './apply.js';

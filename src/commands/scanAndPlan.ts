@@ -1,6 +1,6 @@
 import { buildPlan } from '../plan/buildPlan.js';
 import { isUniformSnapshot } from '../plan/uniform.js';
-import { sanitizeForTerminal } from '../render/terminal.js';
+import { sanitizeForTerminal } from '../escape.js';
 import { readBase } from '../state/base.js';
 import { readMachineStates, updateMachineStates, writeMachineStates } from '../state/machineState.js';
 import { scanSnapshot } from '../snapshot/scanSnapshot.js';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { safeText } from '../config/safeText.js';
+import { escapeControls } from '../escape.js';
 import { BlatError } from '../errors.js';
 import { buildPlanDocument, parsePlanDocument } from '../render/json.js';
 import { renderPlanText } from '../render/table.js';
@@ -11,7 +11,7 @@ import { wantsColor, type CommandIO, type GlobalOptions } from './io.js';
 export async function readSavedPlan(file: string, cwd: string): Promise<Plan> {
   const path = resolve(cwd, file);
   // The name is echoed in one-line errors: a newline in it must not start a second line.
-  const name = safeText(file);
+  const name = escapeControls(file);
   let text: string;
   try {
     text = await readFile(path, 'utf8');

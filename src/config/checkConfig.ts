@@ -1,7 +1,8 @@
 // Checks on a parsed blat.yaml that JSON Schema cannot express.
 import { isUnder, normaliseSyncPath } from './paths.js';
 import type { ConfigProblem } from './problem.js';
-import { quoted, safeText } from './safeText.js';
+import { escapeControls } from '../escape.js';
+import { quoted } from './quoted.js';
 
 /** `value` as a plain object, or undefined. */
 function asRecord(value: unknown): Record<string, unknown> | undefined {
@@ -74,7 +75,7 @@ export function checkConfigSemantics(data: unknown): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const machines = asRecord(top.machines);
   if (typeof top.self === 'string' && top.self !== '' && machines && !Object.hasOwn(machines, top.self)) {
-    const names = Object.keys(machines).map(safeText).join(', ');
+    const names = Object.keys(machines).map(escapeControls).join(', ');
     problems.push({ path: ['self'], message: `${quoted(top.self)} is not a machine (machines: ${names})` });
   }
   problems.push(...checkPaths(top.paths));

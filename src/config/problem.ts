@@ -1,5 +1,6 @@
 // One problem found in a config file, before it is placed at a line and column.
-import { quoted } from './safeText.js';
+import { escapeControls } from '../escape.js';
+import { quoted } from './quoted.js';
 
 /** A segment of a YAML path: a map key or a sequence index. */
 export type YamlPathSegment = string | number;

@@ -12,7 +12,7 @@ import { checkConfigSemantics } from './checkConfig.js';
 import { readConfigValidator } from './configSchema.js';
 import { formatYamlPath } from './problem.js';
 import type { ConfigProblem } from './problem.js';
-import { safeText } from './safeText.js';
+import { escapeControls } from '../escape.js';
 import { buildSchemaProblems } from './schemaProblems.js';
 import { locateYamlPath } from './yamlLocate.js';
 
@@ -39,7 +39,7 @@ async function readConfigText(file: string): Promise<string> {
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     const why = (typeof code === 'string' ? READ_FAILURES[code] ?? code : undefined) ?? (error instanceof Error ? error.message : String(error));
-    throw new BlatError(`blat.yaml: cannot read ${safeText(file)}: ${why}`, { cause: error });
+    throw new BlatError(`blat.yaml: cannot read ${escapeControls(file)}: ${why}`, { cause: error });
   }
 }
 
@@ -47,7 +47,7 @@ async function readConfigText(file: string): Promise<string> {
 function formatProblems(file: string, doc: Document, counter: LineCounter, problems: readonly ConfigProblem[]): string[] {
   const located = problems.map((problem) => ({ ...locateYamlPath(doc, counter, problem.path, problem.atKey), problem }));
   located.sort((a, b) => a.line - b.line || a.col - b.col);
-  const lines = located.map(({ line, col, problem }) => `${safeText(file)}:${line}:${col}: ${formatYamlPath(problem.path)}: ${safeText(problem.message)}`);
+  const lines = located.map(({ line, col, problem }) => `${escapeControls(file)}:${line}:${col}: ${formatYamlPath(problem.path)}: ${escapeControls(problem.message)}`);
   return [...new Set(lines)];
 }
 
@@ -71,7 +71,7 @@ export async function readConfig(file: string, env: NodeJS.ProcessEnv = process.
     const lines = doc.errors.map((error) => {
       const { line, col } = counter.linePos(error.pos[0]);
       const message = error.message.split('\n')[0];
-      return `${safeText(path)}:${Math.max(line, 1)}:${line === 0 ? col + 1 : col}: syntax error: ${safeText(message)}`;
+      return `${escapeControls(path)}:${Math.max(line, 1)}:${line === 0 ? col + 1 : col}: syntax error: ${escapeControls(message)}`;
     });
     throw new ConfigError([...new Set(lines)]);
   }
@@ -81,7 +81,7 @@ export async function readConfig(file: string, env: NodeJS.ProcessEnv = process.
   } catch (error) {
     // e.g. an alias expanding past yaml's maxAliasCount.
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new ConfigError([`${safeText(path)}:1:1: (top level): ${safeText(message)}`]);
+    throw new ConfigError([`${escapeControls(path)}:1:1: (top level): ${escapeControls(message)}`]);
   }
   const validate = readConfigValidator();
   const schemaProblems = validate(data) ? [] : buildSchemaProblems(validate.errors ?? [], data);

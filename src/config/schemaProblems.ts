@@ -1,7 +1,8 @@
 // Turn ajv's validation errors into one readable problem each, located by YAML path.
 import type { ErrorObject } from 'ajv';
 import type { ConfigProblem, YamlPathSegment } from './problem.js';
-import { quoted } from './safeText.js';
+import { escapeControls } from '../escape.js';
+import { quoted } from './quoted.js';
 
 /** The segments of a JSON pointer (`/machines/a~1b/0`), with array indexes as numbers when the data is an array there. */
 function pointerSegments(pointer: string, data: unknown): YamlPathSegment[] {

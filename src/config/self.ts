@@ -1,7 +1,8 @@
 // Decide which configured machine blat is running on.
 import { UsageError } from '../errors.js';
 import type { Config, MachineConfig } from '../types.js';
-import { quoted, safeText } from './safeText.js';
+import { escapeControls } from '../escape.js';
+import { quoted } from './quoted.js';
 
 /** The names a machine answers to, lower-cased: its name, the host part of `host` (after `user@`) and its aliases. */
 function namesOf(machine: MachineConfig): string[] {
@@ -30,8 +31,8 @@ function matchHostname(machines: readonly MachineConfig[], hostname: string): Ma
 function machineNamed(config: Config, name: string, source: string): MachineConfig {
   const machine = config.machines.find((m) => m.name === name);
   if (machine) return machine;
-  const names = config.machines.map((m) => safeText(m.name)).join(', ');
-  throw new UsageError(`${source} names ${quoted(name)}, which is not a machine in ${safeText(config.file)} (machines: ${names})`);
+  const names = config.machines.map((m) => escapeControls(m.name)).join(', ');
+  throw new UsageError(`${source} names ${quoted(name)}, which is not a machine in ${escapeControls(config.file)} (machines: ${names})`);
 }
 
 /**
@@ -48,16 +49,16 @@ export function resolveSelf(config: Config, opts: { flag?: string; env: NodeJS.P
     const matches = matchHostname(config.machines, opts.hostname);
     if (matches.length !== 1) {
       const which = matches.length === 0 ? 'none' : 'more than one';
-      const among = (matches.length === 0 ? config.machines : matches).map((m) => safeText(m.name)).join(', ');
+      const among = (matches.length === 0 ? config.machines : matches).map((m) => escapeControls(m.name)).join(', ');
       throw new UsageError(
         `cannot tell which machine this is (hostname ${quoted(opts.hostname)} matches ${which} of: ${among}); ` +
-          `pass --self NAME, set BLAT_SELF, or add "self: NAME" to ${safeText(config.file)}`,
+          `pass --self NAME, set BLAT_SELF, or add "self: NAME" to ${escapeControls(config.file)}`,
       );
     }
     machine = matches[0];
   }
   if (machine.state === 'outofuse') {
-    throw new UsageError(`this machine, ${quoted(machine.name)}, is declared "state: outofuse" in ${safeText(config.file)}; remove that line to run blat here`);
+    throw new UsageError(`this machine, ${quoted(machine.name)}, is declared "state: outofuse" in ${escapeControls(config.file)}; remove that line to run blat here`);
   }
   return machine.name;
 }

@@ -3,7 +3,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { Config } from '../types.js';
 import { collapseNested, isUnder } from './paths.js';
-import { safeText } from './safeText.js';
+import { escapeControls } from '../escape.js';
 
 /**
  * The sync paths a run covers: all of `config.paths` without arguments; otherwise, for each
@@ -17,7 +17,7 @@ export function resolveTargets(config: Config, selfRoot: string, cwd: string, ar
   for (const arg of args) {
     const rel = relative(root, resolve(cwd, arg));
     if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
-      throw new UsageError(`${safeText(arg)} is outside self's root ${safeText(root)}`);
+      throw new UsageError(`${escapeControls(arg)} is outside self's root ${escapeControls(root)}`);
     }
     const path = rel.split(sep).join('/');
     if (path === '') {
@@ -31,7 +31,7 @@ export function resolveTargets(config: Config, selfRoot: string, cwd: string, ar
     }
     const inside = config.paths.filter((entry) => isUnder(entry, path));
     if (inside.length === 0) {
-      throw new UsageError(`${safeText(arg)} is not under any entry of paths: in ${safeText(config.file)}`);
+      throw new UsageError(`${escapeControls(arg)} is not under any entry of paths: in ${escapeControls(config.file)}`);
     }
     out.push(...inside);
   }

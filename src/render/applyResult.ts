@@ -1,7 +1,7 @@
 import type { Deferred, Step } from '../types.js';
 import { formatSize } from './format.js';
 import { buildPaint } from './style.js';
-import { sanitizeForTerminal as safe } from './terminal.js';
+import { sanitizeForTerminal as safe } from '../escape.js';
 
 /** One step's outcome as the renderers need it. */
 export interface OutcomeView {

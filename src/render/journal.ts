@@ -1,7 +1,7 @@
 import type { OwedItem } from '../state/journal.js';
 import { formatAgo, formatIsoSeconds } from './format.js';
 import { buildPaint } from './style.js';
-import { sanitizeForTerminal as safe } from './terminal.js';
+import { sanitizeForTerminal as safe } from '../escape.js';
 
 /** What is owed, per machine, oldest first (blat.py's missed-copy log, made readable). */
 export function renderOwedText(owed: readonly OwedItem[], opts: { color: boolean; nowMs: number }): string {

@@ -2,7 +2,7 @@
 import type { MachineState, MachineStateRecord, OsKind } from '../types.js';
 import { formatAgo, formatClockOffset } from './format.js';
 import { buildPaint, renderTable, type Paint } from './style.js';
-import { sanitizeForTerminal as safe } from './terminal.js';
+import { sanitizeForTerminal as safe } from '../escape.js';
 
 export interface MachinesTextOptions {
   readonly color: boolean;

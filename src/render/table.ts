@@ -4,7 +4,7 @@ import type { Conflict, Deferred, Deletion, Entry, MachineObservation, Plan, Ste
 import { formatClockOffset, formatMtime, formatSize, parentFolder, plural } from './format.js';
 import { renderNoChangesLine, renderSummaryLine } from './summary.js';
 import { buildPaint, renderTable, type Paint } from './style.js';
-import { sanitizeForTerminal as safe } from './terminal.js';
+import { sanitizeForTerminal as safe } from '../escape.js';
 
 /** Sections with more rows than this are summarised per folder unless `full`. */
 export const MAX_LISTED_ROWS = 50;

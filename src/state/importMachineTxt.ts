@@ -4,7 +4,8 @@ import { Document, isMap, isScalar } from 'yaml';
 import type { Scalar } from 'yaml';
 import { CONFIG_SCHEMA_PATH } from '../config/configSchema.js';
 import { normaliseSyncPath } from '../config/paths.js';
-import { quoted, safeText } from '../config/safeText.js';
+import { escapeControls } from '../escape.js';
+import { quoted } from '../config/quoted.js';
 import { BlatError } from '../errors.js';
 import type { OsKind } from '../types.js';
 
@@ -50,7 +51,7 @@ function osOf(word: string): OsKind | undefined {
 function parseMachineTxt(text: string, fileName: string): MachineTxtEntry[] {
   const entries: MachineTxtEntry[] = [];
   const fail = (line: number, why: string): never => {
-    throw new BlatError(`${safeText(fileName)}:${line}: cannot parse machine entry: ${why}`);
+    throw new BlatError(`${escapeControls(fileName)}:${line}: cannot parse machine entry: ${why}`);
   };
   text.split(/\r?\n/).forEach((raw, index) => {
     const line = index + 1;
@@ -110,7 +111,7 @@ function topKey(doc: Document, name: string): Scalar | undefined {
 export function buildConfigFromMachineTxt(text: string, fileName: string, opts: { root: string; schema?: string; cwd?: string }): string {
   if (!opts.root.startsWith('/')) throw new BlatError(`root ${quoted(opts.root)} must be an absolute path`);
   const entries = parseMachineTxt(text, fileName);
-  if (entries.length === 0) throw new BlatError(`${safeText(fileName)}: no machine entries found`);
+  if (entries.length === 0) throw new BlatError(`${escapeControls(fileName)}: no machine entries found`);
   const aliases = uniqueAliases(entries);
   // A Map keeps file order even for integer-like names.
   const machines = new Map<string, Record<string, unknown>>();
@@ -126,8 +127,8 @@ export function buildConfigFromMachineTxt(text: string, fileName: string, opts: 
   }
   const doc = new Document({ version: 1, paths: [placeholderPath(opts.cwd === undefined ? fileName : resolve(opts.cwd, fileName), opts.root)], machines });
   doc.commentBefore = [
-    ` yaml-language-server: $schema=${safeText(opts.schema ?? CONFIG_SCHEMA_PATH)}`,
-    ` blat configuration imported from ${safeText(fileName)}.`,
+    ` yaml-language-server: $schema=${escapeControls(opts.schema ?? CONFIG_SCHEMA_PATH)}`,
+    ` blat configuration imported from ${escapeControls(fileName)}.`,
     ' Check each host (an ssh destination: user@host, host or an ssh-config alias) and root.',
   ].join('\n');
   const pathsKey = topKey(doc, 'paths');
@@ -146,7 +147,7 @@ export function buildConfigFromMachineTxt(text: string, fileName: string, opts: 
       if (!entry) continue;
       const notes = [entry.ip !== '' ? `IP ${entry.ip}` : '', entry.observed === 'online' || entry.observed === 'offline' ? `was ${entry.observed}` : ''];
       const note = notes.filter((n) => n !== '').join(', ');
-      if (note !== '') key.commentBefore = ` machine.txt line ${entry.line}: ${safeText(note)}`;
+      if (note !== '') key.commentBefore = ` machine.txt line ${entry.line}: ${escapeControls(note)}`;
     }
   }
   return doc.toString({ lineWidth: 0 });

@@ -128,8 +128,8 @@ describe('blat import', () => {
     await write('new\nline.txt', 'bad line\n');
     const hostile = await runBlat(['import', 'new\nline.txt'], { cwd: box.dir });
     expect(hostile.code).toBe(1);
-    expect(hostile.stderr).toMatch(/^blat: new\\+x0aline\.txt:1: cannot parse machine entry: "bad line" \(expected .*\)\n$/);
-    expectOneError(await runBlat(['import', 'new\nnothing.txt'], { cwd: box.dir }), /^blat: new\\+x0anothing\.txt: cannot read \(ENOENT\)\n$/);
+    expect(hostile.stderr).toMatch(/^blat: new\\nline\.txt:1: cannot parse machine entry: "bad line" \(expected .*\)\n$/);
+    expectOneError(await runBlat(['import', 'new\nnothing.txt'], { cwd: box.dir }), /^blat: new\\nnothing\.txt: cannot read \(ENOENT\)\n$/);
     expect(await readFile(join(box.dir, 'machine.txt'), 'utf8')).toBe(MACHINE_TXT);
   });
 });

@@ -344,6 +344,6 @@ machines:
     const { lines } = await errorLines('version: 1\npaths: ["a/../\\u001b[31mx\\nnew"]\nmachines: { a: { host: a, root: /a } }\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).not.toMatch(/[\u0000-\u001f]/);
-    expect(lines[0]).toContain('\\x1b[31mx\\x0anew');
+    expect(lines[0]).toContain('\\x1b[31mx\\nnew');
   });
 });

@@ -70,6 +70,6 @@ describe('resolveTargets', () => {
 
   it('keeps hostile names off the terminal raw', () => {
     const error = usageError(() => resolveTargets(CONFIG, ROOT, ROOT, ['x\n\u001b[31m']));
-    expect(error.summary).toBe(`x\\x0a\\x1b[31m is not under any entry of paths: in ${FILE}`);
+    expect(error.summary).toBe(`x\\n\\x1b[31m is not under any entry of paths: in ${FILE}`);
   });
 });

@@ -1,4 +1,5 @@
 // Make untrusted text (file names, link targets, reasons, machine names) safe to print.
+// The one escaper of the project: config errors, renderers and the CLI's catch all use it.
 //
 // Characters replaced by a visible escape:
 // - C0 controls U+0000–U+001F: `\n`, `\t`, `\r`, others `\xHH` (so ESC is `\x1b`);
@@ -50,6 +51,20 @@ export function sanitizeForTerminal(s: string): string {
     if (ch === '\\') out += needsDoubling(s[i + 1]) ? '\\\\' : '\\';
     else if (isUnsafe(code)) out += escapeChar(ch);
     else out += ch;
+  }
+  return out;
+}
+
+/**
+ * `s` with every control, C1 and bidi-override character replaced by its visible escape, and
+ * backslashes left alone: for one-line messages that already quote names (config errors), so
+ * that escaping the message again (the CLI's catch does) changes nothing.
+ */
+export function escapeControls(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const code = s.charCodeAt(i);
+    out += isUnsafe(code) ? escapeChar(s[i]) : s[i];
   }
   return out;
 }

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { sanitizeForTerminal } from '../../src/render/terminal.js';
+import { sanitizeForTerminal } from '../src/escape.js';
 
 /** Reads sanitised text back with the documented rules (test-only inverse). */
 function unescape(s: string): string {
