@@ -17,10 +17,14 @@ export interface RunContext {
   readonly narrowed: boolean;
 }
 
+/** Reads the config named by -c, $BLAT_CONFIG or ./blat.yaml. */
+export function readCommandConfig(opts: GlobalOptions, io: CommandIO): Promise<Config> {
+  return readConfig(findConfigPath({ flag: opts.config, env: io.env, cwd: io.cwd }), io.env);
+}
+
 /** Reads the config and resolves self and the path arguments; contacts nothing. */
 export async function readRunContext(opts: GlobalOptions, io: CommandIO, args: readonly string[] = []): Promise<RunContext> {
-  const file = findConfigPath({ flag: opts.config, env: io.env, cwd: io.cwd });
-  const config = await readConfig(file, io.env);
+  const config = await readCommandConfig(opts, io);
   const selfName = resolveSelf(config, { flag: opts.self, env: io.env, hostname: io.hostname });
   const self = config.machines.find((m) => m.name === selfName)!;
   const targets = resolveTargets(config, self.root, io.cwd, args);

@@ -1,4 +1,4 @@
-import { findConfigPath, readConfig } from '../config/readConfig.js';
+import { readCommandConfig } from './context.js';
 import { buildOwedDocument, renderOwedText } from '../render/journal.js';
 import { sanitizeForTerminal } from '../escape.js';
 import { buildOwed, readJournal } from '../state/journal.js';
@@ -6,7 +6,7 @@ import { wantsColor, type CommandIO, type GlobalOptions } from './io.js';
 
 /** `blat journal [--json]`: what is owed, per machine, oldest first. */
 export async function journalCommand(flags: GlobalOptions & { json?: boolean }, io: CommandIO): Promise<number> {
-  const config = await readConfig(findConfigPath({ flag: flags.config, env: io.env, cwd: io.cwd }), io.env);
+  const config = await readCommandConfig(flags, io);
   const { records, problems } = await readJournal(config.stateDir);
   for (const p of problems) io.stderr(`warning: ${sanitizeForTerminal(p)}\n`);
   const owed = buildOwed(records);

@@ -1,14 +1,13 @@
-import { findConfigPath, readConfig } from '../config/readConfig.js';
 import { resolveSelf } from '../config/self.js';
 import { buildMachinesDocument, renderMachinesText } from '../render/machines.js';
 import { readMachineStates, updateMachineStates, writeMachineStates } from '../state/machineState.js';
 import { scanSnapshot } from '../snapshot/scanSnapshot.js';
-import { readySshOptions } from './context.js';
+import { readCommandConfig, readySshOptions } from './context.js';
 import { wantsColor, type CommandIO, type GlobalOptions } from './io.js';
 
 /** `blat machines [--probe] [--json]`: the machine state table; --probe contacts every machine in use first. */
 export async function machinesCommand(flags: GlobalOptions & { probe?: boolean; json?: boolean }, io: CommandIO): Promise<number> {
-  const config = await readConfig(findConfigPath({ flag: flags.config, env: io.env, cwd: io.cwd }), io.env);
+  const config = await readCommandConfig(flags, io);
   const self = resolveSelf(config, { flag: flags.self, env: io.env, hostname: io.hostname });
   let rows = await readMachineStates(config.stateDir, config.machines.map((m) => m.name));
   if (flags.probe) {

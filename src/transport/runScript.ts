@@ -31,7 +31,7 @@ export async function runScript(target: ScriptTarget, script: string, onChunk: (
     buffer: { stdout: false, stderr: true },
     reject: false,
     stripFinalNewline: false,
-    // An idle ssh master must not keep us waiting for its inherited stderr.
+    // If blat is stopped, its scans stop with it (the ssh master, forked by ControlPersist, stays).
     cleanup: true,
   });
   child.stdout?.on('data', (chunk: Buffer) => onChunk(chunk));
