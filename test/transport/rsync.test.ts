@@ -1,0 +1,55 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildRsyncArgs, TRANSFER_TEMP_DIR } from '../../src/transport/rsync.js';
+import { buildRsyncRsh } from '../../src/transport/sshArgs.js';
+
+const dir = mkdtempSync(join(tmpdir(), "blat rsync 'test' "));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('buildRsyncRsh', () => {
+  it('survives rsync\'s own splitting of -e: the fake ssh receives exactly our words', () => {
+    // A stand-in for ssh that records its arguments, one per line, then fails.
+    const plain = mkdtempSync(join(tmpdir(), 'blat-fake-ssh-'));
+    const argsFile = join(plain, 'args');
+    const fakeSsh = join(plain, 'ssh');
+    writeFileSync(fakeSsh, `#!/bin/sh\nfor a in "$@"; do printf '%s\\n' "$a"; done > ${argsFile}\nexit 1\n`);
+    chmodSync(fakeSsh, 0o755);
+    const words = ['-F', join(dir, "ssh config with 'quotes' and \"doubles\""), '-o', 'ControlPath=/tmp/x y/%C', '-o', 'ConnectTimeout=3'];
+    // What blat passes to -e, with its leading `ssh` pointed at the recorder.
+    const rsh = buildRsyncRsh(words).replace(/^ssh /, `${fakeSsh} `);
+    spawnSync('rsync', ['-a', '-e', rsh, 'somehost:/nowhere/', join(dir, 'dest')], { encoding: 'utf8' });
+    const received = readFileSync(argsFile, 'utf8').split('\n');
+    rmSync(plain, { recursive: true, force: true });
+    expect(received.slice(0, words.length)).toEqual(words);
+    expect(received[words.length]).toBe('somehost');
+  });
+});
+
+describe('buildRsyncArgs', () => {
+  it('keeps times, sends the list NUL-separated on stdin, writes through the temp folder, and ends options before the roots', () => {
+    const args = buildRsyncArgs({
+      from: { kind: 'local', root: '/r/a' },
+      to: { kind: 'ssh', host: 'm2', root: '/r/-b c' },
+      paths: [],
+      sshOptions: ['-o', 'BatchMode=yes'],
+      update: true,
+    });
+    expect(args).toEqual(expect.arrayContaining(['-a', '-s', '--from0', '--files-from=-', `--temp-dir=${TRANSFER_TEMP_DIR}`, '--update', '-e']));
+    expect(args).not.toContain('--inplace');
+    expect(args.slice(-3)).toEqual(['--', '/r/a/', 'm2:/r/-b c/']);
+  });
+
+  it('copies a listed hostile name exactly between two local roots', () => {
+    const from = join(dir, 'from');
+    const to = join(dir, 'to');
+    execFileSync('mkdir', ['-p', join(from, 'd'), join(to, TRANSFER_TEMP_DIR)]);
+    const name = "d/-rf $(touch x) 'q'\nnl";
+    writeFileSync(join(from, name), 'content');
+    const args = buildRsyncArgs({ from: { kind: 'local', root: from }, to: { kind: 'local', root: to }, paths: [name], sshOptions: [], update: true });
+    execFileSync('rsync', args, { input: `${name}\0` });
+    expect(readFileSync(join(to, name), 'utf8')).toBe('content');
+  });
+});
