@@ -70,6 +70,11 @@ export function buildPlan(input: PlanInput): Plan {
         deletions.push(buildDeletion(view, decision.deletedOn, decision.holders, onlineOrder, offline, decision.propagate));
         break;
       case 'win': {
+        const blocked = findBlockedTarget(view, decision.winner.members, maps);
+        if (blocked !== undefined) {
+          conflicts.push(buildBlockedConflict(view, decision.winner, blocked));
+          break;
+        }
         const made = buildWinSteps(view, decision.winner, self, offline, options.modifyWindow);
         if (made.pull !== null) pulls.push(made.pull);
         for (const s of made.pushes) later.push(s);
@@ -80,7 +85,8 @@ export function buildPlan(input: PlanInput): Plan {
       }
     }
   };
-  forEachPath(online, snapshot, base, options.modifyWindow, decide);
+  const maps = online.map((m) => snapshot.entries.get(m) ?? NO_ENTRIES);
+  forEachPath(online, maps, base, snapshot.paths, options.modifyWindow, decide);
 
   // Only what the plan holds is sorted, not every path: a plan of a large tree in sync sorts nothing.
   pulls.sort(byPath);
@@ -110,6 +116,45 @@ export function buildPlan(input: PlanInput): Plan {
   });
 }
 
+/** A machine that would receive a path but holds a symlink or file where one of its folders should be. */
+interface BlockedTarget {
+  readonly machine: number;
+  readonly ancestor: string;
+  readonly type: Entry['type'];
+}
+
+/**
+ * The first machine (lacking the path) on which an ancestor folder of the path is a symlink or a
+ * file. rsync would replace that ancestor (older versions) or refuse to write through it (newer
+ * ones); blat does neither: the path is reported instead of transferred.
+ */
+function findBlockedTarget(view: PathView, holders: readonly number[], maps: readonly ReadonlyMap<string, Entry>[]): BlockedTarget | undefined {
+  for (let k = 0; k < view.machines.length; k++) {
+    if (view.current[k] !== undefined || holders.includes(k)) continue;
+    for (let i = view.path.lastIndexOf('/'); i > 0; i = view.path.lastIndexOf('/', i - 1)) {
+      const ancestor = view.path.slice(0, i);
+      const entry = maps[k].get(ancestor);
+      if (entry === undefined) continue;
+      if (entry.type !== 'dir') return { machine: k, ancestor, type: entry.type };
+      break; // a real folder: the scan went through it, so every folder above is real too
+    }
+  }
+  return undefined;
+}
+
+/** The conflict reported for a path that cannot be written on a machine (see findBlockedTarget). */
+function buildBlockedConflict(view: PathView, winner: { readonly entry: Entry | null; readonly members: readonly number[] }, blocked: BlockedTarget): Conflict {
+  const name = view.machines[blocked.machine];
+  return Object.freeze({
+    path: view.path,
+    reason: `${blocked.ancestor} is a ${blocked.type} on ${name}, not a folder: blat does not write through or replace it`,
+    versions: Object.freeze([
+      Object.freeze({ machines: Object.freeze(winner.members.map((i) => view.machines[i])), entry: winner.entry, changed: false }),
+      Object.freeze({ machines: Object.freeze([name]), entry: null, changed: false }),
+    ]),
+  });
+}
+
 /** Plain code-unit order of paths, the same as `<`. */
 function byPath(a: { readonly path: string }, b: { readonly path: string }): number {
   return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
@@ -123,9 +168,15 @@ function byPath(a: { readonly path: string }, b: { readonly path: string }): num
  * from the first machine (in order) holding it; the others are asked with one lookup each, so the
  * cost is a few map operations per (machine, path) and no global table or sort of all paths.
  */
-function forEachPath(online: readonly string[], snapshot: Snapshot, base: Base, window: number, visit: (view: PathView) => void): void {
+function forEachPath(
+  online: readonly string[],
+  maps: readonly ReadonlyMap<string, Entry>[],
+  base: Base,
+  scanned: readonly string[],
+  window: number,
+  visit: (view: PathView) => void,
+): void {
   const n = online.length;
-  const maps = online.map((m) => snapshot.entries.get(m) ?? NO_ENTRIES);
   const bases = online.map((m) => base.get(m) ?? NO_ENTRIES);
   const view = { path: '', machines: online, current: new Array<Entry | undefined>(n), base: new Array<Entry | undefined>(n) };
   // visited[k]: how many of machine k's paths have been visited so far. Once all have, its own
@@ -151,7 +202,7 @@ function forEachPath(online: readonly string[], snapshot: Snapshot, base: Base, 
       fill(path);
     });
   }
-  const under = buildUnderTest(snapshot.paths);
+  const under = buildUnderTest(scanned);
   for (let i = 0; i < n; i++) {
     bases[i].forEach((_entry, path) => {
       for (let k = 0; k < n; k++) if (maps[k].has(path)) return; // visited above

@@ -41,7 +41,9 @@ export function buildRsyncLocation(end: RsyncEndpoint): string {
 
 /** rsync's arguments for one batch: times, modes and links kept, no owner/group, list on stdin. */
 export function buildRsyncArgs(req: RsyncRequest): string[] {
-  const args = ['-a', '--no-owner', '--no-group', '-s', '--from0', '--files-from=-', '--info=progress2', '--no-inc-recursive', `--temp-dir=${TRANSFER_TEMP_DIR}`];
+  const args = ['-a', '--no-owner', '--no-group', '-s', '--from0', '--files-from=-', '--info=progress2', '--no-inc-recursive', `--temp-dir=${TRANSFER_TEMP_DIR}`,
+    // Never replace a folder the receiver has as a symlink (rsync would, to recreate an implied parent).
+    '--no-implied-dirs'];
   if (req.update) args.push('--update');
   if (req.from.kind === 'ssh' || req.to.kind === 'ssh') args.push('-e', buildRsyncRsh(req.sshOptions));
   // `--` ends the options: a root can never be taken for one.

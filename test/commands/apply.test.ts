@@ -1,6 +1,6 @@
 // End to end: `blat apply` against a real sshd, real rsync, three ssh machines and one local one.
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, readdir, readlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -450,6 +450,36 @@ describe('blat apply PATH', () => {
       expect(rest.code).toBe(2);
       expect(rest.stdout).toMatch(/docs\/two\/b\.txt/);
       expect(rest.stdout).not.toMatch(/docs\/one\/a\.txt/);
+    } finally {
+      await box.cleanup();
+    }
+  });
+});
+
+describe('blat apply: a folder that is a symlink on one machine', () => {
+  it('leaves the link and what it points to alone and reports the paths under it (for every machine) as conflicts', async () => {
+    const box = await sandbox();
+    try {
+      await box.write('here', 'docs/sub/a.txt', 'a\n', '1700007000.5');
+      await box.write('here', 'docs/top.txt', 't\n', '1700007001.5');
+      // On m2, docs/sub is a link to a folder outside the root, holding a file of its own.
+      await box.write('m2', 'elsewhere/mine.txt', 'mine\n', '1700000000');
+      await box.symlink('m2', 'docs/sub', '../elsewhere');
+
+      const r = await runBlat(['apply', '--auto-approve'], { cwd: box.dir });
+      expect(r.stdout).toMatch(/docs\/sub is a symlink on m2, not a folder/);
+      expect(r.code).toBe(0);
+      // The rest is synced; the paths under the link wait, on every machine, until it is sorted out.
+      for (const m of SSH) expect(await box.read(m, 'docs/top.txt'), m).toBe('t\n');
+      for (const m of ['m1', 'm3']) expect(await box.exists(m, 'docs/sub/a.txt'), m).toBe(false);
+      // The link is still a link, to the same place, and nothing was written through it.
+      expect((await lstat(join(box.root('m2'), 'docs', 'sub'))).isSymbolicLink()).toBe(true);
+      expect(await readlink(join(box.root('m2'), 'docs', 'sub'))).toBe('../elsewhere');
+      expect((await readdir(join(box.root('m2'), 'elsewhere'))).sort()).toEqual(['mine.txt']);
+      const plan = await runBlat(['plan', '--json'], { cwd: box.dir });
+      const doc = JSON.parse(plan.stdout) as { steps: unknown[]; conflicts: { path: string }[] };
+      expect(doc.steps).toEqual([]);
+      expect(doc.conflicts.map((c) => c.path)).toEqual(['docs/sub', 'docs/sub/a.txt']);
     } finally {
       await box.cleanup();
     }

@@ -552,3 +552,32 @@ describe('buildPlan at scale', () => {
     expect(plan.steps[pulls].action).toBe('push');
   });
 });
+
+describe('buildPlan: a folder that is a symlink or a file on the receiving machine', () => {
+  const files = { docs: dir(), 'docs/sub': dir(), 'docs/sub/a': f(100), 'docs/sub/deep/b': f(100), 'docs/sub/deep': dir() };
+  it('reports the paths under it as conflicts instead of transferring them (rsync would replace or refuse the link)', () => {
+    const plan = buildPlan(input(snap({ self: 'a', machines: { a: files, b: { docs: dir(), 'docs/sub': link('/elsewhere') } } })));
+    expect(plan.steps).toEqual([]);
+    expect(plan.conflicts.map((c) => `${c.path}: ${c.reason}`)).toEqual([
+      'docs/sub: different types',
+      'docs/sub/a: docs/sub is a symlink on b, not a folder: blat does not write through or replace it',
+      'docs/sub/deep: docs/sub is a symlink on b, not a folder: blat does not write through or replace it',
+      'docs/sub/deep/b: docs/sub is a symlink on b, not a folder: blat does not write through or replace it',
+    ]);
+    expect(plan.conflicts[1].versions).toEqual([
+      { machines: ['a'], entry: f(100), changed: false },
+      { machines: ['b'], entry: null, changed: false },
+    ]);
+  });
+  it('does the same for a file where a folder should be, and for a pull to self', () => {
+    const plan = buildPlan(input(snap({ self: 'b', machines: { a: files, b: { docs: dir(), 'docs/sub': f(50) } } })));
+    expect(plan.steps).toEqual([]);
+    expect(plan.conflicts.find((c) => c.path === 'docs/sub/a')?.reason).toBe('docs/sub is a file on b, not a folder: blat does not write through or replace it');
+  });
+  it('transfers normally where the folders are real, or missing (rsync creates them)', () => {
+    const plan = buildPlan(input(snap({ self: 'a', machines: { a: files, b: { docs: dir() }, c: {} } })));
+    expect(plan.conflicts).toEqual([]);
+    expect(plan.steps.filter((s) => s.to === 'b').map((s) => s.path)).toEqual(['docs/sub', 'docs/sub/a', 'docs/sub/deep', 'docs/sub/deep/b']);
+    expect(plan.steps.filter((s) => s.to === 'c')).toHaveLength(5);
+  });
+});

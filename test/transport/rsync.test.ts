@@ -39,6 +39,7 @@ describe('buildRsyncArgs', () => {
     });
     expect(args).toEqual(expect.arrayContaining(['-a', '-s', '--from0', '--files-from=-', `--temp-dir=${TRANSFER_TEMP_DIR}`, '--update', '-e']));
     expect(args).not.toContain('--inplace');
+    expect(args).toContain('--no-implied-dirs');
     expect(args.slice(-3)).toEqual(['--', '/r/a/', 'm2:/r/-b c/']);
   });
 
