@@ -6,10 +6,11 @@ import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quoteShell } from '../src/transport/shellQuote.js';
 import { buildCliEnv, CLI_PATH, runBlat } from './helpers/cli.js';
-import { makeSandbox, type Sandbox } from './helpers/machines.js';
+import type { Sandbox } from './helpers/machines.js';
 import { runProcess, type ProcessResult } from './helpers/proc.js';
 import { readBuildResult } from './helpers/provided.js';
 import { startSshd, type SshdHandle } from './helpers/sshd.js';
+import { makeSandboxWithDead } from './commands/support.js';
 
 const T = 1_700_000_000;
 // eslint-disable-next-line no-control-regex
@@ -20,14 +21,7 @@ let box: Sandbox;
 
 beforeAll(async () => {
   sshd = await startSshd({ hosts: ['m1', 'm2'] });
-  box = await makeSandbox({
-    sshd,
-    ssh: ['m1', 'm2', 'dead'],
-    local: ['here'],
-    self: 'here',
-    paths: ['docs'],
-    extraConfig: { machines: { dead: { state: 'outofuse' } } },
-  });
+  box = await makeSandboxWithDead(sshd, ['m1', 'm2']);
   // Something of every colour: a pull, pushes, a conflict (equal mtimes, different sizes), an offline machine.
   await box.write('m1', 'docs/new.txt', 'newer on m1\n', T + 10);
   await box.write('here', 'docs/new.txt', 'old\n', T);

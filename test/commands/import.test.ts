@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseDocument } from 'yaml';
 import { REPO_DIR, runBlat } from '../helpers/cli.js';
 import { makeSandbox, type Sandbox } from '../helpers/machines.js';
-import type { ProcessResult } from '../helpers/proc.js';
 import { startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { makeToolSpy, type ToolSpy } from './toolSpy.js';
+import { expectOneError } from './support.js';
 
 const MACHINE_TXT = [
   '#machine,IPaddress,OS,state,[(alias,aliasIP),...]',
@@ -39,12 +39,6 @@ afterAll(async () => {
   await sshd?.stop();
 });
 
-function expectOneError(r: ProcessResult, line: string | RegExp): void {
-  expect(r.stdout).toBe('');
-  if (typeof line === 'string') expect(r.stderr).toBe(`${line}\n`);
-  else expect(r.stderr).toMatch(line);
-  expect(r.code).toBe(1);
-}
 
 describe('blat import', () => {
   it('prints a commented blat.yaml for machine.txt; with paths filled in, blat plan -c accepts it', async () => {
@@ -129,7 +123,7 @@ describe('blat import', () => {
     const hostile = await runBlat(['import', 'new\nline.txt'], { cwd: box.dir });
     expect(hostile.code).toBe(1);
     expect(hostile.stderr).toMatch(/^blat: new\\nline\.txt:1: cannot parse machine entry: "bad line" \(expected .*\)\n$/);
-    expectOneError(await runBlat(['import', 'new\nnothing.txt'], { cwd: box.dir }), /^blat: new\\nnothing\.txt: cannot read \(ENOENT\)\n$/);
+    expectOneError(await runBlat(['import', 'new\nnothing.txt'], { cwd: box.dir }), /^blat: new\\nnothing\.txt: cannot read \(ENOENT\)$/);
     expect(await readFile(join(box.dir, 'machine.txt'), 'utf8')).toBe(MACHINE_TXT);
   });
 });

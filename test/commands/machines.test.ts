@@ -4,9 +4,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBlat } from '../helpers/cli.js';
-import { makeSandbox, type Sandbox } from '../helpers/machines.js';
+import type { Sandbox } from '../helpers/machines.js';
 import { startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { makeToolSpy, type ToolSpy } from './toolSpy.js';
+import { makeSandboxWithDead } from './support.js';
 
 interface Row {
   name: string;
@@ -26,14 +27,7 @@ let stateFile: string;
 beforeAll(async () => {
   sshd = await startSshd({ hosts: ['m1', 'm2', 'm3'] });
   spy = await makeToolSpy();
-  box = await makeSandbox({
-    sshd,
-    ssh: ['m1', 'm2', 'm3', 'dead'],
-    local: ['here'],
-    self: 'here',
-    paths: ['docs'],
-    extraConfig: { machines: { dead: { state: 'outofuse' } } },
-  });
+  box = await makeSandboxWithDead(sshd, ['m1', 'm2', 'm3']);
   stateFile = join(box.dir, '.blat', 'state.json');
 });
 

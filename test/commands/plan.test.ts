@@ -14,6 +14,7 @@ import { readLoginUser } from '../helpers/provided.js';
 import { startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { findNamed, readAllTrees } from './observe.js';
 import { makeToolSpy, type ToolSpy } from './toolSpy.js';
+import { expectOneError, makeSandboxWithDead } from './support.js';
 
 const T = 1_700_000_000;
 const RAND = randomBytes(6).toString('hex');
@@ -78,16 +79,6 @@ function expectCleanStderr(r: ProcessResult): void {
   expect(r.stderr).toBe('');
 }
 
-/** An error run: exit 1, nothing on stdout, exactly the given lines on stderr (each `blat: …`), no stack trace. */
-function expectOneError(r: ProcessResult, line: string | RegExp): void {
-  expect(r.stdout).toBe('');
-  expect(r.stderr).not.toMatch(/^\s+at /m);
-  const lines = r.stderr.replace(/\n$/, '').split('\n');
-  expect(lines).toHaveLength(1);
-  if (typeof line === 'string') expect(lines[0]).toBe(line);
-  else expect(lines[0]).toMatch(line);
-  expect(r.code).toBe(1);
-}
 
 let sshd: SshdHandle;
 let spy: ToolSpy;
@@ -112,14 +103,7 @@ describe('blat plan against three ssh machines, an outofuse one and a local self
   const files = HOSTILE.map((n) => `docs/${n}`);
 
   beforeAll(async () => {
-    box = await makeSandbox({
-      sshd,
-      ssh: ['m1', 'm2', 'm3', 'dead'],
-      local: ['here'],
-      self: 'here',
-      paths: ['docs'],
-      extraConfig: { machines: { dead: { state: 'outofuse' } } },
-    });
+    box = await makeSandboxWithDead(sshd, ['m1', 'm2', 'm3']);
     for (const m of ALL) await box.mkdir(m, 'docs', T);
     for (const [i, name] of HOSTILE.entries()) {
       // here and m2 agree; m1 lacks every hostile file; m3 holds older, different copies.
@@ -416,14 +400,7 @@ describe('one transport call per machine per plan', () => {
   let box: Sandbox;
 
   beforeAll(async () => {
-    box = await makeSandbox({
-      sshd,
-      ssh: ['m1', 'm2', 'm3', 'dead'],
-      local: ['here'],
-      self: 'here',
-      paths: ['bulk'],
-      extraConfig: { machines: { dead: { state: 'outofuse' } } },
-    });
+    box = await makeSandboxWithDead(sshd, ['m1', 'm2', 'm3'], ['bulk']);
   });
   afterAll(async () => {
     await box?.cleanup();

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_DIR, runBlat } from '../helpers/cli.js';
-import { makeSandbox, type Sandbox } from '../helpers/machines.js';
-import type { ProcessResult } from '../helpers/proc.js';
+import type { Sandbox } from '../helpers/machines.js';
 import { startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { readAllTrees } from './observe.js';
 import { makeToolSpy, type ToolSpy } from './toolSpy.js';
+import { expectOneError, makeSandboxWithDead } from './support.js';
 
 const T = 1_700_000_000;
 const HOSTILE = ['a b', "it's", '$(touch pwned)', 'new\nline', '-rf'];
@@ -18,15 +18,6 @@ const validatePlan = new Ajv({ allErrors: true, strict: false }).compile(
   JSON.parse(await readFile(join(REPO_DIR, 'schemas', 'plan.schema.json'), 'utf8')) as object,
 );
 
-/** Exit 1, nothing on stdout, one `blat: …` line on stderr matching `line`, no stack trace. */
-function expectOneError(r: ProcessResult, line: RegExp): void {
-  expect(r.stdout).toBe('');
-  expect(r.stderr).not.toMatch(/^\s+at /m);
-  const lines = r.stderr.replace(/\n$/, '').split('\n');
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(line);
-  expect(r.code).toBe(1);
-}
 
 let sshd: SshdHandle;
 let box: Sandbox;
@@ -35,14 +26,7 @@ let spy: ToolSpy;
 beforeAll(async () => {
   sshd = await startSshd({ hosts: ['m1', 'm2', 'm3'] });
   spy = await makeToolSpy();
-  box = await makeSandbox({
-    sshd,
-    ssh: ['m1', 'm2', 'm3', 'dead'],
-    local: ['here'],
-    self: 'here',
-    paths: ['docs'],
-    extraConfig: { machines: { dead: { state: 'outofuse' } } },
-  });
+  box = await makeSandboxWithDead(sshd, ['m1', 'm2', 'm3']);
   for (const m of ALL) await box.mkdir(m, 'docs', T);
   for (const [i, name] of HOSTILE.entries()) {
     await box.write('here', `docs/${name}`, `v${i}\n`, T + i);

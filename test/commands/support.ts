@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'vitest';
 import { buildCliEnv, CLI_PATH, runBlat } from '../helpers/cli.js';
+import type { ProcessResult } from '../helpers/proc.js';
 import { makeSandbox, type Sandbox } from '../helpers/machines.js';
 import type { SshdHandle } from '../helpers/sshd.js';
 import { readStat } from '../helpers/tree.js';
@@ -184,4 +185,30 @@ export async function readOwed(box: Sandbox): Promise<OwedDoc[]> {
   const r = await runBlat(['journal', '--json'], { cwd: box.dir });
   expect(r.code).toBe(0);
   return (JSON.parse(r.stdout) as { owed: OwedDoc[] }).owed;
+}
+
+/**
+ * The sandbox of the plan-side tests: `here` (local, self), the given ssh machines, and `dead`,
+ * an ssh machine declared outofuse (never to be contacted), syncing `paths`.
+ */
+export function makeSandboxWithDead(sshd: SshdHandle, ssh: readonly string[], paths: readonly string[] = ['docs']): Promise<Sandbox> {
+  return makeSandbox({
+    sshd,
+    ssh: [...ssh, 'dead'],
+    local: ['here'],
+    self: 'here',
+    paths: [...paths],
+    extraConfig: { machines: { dead: { state: 'outofuse' } } },
+  });
+}
+
+/** An error run: exit 1, nothing on stdout, exactly one `blat: …` line on stderr (equal to, or matching, `line`), no stack trace. */
+export function expectOneError(r: ProcessResult, line: string | RegExp): void {
+  expect(r.stdout).toBe('');
+  expect(r.stderr).not.toMatch(/^\s+at /m);
+  const lines = r.stderr.replace(/\n$/, '').split('\n');
+  expect(lines).toHaveLength(1);
+  if (typeof line === 'string') expect(lines[0]).toBe(line);
+  else expect(lines[0]).toMatch(line);
+  expect(r.code).toBe(1);
 }
