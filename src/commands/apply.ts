@@ -10,6 +10,7 @@ import { buildPlanDocument } from '../render/json.js';
 import { renderPlanText } from '../render/table.js';
 import { sanitizeForTerminal } from '../escape.js';
 import { readBase, writeBase } from '../state/base.js';
+import { clearInSyncMemo } from '../state/inSyncMemo.js';
 import { compactJournal, openJournal } from '../state/journal.js';
 import { acquireLock, type Lock } from '../state/lock.js';
 import type { Base, Plan, Snapshot } from '../types.js';
@@ -153,6 +154,7 @@ export async function carryOut(
   }
 
   await compactJournal(ctx.config.stateDir);
+  if (plan.steps.length > 0) await clearInSyncMemo(ctx.config.stateDir);
   const journal = await openJournal(ctx.config.stateDir);
   const run = `${io.now().toString(36)}-${process.pid}`;
   const progress = buildProgressWriter(io, json);

@@ -36,6 +36,16 @@ export function collapseNested(paths: readonly string[]): string[] {
  * under "a", "ab" is not); costs one set lookup per segment of the path, however many parents there are.
  */
 export function buildUnderTest(parents: readonly string[]): (path: string) => boolean {
+  if (parents.length <= 4) {
+    // The usual handful of sync paths: a prefix test each, no slicing (called for every entry of a base).
+    const list = [...parents];
+    return (path: string): boolean => {
+      for (const p of list) {
+        if (path.length === p.length ? path === p : path.length > p.length && path.charCodeAt(p.length) === 47 && path.startsWith(p)) return true;
+      }
+      return false;
+    };
+  }
   const set = new Set(parents);
   return (path: string): boolean => {
     if (set.has(path)) return true;

@@ -17,3 +17,24 @@ export function isUniformSnapshot(snapshot: Snapshot, window: number): boolean {
   }
   return true;
 }
+
+/**
+ * True when every machine scanned is online and holds exactly the same entries (type, mtime,
+ * size, mode, target all equal): any one machine's entries can then stand for all of them.
+ */
+export function isIdenticalSnapshot(snapshot: Snapshot): boolean {
+  if (snapshot.machines.some((m) => m.status === 'offline')) return false;
+  const maps = [...snapshot.entries.values()];
+  if (maps.length === 0) return false;
+  const [first, ...others] = maps;
+  if (others.some((m) => m.size !== first.size)) return false;
+  if (others.every((m) => m === first)) return true;
+  for (const [path, a] of first) {
+    for (const other of others) {
+      const b = other.get(path);
+      if (b === a) continue;
+      if (b === undefined || a.type !== b.type || a.mtime !== b.mtime || a.size !== b.size || a.mode !== b.mode || a.target !== b.target) return false;
+    }
+  }
+  return true;
+}

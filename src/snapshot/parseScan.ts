@@ -1,3 +1,4 @@
+import { createHash, type Hash } from 'node:crypto';
 import type { Entry, EntryType } from '../types.js';
 import { SCAN_MAGIC } from '../transport/scanScript.js';
 
@@ -12,6 +13,12 @@ export interface ScanOutput {
   readonly complete: boolean;
   /** Special files (sockets, fifos, devices) passed over. */
   readonly skipped: number;
+  /** The machine answered "same": its listing still has the digest it was asked about (entries is empty). */
+  readonly unchanged: boolean;
+  /** sha256 (hex) of the listing's bytes (the records, without header and end marker); '' when unchanged. */
+  readonly listingDigest: string;
+  /** The listing's bytes, when the parser was asked to keep them. */
+  readonly listing?: Buffer;
 }
 
 const NUL = 0;
@@ -32,10 +39,18 @@ export class ScanParser {
   private pending: Buffer | null = null;
   private readonly header: string[] = [];
   private ended = false;
+  private same = false;
   private skippedCount = 0;
   private readonly entries = new Map<string, Entry>();
+  private readonly hash: Hash = createHash('sha256');
+  private readonly kept: Buffer[] | null;
   /** Called once, with the remote clock, as soon as it has arrived. */
   onClock?: (clock: number) => void;
+
+  /** `keepListing`: keep the listing's bytes, for `finish().listing`. */
+  constructor(options: { readonly keepListing?: boolean } = {}) {
+    this.kept = options.keepListing ? [] : null;
+  }
 
   /** Consumes one chunk of output. */
   push(chunk: Buffer): void {
@@ -49,10 +64,20 @@ export class ScanParser {
       pos = nul + 1;
     }
     if (this.header.length === 4) {
+      // The listing is the records only: not "same", not the end marker.
+      let from = pos;
+      let to = pos;
       while (!this.ended) {
+        const wasSame = this.same;
         const next = this.record(buf, pos);
         if (next === -1) break;
+        if (this.same !== wasSame) from = next;
+        else if (!this.ended) to = next;
         pos = next;
+      }
+      if (to > from) {
+        this.hash.update(buf.subarray(from, to));
+        this.kept?.push(buf.subarray(from, to));
       }
     }
     this.pending = pos < buf.length && !this.ended ? buf.subarray(pos) : null;
@@ -74,6 +99,12 @@ export class ScanParser {
     if (e0 === -1) return -1;
     if (e0 - start === 3 && buf[start] === 0x65 && buf[start + 1] === 0x6e && buf[start + 2] === 0x64) {
       this.ended = true; // "end"
+      return e0 + 1;
+    }
+    if (this.same) throw new Error('unexpected scan output: entries after "same"');
+    if (e0 - start === 4 && buf.toString('latin1', start, e0) === 'same') {
+      if (this.entries.size > 0 || this.skippedCount > 0) throw new Error('unexpected scan output: "same" after entries');
+      this.same = true;
       return e0 + 1;
     }
     let e1 = e0 + 1;
@@ -116,8 +147,22 @@ export class ScanParser {
       entries: this.entries,
       complete: this.ended,
       skipped: this.skippedCount,
+      unchanged: this.same,
+      listingDigest: this.same ? '' : this.hash.digest('hex'),
+      ...(this.kept ? { listing: Buffer.concat(this.kept) } : {}),
     };
   }
+}
+
+/** The entries of a bare listing (the records of a scan, as `finish().listing` keeps them). */
+export function parseListing(listing: Buffer): ScanOutput {
+  const parser = new ScanParser();
+  parser.push(Buffer.from(`${SCAN_MAGIC}\0\0NaN\0root\0`, 'latin1'));
+  parser.push(listing);
+  parser.push(Buffer.from('end\0', 'latin1'));
+  const out = parser.finish();
+  if (!out.complete || out.unchanged) throw new Error('not a listing');
+  return out;
 }
 
 /** A decimal number written in buf[from, to) (`-12`, `1700000000.123456789`), to nanosecond precision. */

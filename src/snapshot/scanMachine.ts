@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { MachineConfig, OsKind } from '../types.js';
 import { runScript, type ScriptTarget } from '../transport/runScript.js';
 import { buildScanScript } from '../transport/scanScript.js';
@@ -6,7 +5,15 @@ import { ScanParser, type ScanOutput } from './parseScan.js';
 
 /** One machine's scan: its output, or why it could not be had. */
 export type MachineScan =
-  | { readonly ok: true; readonly output: ScanOutput; readonly os?: OsKind; readonly clockOffsetMs: number; readonly digest: string; readonly warnings: readonly string[] }
+  | {
+      readonly ok: true;
+      readonly output: ScanOutput;
+      readonly os?: OsKind;
+      readonly clockOffsetMs: number;
+      /** sha256 (hex) of the listing: computed here, or the expected one when the machine answered "same". */
+      readonly digest: string;
+      readonly warnings: readonly string[];
+    }
   | { readonly ok: false; readonly reason: string };
 
 // ssh's own note when two machines share one ControlPath (same host, port and user) and both
@@ -29,11 +36,19 @@ export function parseUname(uname: string): OsKind | undefined {
 export async function scanMachine(
   machine: MachineConfig,
   target: ScriptTarget,
-  request: { readonly paths: readonly string[]; readonly mode: 'tree' | 'stat'; readonly exclude: readonly string[]; readonly prepareDir?: string },
+  request: {
+    readonly paths: readonly string[];
+    readonly mode: 'tree' | 'stat';
+    readonly exclude: readonly string[];
+    readonly prepareDir?: string;
+    /** Tree mode: the listing digest of a known in-sync state (see buildScanScript). */
+    readonly expect?: string;
+    /** Keep the listing's bytes in `output.listing`. */
+    readonly keepListing?: boolean;
+  },
 ): Promise<MachineScan> {
-  const script = buildScanScript({ root: machine.root, paths: request.paths, mode: request.mode, exclude: request.exclude, os: machine.os, prepareDir: request.prepareDir });
-  const parser = new ScanParser();
-  const hash = createHash('sha256');
+  const script = buildScanScript({ root: machine.root, paths: request.paths, mode: request.mode, exclude: request.exclude, os: machine.os, prepareDir: request.prepareDir, expect: request.expect });
+  const parser = new ScanParser({ keepListing: request.keepListing });
   const startMs = Date.now();
   let clockOffsetMs = 0;
   parser.onClock = (clock) => {
@@ -43,7 +58,6 @@ export async function scanMachine(
   let parseError: string | undefined;
   const result = await runScript(target, script, (chunk) => {
     if (parseError) return;
-    hash.update(chunk);
     try {
       parser.push(chunk);
     } catch (err) {
@@ -58,5 +72,7 @@ export async function scanMachine(
     return { ok: false, reason: `scan cut short: ${why}` };
   }
   const warnings = result.stderr.split('\n').map((l) => l.trim()).filter((l) => l.length > 0 && !SSH_MUX_NOISE.test(l) && !GONE.test(l));
-  return { ok: true, output, os: machine.os ?? parseUname(output.uname), clockOffsetMs, digest: hash.digest('hex'), warnings };
+  if (output.unchanged && request.expect === undefined) return { ok: false, reason: 'scan answered "same" unasked' };
+  const digest = output.unchanged ? (request.expect as string) : output.listingDigest;
+  return { ok: true, output, os: machine.os ?? parseUname(output.uname), clockOffsetMs, digest, warnings };
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { BlatError } from '../errors.js';
 import type { Config, Entry, MachineObservation, Snapshot } from '../types.js';
 import { buildScriptTarget } from '../transport/targets.js';
-import { scanMachine } from './scanMachine.js';
+import { scanMachine, type MachineScan } from './scanMachine.js';
 
 export interface ScanRequest {
   readonly config: Config;
@@ -11,30 +11,55 @@ export interface ScanRequest {
   readonly paths: readonly string[];
   /** ssh options from buildSshOptions (with the control socket directory). */
   readonly sshOptions: readonly string[];
+  /** machine → listing digest of a known in-sync state: such a machine answers "same" while it still holds. */
+  readonly expect?: ReadonlyMap<string, string>;
+  /** Keep this machine's listing bytes (for the in-sync memo). */
+  readonly keepListingOf?: string;
+}
+
+/** Every configured machine's scan, config order; null for an outofuse machine. */
+export type MachineScans = readonly (MachineScan | null)[];
+
+/** What the scans say about the machines, before (or without) their entries. */
+export interface Observation {
+  /** One per configured machine, config order. */
+  readonly machines: readonly MachineObservation[];
+  /** sha256 (hex) over every machine's status and listing digest. */
+  readonly digest: string;
+  /** Non-fatal complaints of the scans (unreadable folders…), one line each, prefixed by machine. */
+  readonly warnings: readonly string[];
+  /** Online machines that answered "same" (their listing digest is the expected one). */
+  readonly unchanged: readonly string[];
 }
 
 export interface ScanResult {
   readonly snapshot: Snapshot;
-  /** Non-fatal complaints of the scans (unreadable folders…), one line each, prefixed by machine. */
   readonly warnings: readonly string[];
 }
 
-/**
- * Scans every machine that is not out of use, all at once, one command each, into a frozen
- * Snapshot. Unreachable machines become offline observations; self must answer.
- */
-export async function scanSnapshot(req: ScanRequest): Promise<ScanResult> {
+/** Scans every machine that is not out of use, all at once, one command each. */
+export async function scanMachines(req: ScanRequest): Promise<MachineScans> {
   const { config, self } = req;
-  const scans = await Promise.all(
+  return Promise.all(
     config.machines.map(async (m) =>
       m.state === 'outofuse'
         ? null
-        : scanMachine(m, buildScriptTarget(m, self, req.sshOptions), { paths: req.paths, mode: 'tree', exclude: config.exclude }),
+        : scanMachine(m, buildScriptTarget(m, self, req.sshOptions), {
+            paths: req.paths,
+            mode: 'tree',
+            exclude: config.exclude,
+            expect: req.expect?.get(m.name),
+            keepListing: req.keepListingOf === m.name,
+          }),
     ),
   );
+}
+
+/** The machines' statuses, warnings and digest from their scans. Unreachable machines are offline; self must answer. */
+export function observeScans(config: Config, self: string, scans: MachineScans): Observation {
   const machines: MachineObservation[] = [];
-  const entries = new Map<string, ReadonlyMap<string, Entry>>();
   const warnings: string[] = [];
+  const unchanged: string[] = [];
   const digest = createHash('sha256');
   config.machines.forEach((m, i) => {
     const scan = scans[i];
@@ -49,7 +74,7 @@ export async function scanSnapshot(req: ScanRequest): Promise<ScanResult> {
       obs = { name: m.name, status: 'offline', reason: `root ${m.root} missing`, os: scan.os };
     } else {
       obs = { name: m.name, status: 'online', os: scan.os, clockOffsetMs: scan.clockOffsetMs };
-      entries.set(m.name, scan.output.entries);
+      if (scan.output.unchanged) unchanged.push(m.name);
       for (const w of scan.warnings) warnings.push(`${m.name}: ${w}`);
       if (scan.output.skipped > 0) warnings.push(`${m.name}: ${scan.output.skipped} special files (sockets, fifos, devices) left alone`);
       digest.update(`${m.name}\0${scan.digest}\0`);
@@ -57,13 +82,44 @@ export async function scanSnapshot(req: ScanRequest): Promise<ScanResult> {
     digest.update(`${m.name}\0${obs.status}\0`);
     machines.push(Object.freeze(obs));
   });
-  const snapshot: Snapshot = Object.freeze({
-    self,
-    paths: Object.freeze([...req.paths]),
-    machines: Object.freeze(machines),
-    entries,
-    takenAtMs: Date.now(),
-    digest: digest.digest('hex'),
+  return { machines: Object.freeze(machines), digest: digest.digest('hex'), warnings, unchanged };
+}
+
+/**
+ * The frozen Snapshot of the scans. Machines that answered "same" are given `unchangedEntries`
+ * (the entries of the in-sync state their digest stands for), which is then required.
+ */
+export function assembleSnapshot(
+  req: ScanRequest,
+  scans: MachineScans,
+  observed: Observation,
+  takenAtMs: number,
+  unchangedEntries?: ReadonlyMap<string, Entry>,
+): Snapshot {
+  const entries = new Map<string, ReadonlyMap<string, Entry>>();
+  req.config.machines.forEach((m, i) => {
+    const scan = scans[i];
+    if (observed.machines[i].status !== 'online' || !scan?.ok) return;
+    if (!scan.output.unchanged) entries.set(m.name, scan.output.entries);
+    else if (unchangedEntries) entries.set(m.name, unchangedEntries);
+    else throw new Error(`${m.name} answered "same" but no in-sync entries were given`);
   });
-  return { snapshot, warnings };
+  return Object.freeze({
+    self: req.self,
+    paths: Object.freeze([...req.paths]),
+    machines: observed.machines,
+    entries,
+    takenAtMs,
+    digest: observed.digest,
+  });
+}
+
+/**
+ * Scans every machine that is not out of use, all at once, one command each, into a frozen
+ * Snapshot. Unreachable machines become offline observations; self must answer.
+ */
+export async function scanSnapshot(req: ScanRequest): Promise<ScanResult> {
+  const scans = await scanMachines({ ...req, expect: undefined });
+  const observed = observeScans(req.config, req.self, scans);
+  return { snapshot: assembleSnapshot(req, scans, observed, Date.now()), warnings: observed.warnings };
 }

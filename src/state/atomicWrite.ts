@@ -32,8 +32,9 @@ export function tempPathFor(file: string): string {
  * Replaces `file` with `data` atomically: creates the parent directories, writes a
  * temp file beside it, fsyncs it, renames it over `file` and fsyncs the directory.
  * On failure the temp file is removed, `file` is left as it was, and a BlatError naming `file` is thrown.
+ * `durable: false` (for caches) skips the fsyncs: still all or nothing, but may be lost in a crash.
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Uint8Array, { durable = true } = {}): Promise<void> {
   const dir = dirname(file);
   const temp = tempPathFor(file);
   let handle: FileHandle | undefined;
@@ -41,11 +42,11 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
     await mkdir(dir, { recursive: true });
     handle = await open(temp, 'wx');
     await handle.writeFile(data);
-    await handle.sync();
+    if (durable) await handle.sync();
     await handle.close();
     handle = undefined;
     await rename(temp, file);
-    await syncDirectory(dir);
+    if (durable) await syncDirectory(dir);
   } catch (error) {
     await handle?.close().catch(() => undefined);
     await rm(temp, { force: true }).catch(() => undefined);

@@ -40,13 +40,21 @@ export function parseBase(file: string, text: string): Base {
   if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) throw bad('machines is not a list of names');
   if (!Array.isArray(value.entries)) throw bad('entries is not a list');
   const maps = names.map(() => new Map<string, Entry>());
+  /** Masks below this name only machines of the list (bit i = machine i). */
+  const fullMask = 2 ** Math.min(maps.length, MASK_BITS);
   const rows = value.entries as unknown[];
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i];
     const entry = Array.isArray(row) ? parseRow(row) : undefined;
-    const holders = entry === undefined ? undefined : parseHolders((row as unknown[])[1], maps.length);
-    if (entry === undefined || holders === undefined) throw bad(`entries[${i}] is not a valid entry`);
+    if (entry === undefined) throw bad(`entries[${i}] is not a valid entry`);
     const path = (row as unknown[])[0] as string;
+    const mask = (row as unknown[])[1];
+    if (typeof mask === 'number' && Number.isInteger(mask) && mask > 0 && mask < fullMask) {
+      for (let k = 0; k < maps.length; k++) if (mask & (1 << k)) maps[k].set(path, entry);
+      continue;
+    }
+    const holders = parseHolders(mask, maps.length);
+    if (holders === undefined) throw bad(`entries[${i}] is not a valid entry`);
     for (const k of holders) maps[k].set(path, entry);
   }
   const base = new Map<string, Map<string, Entry>>();
@@ -69,9 +77,10 @@ export function renderBase(base: Base): string {
       if (seen) continue; // written with machine j's row
       const holders = [i];
       for (let j = i + 1; j < maps.length; j++) if (identical(maps[j].get(path), e)) holders.push(j);
-      const row: unknown[] = [path, renderHolders(holders), TYPE_CODE[e.type], e.mtime, e.size, e.mode];
-      if (e.target !== undefined) row.push(e.target);
-      parts.push(`${first ? '' : ','}\n${JSON.stringify(row)}`);
+      // The row by hand (JSON.stringify of a small array per path is most of the cost at 100,000s).
+      const h = renderHolders(holders);
+      const target = e.target === undefined ? '' : `,${JSON.stringify(e.target)}`;
+      parts.push(`${first ? '' : ','}\n[${JSON.stringify(path)},${typeof h === 'number' ? h : JSON.stringify(h)},"${TYPE_CODE[e.type]}",${jsonNumber(e.mtime)},${jsonNumber(e.size)},${jsonNumber(e.mode)}${target}]`);
       first = false;
     }
   });
@@ -85,6 +94,11 @@ const MASK_BITS = 31;
 
 function identical(a: Entry | undefined, b: Entry): boolean {
   return a !== undefined && (a === b || (a.type === b.type && a.mtime === b.mtime && a.size === b.size && a.mode === b.mode && a.target === b.target));
+}
+
+/** A number as JSON writes it (finite numbers: as String does). */
+function jsonNumber(n: number): string {
+  return Number.isFinite(n) ? String(n) : 'null';
 }
 
 function renderHolders(holders: readonly number[]): number | number[] {
@@ -134,7 +148,7 @@ function parseRow(row: unknown[]): Entry | undefined {
  * - Machines absent from `current` keep their previous entries untouched.
  * - Entries outside the scopes are untouched for every machine.
  * - Machines left with no entries at all are omitted.
- * `previous` and `current` are not modified.
+ * `previous` and `current` are not modified; the result may share their maps.
  */
 export function buildBaseAfterSync(
   previous: Base,
@@ -148,13 +162,27 @@ export function buildBaseAfterSync(
     if (!current.has(machine) && entries.size > 0) out.set(machine, entries);
   }
   for (const [machine, now] of current) {
-    const next = new Map<string, Entry>();
     const before = previous.get(machine);
+    // What stays of the previous base: entries outside the scopes, and the kept paths.
+    const stays: [string, Entry][] = [];
     if (before !== undefined) {
       for (const [path, entry] of before) {
-        if (!inScope(path) || keep(machine, path)) next.set(path, entry);
+        if (!inScope(path) || keep(machine, path)) stays.push([path, entry]);
       }
     }
+    let allOfNow = true;
+    for (const path of now.keys()) {
+      if (!inScope(path) || keep(machine, path)) {
+        allOfNow = false;
+        break;
+      }
+    }
+    if (stays.length === 0 && allOfNow) {
+      // The usual case after a sync: the machine's base is exactly what it holds now (shared, not copied).
+      if (now.size > 0) out.set(machine, now);
+      continue;
+    }
+    const next = new Map<string, Entry>(stays);
     for (const [path, entry] of now) {
       if (inScope(path) && !keep(machine, path)) next.set(path, entry);
     }

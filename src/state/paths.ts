@@ -7,6 +7,8 @@ export const STATE_FILE_NAMES = {
   machineStates: 'state.json',
   base: 'base.json',
   journal: 'journal.jsonl',
+  inSyncMemo: 'in-sync.json',
+  inSyncListing: 'in-sync.listing',
 } as const;
 
 /** Path of the apply lock in `stateDir`. */
@@ -27,4 +29,9 @@ export function basePath(stateDir: string): string {
 /** Path of the journal (journal.jsonl) in `stateDir`. */
 export function journalPath(stateDir: string): string {
   return join(stateDir, STATE_FILE_NAMES.journal);
+}
+
+/** Paths of the in-sync memo (in-sync.json) and of the listing it stands for (in-sync.listing) in `stateDir`. */
+export function inSyncMemoPaths(stateDir: string): { readonly memo: string; readonly listing: string } {
+  return { memo: join(stateDir, STATE_FILE_NAMES.inSyncMemo), listing: join(stateDir, STATE_FILE_NAMES.inSyncListing) };
 }

@@ -9,7 +9,9 @@ import { quoteShell } from './shellQuote.js';
 //   blat-scan-1, uname -s, clock (seconds.fraction), "root" | "noroot",
 //   then 6 fields per entry: ./path, type (f d l o), mtime, size, octal mode, link target,
 //   then "end".
-// Entry paths always start with "./", so they can never be taken for "end".
+// With `expect` (the sha256 of a listing known to be in sync), a tree scan whose listing
+// still has that digest prints "same" instead of the entries.
+// Entry paths always start with "./", so they can never be taken for "end" or "same".
 
 export const SCAN_MAGIC = 'blat-scan-1';
 const GNU_FORMAT = '%p\\0%y\\0%T@\\0%s\\0%m\\0%l\\0';
@@ -35,6 +37,14 @@ export interface ScanScriptOptions {
   readonly os?: OsKind;
   /** A folder (relative to the root) to create if missing, emptied of files older than a day. */
   readonly prepareDir?: string;
+  /**
+   * Tree mode: sha256 (hex) of the listing this machine gave when everything was last in sync.
+   * The listing is first written to a temp file and hashed there; when the digest is unchanged
+   * only "same" is sent, otherwise the tree is listed again, straight to the output (the temp
+   * file is never sent: a full disk could have cut it short). Without sha256sum, shasum or
+   * mktemp the tree is simply listed.
+   */
+  readonly expect?: string;
 }
 
 /** A find(1) expression that prunes what the rsync-style patterns exclude, as shell words. */
@@ -78,10 +88,28 @@ export function buildScanScript(opts: ScanScriptOptions): string {
     const prune = buildPruneExpression(opts.exclude);
     if (quoted.length) {
       const list = `printf '%s\\0' ${quoted.join(' ')} | xargs -0 sh -c`;
-      lines.push(
+      const listing = [
         `if [ $gnu = 1 ]; then ${list} ${quoteShell(`exec find "$@" ${prune} -printf '${GNU_FORMAT}'`)} sh`,
         `else ${list} ${quoteShell(`exec find "$@" ${prune} -print0`)} sh | perl -e '${PERL_STAT}'; fi`,
-      );
+      ];
+      if (opts.expect === undefined) lines.push(...listing);
+      else {
+        if (!/^[0-9a-f]{64}$/.test(opts.expect)) throw new Error('expect: not a sha256 digest');
+        lines.push(
+          'if command -v sha256sum >/dev/null 2>&1; then sum=sha256sum; elif command -v shasum >/dev/null 2>&1; then sum="shasum -a 256"; else sum=; fi',
+          'tmp=; if [ -n "$sum" ]; then tmp=$(mktemp "${TMPDIR:-/tmp}/blat-scan.XXXXXX" 2>/dev/null) || tmp=; fi',
+          'if [ -n "$tmp" ]; then',
+          `trap 'rm -f "$tmp"' EXIT`,
+          '{', ...listing, '} >"$tmp" 2>/dev/null',
+          'got=$($sum <"$tmp" 2>/dev/null | cut -c1-64); rm -f "$tmp"',
+          `if [ "$got" = ${opts.expect} ]; then printf 'same\\0'; else`,
+          ...listing,
+          'fi',
+          'else',
+          ...listing,
+          'fi',
+        );
+      }
     }
   } else if (quoted.length) {
     // Re-stat a list of paths: the list goes through printf (a builtin: no argument

@@ -513,3 +513,83 @@ describe('conflicts found through the base', () => {
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('the in-sync memo: machines whose listing is unchanged since an in-sync plan answer "same"', () => {
+  let box: Sandbox;
+  const memoFile = () => join(box.dir, '.blat', 'in-sync.json');
+  const listingFile = () => join(box.dir, '.blat', 'in-sync.listing');
+  const plan = async (): Promise<PlanDoc> => {
+    const r = await runBlat(['plan', '--json'], { cwd: box.dir, env: spy.env });
+    expectCleanStderr(r);
+    return parsePlanJson(r);
+  };
+  const converge = async (): Promise<void> => {
+    const r = await runBlat(['apply', '--auto-approve'], { cwd: box.dir });
+    expect(r.code).toBe(0);
+  };
+
+  beforeAll(async () => {
+    box = await makeSandboxWithDead(sshd, ['m1', 'm2', 'm3']);
+    await box.mkdir('here', 'docs', T);
+    for (const [i, name] of HOSTILE.entries()) await box.write('here', `docs/${name}`, `memo ${i}\n`, T + i);
+    await box.symlink('here', 'docs/link', '../elsewhere', T);
+    await converge();
+  });
+  afterAll(async () => {
+    await box?.cleanup();
+  });
+
+  it('skips the listings when nothing changed, and sees every kind of change when something did', async () => {
+    const first = await plan();
+    expect(first.steps).toEqual([]);
+    const inSync = first.inSync;
+    expect(inSync).toBeGreaterThan(HOSTILE.length);
+    expect(existsSync(memoFile())).toBe(true);
+    const memo = JSON.parse(await readFile(memoFile(), 'utf8')) as { machines: Record<string, string> };
+    expect(Object.keys(memo.machines).sort()).toEqual(['here', 'm1', 'm2', 'm3']);
+
+    // Every machine unchanged: in sync, one ssh each, and the listing beside the memo is not even read
+    // (flip one of its bytes: a hit does not notice).
+    const listing = await readFile(listingFile());
+    listing[10] ^= 1;
+    await writeFile(listingFile(), listing);
+    await spy.reset();
+    const hit = await plan();
+    expect(hit).toMatchObject({ steps: [], conflicts: [], deletions: [], deferred: [], inSync });
+    expect(await spy.sshHosts()).toEqual(['m1', 'm2', 'm3']);
+
+    // m2 changed: the others answered "same"; their entries would come from the listing, which is
+    // damaged, so they are asked again (a second ssh to m1 and m3): proof that they did answer "same".
+    await box.write('m2', 'docs/a b', 'changed on m2\n', T + 5000);
+    await spy.reset();
+    const changed = await plan();
+    expect(brief(changed.steps)).toEqual(
+      brief([
+        { action: 'pull', path: 'docs/a b', from: 'm2', to: 'here' },
+        { action: 'push', path: 'docs/a b', from: 'here', to: 'm1' },
+        { action: 'push', path: 'docs/a b', from: 'here', to: 'm3' },
+      ]),
+    );
+    expect(await spy.sshHosts()).toEqual(['m1', 'm1', 'm2', 'm3', 'm3']);
+
+    // Converged again; the next in-sync plan records a new memo, with its listing intact: a change
+    // then costs no second ssh, and every other machine's entries come from that listing.
+    await converge();
+    expect(existsSync(memoFile())).toBe(false); // apply forgets it before changing anything
+    expect((await plan()).steps).toEqual([]);
+    await box.remove('m3', `docs/${HOSTILE[3]}`);
+    await box.write('m1', 'docs/new on m1', 'new\n', T + 6000);
+    await spy.reset();
+    const mixed = await plan();
+    expect(brief(mixed.steps)).toEqual(
+      brief([
+        { action: 'pull', path: 'docs/new on m1', from: 'm1', to: 'here' },
+        { action: 'push', path: 'docs/new on m1', from: 'here', to: 'm2' },
+        { action: 'push', path: 'docs/new on m1', from: 'here', to: 'm3' },
+      ]),
+    );
+    expect(mixed.deletions).toEqual([{ path: `docs/${HOSTILE[3]}`, deletedOn: ['m3'], heldOn: ['m1', 'm2', 'here'], propagated: false }]);
+    expect(await spy.sshHosts()).toEqual(['m1', 'm2', 'm3']);
+    expect(existsSync(PWNED)).toBe(false);
+  });
+});
