@@ -71,11 +71,12 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
     if (listing) unchangedEntries = parseListing(listing).entries;
     else finalScans = await rescanUnchanged(req, scans, observed.unchanged); // the listing file was lost: ask again
   }
+  const listingLost = finalScans !== scans;
   const finalObserved = finalScans === scans ? observed : observeScans(config, ctx.self.name, finalScans);
   const snapshot = assembleSnapshot(req, finalScans, finalObserved, takenAtMs, unchangedEntries);
   const base = baseRead ? await baseRead : !isUniformSnapshot(snapshot, options.modifyWindow) ? await readBase(config.stateDir) : null;
   const plan = buildPlan({ configDigest: config.digest, snapshot, base: base ?? new Map(), options, nowMs: io.now() });
-  if (finalObserved.warnings.length === 0 && isIdenticalSnapshot(snapshot)) await recordInSync(ctx, memo, finalScans, plan);
+  if (finalObserved.warnings.length === 0 && isIdenticalSnapshot(snapshot)) await recordInSync(ctx, listingLost ? null : memo, finalScans, plan);
   return { plan, snapshot, base, sshOptions };
 }
 
@@ -89,7 +90,7 @@ async function rescanUnchanged(req: ScanRequest, scans: MachineScans, unchanged:
   return scans.map((s, i) => again[i] ?? s);
 }
 
-/** Records the in-sync memo for these scans, unless the one in place already says the same. */
+/** Records the in-sync memo for these scans, unless `memo` (the one in place, null if none or its listing is lost) already says the same. */
 async function recordInSync(ctx: RunContext, memo: InSyncMemo | null, scans: MachineScans, plan: Plan): Promise<void> {
   const machines: Record<string, string> = {};
   let listing: Buffer | null = null;

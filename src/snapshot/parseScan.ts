@@ -43,6 +43,7 @@ export class ScanParser {
   private skippedCount = 0;
   private readonly entries = new Map<string, Entry>();
   private readonly hash: Hash = createHash('sha256');
+  private digest?: string;
   private readonly kept: Buffer[] | null;
   /** Called once, with the remote clock, as soon as it has arrived. */
   onClock?: (clock: number) => void;
@@ -148,7 +149,7 @@ export class ScanParser {
       complete: this.ended,
       skipped: this.skippedCount,
       unchanged: this.same,
-      listingDigest: this.same ? '' : this.hash.digest('hex'),
+      listingDigest: this.same ? '' : (this.digest ??= this.hash.digest('hex')),
       ...(this.kept ? { listing: Buffer.concat(this.kept) } : {}),
     };
   }

@@ -99,7 +99,7 @@ export function buildScanScript(opts: ScanScriptOptions): string {
           'if command -v sha256sum >/dev/null 2>&1; then sum=sha256sum; elif command -v shasum >/dev/null 2>&1; then sum="shasum -a 256"; else sum=; fi',
           'tmp=; if [ -n "$sum" ]; then tmp=$(mktemp "${TMPDIR:-/tmp}/blat-scan.XXXXXX" 2>/dev/null) || tmp=; fi',
           'if [ -n "$tmp" ]; then',
-          `trap 'rm -f "$tmp"' EXIT`,
+          `trap 'rm -f "$tmp"' EXIT; trap 'exit 1' HUP INT TERM PIPE`,
           '{', ...listing, '} >"$tmp" 2>/dev/null',
           'got=$($sum <"$tmp" 2>/dev/null | cut -c1-64); rm -f "$tmp"',
           `if [ "$got" = ${opts.expect} ]; then printf 'same\\0'; else`,

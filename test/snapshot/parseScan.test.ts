@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ScanParser } from '../../src/snapshot/parseScan.js';
+import { parseListing, ScanParser } from '../../src/snapshot/parseScan.js';
 
 const record = (path: string, type: string, mtime: string, size: number, mode: string, link = '') => `${path}\x00${type}\x00${mtime}\x00${size}\x00${mode}\x00${link}\x00`;
 const stream = (body: string, root = 'root', end = true) => `blat-scan-1\x00Linux\x00001700000000.5\x00${root}\x00${body}${end ? 'end\x00' : ''}`;
@@ -23,6 +24,13 @@ const body =
   record('./docs/fifo', 'p', '1700000005', 0, '644');
 
 describe('ScanParser', () => {
+  it('can be finished twice, with the same result', () => {
+    const p = new ScanParser();
+    p.push(Buffer.from('blat-scan-1\x00Linux\x001\x00root\x00./a\x00f\x001\x002\x00644\x00\x00end\x00'));
+    const first = p.finish();
+    expect(p.finish()).toEqual(first);
+    expect(first.listingDigest).toMatch(/^[0-9a-f]{64}$/);
+  });
   it.each([1, 2, 3, 7, 64, 65536])('parses the same entries whatever the chunk size (%i bytes)', (size) => {
     const { out, clock } = parse(stream(body), size);
     expect(clock).toBe(1700000000.5);
@@ -66,5 +74,108 @@ describe('readDecimal', () => {
     for (const s of ['0', '7', '-12', '-1.5', '1700000000', '1700000000.5', '1700000000.1234567890', '1795553901.6332207', '999999999.000000001', '12.']) {
       expect(Math.abs(readDecimal(Buffer.from(s), 0, s.length) - Number(s))).toBeLessThan(1e-6);
     }
+  });
+});
+
+/** Feeds the bytes in pieces of `size` bytes to a parser keeping the listing. */
+function parseKeeping(text: string, size: number) {
+  const bytes = Buffer.from(text, 'utf8');
+  const parser = new ScanParser({ keepListing: true });
+  for (let i = 0; i < bytes.length; i += size) parser.push(bytes.subarray(i, i + size));
+  return parser.finish();
+}
+const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
+
+describe('ScanParser: the in-sync memo ("same", listing digest, kept listing)', () => {
+  it.each([1, 4, 5, 64, 65536])('reads "same" then "end" as unchanged, with no entries and no digest (%i-byte chunks)', (size) => {
+    const out = parseKeeping(stream('same\x00'), size);
+    expect(out.unchanged).toBe(true);
+    expect(out.complete).toBe(true);
+    expect(out.rootExists).toBe(true);
+    expect(out.entries.size).toBe(0);
+    expect(out.skipped).toBe(0);
+    expect(out.listingDigest).toBe('');
+    expect(out.listing).toEqual(Buffer.alloc(0));
+  });
+
+  it('is not unchanged for a plain listing, nor for an empty one', () => {
+    expect(parseKeeping(stream(body), 7).unchanged).toBe(false);
+    const empty = parseKeeping(stream(''), 3);
+    expect(empty.unchanged).toBe(false);
+    expect(empty.listingDigest).toBe(sha256(''));
+    expect(empty.listing).toEqual(Buffer.alloc(0));
+  });
+
+  it('digests exactly the record bytes (skipped records included; header and end marker not), whatever the chunks', () => {
+    const expected = sha256(Buffer.from(body, 'utf8'));
+    expect(expected).not.toBe(sha256(Buffer.from(stream(body), 'utf8')));
+    const digests = [1, 2, 3, 6, 7, 64, 65536].map((size) => parseKeeping(stream(body), size).listingDigest);
+    expect(digests).toEqual(digests.map(() => expected));
+    // A different header (uname, clock, root) does not change the listing's digest.
+    const other = `blat-scan-1\x00Darwin\x001800000000.25\x00root\x00${body}end\x00`;
+    expect(parseKeeping(other, 5).listingDigest).toBe(expected);
+  });
+
+  it('computes the digest without keeping the listing too', () => {
+    const bytes = Buffer.from(stream(body), 'utf8');
+    const parser = new ScanParser();
+    for (let i = 0; i < bytes.length; i++) parser.push(bytes.subarray(i, i + 1));
+    const out = parser.finish();
+    expect(out.listingDigest).toBe(sha256(Buffer.from(body, 'utf8')));
+    expect(out.listing).toBeUndefined();
+  });
+
+  it.each([1, 3, 65536])('keeps exactly the record bytes as the listing (%i-byte chunks)', (size) => {
+    const out = parseKeeping(stream(body), size);
+    expect(out.listing).toEqual(Buffer.from(body, 'utf8'));
+  });
+
+  it('digests what arrived of a stream cut short', () => {
+    const first = record('./docs', 'd', '1700000000', 4096, '755');
+    const out = parseKeeping(stream(first + './docs/partial\x00f\x001', 'root', false), 4);
+    expect(out.complete).toBe(false);
+    expect(out.listingDigest).toBe(sha256(first));
+    expect(out.listing).toEqual(Buffer.from(first));
+  });
+
+  it.each([1, 65536])('refuses a record after "same" (%i-byte chunks)', (size) => {
+    expect(() => parseKeeping(stream('same\x00' + record('./docs', 'd', '1', 0, '755')), size)).toThrow('unexpected scan output: entries after "same"');
+    expect(() => parseKeeping(stream('same\x00same\x00'), size)).toThrow(/after "same"/);
+  });
+
+  it.each([
+    ['an entry', record('./docs', 'd', '1', 0, '755')],
+    ['a skipped special file', record('./docs/fifo', 'p', '1', 0, '644')],
+  ])('refuses "same" after %s', (_what, first) => {
+    expect(() => parseKeeping(stream(first + 'same\x00'), 65536)).toThrow('unexpected scan output: "same" after entries');
+    expect(() => parseKeeping(stream(first + 'same\x00'), 1)).toThrow('unexpected scan output: "same" after entries');
+  });
+
+  it('takes a file named "same" (./same) for a record, not the marker', () => {
+    const out = parseKeeping(stream(record('./same', 'f', '1', 2, '644')), 3);
+    expect(out.unchanged).toBe(false);
+    expect([...out.entries.keys()]).toEqual(['same']);
+  });
+});
+
+describe('parseListing', () => {
+  it('round-trips a kept listing to the same entries, skipped count and digest', () => {
+    const out = parseKeeping(stream(body), 3);
+    const back = parseListing(out.listing!);
+    expect(back.entries).toEqual(out.entries);
+    expect([...back.entries.keys()]).toEqual([...out.entries.keys()]);
+    expect(back.skipped).toBe(1);
+    expect(back.complete).toBe(true);
+    expect(back.unchanged).toBe(false);
+    expect(back.listingDigest).toBe(out.listingDigest);
+  });
+
+  it('reads an empty listing as no entries', () => {
+    expect(parseListing(Buffer.alloc(0)).entries.size).toBe(0);
+  });
+
+  it('refuses what is not a listing', () => {
+    expect(() => parseListing(Buffer.from('same\x00'))).toThrow('not a listing');
+    expect(() => parseListing(Buffer.from('./docs\x00d\x001\x00'))).toThrow();
   });
 });

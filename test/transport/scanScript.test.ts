@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ScanParser } from '../../src/snapshot/parseScan.js';
 import { buildPruneExpression, buildScanScript } from '../../src/transport/scanScript.js';
 
@@ -92,5 +93,181 @@ describe('buildScanScript with many start points', () => {
     expect(out.entries.size).toBe(15_000);
     expect(out.entries.has("d/f 1'")).toBe(true);
     expect(out.entries.has("d/f 4'")).toBe(false);
+  });
+});
+
+// ---- The in-sync memo's `expect`: a tree scan answers "same" while its listing keeps the digest.
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+/** Runs a script with extra environment variables, keeping the listing's bytes. */
+function runWith(script: string, env: Record<string, string>) {
+  const out = execFileSync('/bin/sh', ['-s'], { input: script, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'ignore'] });
+  const parser = new ScanParser({ keepListing: true });
+  parser.push(out);
+  return parser.finish();
+}
+
+/** A small tree with hostile names, a folder, a symlink and an excluded file; returns its root. */
+function makeTree(): string {
+  const tree = mkdtempSync(join(dir, 'expect-'));
+  mkdirSync(join(tree, 'docs/sub'), { recursive: true });
+  for (const name of hostile) writeFileSync(join(tree, 'docs', name), name);
+  writeFileSync(join(tree, 'docs/sub/keep.c'), 'source');
+  writeFileSync(join(tree, 'docs/sub/x.o'), 'object');
+  symlinkSync('../nowhere at all', join(tree, 'docs/link'));
+  execFileSync('touch', ['-h', '-d', '@1700000000.123456789', join(tree, 'docs/a b')]);
+  return tree;
+}
+
+const treeNames = ['docs', 'docs/link', 'docs/sub', 'docs/sub/keep.c', ...hostile.map((h) => `docs/${h}`)].sort();
+
+describe.each([
+  ['linux (GNU find -printf)', 'linux' as const],
+  ['darwin form (find -print0 | perl)', 'darwin' as const],
+])('buildScanScript with expect, %s', (_label, os) => {
+  let tree: string;
+  let tmp: string;
+  beforeEach(() => {
+    tree = makeTree();
+    tmp = mkdtempSync(join(dir, 'tmpdir-'));
+  });
+  const script = (expectDigest?: string) => buildScanScript({ root: tree, paths: ['docs', 'missing'], mode: 'tree', exclude: ['*.o'], os, expect: expectDigest });
+  const scan = (expectDigest?: string, env: Record<string, string> = {}) => runWith(script(expectDigest), { TMPDIR: tmp, ...env });
+
+  it('answers "same" (no entries) when the listing still has the expected digest, leaving no temp file', () => {
+    const plain = scan();
+    expect(plain.unchanged).toBe(false);
+    expect([...plain.entries.keys()].sort()).toEqual(treeNames);
+    expect(plain.listingDigest).toMatch(/^[0-9a-f]{64}$/);
+    expect(plain.listingDigest).toBe(sha256(plain.listing!));
+
+    const hit = scan(plain.listingDigest);
+    expect(hit.unchanged).toBe(true);
+    expect(hit.complete).toBe(true);
+    expect(hit.rootExists).toBe(true);
+    expect(hit.entries.size).toBe(0);
+    expect(hit.skipped).toBe(0);
+    expect(hit.listingDigest).toBe('');
+    expect(hit.listing).toEqual(Buffer.alloc(0));
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  it.each([
+    ['a file\'s mtime changed (touch -d)', (t: string) => execFileSync('touch', ['-d', '@1600000000.25', join(t, 'docs/sub/keep.c')])],
+    ['a file\'s content changed', (t: string) => writeFileSync(join(t, "docs/it's"), 'longer content than before')],
+    ['a file added', (t: string) => writeFileSync(join(t, 'docs/sub/new'), '')],
+    ['a file removed', (t: string) => rmSync(join(t, 'docs/-rf'))],
+    ['a symlink retargeted', (t: string) => {
+      rmSync(join(t, 'docs/link'));
+      symlinkSync('../nowhere at alL', join(t, 'docs/link'));
+    }],
+  ])('lists the tree again, exactly as a plain scan, when %s', (_what, change) => {
+    const before = scan();
+    change(tree);
+    const miss = scan(before.listingDigest);
+    const plain = scan();
+    expect(miss.unchanged).toBe(false);
+    expect(miss.complete).toBe(true);
+    expect(plain.listingDigest).not.toBe(before.listingDigest);
+    expect(miss.entries).toEqual(plain.entries);
+    expect([...miss.entries.keys()]).toEqual([...plain.entries.keys()]);
+    expect(miss.listingDigest).toBe(plain.listingDigest);
+    expect(miss.listing).toEqual(plain.listing);
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  it('lists hostile names exactly on a miss, executing nothing', () => {
+    const before = scan();
+    execFileSync('touch', ['-d', '@1600000000', join(tree, 'docs/tab\there')]);
+    const miss = scan(before.listingDigest);
+    expect(miss.unchanged).toBe(false);
+    expect([...miss.entries.keys()].sort()).toEqual(treeNames);
+    expect(miss.entries.get('docs/tab\there')?.mtime).toBe(1600000000);
+    expect(miss.entries.get('docs/new\nline')).toMatchObject({ type: 'file', size: 'new\nline'.length });
+    expect(miss.entries.get('docs/a b')?.mtime).toBeCloseTo(1700000000.123456789, 6);
+    expect(miss.entries.get('docs/link')).toMatchObject({ type: 'symlink', target: '../nowhere at all' });
+    for (const where of [tree, join(tree, 'docs'), tmp, dir, process.cwd()]) expect(existsSync(join(where, pwned))).toBe(false);
+  });
+
+  it('leaves no blat-scan.* temp file in TMPDIR after a hit or a miss', () => {
+    const digest = scan().listingDigest;
+    expect(scan(digest).unchanged).toBe(true);
+    expect(readdirSync(tmp)).toEqual([]);
+    expect(scan('0'.repeat(64)).unchanged).toBe(false);
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  it('simply lists the tree when no temp file can be made (TMPDIR missing)', () => {
+    const plain = scan();
+    const out = scan(plain.listingDigest, { TMPDIR: join(tmp, 'no such folder') });
+    expect(out.unchanged).toBe(false);
+    expect(out.complete).toBe(true);
+    expect(out.entries).toEqual(plain.entries);
+    expect(out.listingDigest).toBe(plain.listingDigest);
+  });
+
+  describe('with a PATH of only the tools the script needs', () => {
+    const tools = ['sh', 'find', 'xargs', 'perl', 'uname', 'date', 'mktemp', 'cut', 'rm', 'cat', 'printf'];
+    /** A folder of symlinks to `names` (those that are programs on this PATH) on the real PATH. */
+    function binDir(names: readonly string[]): string {
+      const bin = mkdtempSync(join(dir, 'bin-'));
+      for (const name of names) {
+        const found = execFileSync('/bin/sh', ['-c', `command -v ${name} || true`], { encoding: 'utf8' }).trim();
+        if (found.startsWith('/')) symlinkSync(found, join(bin, name));
+      }
+      return bin;
+    }
+    const lacks = (bin: string, name: string) =>
+      execFileSync('/bin/sh', ['-c', `command -v ${name} >/dev/null 2>&1 && echo yes || echo no`], { env: { PATH: bin }, encoding: 'utf8' }).trim() === 'no';
+
+    it('lists everything when neither sha256sum nor shasum is there', () => {
+      const bin = binDir(tools);
+      expect(lacks(bin, 'sha256sum')).toBe(true);
+      expect(lacks(bin, 'shasum')).toBe(true);
+      const plain = scan();
+      const out = runWith(script(plain.listingDigest), { PATH: bin, TMPDIR: tmp });
+      expect(out.unchanged).toBe(false);
+      expect(out.complete).toBe(true);
+      expect(out.entries).toEqual(plain.entries);
+      expect(out.listingDigest).toBe(plain.listingDigest);
+      expect(readdirSync(tmp)).toEqual([]);
+    });
+
+    it('uses shasum -a 256 when sha256sum is not there', () => {
+      const bin = binDir([...tools, 'shasum']);
+      expect(lacks(bin, 'sha256sum')).toBe(true);
+      expect(lacks(bin, 'shasum')).toBe(false);
+      const plain = scan();
+      const hit = runWith(script(plain.listingDigest), { PATH: bin, TMPDIR: tmp });
+      expect(hit.unchanged).toBe(true);
+      expect(hit.entries.size).toBe(0);
+      const miss = runWith(script('f'.repeat(64)), { PATH: bin, TMPDIR: tmp });
+      expect(miss.unchanged).toBe(false);
+      expect(miss.entries).toEqual(plain.entries);
+      expect(readdirSync(tmp)).toEqual([]);
+    });
+
+    it('lists everything when mktemp is not there', () => {
+      const bin = binDir([...tools.filter((t) => t !== 'mktemp'), 'sha256sum']);
+      expect(lacks(bin, 'mktemp')).toBe(true);
+      const plain = scan();
+      const out = runWith(script(plain.listingDigest), { PATH: bin, TMPDIR: tmp });
+      expect(out.unchanged).toBe(false);
+      expect(out.entries).toEqual(plain.entries);
+    });
+  });
+});
+
+describe('buildScanScript expect validation', () => {
+  it.each(['abc; rm -rf /', 'A'.repeat(64), 'a'.repeat(63), 'a'.repeat(65), `${'a'.repeat(64)}\n`, `'${'a'.repeat(62)}'`, ''])(
+    'refuses an expect that is not 64 lowercase hex characters: %j',
+    (bad) => {
+      expect(() => buildScanScript({ root: '/r', paths: ['docs'], mode: 'tree', exclude: [], os: 'linux', expect: bad })).toThrow('expect: not a sha256 digest');
+    },
+  );
+  it('puts a valid digest in the script', () => {
+    const digest = '0123456789abcdef'.repeat(4);
+    expect(buildScanScript({ root: '/r', paths: ['docs'], mode: 'tree', exclude: [], os: 'linux', expect: digest })).toContain(`if [ "$got" = ${digest} ]`);
   });
 });
