@@ -106,7 +106,9 @@ export function readListing(root) {
   });
   const f = text.split('\0');
   const lines = [];
-  for (let k = 0; k + 3 < f.length; k += 4) lines.push(`${f[k]}\t${f[k + 1]}\t${f[k + 1] === 'd' ? '-' : f[k + 2]}\t${f[k + 3]}`);
+  // A folder's size and mtime are left out: neither blat nor rsync --files-from carries the time of a
+  // folder it does not list, and writing into a folder changes it on the receiver.
+  for (let k = 0; k + 3 < f.length; k += 4) lines.push(f[k + 1] === 'd' ? `${f[k]}\td` : `${f[k]}\t${f[k + 1]}\t${f[k + 2]}\t${f[k + 3]}`);
   lines.sort();
   return lines;
 }
