@@ -19,8 +19,10 @@ export function isUniformSnapshot(snapshot: Snapshot, window: number): boolean {
 }
 
 /**
- * True when every machine scanned is online and holds exactly the same entries (type, mtime,
- * size, mode, target all equal): any one machine's entries can then stand for all of them.
+ * True when every machine scanned is online and holds the same entries exactly as far as any plan
+ * can tell (files and symlinks: type, mtime, size, mode, target all equal; folders: being folders —
+ * no decision reads a folder's mtime or mode, and writing into a folder changes its mtime on each
+ * machine): any one machine's entries can then stand for all of them.
  */
 export function isIdenticalSnapshot(snapshot: Snapshot): boolean {
   if (snapshot.machines.some((m) => m.status === 'offline')) return false;
@@ -33,7 +35,8 @@ export function isIdenticalSnapshot(snapshot: Snapshot): boolean {
     for (const other of others) {
       const b = other.get(path);
       if (b === a) continue;
-      if (b === undefined || a.type !== b.type || a.mtime !== b.mtime || a.size !== b.size || a.mode !== b.mode || a.target !== b.target) return false;
+      if (b === undefined || a.type !== b.type) return false;
+      if (a.type !== 'dir' && (a.mtime !== b.mtime || a.size !== b.size || a.mode !== b.mode || a.target !== b.target)) return false;
     }
   }
   return true;
