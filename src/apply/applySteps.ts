@@ -8,6 +8,8 @@ import { sameVersion } from '../plan/versions.js';
 import { checkPreconditions, collectInvolved, describe } from './preconditions.js';
 import { restatMachines } from './restat.js';
 import { runLimited } from './runLimited.js';
+import { findNewSubtrees, findSendableSubtrees, WHOLE_SUBTREES_MIN, type NewSubtree } from './subtrees.js';
+import { buildPlaceScript, parsePlaceOutput } from '../transport/placeScript.js';
 
 export type StepStatus = 'done' | 'failed' | 'stale';
 
@@ -49,7 +51,8 @@ export interface ApplyRequest {
  * Carries out the plan's steps: journal them as planned, re-check every precondition (one
  * round trip per machine), pull (one rsync per source), then push and trash (one batch per
  * target, targets in parallel), looking at the results, journalling each outcome durably
- * as it happens. Failures are returned as data; only journal I/O errors throw.
+ * as it happens. Folders new on a receiver go whole when their source is exactly as planned
+ * (see transferWhole). Failures are returned as data; only journal I/O errors throw.
  */
 export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
   const { plan, config, journal } = req;
@@ -57,10 +60,12 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
   const outcomes: (StepOutcome | undefined)[] = new Array(steps.length);
   const t = req.now;
 
-  await journal.appendMany([
+  // Written (and fsynced) while the preconditions are looked at; awaited before anything is transferred.
+  const journalled = journal.appendMany([
     ...steps.map((step): JournalRecord => ({ t: t(), event: 'planned', run: req.run, step })),
     ...plan.deferred.map((d): JournalRecord => ({ t: t(), event: 'deferred', run: req.run, path: d.path, machine: d.machine, reason: d.reason })),
   ]);
+  journalled.catch(() => undefined); // its failure is thrown where it is awaited
 
   const settle = async (list: StepOutcome[]) => {
     for (const o of list) {
@@ -76,11 +81,55 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
     );
   };
 
-  if (steps.length === 0) return [];
+  if (steps.length === 0) {
+    await journalled;
+    return [];
+  }
+
+  // 0. Folders new on a receiver (with enough under them) may go whole: their source is listed as
+  //    a tree by the precheck instead of path by path, and the receiver is asked for the folder only.
+  const pulled = new Set(steps.filter((s) => s.action === 'pull').map((s) => s.path));
+  const batches = groupBy(
+    steps.flatMap((s, i) => (s.action === 'trash' || (s.action === 'push' && pulled.has(s.path)) ? [] : [i])),
+    (i) => `${steps[i].from}\0${steps[i].to}`,
+  );
+  const candidates: { readonly key: string; readonly from: string; readonly subtree: NewSubtree }[] = [];
+  for (const [key, idx] of batches) {
+    const found = findNewSubtrees(steps, idx);
+    if (found.reduce((n, t) => n + t.members.length, 0) < WHOLE_SUBTREES_MIN) continue;
+    for (const subtree of found) candidates.push({ key, from: steps[idx[0]].from, subtree });
+  }
+  const listedAsTree = new Set<number>();
+  const trees = new Map<string, Set<string>>();
+  for (const c of candidates) {
+    for (const i of c.subtree.members) if (steps[i].path !== c.subtree.root) listedAsTree.add(i);
+    if (!trees.has(c.from)) trees.set(c.from, new Set());
+    trees.get(c.from)!.add(c.subtree.root);
+  }
 
   // 1. Preconditions, just before transferring.
-  const restat = await restatMachines(config, req.self, req.sshOptions, collectInvolved(steps), TRANSFER_TEMP_DIR);
+  const involved = collectInvolved(steps.filter((_, i) => !listedAsTree.has(i)));
+  const restat = await restatMachines(config, req.self, req.sshOptions, involved, TRANSFER_TEMP_DIR, trees);
+  await journalled;
   const problems = checkPreconditions(steps, restat);
+  /** batch key → the subtrees sent whole. */
+  const wholes = new Map<string, NewSubtree[]>();
+  for (const c of candidates) {
+    const members = c.subtree.members;
+    const rootIndex = members.find((i) => steps[i].path === c.subtree.root) as number;
+    const rootProblem = problems.get(rootIndex);
+    if (rootProblem) {
+      // The receiver was only asked about the folder: whatever is wrong with it is wrong for all under it.
+      for (const i of members) if (!problems.has(i)) problems.set(i, { status: rootProblem.status, reason: `folder ${c.subtree.root}: ${rootProblem.reason}` });
+      continue;
+    }
+    const fresh = restat.get(c.from);
+    if (!fresh || 'unreachable' in fresh || members.some((i) => problems.has(i))) continue;
+    if (findSendableSubtrees(steps, [c.subtree], fresh).length === 1) {
+      if (!wholes.has(c.key)) wholes.set(c.key, []);
+      wholes.get(c.key)!.push(c.subtree);
+    }
+  }
   await settle([...problems].map(([index, p]) => ({ index, step: steps[index], status: p.status, reason: p.reason })));
 
   const progress = { filesDone: 0, filesTotal: steps.length - problems.size, bytesDone: 0 };
@@ -97,8 +146,79 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
 
   const machine = (name: string) => config.machines.find((m) => m.name === name)!;
 
-  /** One source → one target: rsync (split by whether --update may guard it), then a look at the result. */
+  /** One source → one target: folders new there whole, the rest path by path. */
   const transfer = async (from: string, to: string, indexes: readonly number[]): Promise<void> => {
+    const whole = wholes.get(`${from}\0${to}`) ?? [];
+    const sentWhole = new Set(whole.flatMap((t) => t.members));
+    if (whole.length > 0) await transferWhole(from, to, whole);
+    await transferListed(from, to, indexes.filter((i) => !sentWhole.has(i)));
+  };
+
+  /**
+   * Folders new on `to`, whole: one recursive rsync into a staging folder under `to`'s temp
+   * folder, each folder renamed into place (never over anything), then a look at their trees.
+   */
+  const transferWhole = async (from: string, to: string, subtrees: readonly NewSubtree[]): Promise<void> => {
+    const roots = subtrees.map((t) => t.root);
+    const members = subtrees.flatMap((t) => t.members);
+    const staging = `${TRANSFER_TEMP_DIR}/stage-${req.run}`;
+    const receiver = buildRsyncEndpoint(machine(to), req.self);
+    const key = `${from}>${to}#whole`;
+    report(to);
+    const result = await runRsync({
+      from: buildRsyncEndpoint(machine(from), req.self),
+      to: { ...receiver, root: `${receiver.root.replace(/\/+$/, '')}/${staging}` },
+      paths: roots,
+      sshOptions: req.sshOptions,
+      update: false,
+      whole: { exclude: config.exclude },
+      onBytes: (bytes) => {
+        inFlight.set(key, bytes);
+        report(to);
+      },
+    });
+    inFlight.delete(key);
+    const rsyncReason = result.ok ? undefined : `rsync ${from} → ${to}: ${result.message}`;
+    if (result.message?.startsWith('unreachable')) {
+      await finish(members.map((i): StepOutcome => ({ index: i, step: steps[i], status: 'failed', reason: rsyncReason })), to);
+      return;
+    }
+    // What arrived goes into place even after a partial failure: the look afterwards decides.
+    const chunks: Buffer[] = [];
+    const m = machine(to);
+    const placing = await runScript(buildScriptTarget(m, req.self, req.sshOptions), buildPlaceScript(m.root, staging, roots), (c) => chunks.push(c));
+    const placed = parsePlaceOutput(Buffer.concat(chunks));
+    const why = (root: string): string | undefined => {
+      const status = placed.get(root);
+      if (placing.unreachable) return `${to} unreachable (${placing.unreachable})`;
+      if (status === 'exists') return `${root} appeared on ${to} during the transfer; left alone`;
+      if (status !== 'ok') return rsyncReason ?? `could not move ${root} into place on ${to}`;
+      return rsyncReason;
+    };
+    const seen = (await restatMachines(config, req.self, req.sshOptions, new Map([[to, []]]), undefined, new Map([[to, roots]]))).get(to);
+    const outcomes: StepOutcome[] = [];
+    for (const t of subtrees) {
+      const reason = why(t.root);
+      for (const i of t.members) {
+        const step = steps[i];
+        if (seen === undefined || 'unreachable' in seen) {
+          outcomes.push({ index: i, step, status: 'failed', reason: reason ?? `${to} unreachable after the transfer` });
+          continue;
+        }
+        const after = seen.get(step.path) ?? null;
+        outcomes.push(
+          sameVersion(after ?? undefined, step.source ?? undefined, config.modifyWindow)
+            ? { index: i, step, status: 'done', after }
+            : { index: i, step, status: 'failed', reason: reason ?? `after the transfer ${to} holds ${describe(after)}` },
+        );
+      }
+    }
+    await finish(outcomes, to);
+  };
+
+  /** Listed paths: rsync (split by whether --update may guard it), then a look at the result. */
+  const transferListed = async (from: string, to: string, indexes: readonly number[]): Promise<void> => {
+    if (indexes.length === 0) return;
     const failed: StepOutcome[] = [];
     const sent: number[] = [];
     /** Steps of a batch rsync reported failing: rsync's words, by step index. */

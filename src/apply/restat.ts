@@ -4,8 +4,9 @@ import type { Config, Entry } from '../types.js';
 import type { Restat } from './preconditions.js';
 
 /**
- * Looks again at the given paths, one command per machine, all machines at once.
- * A machine that does not answer (or whose root is gone) is reported unreachable.
+ * Looks again at the given paths (and at every entry under the `trees` roots, excludes left
+ * out), one command per machine, all machines at once. A machine that does not answer (or
+ * whose root is gone) is reported unreachable.
  */
 export async function restatMachines(
   config: Config,
@@ -14,16 +15,24 @@ export async function restatMachines(
   involved: ReadonlyMap<string, Iterable<string>>,
   /** A folder to make ready under each root on the way (the transfer temp folder). */
   prepareDir?: string,
+  trees: ReadonlyMap<string, Iterable<string>> = new Map(),
 ): Promise<Map<string, ReadonlyMap<string, Entry> | { readonly unreachable: string }>> {
   const result = new Map<string, ReadonlyMap<string, Entry> | { readonly unreachable: string }>();
   await Promise.all(
-    [...involved].map(async ([name, paths]) => {
+    [...new Set([...involved.keys(), ...trees.keys()])].map(async (name) => {
+      const paths = involved.get(name) ?? [];
       const machine = config.machines.find((m) => m.name === name);
       if (!machine) {
         result.set(name, { unreachable: 'not in the config' });
         return;
       }
-      const scan = await scanMachine(machine, buildScriptTarget(machine, self, sshOptions), { paths: [...paths], mode: 'stat', exclude: [], prepareDir });
+      const scan = await scanMachine(machine, buildScriptTarget(machine, self, sshOptions), {
+        paths: [...paths],
+        mode: 'stat',
+        exclude: config.exclude,
+        prepareDir,
+        trees: [...(trees.get(name) ?? [])],
+      });
       if (!scan.ok) result.set(name, { unreachable: scan.reason });
       else if (!scan.output.rootExists) result.set(name, { unreachable: `root ${machine.root} missing` });
       else result.set(name, scan.output.entries);

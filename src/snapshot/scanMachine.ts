@@ -45,9 +45,11 @@ export async function scanMachine(
     readonly expect?: string;
     /** Keep the listing's bytes in `output.listing`. */
     readonly keepListing?: boolean;
+    /** Stat mode: paths whose whole trees are listed too. */
+    readonly trees?: readonly string[];
   },
 ): Promise<MachineScan> {
-  const script = buildScanScript({ root: machine.root, paths: request.paths, mode: request.mode, exclude: request.exclude, os: machine.os, prepareDir: request.prepareDir, expect: request.expect });
+  const script = buildScanScript({ root: machine.root, paths: request.paths, mode: request.mode, exclude: request.exclude, os: machine.os, prepareDir: request.prepareDir, expect: request.expect, trees: request.trees });
   const parser = new ScanParser({ keepListing: request.keepListing });
   const startMs = Date.now();
   let clockOffsetMs = 0;

@@ -37,6 +37,8 @@ export interface ScanScriptOptions {
   readonly os?: OsKind;
   /** A folder (relative to the root) to create if missing, emptied of files older than a day. */
   readonly prepareDir?: string;
+  /** Stat mode: paths whose whole trees are listed too (excludes pruned), as tree mode lists them. */
+  readonly trees?: readonly string[];
   /**
    * Tree mode: sha256 (hex) of the listing this machine gave when everything was last in sync.
    * The listing is first written to a temp file and hashed there; when the digest is unchanged
@@ -61,6 +63,19 @@ export function buildPruneExpression(patterns: readonly string[]): string {
   return tests.length === 0 ? '' : `\\( ${tests.join(' -o ')} \\) -prune -o`;
 }
 
+/**
+ * Shell lines listing the trees under the (quoted, "./"-prefixed) start points. They go through
+ * printf (a builtin: no argument limit) and xargs, so any number fits, in linear time. A missing
+ * one is an absence: find's complaint about it is dropped by the caller.
+ */
+function buildTreeListing(quoted: readonly string[], prune: string): string[] {
+  const list = `printf '%s\\0' ${quoted.join(' ')} | xargs -0 sh -c`;
+  return [
+    `if [ $gnu = 1 ]; then ${list} ${quoteShell(`exec find "$@" ${prune} -printf '${GNU_FORMAT}'`)} sh`,
+    `else ${list} ${quoteShell(`exec find "$@" ${prune} -print0`)} sh | perl -e '${PERL_STAT}'; fi`,
+  ];
+}
+
 /** The scan (or re-stat) script for one machine, to be run by `/bin/sh -s`. */
 export function buildScanScript(opts: ScanScriptOptions): string {
   const quoted = opts.paths.map((p) => quoteShell('./' + p));
@@ -81,17 +96,10 @@ export function buildScanScript(opts: ScanScriptOptions): string {
     const d = quoteShell(`./${opts.prepareDir}`);
     lines.push(`mkdir -p -- ${d} 2>/dev/null && find ${d} -type f -mtime +0 -exec rm -f -- {} + 2>/dev/null`);
   }
+  const prune = buildPruneExpression(opts.exclude);
   if (opts.mode === 'tree') {
-    // The start points go through printf (a builtin: no argument limit) and xargs, so any
-    // number of paths fits, in linear time. A missing one is an absence: find's complaint
-    // about it is dropped by the caller.
-    const prune = buildPruneExpression(opts.exclude);
     if (quoted.length) {
-      const list = `printf '%s\\0' ${quoted.join(' ')} | xargs -0 sh -c`;
-      const listing = [
-        `if [ $gnu = 1 ]; then ${list} ${quoteShell(`exec find "$@" ${prune} -printf '${GNU_FORMAT}'`)} sh`,
-        `else ${list} ${quoteShell(`exec find "$@" ${prune} -print0`)} sh | perl -e '${PERL_STAT}'; fi`,
-      ];
+      const listing = buildTreeListing(quoted, prune);
       if (opts.expect === undefined) lines.push(...listing);
       else {
         if (!/^[0-9a-f]{64}$/.test(opts.expect)) throw new Error('expect: not a sha256 digest');
@@ -111,13 +119,18 @@ export function buildScanScript(opts: ScanScriptOptions): string {
         );
       }
     }
-  } else if (quoted.length) {
-    // Re-stat a list of paths: the list goes through printf (a builtin: no argument
-    // limit) and xargs, so any number of paths fits.
-    lines.push(
-      `if [ $gnu = 1 ]; then printf '%s\\0' ${quoted.join(' ')} | xargs -0 sh -c 'find "$@" -maxdepth 0 -printf "$0" 2>/dev/null; exit 0' '${GNU_FORMAT}'`,
-      `else printf '%s\\0' ${quoted.join(' ')} | perl -e '${PERL_STAT}'; fi`,
-    );
+  } else {
+    if (quoted.length) {
+      // Re-stat a list of paths: the list goes through printf (a builtin: no argument
+      // limit) and xargs, so any number of paths fits.
+      lines.push(
+        `if [ $gnu = 1 ]; then printf '%s\\0' ${quoted.join(' ')} | xargs -0 sh -c 'find "$@" -maxdepth 0 -printf "$0" 2>/dev/null; exit 0' '${GNU_FORMAT}'`,
+        `else printf '%s\\0' ${quoted.join(' ')} | perl -e '${PERL_STAT}'; fi`,
+      );
+    }
+    // And whole trees, as a tree scan lists them (a folder new on another machine, sent whole).
+    const trees = (opts.trees ?? []).map((p) => quoteShell('./' + p));
+    if (trees.length) lines.push(...buildTreeListing(trees, prune));
   }
   lines.push(`printf 'end\\0'`, '');
   return lines.join('\n');

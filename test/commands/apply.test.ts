@@ -10,6 +10,7 @@ import type { Sandbox } from '../helpers/machines.js';
 import { runProcess } from '../helpers/proc.js';
 import { startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { type Held, makeDocsSandbox, randomTag, readHeld, withoutMuxNoise } from './support.js';
+import { makeToolSpy } from './toolSpy.js';
 
 const SSH = ['m1', 'm2', 'm3'];
 const ALL = ['here', ...SSH];
@@ -480,6 +481,90 @@ describe('blat apply: a folder that is a symlink on one machine', () => {
       const doc = JSON.parse(plan.stdout) as { steps: unknown[]; conflicts: { path: string }[] };
       expect(doc.steps).toEqual([]);
       expect(doc.conflicts.map((c) => c.path)).toEqual(['docs/sub', 'docs/sub/a.txt']);
+    } finally {
+      await box.cleanup();
+    }
+  });
+});
+
+describe('blat apply: folders new on a receiver go whole', () => {
+  /** A folder of `n` files (hostile names among them) and a nested one, only on `machine`. */
+  async function seedFolder(box: Sandbox, machine: string, folder: string, n: number, pwned: string): Promise<string[]> {
+    const paths: string[] = [];
+    await box.mkdir(machine, folder, '1700002000.5');
+    for (let i = 0; i < n; i++) {
+      const name = i === 0 ? `$(touch ${pwned})` : i === 1 ? '-rf' : i === 2 ? 'new\nline' : i === 3 ? `it's "q"` : `f ${i}.txt`;
+      const path = `${folder}/${i % 2 ? 'sub/' : ''}${name}`;
+      await box.write(machine, path, `${folder} ${i}\n`, `17000020${String(i).padStart(2, '0')}.123456789`);
+      paths.push(path);
+    }
+    await box.write(machine, `${folder}/sub/skip.tmp`, 'excluded\n', 1700002999);
+    return paths;
+  }
+
+  it('sends a new folder with everything under it in one rsync per receiver, excludes left out, nothing staged left', async () => {
+    const box = await sandbox();
+    const pwned = `/tmp/blat-pwned-${randomTag()}`;
+    try {
+      await box.writeConfig({ exclude: ['*.tmp'] });
+      const paths = await seedFolder(box, 'here', 'docs/new', 80, pwned);
+      const spy = await makeToolSpy();
+      const r = await runBlat(['apply', '--auto-approve', '--json'], { cwd: box.dir, timeoutMs: 60_000, env: spy.env });
+      const rsyncs = await spy.calls('rsync');
+      await spy.cleanup();
+      // One recursive rsync per receiver, excludes passed on; no rsync path by path.
+      expect(rsyncs).toHaveLength(3);
+      for (const call of rsyncs) expect(call).toMatch(/ -r --exclude=\*\.tmp /);
+      expect(withoutMuxNoise(r.stderr)).toBe('');
+      expect(r.code).toBe(0);
+      const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; plan?: { steps: { to: string; path: string }[] } });
+      const steps = lines[0].plan!.steps;
+      // Everything under docs (and docs itself, new on the receivers) but the excluded file, to each receiver.
+      const perReceiver = steps.filter((s) => s.to === 'm1').map((s) => s.path);
+      expect(perReceiver).toEqual(expect.arrayContaining(paths));
+      expect(perReceiver).not.toContain('docs/new/sub/skip.tmp');
+      expect(lines.at(-1)).toMatchObject({ event: 'summary', done: perReceiver.length * 3, failed: 0, stale: 0 });
+      const reference = await readHeld(box, 'here');
+      for (const m of SSH) {
+        const mine = await readHeld(box, m);
+        for (const p of paths) expect(mine.get(p), `${m}: ${JSON.stringify(p)}`).toEqual(reference.get(p));
+        expect(mine.has('docs/new/sub/skip.tmp')).toBe(false);
+        // The staging folder is gone; the temp folder is empty.
+        expect(await readdir(join(box.root(m), '.blat-tmp'))).toEqual([]);
+      }
+      expect((await runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir })).code).toBe(0);
+      expect(existsSync(pwned)).toBe(false);
+    } finally {
+      await box.cleanup();
+    }
+  });
+
+  it('goes path by path when the source changed since the plan (the changed file is stale), and never over a folder that appeared', async () => {
+    const box = await sandbox();
+    const pwned = `/tmp/blat-pwned-${randomTag()}`;
+    try {
+      await seedFolder(box, 'here', 'docs/new', 80, pwned);
+      const planned = await runBlat(['plan', '--out', 'plan.json'], { cwd: box.dir });
+      expect(planned.code).toBe(0);
+      // After the plan: a file under the new folder changes here, and m2 gets a folder of its own there.
+      await box.write('here', 'docs/new/f 10.txt', 'edited after the plan\n', 1700009999);
+      await box.write('m2', 'docs/new/mine.txt', 'made on m2 meanwhile\n', 1700008888);
+      const r = await runBlat(['apply', 'plan.json', '--json'], { cwd: box.dir, timeoutMs: 60_000 });
+      expect(r.code).toBe(2);
+      const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; status?: string; path?: string; to?: string });
+      const stale = events.filter((e) => e.event === 'step' && e.status === 'stale');
+      // The edited file, for every receiver; everything for m2, where the folder now exists.
+      expect(stale.filter((e) => e.to !== 'm2').map((e) => `${e.to} ${e.path}`).sort()).toEqual(['m1 docs/new/f 10.txt', 'm3 docs/new/f 10.txt']);
+      const saved = JSON.parse(await readFile(join(box.dir, 'plan.json'), 'utf8')) as { steps: { to: string }[] };
+      expect(stale.filter((e) => e.to === 'm2')).toHaveLength(saved.steps.filter((s) => s.to === 'm2').length);
+      expect(saved.steps.filter((s) => s.to === 'm2').length).toBeGreaterThan(80);
+      expect(await box.read('m2', 'docs/new/mine.txt')).toBe('made on m2 meanwhile\n');
+      expect(await box.exists('m2', 'docs/new/f 4.txt')).toBe(false);
+      for (const m of ['m1', 'm3']) {
+        expect(await box.read(m, 'docs/new/f 4.txt')).toBe('docs/new 4\n');
+        expect(await box.exists(m, 'docs/new/f 10.txt')).toBe(false);
+      }
+      expect(existsSync(pwned)).toBe(false);
     } finally {
       await box.cleanup();
     }

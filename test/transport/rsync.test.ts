@@ -54,3 +54,19 @@ describe('buildRsyncArgs', () => {
     expect(readFileSync(join(to, name), 'utf8')).toBe('content');
   });
 });
+
+describe('buildRsyncArgs, whole folders', () => {
+  it('recurses into the listed folders with the excludes, and neither --temp-dir, --update nor --no-implied-dirs', () => {
+    const args = buildRsyncArgs({
+      from: { kind: 'local', root: '/r/a' },
+      to: { kind: 'ssh', host: 'm2', root: '/r/b/.blat-tmp/stage-1' },
+      paths: ['docs/new'],
+      sshOptions: [],
+      update: true,
+      whole: { exclude: ['*.o', '.git/'] },
+    });
+    expect(args).toEqual(expect.arrayContaining(['-a', '-s', '--from0', '--files-from=-', '-r', '--exclude=*.o', '--exclude=.git/']));
+    expect(args.some((a) => a.startsWith('--temp-dir') || a === '--update' || a === '--no-implied-dirs')).toBe(false);
+    expect(args.slice(-3)).toEqual(['--', '/r/a/', 'm2:/r/b/.blat-tmp/stage-1/']);
+  });
+});
