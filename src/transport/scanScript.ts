@@ -35,7 +35,7 @@ export interface ScanScriptOptions {
   readonly exclude: readonly string[];
   /** Declared OS; undefined = detect (GNU find if it has -printf, else find + perl). */
   readonly os?: OsKind;
-  /** A folder (relative to the root) to create if missing, emptied of files older than a day. */
+  /** A folder (relative to the root) to create if missing, emptied of files older than a day and of empty folders. */
   readonly prepareDir?: string;
   /** Stat mode: paths whose whole trees are listed too (excludes pruned), as tree mode lists them. */
   readonly trees?: readonly string[];
@@ -94,7 +94,8 @@ export function buildScanScript(opts: ScanScriptOptions): string {
   ];
   if (opts.prepareDir !== undefined) {
     const d = quoteShell(`./${opts.prepareDir}`);
-    lines.push(`mkdir -p -- ${d} 2>/dev/null && find ${d} -type f -mtime +0 -exec rm -f -- {} + 2>/dev/null`);
+    // Files left by killed transfers a day ago, then the folders they leave empty (a killed staging folder).
+    lines.push(`mkdir -p -- ${d} 2>/dev/null && find ${d} -type f -mtime +0 -exec rm -f -- {} + 2>/dev/null; find ${d} -mindepth 1 -depth -type d -empty -exec rmdir -- {} \\; 2>/dev/null`);
   }
   const prune = buildPruneExpression(opts.exclude);
   if (opts.mode === 'tree') {

@@ -271,3 +271,24 @@ describe('buildScanScript expect validation', () => {
     expect(buildScanScript({ root: '/r', paths: ['docs'], mode: 'tree', exclude: [], os: 'linux', expect: digest })).toContain(`if [ "$got" = ${digest} ]`);
   });
 });
+
+describe('buildScanScript with prepareDir', () => {
+  it('makes the folder, removes files older than a day and the folders left empty, keeps the rest', () => {
+    const r = mkdtempSync(join(tmpdir(), 'blat-prepare-'));
+    try {
+      mkdirSync(join(r, '.blat-tmp/stage-old/docs/deep'), { recursive: true });
+      writeFileSync(join(r, '.blat-tmp/stage-old/docs/deep/partial'), 'x');
+      execFileSync('touch', ['-d', '@1700000000', join(r, '.blat-tmp/stage-old/docs/deep/partial')]);
+      mkdirSync(join(r, '.blat-tmp/stage-now'), { recursive: true });
+      writeFileSync(join(r, '.blat-tmp/stage-now/fresh'), 'y');
+      run(buildScanScript({ root: r, paths: [], mode: 'stat', exclude: [], prepareDir: '.blat-tmp' }));
+      expect(existsSync(join(r, '.blat-tmp/stage-old'))).toBe(false);
+      expect(existsSync(join(r, '.blat-tmp/stage-now/fresh'))).toBe(true);
+      mkdirSync(join(r, 'other'));
+      run(buildScanScript({ root: join(r, 'other'), paths: [], mode: 'stat', exclude: [], prepareDir: '.blat-tmp' }));
+      expect(existsSync(join(r, 'other/.blat-tmp'))).toBe(true);
+    } finally {
+      rmSync(r, { recursive: true, force: true });
+    }
+  });
+});
