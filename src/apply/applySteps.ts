@@ -93,9 +93,14 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
     steps.flatMap((s, i) => (s.action === 'trash' || (s.action === 'push' && pulled.has(s.path)) ? [] : [i])),
     (i) => `${steps[i].from}\0${steps[i].to}`,
   );
+  // A folder whose parent another batch creates (pulls from two machines into a new folder here)
+  // waits for nothing: it goes path by path.
+  const created = new Set(steps.flatMap((s) => (s.source?.type === 'dir' && s.target === null ? [`${s.to}\0${s.path}`] : [])));
+  const parentCreated = (to: string, path: string) => path.includes('/') && created.has(`${to}\0${path.slice(0, path.lastIndexOf('/'))}`);
   const candidates: { readonly key: string; readonly from: string; readonly subtree: NewSubtree }[] = [];
   for (const [key, idx] of batches) {
-    const found = findNewSubtrees(steps, idx);
+    const to = steps[idx[0]].to;
+    const found = findNewSubtrees(steps, idx).filter((t) => !parentCreated(to, t.root));
     if (found.reduce((n, t) => n + t.members.length, 0) < WHOLE_SUBTREES_MIN) continue;
     for (const subtree of found) candidates.push({ key, from: steps[idx[0]].from, subtree });
   }
@@ -146,6 +151,8 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
 
   const machine = (name: string) => config.machines.find((m) => m.name === name)!;
 
+  let stagings = 0;
+
   /** One source → one target: folders new there whole, the rest path by path. */
   const transfer = async (from: string, to: string, indexes: readonly number[]): Promise<void> => {
     const whole = wholes.get(`${from}\0${to}`) ?? [];
@@ -161,7 +168,8 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
   const transferWhole = async (from: string, to: string, subtrees: readonly NewSubtree[]): Promise<void> => {
     const roots = subtrees.map((t) => t.root);
     const members = subtrees.flatMap((t) => t.members);
-    const staging = `${TRANSFER_TEMP_DIR}/stage-${req.run}`;
+    // One staging folder per batch: pulls from several machines may fill self's at once.
+    const staging = `${TRANSFER_TEMP_DIR}/stage-${req.run}-${++stagings}`;
     const receiver = buildRsyncEndpoint(machine(to), req.self);
     const key = `${from}>${to}#whole`;
     report(to);
@@ -299,9 +307,16 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
 
   const runnable = (i: number) => !problems.has(i);
 
-  // 2. Pulls, one rsync per source machine.
+  // 2. Pulls, one rsync per source machine. When one source's paths go into a folder another
+  //    source's pull creates here, the pulls run one after another, shallowest folders first
+  //    (rsync does not make the missing parents: --no-implied-dirs).
   const pulls = groupBy(steps.flatMap((s, i) => (s.action === 'pull' && runnable(i) ? [i] : [])), (i) => steps[i].from);
-  await runLimited([...pulls], config.concurrency, ([from, idx]) => transfer(from, req.self, idx));
+  const pulledFolderFrom = new Map(steps.flatMap((s) => (s.action === 'pull' && s.source?.type === 'dir' && s.target === null ? [[s.path, s.from] as const] : [])));
+  const parentOf = (path: string) => path.slice(0, Math.max(0, path.lastIndexOf('/')));
+  const dependent = [...pulls.values()].some((idx) => idx.some((i) => (pulledFolderFrom.get(parentOf(steps[i].path)) ?? steps[i].from) !== steps[i].from));
+  const depth = (idx: readonly number[]) => idx.reduce((d, i) => Math.min(d, steps[i].path.split('/').length), Infinity);
+  const pullOrder = dependent ? [...pulls].sort((a, b) => depth(a[1]) - depth(b[1])) : [...pulls];
+  await runLimited(pullOrder, dependent ? 1 : config.concurrency, ([from, idx]) => transfer(from, req.self, idx));
 
   // 3. Pushes and trash, one batch per target machine, targets in parallel. A push whose
   //    pull did not happen is not carried out.

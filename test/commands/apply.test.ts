@@ -539,6 +539,37 @@ describe('blat apply: folders new on a receiver go whole', () => {
     }
   });
 
+  it('pulls folders new here from two machines at once: whole where nothing else makes the parent', async () => {
+    const box = await sandbox();
+    const pwned = `/tmp/blat-pwned-${randomTag()}`;
+    try {
+      const fromM1 = await seedFolder(box, 'm1', 'docs/a', 70, pwned);
+      const fromM2 = await seedFolder(box, 'm2', 'docs/b', 70, pwned);
+      const spy = await makeToolSpy();
+      const r = await runBlat(['apply', '--auto-approve'], { cwd: box.dir, timeoutMs: 60_000, env: spy.env });
+      const rsyncs = await spy.calls('rsync');
+      await spy.cleanup();
+      expect(withoutMuxNoise(r.stderr)).toBe('');
+      expect(r.code).toBe(0);
+      // docs (with docs/a) pulled whole from m1; docs/b, whose parent that pull creates here, and the
+      // pushes of what was pulled go path by path.
+      expect(rsyncs.filter((c) => / -r /.test(c))).toHaveLength(1);
+      const here = await readHeld(box, 'here');
+      for (const [m, p] of [['m1', fromM1], ['m2', fromM2]] as const) {
+        const theirs = await readHeld(box, m);
+        for (const path of p) expect(here.get(path), JSON.stringify(path)).toEqual(theirs.get(path));
+      }
+      for (const m of SSH) {
+        const mine = await readHeld(box, m);
+        for (const path of [...fromM1, ...fromM2]) expect(mine.get(path), `${m}: ${JSON.stringify(path)}`).toEqual(here.get(path));
+      }
+      expect(await readdir(join(box.root('here'), '.blat-tmp'))).toEqual([]);
+      expect(existsSync(pwned)).toBe(false);
+    } finally {
+      await box.cleanup();
+    }
+  });
+
   it('goes path by path when the source changed since the plan (the changed file is stale), and never over a folder that appeared', async () => {
     const box = await sandbox();
     const pwned = `/tmp/blat-pwned-${randomTag()}`;
