@@ -1,4 +1,4 @@
-import { runRsync, TRANSFER_TEMP_DIR } from '../transport/rsync.js';
+import { runRsync, TRANSFER_TEMP_DIR, type RsyncEndpoint } from '../transport/rsync.js';
 import { runScript } from '../transport/runScript.js';
 import { buildRsyncEndpoint, buildScriptTarget } from '../transport/targets.js';
 import { buildTrashScript, parseTrashOutput } from '../transport/trashScript.js';
@@ -9,9 +9,12 @@ import { checkPreconditions, collectInvolved, describe } from './preconditions.j
 import { restatMachines } from './restat.js';
 import { runLimited } from './runLimited.js';
 import { findNewSubtrees, findSendableSubtrees, WHOLE_SUBTREES_MIN, type NewSubtree } from './subtrees.js';
-import { buildPlaceScript, parsePlaceOutput } from '../transport/placeScript.js';
+import { buildPlaceScript, parsePlaceOutput, type PlaceMove } from '../transport/placeScript.js';
 
 export type StepStatus = 'done' | 'failed' | 'stale';
+
+/** Up to this many folders new on a receiver go by one plain recursive rsync each; more go as one list. */
+const DIRECT_FOLDERS_MAX = 4;
 
 /** What became of one step of the plan. */
 export interface StepOutcome {
@@ -168,40 +171,62 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
   const transferWhole = async (from: string, to: string, subtrees: readonly NewSubtree[]): Promise<void> => {
     const roots = subtrees.map((t) => t.root);
     const members = subtrees.flatMap((t) => t.members);
-    // One staging folder per batch: pulls from several machines may fill self's at once.
+    // One staging name per batch: pulls from several machines may fill self's at once.
     const staging = `${TRANSFER_TEMP_DIR}/stage-${req.run}-${++stagings}`;
     const receiver = buildRsyncEndpoint(machine(to), req.self);
+    const into = (rel: string) => ({ ...receiver, root: `${receiver.root.replace(/\/+$/, '')}/${rel}` });
     const key = `${from}>${to}#whole`;
+    const send = (dest: RsyncEndpoint, paths: readonly string[], folder?: string) =>
+      runRsync({
+        from: buildRsyncEndpoint(machine(from), req.self),
+        to: dest,
+        paths,
+        sshOptions: req.sshOptions,
+        update: false,
+        whole: { exclude: config.exclude, folder },
+        onBytes: (bytes) => {
+          inFlight.set(key, bytes);
+          report(to);
+        },
+      });
     report(to);
-    const result = await runRsync({
-      from: buildRsyncEndpoint(machine(from), req.self),
-      to: { ...receiver, root: `${receiver.root.replace(/\/+$/, '')}/${staging}` },
-      paths: roots,
-      sshOptions: req.sshOptions,
-      update: false,
-      whole: { exclude: config.exclude },
-      onBytes: (bytes) => {
-        inFlight.set(key, bytes);
-        report(to);
-      },
-    });
+    // A few folders, with excludes that do not depend on where the transfer starts: one plain
+    // recursive rsync each (incremental, as fast as rsync -a). Otherwise one rsync of the list.
+    const direct = subtrees.length <= DIRECT_FOLDERS_MAX && config.exclude.every((p) => !p.replace(/\/+$/, '').includes('/'));
+    const moves: PlaceMove[] = direct ? roots.map((root, k) => ({ from: `${staging}-${k}`, to: root })) : roots.map((root) => ({ from: `${staging}/${root}`, to: root }));
+    const failures = new Map<string, string>();
+    let unreachable: string | undefined;
+    if (direct) {
+      for (const move of moves) {
+        const result = await send(into(move.from), [], move.to);
+        if (!result.ok) failures.set(move.to, `rsync ${from} → ${to}: ${result.message}`);
+        if (result.message?.startsWith('unreachable')) {
+          unreachable = failures.get(move.to);
+          break;
+        }
+      }
+    } else {
+      const result = await send(into(staging), roots);
+      if (!result.ok) for (const root of roots) failures.set(root, `rsync ${from} → ${to}: ${result.message}`);
+      if (result.message?.startsWith('unreachable')) unreachable = failures.get(roots[0]);
+    }
     inFlight.delete(key);
-    const rsyncReason = result.ok ? undefined : `rsync ${from} → ${to}: ${result.message}`;
-    if (result.message?.startsWith('unreachable')) {
-      await finish(members.map((i): StepOutcome => ({ index: i, step: steps[i], status: 'failed', reason: rsyncReason })), to);
+    if (unreachable !== undefined) {
+      await finish(members.map((i): StepOutcome => ({ index: i, step: steps[i], status: 'failed', reason: unreachable })), to);
       return;
     }
     // What arrived goes into place even after a partial failure: the look afterwards decides.
     const chunks: Buffer[] = [];
     const m = machine(to);
-    const placing = await runScript(buildScriptTarget(m, req.self, req.sshOptions), buildPlaceScript(m.root, staging, roots), (c) => chunks.push(c));
+    const stagingDirs = direct ? moves.map((mv) => mv.from) : [staging];
+    const placing = await runScript(buildScriptTarget(m, req.self, req.sshOptions), buildPlaceScript(m.root, moves, stagingDirs), (c) => chunks.push(c));
     const placed = parsePlaceOutput(Buffer.concat(chunks));
     const why = (root: string): string | undefined => {
       const status = placed.get(root);
       if (placing.unreachable) return `${to} unreachable (${placing.unreachable})`;
       if (status === 'exists') return `${root} appeared on ${to} during the transfer; left alone`;
-      if (status !== 'ok') return rsyncReason ?? `could not move ${root} into place on ${to}`;
-      return rsyncReason;
+      if (status !== 'ok') return failures.get(root) ?? `could not move ${root} into place on ${to}`;
+      return failures.get(root);
     };
     const seen = (await restatMachines(config, req.self, req.sshOptions, new Map([[to, []]]), undefined, new Map([[to, roots]]))).get(to);
     const outcomes: StepOutcome[] = [];

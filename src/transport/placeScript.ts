@@ -5,23 +5,30 @@ import { quoteShell } from './shellQuote.js';
 // reported), so a folder new on the receiver appears whole or not at all. Then removes
 // the staging folder. Output: NUL-separated pairs "ok"|"exists"|"fail", ./path.
 
-/** The place script for one machine, for `/bin/sh -s`: `staging` and `paths` are relative to `root`. */
-export function buildPlaceScript(root: string, staging: string, paths: readonly string[]): string {
+/** One folder to move into place: from a staging path to its final path, both relative to the root. */
+export interface PlaceMove {
+  readonly from: string;
+  readonly to: string;
+}
+
+/** The place script for one machine, for `/bin/sh -s`: the moves, then `staging` removed (paths relative to `root`). */
+export function buildPlaceScript(root: string, moves: readonly PlaceMove[], staging: readonly string[]): string {
   const lines = [
     `cd -- ${quoteShell(root)} || exit 3`,
     // GNU mv -T renames onto the path itself (never into a folder that appeared there); elsewhere perl's rename.
     'if mv --version >/dev/null 2>&1; then gnu=1; else gnu=0; fi',
   ];
-  for (const path of paths) {
-    const src = quoteShell(`./${staging}/${path}`);
-    const dst = quoteShell(`./${path}`);
+  for (const move of moves) {
+    const src = quoteShell(`./${move.from}`);
+    const dst = quoteShell(`./${move.to}`);
     lines.push(
       `if [ -e ${dst} ] || [ -h ${dst} ]; then r=exists; ` +
         `elif if [ $gnu = 1 ]; then mv -T -- ${src} ${dst}; else perl -e 'rename($ARGV[0], $ARGV[1]) or exit 1' ${src} ${dst}; fi 2>/dev/null; then r=ok; else r=fail; fi; ` +
         `printf '%s\\0%s\\0' "$r" ${dst}`,
     );
   }
-  lines.push(`rm -rf -- ${quoteShell(`./${staging}`)}`, '');
+  for (const dir of staging) lines.push(`rm -rf -- ${quoteShell(`./${dir}`)}`);
+  lines.push('');
   return lines.join('\n');
 }
 

@@ -26,9 +26,11 @@ export interface RsyncRequest {
   readonly onStart?: (pid: number | undefined) => void;
   /**
    * Send the listed folders whole (recursively, these rsync-style patterns excluded) into `to`,
-   * which is then a staging folder that holds nothing else: no temp folder, no --update.
+   * which is then a staging folder that holds nothing else: no temp folder, no --update. With
+   * `folder`, that one folder's content goes straight into `to` (no list: rsync recurses as
+   * `rsync -a` does, incrementally, which is faster); `paths` is then ignored.
    */
-  readonly whole?: { readonly exclude: readonly string[] };
+  readonly whole?: { readonly exclude: readonly string[]; readonly folder?: string };
 }
 
 export interface RsyncResult {
@@ -46,6 +48,12 @@ export function buildRsyncLocation(end: RsyncEndpoint): string {
 
 /** rsync's arguments for one batch: times, modes and links kept, no owner/group, list on stdin. */
 export function buildRsyncArgs(req: RsyncRequest): string[] {
+  if (req.whole?.folder !== undefined) {
+    const args = ['-a', '--no-owner', '--no-group', '-s', '--info=progress2', ...req.whole.exclude.map((p) => `--exclude=${p}`)];
+    if (req.from.kind === 'ssh' || req.to.kind === 'ssh') args.push('-e', buildRsyncRsh(req.sshOptions));
+    args.push('--', `${buildRsyncLocation(req.from)}${req.whole.folder}/`, buildRsyncLocation(req.to));
+    return args;
+  }
   const args = ['-a', '--no-owner', '--no-group', '-s', '--from0', '--files-from=-', '--info=progress2'];
   if (req.whole) {
     // Into an empty staging folder: as fast as rsync -a, partial files only ever inside it.

@@ -502,11 +502,14 @@ describe('blat apply: folders new on a receiver go whole', () => {
     return paths;
   }
 
-  it('sends a new folder with everything under it in one rsync per receiver, excludes left out, nothing staged left', async () => {
+  it.each([
+    ['a plain recursive rsync', '*.tmp', /^(?!.*--files-from).* --exclude=\*\.tmp /],
+    ['one rsync of the list, when an exclude is anchored', 'docs/new/sub/*.tmp', / --files-from=- .* -r --exclude=docs\/new\/sub\/\*\.tmp /],
+  ])('sends a new folder with everything under it in one rsync per receiver (%s), excludes left out, nothing staged left', async (_how, exclude, shape) => {
     const box = await sandbox();
     const pwned = `/tmp/blat-pwned-${randomTag()}`;
     try {
-      await box.writeConfig({ exclude: ['*.tmp'] });
+      await box.writeConfig({ exclude: [exclude] });
       const paths = await seedFolder(box, 'here', 'docs/new', 80, pwned);
       const spy = await makeToolSpy();
       const r = await runBlat(['apply', '--auto-approve', '--json'], { cwd: box.dir, timeoutMs: 60_000, env: spy.env });
@@ -514,7 +517,7 @@ describe('blat apply: folders new on a receiver go whole', () => {
       await spy.cleanup();
       // One recursive rsync per receiver, excludes passed on; no rsync path by path.
       expect(rsyncs).toHaveLength(3);
-      for (const call of rsyncs) expect(call).toMatch(/ -r --exclude=\*\.tmp /);
+      for (const call of rsyncs) expect(call).toMatch(shape);
       expect(withoutMuxNoise(r.stderr)).toBe('');
       expect(r.code).toBe(0);
       const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; plan?: { steps: { to: string; path: string }[] } });
@@ -553,7 +556,7 @@ describe('blat apply: folders new on a receiver go whole', () => {
       expect(r.code).toBe(0);
       // docs (with docs/a) pulled whole from m1; docs/b, whose parent that pull creates here, and the
       // pushes of what was pulled go path by path.
-      expect(rsyncs.filter((c) => / -r /.test(c))).toHaveLength(1);
+      expect(rsyncs.filter((c) => !c.includes('--files-from'))).toHaveLength(1);
       const here = await readHeld(box, 'here');
       for (const [m, p] of [['m1', fromM1], ['m2', fromM2]] as const) {
         const theirs = await readHeld(box, m);

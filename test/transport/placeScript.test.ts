@@ -23,7 +23,7 @@ describe('buildPlaceScript', () => {
     writeFileSync(join(root, 'docs/taken/theirs'), 'theirs');
     symlinkSync('nowhere', join(root, 'docs/link'));
     writeFileSync(join(root, 'docs/file'), 'a file');
-    const out = parsePlaceOutput(execFileSync('/bin/sh', ['-s'], { input: buildPlaceScript(root, staging, names) }));
+    const out = parsePlaceOutput(execFileSync('/bin/sh', ['-s'], { input: buildPlaceScript(root, names.map((n) => ({ from: `${staging}/${n}`, to: n })), [staging]) }));
     expect(Object.fromEntries(out)).toEqual({
       'docs/new one': 'ok',
       [`docs/$(touch ${pwned})`]: 'ok',
@@ -42,7 +42,7 @@ describe('buildPlaceScript', () => {
   it('fails (and leaves the staged copy to the staging folder\'s removal) when the parent is missing', () => {
     const root = join(dir, 'r2');
     mkdirSync(join(root, '.blat-tmp/s/a/b'), { recursive: true });
-    const out = parsePlaceOutput(execFileSync('/bin/sh', ['-s'], { input: buildPlaceScript(root, '.blat-tmp/s', ['a/b']) }));
+    const out = parsePlaceOutput(execFileSync('/bin/sh', ['-s'], { input: buildPlaceScript(root, [{ from: '.blat-tmp/s/a/b', to: 'a/b' }], ['.blat-tmp/s']) }));
     expect(Object.fromEntries(out)).toEqual({ 'a/b': 'fail' });
     expect(existsSync(join(root, 'a'))).toBe(false);
     expect(existsSync(join(root, '.blat-tmp/s'))).toBe(false);

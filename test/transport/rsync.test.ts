@@ -70,3 +70,19 @@ describe('buildRsyncArgs, whole folders', () => {
     expect(args.slice(-3)).toEqual(['--', '/r/a/', 'm2:/r/b/.blat-tmp/stage-1/']);
   });
 });
+
+describe('buildRsyncArgs, one folder whole', () => {
+  it('copies the folder\'s content straight into the staging folder: no list, the excludes, roots after --', () => {
+    const args = buildRsyncArgs({
+      from: { kind: 'ssh', host: 'm1', root: '/r/a b' },
+      to: { kind: 'local', root: '/r/b/.blat-tmp/stage-1-0' },
+      paths: ['ignored'],
+      sshOptions: [],
+      update: true,
+      whole: { exclude: ['*.o'], folder: 'docs/-new one' },
+    });
+    expect(args.some((a) => a.startsWith('--files-from') || a === '--from0' || a.startsWith('--temp-dir') || a === '--update')).toBe(false);
+    expect(args).toEqual(expect.arrayContaining(['-a', '-s', '--exclude=*.o', '-e']));
+    expect(args.slice(-3)).toEqual(['--', 'm1:/r/a b/docs/-new one/', '/r/b/.blat-tmp/stage-1-0/']);
+  });
+});
