@@ -542,6 +542,34 @@ describe('blat apply: folders new on a receiver go whole', () => {
     }
   });
 
+  it('sends a new folder with a hostile name whole, exactly, running nothing', async () => {
+    const box = await sandbox();
+    const tag = randomTag();
+    const pwned = `/tmp/blat-pwned-${tag}`;
+    const folder = `docs/-rf $(touch blat-pwned-${tag}) it's`;
+    try {
+      for (const m of ALL) await box.mkdir(m, 'docs', 1700001000);
+      const paths = await seedFolder(box, 'here', folder, 70, pwned);
+      const spy = await makeToolSpy();
+      const r = await runBlat(['apply', '--auto-approve'], { cwd: box.dir, timeoutMs: 60_000, env: spy.env });
+      const rsyncs = await spy.calls('rsync');
+      await spy.cleanup();
+      expect(withoutMuxNoise(r.stderr)).toBe('');
+      expect(r.code).toBe(0);
+      expect(rsyncs.filter((c) => !c.includes('--files-from'))).toHaveLength(3);
+      const reference = await readHeld(box, 'here');
+      for (const m of SSH) {
+        const mine = await readHeld(box, m);
+        for (const p of paths) expect(mine.get(p), `${m}: ${JSON.stringify(p)}`).toEqual(reference.get(p));
+        expect(existsSync(join(box.root(m), `blat-pwned-${tag}`))).toBe(false);
+      }
+      expect(existsSync(pwned)).toBe(false);
+      expect(existsSync(join(box.dir, `blat-pwned-${tag}`))).toBe(false);
+    } finally {
+      await box.cleanup();
+    }
+  });
+
   it('pulls folders new here from two machines at once: whole where nothing else makes the parent', async () => {
     const box = await sandbox();
     const pwned = `/tmp/blat-pwned-${randomTag()}`;
