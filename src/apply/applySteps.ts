@@ -228,24 +228,12 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
       if (status !== 'ok') return failures.get(root) ?? `could not move ${root} into place on ${to}`;
       return failures.get(root);
     };
-    const seen = (await restatMachines(config, req.self, req.sshOptions, new Map([[to, []]]), undefined, new Map([[to, roots]]))).get(to);
-    const outcomes: StepOutcome[] = [];
+    const reasonOf = new Map<number, string>();
     for (const t of subtrees) {
       const reason = why(t.root);
-      for (const i of t.members) {
-        const step = steps[i];
-        if (seen === undefined || 'unreachable' in seen) {
-          outcomes.push({ index: i, step, status: 'failed', reason: reason ?? `${to} unreachable after the transfer` });
-          continue;
-        }
-        const after = seen.get(step.path) ?? null;
-        outcomes.push(
-          sameVersion(after ?? undefined, step.source ?? undefined, config.modifyWindow)
-            ? { index: i, step, status: 'done', after }
-            : { index: i, step, status: 'failed', reason: reason ?? `after the transfer ${to} holds ${describe(after)}` },
-        );
-      }
+      if (reason !== undefined) for (const i of t.members) reasonOf.set(i, reason);
     }
+    const outcomes = await verify(to, members, reasonOf, roots);
     await finish(outcomes, to);
   };
 
@@ -287,19 +275,27 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
   };
 
   /**
-   * Looks at what `to` holds now for the sent steps: done only when it is the expected version;
-   * otherwise failed, with rsync's words when it reported a failure for the step.
+   * Looks at what `to` holds now for the sent steps (path by path, or as the trees of `folders`
+   * when they went whole): done only when it is the expected version; otherwise failed, with
+   * the known reason for the step (rsync's words…) when there is one.
    */
-  const verify = async (to: string, sent: readonly number[], rsyncFailure: ReadonlyMap<number, string> = new Map()): Promise<StepOutcome[]> => {
+  const verify = async (
+    to: string,
+    sent: readonly number[],
+    knownReason: ReadonlyMap<number, string> = new Map(),
+    folders?: readonly string[],
+  ): Promise<StepOutcome[]> => {
     if (sent.length === 0) return [];
-    const seen = (await restatMachines(config, req.self, req.sshOptions, new Map([[to, sent.map((i) => steps[i].path)]]))).get(to);
+    const look = folders ? new Map([[to, folders]]) : new Map();
+    const listed = folders ? [] : sent.map((i) => steps[i].path);
+    const seen = (await restatMachines(config, req.self, req.sshOptions, new Map([[to, listed]]), undefined, look)).get(to);
     return sent.map((i): StepOutcome => {
       const step = steps[i];
-      if (seen === undefined || 'unreachable' in seen) return { index: i, step, status: 'failed', reason: rsyncFailure.get(i) ?? `${to} unreachable after the transfer (${seen && 'unreachable' in seen ? seen.unreachable : 'no answer'})` };
+      if (seen === undefined || 'unreachable' in seen) return { index: i, step, status: 'failed', reason: knownReason.get(i) ?? `${to} unreachable after the transfer (${seen && 'unreachable' in seen ? seen.unreachable : 'no answer'})` };
       const after = seen.get(step.path) ?? null;
       return sameVersion(after ?? undefined, step.source ?? undefined, config.modifyWindow)
         ? { index: i, step, status: 'done', after }
-        : { index: i, step, status: 'failed', reason: rsyncFailure.get(i) ?? `after the transfer ${to} holds ${describe(after)} (newer there? left alone)` };
+        : { index: i, step, status: 'failed', reason: knownReason.get(i) ?? `after the transfer ${to} holds ${describe(after)} (newer there? left alone)` };
     });
   };
 

@@ -74,9 +74,11 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
   const listingLost = finalScans !== scans;
   const finalObserved = finalScans === scans ? observed : observeScans(config, ctx.self.name, finalScans);
   const snapshot = assembleSnapshot(req, finalScans, finalObserved, takenAtMs, unchangedEntries);
-  const base = baseRead ? await baseRead : !isUniformSnapshot(snapshot, options.modifyWindow) ? await readBase(config.stateDir) : null;
+  // Identical implies uniform: one walk over the entries in the usual, synced case.
+  const identical = isIdenticalSnapshot(snapshot);
+  const base = baseRead ? await baseRead : identical || isUniformSnapshot(snapshot, options.modifyWindow) ? null : await readBase(config.stateDir);
   const plan = buildPlan({ configDigest: config.digest, snapshot, base: base ?? new Map(), options, nowMs: io.now() });
-  if (finalObserved.warnings.length === 0 && isIdenticalSnapshot(snapshot)) await recordInSync(ctx, listingLost ? null : memo, finalScans, plan);
+  if (identical && finalObserved.warnings.length === 0) await recordInSync(ctx, listingLost ? null : memo, finalScans, plan);
   return { plan, snapshot, base, sshOptions };
 }
 

@@ -3,29 +3,18 @@ import { existsSync } from 'node:fs';
 import { chmod, lstat, mkdir, readFile, readdir, readlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { quoteShell } from '../../src/transport/shellQuote.js';
 import { buildCliEnv, CLI_PATH, runBlat } from '../helpers/cli.js';
 import type { Sandbox } from '../helpers/machines.js';
 import { runProcess } from '../helpers/proc.js';
-import { startSshd, type SshdHandle } from '../helpers/sshd.js';
-import { type Held, makeDocsSandbox, randomTag, readHeld, withoutMuxNoise } from './support.js';
+import { type Held, useDocsMachines, randomTag, readHeld, withoutMuxNoise } from './support.js';
 import { makeToolSpy } from './toolSpy.js';
 
 const SSH = ['m1', 'm2', 'm3'];
 const ALL = ['here', ...SSH];
-let sshd: SshdHandle;
-
-beforeAll(async () => {
-  sshd = await startSshd({ hosts: SSH });
-});
-afterAll(async () => {
-  await sshd?.stop();
-});
-
-function sandbox(): Promise<Sandbox> {
-  return makeDocsSandbox(sshd, SSH);
-}
+const machines = useDocsMachines(SSH);
+const sandbox = machines.sandbox;
 
 describe('blat apply: diverging trees', () => {
   it('converges files, symlinks, nested folders and hostile names to the byte and the nanosecond', async () => {

@@ -1,25 +1,14 @@
 // End to end: `blat journal` shows what earlier applies left owed, per machine, oldest first.
 import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runBlat } from '../helpers/cli.js';
 import type { Sandbox } from '../helpers/machines.js';
-import { type OwedDoc, makeDocsSandbox } from './support.js';
-import { startSshd, type SshdHandle } from '../helpers/sshd.js';
+import { type OwedDoc, useDocsMachines } from './support.js';
 
 const SSH = ['m1', 'm2', 'm3'];
-let sshd: SshdHandle;
-
-beforeAll(async () => {
-  sshd = await startSshd({ hosts: SSH });
-});
-afterAll(async () => {
-  await sshd?.stop();
-});
-
-function sandbox(): Promise<Sandbox> {
-  return makeDocsSandbox(sshd, SSH);
-}
+const machines = useDocsMachines(SSH);
+const sandbox = machines.sandbox;
 
 
 const journalFile = (box: Sandbox) => join(box.dir, '.blat', 'journal.jsonl');
@@ -47,7 +36,7 @@ describe('blat journal', () => {
       await box.mkdir('m2', 'docs');
       expect((await runBlat(['plan', '--out', 'plan.json'], { cwd: box.dir })).code).toBe(0);
       await box.write('m2', 'docs/a.txt', 'm2 wrote this meanwhile\n', '1700000900.5');
-      await sshd.setOffline('m3', true);
+      await machines.sshd.setOffline('m3', true);
       const applied = await runBlat(['apply', 'plan.json'], { cwd: box.dir });
       expect(applied.code).toBe(2);
 
@@ -76,7 +65,7 @@ describe('blat journal', () => {
       expect(lines[6]).toBe('4 owed in all. Finish with: blat apply --resume');
       expect(lines.slice(7)).toEqual(['']);
 
-      await sshd.setOffline('m3', false);
+      await machines.sshd.setOffline('m3', false);
       const resumed = await runBlat(['apply', '--resume', '--auto-approve'], { cwd: box.dir });
       expect(resumed.code).toBe(0);
       // m2's own edit was newer: it won, so everyone has it now, and nothing is owed.
@@ -84,7 +73,7 @@ describe('blat journal', () => {
       expect(await box.read('m3', 'docs/new\nline.txt')).toBe('nl\n');
       expect((await runBlat(['journal'], { cwd: box.dir })).stdout).toBe('Nothing is owed: every apply finished.\n');
     } finally {
-      await sshd.setOffline('m3', false);
+      await machines.sshd.setOffline('m3', false);
       await box.cleanup();
     }
   });
@@ -93,9 +82,9 @@ describe('blat journal', () => {
     const box = await sandbox();
     try {
       await box.write('here', 'docs/a.txt', 'a\n', '1700000000.5');
-      await sshd.setOffline('m1', true);
+      await machines.sshd.setOffline('m1', true);
       expect((await runBlat(['apply', '--auto-approve'], { cwd: box.dir })).code).toBe(2);
-      await sshd.setOffline('m1', false);
+      await machines.sshd.setOffline('m1', false);
       // What a kill in the middle of an append leaves: the start of a record, no newline.
       await appendFile(journalFile(box), '{"t":1700000000000,"event":"done","run":"x","step":{"act');
 
@@ -119,7 +108,7 @@ describe('blat journal', () => {
       expect(after.stderr).toBe('');
       expect(after.stdout).toBe('Nothing is owed: every apply finished.\n');
     } finally {
-      await sshd.setOffline('m1', false);
+      await machines.sshd.setOffline('m1', false);
       await box.cleanup();
     }
   });

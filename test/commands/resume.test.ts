@@ -2,27 +2,16 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runBlat } from '../helpers/cli.js';
 import type { Sandbox } from '../helpers/machines.js';
-import { startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { writeMtime } from '../helpers/tree.js';
-import { endRsyncUnder, makeDocsSandbox, readHeld, readOwed, readSha256, startBlatInBackground, waitFor, withoutMuxNoise, writeRandomFile } from './support.js';
+import { endRsyncUnder, useDocsMachines, readHeld, readOwed, readSha256, startBlatInBackground, waitFor, withoutMuxNoise, writeRandomFile } from './support.js';
 
 const SSH = ['m1', 'm2', 'm3'];
 const ALL = ['here', ...SSH];
-let sshd: SshdHandle;
-
-beforeAll(async () => {
-  sshd = await startSshd({ hosts: SSH });
-});
-afterAll(async () => {
-  await sshd?.stop();
-});
-
-function sandbox(): Promise<Sandbox> {
-  return makeDocsSandbox(sshd, SSH);
-}
+const machines = useDocsMachines(SSH);
+const sandbox = machines.sandbox;
 
 /** Files and symlinks of every machine equal to here's, bytes and exact mtime. */
 async function expectAllLike(box: Sandbox, machines: readonly string[]): Promise<void> {
@@ -41,7 +30,7 @@ describe('blat apply --resume: a machine offline', () => {
       await box.write('here', 'docs/a.txt', 'a\n', '1700000000.123456789');
       await box.write('m1', 'docs/sub dir/b.txt', 'b from m1\n', '1700000100.5');
       await box.symlink('m2', 'docs/link', 'a.txt', '1700000200.25');
-      await sshd.setOffline('m3', true);
+      await machines.sshd.setOffline('m3', true);
 
       const r = await runBlat(['apply', '--auto-approve'], { cwd: box.dir });
       expect(r.code).toBe(2);
@@ -63,7 +52,7 @@ describe('blat apply --resume: a machine offline', () => {
       expect(early.code).toBe(2);
       expect(await readOwed(box)).toHaveLength(5);
 
-      await sshd.setOffline('m3', false);
+      await machines.sshd.setOffline('m3', false);
       const resumed = await runBlat(['apply', '--resume', '--auto-approve'], { cwd: box.dir });
       expect(withoutMuxNoise(resumed.stderr)).toBe('');
       expect(resumed.code).toBe(0);
@@ -75,7 +64,7 @@ describe('blat apply --resume: a machine offline', () => {
       expect(plan.code).toBe(0);
       expect((await runBlat(['apply', '--resume', '--auto-approve'], { cwd: box.dir })).stdout).toBe('Nothing is owed: every apply finished.\n');
     } finally {
-      await sshd.setOffline('m3', false);
+      await machines.sshd.setOffline('m3', false);
       await box.cleanup();
     }
   });
@@ -84,11 +73,11 @@ describe('blat apply --resume: a machine offline', () => {
     const box = await sandbox();
     try {
       await box.write('here', 'docs/a.txt', 'version 1\n', '1700000000.5');
-      await sshd.setOffline('m3', true);
+      await machines.sshd.setOffline('m3', true);
       expect((await runBlat(['apply', '--auto-approve'], { cwd: box.dir })).code).toBe(2);
       // While m3 is away, m1 edits a.txt.
       await box.write('m1', 'docs/a.txt', 'version 2, edited on m1\n', '1700000900.75');
-      await sshd.setOffline('m3', false);
+      await machines.sshd.setOffline('m3', false);
 
       const resumed = await runBlat(['apply', '--resume', '--auto-approve'], { cwd: box.dir });
       expect(resumed.code).toBe(0);
@@ -98,7 +87,7 @@ describe('blat apply --resume: a machine offline', () => {
       }
       expect(await readOwed(box)).toEqual([]);
     } finally {
-      await sshd.setOffline('m3', false);
+      await machines.sshd.setOffline('m3', false);
       await box.cleanup();
     }
   });
@@ -109,9 +98,9 @@ describe('blat apply --resume: more', () => {
     const box = await sandbox();
     try {
       await box.write('here', 'docs/a.txt', 'a\n', '1700000000.5');
-      await sshd.setOffline('m3', true);
+      await machines.sshd.setOffline('m3', true);
       expect((await runBlat(['apply', '--auto-approve'], { cwd: box.dir })).code).toBe(2);
-      await sshd.setOffline('m3', false);
+      await machines.sshd.setOffline('m3', false);
 
       const r = await runBlat(['apply', '--resume', '--auto-approve', '--json'], { cwd: box.dir });
       expect(r.code).toBe(0);
@@ -124,7 +113,7 @@ describe('blat apply --resume: more', () => {
       expect(none.code).toBe(0);
       expect(none.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l))).toEqual([{ event: 'resume', owed: 0, machines: [] }]);
     } finally {
-      await sshd.setOffline('m3', false);
+      await machines.sshd.setOffline('m3', false);
       await box.cleanup();
     }
   });
@@ -133,7 +122,7 @@ describe('blat apply --resume: more', () => {
     const box = await sandbox();
     try {
       await box.write('here', 'docs/a.txt', 'a\n', '1700000000.5');
-      await sshd.setOffline('m3', true);
+      await machines.sshd.setOffline('m3', true);
       expect((await runBlat(['apply', '--auto-approve'], { cwd: box.dir })).code).toBe(2);
       expect((await readOwed(box)).map((o) => o.machine)).toEqual(['m3', 'm3']);
       await box.writeConfig({ machines: { m3: null } });
@@ -143,7 +132,7 @@ describe('blat apply --resume: more', () => {
       expect(r.stdout).toBe('Nothing is owed: every apply finished.\n');
       expect(await readOwed(box)).toEqual([]);
     } finally {
-      await sshd.setOffline('m3', false);
+      await machines.sshd.setOffline('m3', false);
       await box.cleanup();
     }
   });
@@ -286,7 +275,7 @@ describe('blat apply FILE: a machine gone between plan and apply', () => {
     try {
       await box.write('here', 'docs/a.txt', 'a\n', '1700000000.25');
       expect((await runBlat(['plan', '--out', 'plan.json'], { cwd: box.dir })).code).toBe(0);
-      await sshd.setOffline('m2', true);
+      await machines.sshd.setOffline('m2', true);
 
       const r = await runBlat(['apply', 'plan.json'], { cwd: box.dir });
       expect(r.code).toBe(2);
@@ -295,13 +284,13 @@ describe('blat apply FILE: a machine gone between plan and apply', () => {
       expect(await box.exists('m2', 'docs')).toBe(false);
       expect((await readOwed(box)).map((o) => `${o.kind} ${o.machine} ${o.path}`).sort()).toEqual(['failed m2 docs', 'failed m2 docs/a.txt']);
 
-      await sshd.setOffline('m2', false);
+      await machines.sshd.setOffline('m2', false);
       const resumed = await runBlat(['apply', '--resume', '--auto-approve'], { cwd: box.dir });
       expect(resumed.code).toBe(0);
       await expectAllLike(box, SSH);
       expect(await readOwed(box)).toEqual([]);
     } finally {
-      await sshd.setOffline('m2', false);
+      await machines.sshd.setOffline('m2', false);
       await box.cleanup();
     }
   });

@@ -6,11 +6,11 @@ import { readFile, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { buildCliEnv, CLI_PATH, runBlat } from '../helpers/cli.js';
 import type { ProcessResult } from '../helpers/proc.js';
 import { makeSandbox, type Sandbox } from '../helpers/machines.js';
-import type { SshdHandle } from '../helpers/sshd.js';
+import { startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { readStat } from '../helpers/tree.js';
 
 /** What a machine holds at one path, as compared across machines: raw content, link target, exact mtime, mode. */
@@ -167,6 +167,30 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 }
 
 /** The usual sandbox of these tests: `here` (local, self) and the ssh machines, syncing `docs`. */
+/**
+ * One private sshd serving `hosts` for the calling test file (started before its tests, stopped
+ * after them), and a docs sandbox on it per call of `sandbox()`.
+ */
+export function useDocsMachines(hosts: readonly string[]): { readonly sshd: SshdHandle; sandbox(): Promise<Sandbox> } {
+  let sshd: SshdHandle | undefined;
+  beforeAll(async () => {
+    sshd = await startSshd({ hosts: [...hosts] });
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+  });
+  const started = (): SshdHandle => {
+    if (!sshd) throw new Error('the sshd is not started yet (use it inside a test)');
+    return sshd;
+  };
+  return {
+    get sshd() {
+      return started();
+    },
+    sandbox: () => makeDocsSandbox(started(), hosts),
+  };
+}
+
 export function makeDocsSandbox(sshd: SshdHandle, ssh: readonly string[]): Promise<Sandbox> {
   return makeSandbox({ sshd, ssh: [...ssh], local: ['here'], self: 'here', paths: ['docs'] });
 }

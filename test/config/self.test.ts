@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { caught } from '../helpers/errors.js';
 import { resolveSelf } from '../../src/config/self.js';
 import { UsageError } from '../../src/errors.js';
 import type { Config, MachineConfig } from '../../src/types.js';
@@ -32,15 +33,7 @@ const MACHINES = [
   machine('usbdisk', { transport: 'local', host: undefined, root: '/media/backup' }),
 ];
 
-function usageError(fn: () => unknown): UsageError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(UsageError);
-    return error as UsageError;
-  }
-  throw new Error('expected a UsageError');
-}
+const usageError = (fn: () => unknown): UsageError => caught(UsageError, fn);
 
 describe('resolveSelf: explicit names', () => {
   it('takes --self first, then BLAT_SELF, then self: in the config', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { caught } from '../helpers/errors.js';
 import { resolveTargets } from '../../src/config/targets.js';
 import { UsageError } from '../../src/errors.js';
 import type { Config } from '../../src/types.js';
@@ -19,15 +20,7 @@ const CONFIG: Config = {
   digest: '0'.repeat(64),
 };
 
-function usageError(fn: () => unknown): UsageError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(UsageError);
-    return error as UsageError;
-  }
-  throw new Error('expected a UsageError');
-}
+const usageError = (fn: () => unknown): UsageError => caught(UsageError, fn);
 
 describe('resolveTargets', () => {
   it('covers every entry of paths: without arguments', () => {

@@ -43,7 +43,10 @@ describe('isIdenticalSnapshot', () => {
     ['a folder\'s mtime', { docs: dir(1002) }],
     ['a folder\'s mode', { 'docs/sub': { ...dir(1001), mode: 0o700 } }],
   ])('is true when only %s differs: no plan reads it, and writes into a folder change it', (_what, change) => {
-    expect(isIdenticalSnapshot(snap({ self: 'a', machines: { a: tree(), b: { ...tree(), ...change } } }))).toBe(true);
+    const s = snap({ self: 'a', machines: { a: tree(), b: { ...tree(), ...change } } });
+    expect(isIdenticalSnapshot(s)).toBe(true);
+    // scanAndPlan skips the uniform check (and the base) on an identical snapshot: identical implies uniform.
+    expect(isUniformSnapshot(s, 0)).toBe(true);
   });
 
   it('is false when no machine was scanned', () => {

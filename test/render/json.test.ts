@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { describe, it, expect } from 'vitest';
+import { caught } from '../helpers/errors.js';
 import { BlatError } from '../../src/errors.js';
 import { buildPlanDocument, parsePlanDocument } from '../../src/render/json.js';
 import type { Plan } from '../../src/types.js';
@@ -16,13 +17,7 @@ function wire(plan: Plan): Record<string, unknown> {
 
 /** The BlatError message parsePlanDocument throws for `value`. */
 function refusal(value: unknown): string {
-  try {
-    parsePlanDocument(value, 'saved.plan');
-  } catch (e) {
-    expect(e).toBeInstanceOf(BlatError);
-    return (e as BlatError).summary;
-  }
-  throw new Error('parsePlanDocument accepted the value');
+  return caught(BlatError, () => parsePlanDocument(value, 'saved.plan')).summary;
 }
 
 const fixtures: [string, () => Plan][] = [
