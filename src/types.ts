@@ -47,7 +47,7 @@ export interface Config {
   readonly paths: readonly string[];
   /** rsync-style exclude patterns. */
   readonly exclude: readonly string[];
-  /** Absolute state directory (lock, state.json, base.json, journal.jsonl). */
+  /** Absolute state directory (lock, state.json, base.json, base.changes.jsonl, journal.jsonl). */
   readonly stateDir: string;
   readonly concurrency: number;
   /** Seconds within which two mtimes count as equal (default 1). */

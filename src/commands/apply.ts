@@ -177,7 +177,7 @@ export async function carryOut(
     await journal.appendMany(settle(outcomes).map((i) => ({ t: io.now(), event: 'settled' as const, run, ...i })));
     // Under the lock since the plan was made: the base read then is still the base.
     const base = from?.base ?? (await readBase(ctx.config.stateDir));
-    await writeBase(ctx.config.stateDir, buildBaseAfterApply(base, plan, outcomes, snapshot));
+    await writeBase(ctx.config.stateDir, buildBaseAfterApply(base, plan, outcomes, snapshot), base);
     const owed = outcomes.some((o) => o.status !== 'done') || plan.deferred.length > 0;
     const code = owed ? 2 : 0;
     await journal.append({ t: io.now(), event: 'end', run, exitCode: code });

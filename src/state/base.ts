@@ -1,137 +1,172 @@
-// The base (base.json): what each machine held at each path right after the last sync.
+// The base: what each machine held at each path right after the last sync.
 //
-// Format, compact and quick to parse for hundreds of thousands of paths × several machines:
-//   { "formatVersion": 2, "machines": [names…],
-//     "entries": [ [path, holders, type, mtime, size, mode, target?], … ] }
-// `holders` says which machines (indexes into `machines`) hold that very entry: a bit mask
-// (bit i = machine i) when every index is below 31, else a list of indexes. After a sync the
-// machines agree, so each path is written (and held in memory) once, not once per machine.
-// type "f" (file), "l" (symlink) or "d" (dir), mtime in seconds (float), mode as a number,
-// target only for symlinks. One tuple per line, so the file stays readable and diffable.
+// Kept in two files of the state directory:
+// - base.json, compact and quick to parse for hundreds of thousands of paths × several machines:
+//     { "formatVersion": 2, "generation": G, "machines": [names…],
+//       "entries": [ [path, holders, type, mtime, size, mode, target?], … ] }
+//   (rows: see baseRows.ts). After a sync the machines agree, so each path is written (and
+//   held in memory) once, not once per machine. One row per line: readable and diffable.
+// - base.changes.jsonl, what later writes changed (see baseChanges.ts). An apply that changed
+//   1% of the paths appends that 1% instead of rewriting everything. base.json is rewritten,
+//   with a new generation that retires the log, once the log names more paths than a quarter
+//   of base.json's rows (or when the log cannot be appended to as it was read).
+import { randomBytes } from 'node:crypto';
+import { open, rm } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { buildUnderTest } from '../config/paths.js';
 import { BlatError } from '../errors.js';
-import type { Base, Entry, EntryType } from '../types.js';
-import { writeFileAtomic } from './atomicWrite.js';
-import { isRecord, parseJsonFile, readTextIfExists } from './fsErrors.js';
-import { basePath } from './paths.js';
+import type { Base, Entry } from '../types.js';
+import { syncDirectory, writeFileAtomic } from './atomicWrite.js';
+import { findChangedBasePaths, parseBaseChanges, renderBaseChange, type BaseChange } from './baseChanges.js';
+import { addBaseRows, renderAllBaseRows } from './baseRows.js';
+import { describeError, isRecord, parseJsonFile, readTextIfExists } from './fsErrors.js';
+import { baseChangesPath, basePath } from './paths.js';
 
-const TYPE_CODE: Readonly<Record<EntryType, string>> = { file: 'f', symlink: 'l', dir: 'd' };
-const CODE_TYPE: Readonly<Record<string, EntryType>> = { f: 'file', l: 'symlink', d: 'dir' };
+const BASE_FORMAT = 2;
+/** The log may name this many paths even when a quarter of base.json is fewer. */
+const LOG_MIN_PATHS = 1000;
 
-/** Reads base.json; an empty base when there is none; a BlatError naming the file when it is damaged. */
+/** Where a base read from disk came from: what a write of its successor may append to. */
+interface BaseOrigin {
+  readonly generation: string;
+  /** Rows of base.json. */
+  readonly rows: number;
+  /** Paths named by the log's lines of this generation. */
+  readonly logPaths: number;
+  /** The log's size as read; -1 when it must not be appended to (a line cut short, lines of another generation). */
+  readonly logBytes: number;
+}
+
+const origins = new WeakMap<Base, BaseOrigin>();
+
+/** Reads base.json and its change log; an empty base when there is none; a BlatError naming the file when one is damaged. */
 export async function readBase(stateDir: string): Promise<Base> {
   const file = basePath(stateDir);
   const text = await readTextIfExists(file);
-  return text === undefined ? new Map() : parseBase(file, text);
+  if (text === undefined) return new Map();
+  const parsed = parseBaseFile(file, text);
+  let origin: BaseOrigin | undefined;
+  if (parsed.generation !== undefined) {
+    const logFile = baseChangesPath(stateDir);
+    const logText = (await readTextIfExists(logFile)) ?? '';
+    const log = parseBaseChanges(logText, parsed.generation);
+    if (log.damagedLine !== undefined) throw damagedLog(logFile, log.damagedLine);
+    log.changes.forEach((change, k) => mergeBaseChange(logFile, parsed.maps, change, k));
+    const whole = !log.stale && log.goodBytes === Buffer.byteLength(logText);
+    origin = { generation: parsed.generation, rows: parsed.rows, logPaths: log.paths, logBytes: whole ? log.goodBytes : -1 };
+  }
+  const base = new Map<string, Map<string, Entry>>();
+  for (const [name, entries] of parsed.maps) if (entries.size > 0) base.set(name, entries);
+  if (origin) origins.set(base, origin);
+  return base;
 }
 
-/** Writes `base` to base.json atomically. */
-export async function writeBase(stateDir: string, base: Base): Promise<void> {
-  await writeFileAtomic(basePath(stateDir), renderBase(base));
+/**
+ * Writes `next` as the base. When `previous` is the base readBase returned (the one `next` was
+ * built from), only the paths that changed are appended to the change log, durably; otherwise,
+ * or when the log has grown too long, base.json is replaced atomically and the log retired.
+ */
+export async function writeBase(stateDir: string, next: Base, previous?: Base): Promise<void> {
+  const origin = previous === undefined ? undefined : origins.get(previous);
+  if (origin !== undefined && previous !== undefined) {
+    const changed = findChangedBasePaths(previous, next);
+    if (changed.size === 0) {
+      origins.set(next, origin);
+      return;
+    }
+    const logPaths = origin.logPaths + changed.size;
+    if (origin.logBytes >= 0 && logPaths <= Math.max(LOG_MIN_PATHS, origin.rows / 4)) {
+      const line = renderBaseChange(origin.generation, next, [...changed]);
+      if (await appendBaseChange(baseChangesPath(stateDir), line, origin.logBytes)) {
+        origins.set(next, { ...origin, logPaths, logBytes: origin.logBytes + Buffer.byteLength(line) });
+        return;
+      }
+    }
+  }
+  const generation = randomBytes(8).toString('hex');
+  const { text, rows } = renderBaseFile(next, generation);
+  await writeFileAtomic(basePath(stateDir), text);
+  // Its lines have the old generation: ignored from now on, even if it cannot be removed.
+  await rm(baseChangesPath(stateDir), { force: true }).catch(() => undefined);
+  origins.set(next, { generation, rows, logPaths: 0, logBytes: 0 });
 }
 
 /** Parses base.json's text; a BlatError naming `file` when it is not a valid base. */
 export function parseBase(file: string, text: string): Base {
+  const base = new Map<string, Map<string, Entry>>();
+  for (const [name, entries] of parseBaseFile(file, text).maps) if (entries.size > 0) base.set(name, entries);
+  return base;
+}
+
+/** base.json's text for `base`: each path once per distinct entry, with the machines holding it. */
+export function renderBase(base: Base, generation?: string): string {
+  return renderBaseFile(base, generation).text;
+}
+
+function renderBaseFile(base: Base, generation: string | undefined): { readonly text: string; readonly rows: number } {
+  const names = [...base.keys()];
+  const gen = generation === undefined ? '' : `"generation":${JSON.stringify(generation)},`;
+  const parts: string[] = [`{"formatVersion":${BASE_FORMAT},${gen}"machines":${JSON.stringify(names)},"entries":[`];
+  const none = renderAllBaseRows(names.map((n) => base.get(n)!), parts);
+  const rows = parts.length - 1;
+  parts.push(none ? ']}\n' : '\n]}\n');
+  return { text: parts.join(''), rows };
+}
+
+/** base.json's machines' entries (machines with none included), its generation and row count. */
+function parseBaseFile(file: string, text: string): { readonly maps: Map<string, Map<string, Entry>>; readonly generation?: string; readonly rows: number } {
   const value = parseJsonFile(file, text);
   const bad = (why: string): BlatError => new BlatError(`${file}: not a blat base file (${why}); delete it to start afresh`);
   if (!isRecord(value)) throw bad('not an object');
   if (value.formatVersion !== BASE_FORMAT) throw bad(`formatVersion ${JSON.stringify(value.formatVersion)}, expected ${BASE_FORMAT}`);
   const names = value.machines;
   if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) throw bad('machines is not a list of names');
+  if (value.generation !== undefined && typeof value.generation !== 'string') throw bad('generation is not a string');
   if (!Array.isArray(value.entries)) throw bad('entries is not a list');
-  const maps = names.map(() => new Map<string, Entry>());
-  /** Masks below this name only machines of the list (bit i = machine i). */
-  const fullMask = 2 ** Math.min(maps.length, MASK_BITS);
-  const rows = value.entries as unknown[];
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i];
-    const entry = Array.isArray(row) ? parseRow(row) : undefined;
-    if (entry === undefined) throw bad(`entries[${i}] is not a valid entry`);
-    const path = (row as unknown[])[0] as string;
-    const mask = (row as unknown[])[1];
-    if (typeof mask === 'number' && Number.isInteger(mask) && mask > 0 && mask < fullMask) {
-      for (let k = 0; k < maps.length; k++) if (mask & (1 << k)) maps[k].set(path, entry);
-      continue;
-    }
-    const holders = parseHolders(mask, maps.length);
-    if (holders === undefined) throw bad(`entries[${i}] is not a valid entry`);
-    for (const k of holders) maps[k].set(path, entry);
-  }
-  const base = new Map<string, Map<string, Entry>>();
-  names.forEach((name: string, k) => {
-    if (maps[k].size > 0) base.set(name, maps[k]);
+  const list = names.map(() => new Map<string, Entry>());
+  const badRow = addBaseRows(value.entries as unknown[], list);
+  if (badRow >= 0) throw bad(`entries[${badRow}] is not a valid entry`);
+  const maps = new Map<string, Map<string, Entry>>();
+  names.forEach((name: string, k) => maps.set(name, list[k]));
+  return { maps, generation: value.generation as string | undefined, rows: value.entries.length };
+}
+
+/** Merges the log's line number `k` (0-based among its changes) into `maps`. */
+function mergeBaseChange(logFile: string, maps: Map<string, Map<string, Entry>>, change: BaseChange, k: number): void {
+  const list = change.machines.map((name) => {
+    let entries = maps.get(name);
+    if (entries === undefined) maps.set(name, (entries = new Map()));
+    return entries;
   });
-  return base;
+  for (const entries of maps.values()) for (const path of change.paths) entries.delete(path);
+  const badRow = addBaseRows(change.rows, list);
+  if (badRow >= 0) throw new BlatError(`${logFile}: change ${k + 1}, entries[${badRow}] is not a valid entry; delete it and base.json to start afresh`);
 }
 
-/** base.json's text for `base`: each path once per distinct entry, with the machines holding it. */
-export function renderBase(base: Base): string {
-  const names = [...base.keys()];
-  const maps = names.map((n) => base.get(n)!);
-  const parts: string[] = [`{"formatVersion":${BASE_FORMAT},"machines":${JSON.stringify(names)},"entries":[`];
-  let first = true;
-  maps.forEach((entries, i) => {
-    for (const [path, e] of entries) {
-      let seen = false;
-      for (let j = 0; j < i && !seen; j++) seen = identical(maps[j].get(path), e);
-      if (seen) continue; // written with machine j's row
-      const holders = [i];
-      for (let j = i + 1; j < maps.length; j++) if (identical(maps[j].get(path), e)) holders.push(j);
-      // The row by hand (JSON.stringify of a small array per path is most of the cost at 100,000s).
-      const h = renderHolders(holders);
-      const target = e.target === undefined ? '' : `,${JSON.stringify(e.target)}`;
-      parts.push(`${first ? '' : ','}\n[${JSON.stringify(path)},${typeof h === 'number' ? h : JSON.stringify(h)},"${TYPE_CODE[e.type]}",${jsonNumber(e.mtime)},${jsonNumber(e.size)},${jsonNumber(e.mode)}${target}]`);
-      first = false;
-    }
-  });
-  parts.push(first ? ']}\n' : '\n]}\n');
-  return parts.join('');
+function damagedLog(logFile: string, line: number): BlatError {
+  return new BlatError(`${logFile}:${line}: not a blat base change; delete it and base.json to start afresh`);
 }
 
-const BASE_FORMAT = 2;
-/** Holder indexes below this are written as bits of one number. */
-const MASK_BITS = 31;
-
-function identical(a: Entry | undefined, b: Entry): boolean {
-  return a !== undefined && (a === b || (a.type === b.type && a.mtime === b.mtime && a.size === b.size && a.mode === b.mode && a.target === b.target));
-}
-
-/** A number as JSON writes it (finite numbers: as String does). */
-function jsonNumber(n: number): string {
-  return Number.isFinite(n) ? String(n) : 'null';
-}
-
-function renderHolders(holders: readonly number[]): number | number[] {
-  if (holders.some((k) => k >= MASK_BITS)) return holders as number[];
-  let mask = 0;
-  for (const k of holders) mask |= 1 << k;
-  return mask;
-}
-
-function parseHolders(value: unknown, count: number): number[] | undefined {
-  const out: number[] = [];
-  if (typeof value === 'number') {
-    if (!Number.isInteger(value) || value <= 0 || value >= 2 ** MASK_BITS) return undefined;
-    for (let k = 0; k < MASK_BITS; k++) if (value & (1 << k)) out.push(k);
-  } else if (Array.isArray(value) && value.length > 0) {
-    for (const k of value) if (typeof k === 'number' && Number.isInteger(k)) out.push(k);
-    if (out.length !== value.length) return undefined;
-  } else return undefined;
-  return out.every((k) => k >= 0 && k < count) ? out : undefined;
-}
-
-function parseRow(row: unknown[]): Entry | undefined {
-  if (row.length !== 6 && row.length !== 7) return undefined;
-  const [path, , code, mtime, size, mode, target] = row;
-  if (typeof path !== 'string' || path === '') return undefined;
-  const type = typeof code === 'string' ? CODE_TYPE[code] : undefined;
-  if (type === undefined) return undefined;
-  if (typeof mtime !== 'number' || typeof size !== 'number' || typeof mode !== 'number') return undefined;
-  if (row.length === 7) {
-    if (typeof target !== 'string') return undefined;
-    return Object.freeze({ type, mtime, size, mode, target });
+/**
+ * Appends `line` to the log durably, if the log is still `expectedBytes` long; false (nothing
+ * written) when it is not. A BlatError naming the file when it cannot be written.
+ */
+async function appendBaseChange(file: string, line: string, expectedBytes: number): Promise<boolean> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(file, 'a');
+    const { size } = await handle.stat();
+    if (size !== expectedBytes) return false;
+    await handle.writeFile(line);
+    await handle.sync();
+    if (size === 0) await syncDirectory(dirname(file));
+    return true;
+  } catch (error) {
+    throw new BlatError(`${file}: cannot write (${describeError(error)})`, { cause: error });
+  } finally {
+    await handle?.close().catch(() => undefined);
   }
-  return Object.freeze({ type, mtime, size, mode });
 }
 
 /**

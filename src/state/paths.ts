@@ -6,6 +6,7 @@ export const STATE_FILE_NAMES = {
   lock: 'lock',
   machineStates: 'state.json',
   base: 'base.json',
+  baseChanges: 'base.changes.jsonl',
   journal: 'journal.jsonl',
   inSyncMemo: 'in-sync.json',
   inSyncListing: 'in-sync.listing',
@@ -24,6 +25,11 @@ export function machineStatesPath(stateDir: string): string {
 /** Path of the base (base.json) in `stateDir`. */
 export function basePath(stateDir: string): string {
   return join(stateDir, STATE_FILE_NAMES.base);
+}
+
+/** Path of the base's change log (base.changes.jsonl) in `stateDir`. */
+export function baseChangesPath(stateDir: string): string {
+  return join(stateDir, STATE_FILE_NAMES.baseChanges);
 }
 
 /** Path of the journal (journal.jsonl) in `stateDir`. */

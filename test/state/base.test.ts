@@ -140,3 +140,136 @@ describe('buildBaseAfterSync', () => {
     expect(cur.get('a')!.size).toBe(0);
   });
 });
+
+describe('the change log (base.changes.jsonl)', () => {
+  const logOf = async (): Promise<string> => readFile(join(dir, 'base.changes.jsonl'), 'utf8').catch(() => '');
+  const generationOf = async (): Promise<string> => JSON.parse(await readFile(join(dir, 'base.json'), 'utf8')).generation as string;
+  /** A base of `n` paths held alike by a and b. */
+  const wide = (n: number): Base => {
+    const entries = new Map<string, Entry>();
+    for (let i = 0; i < n; i++) entries.set(`docs/f${i}`, file(1_700_000_000 + i));
+    return new Map([['a', entries], ['b', new Map(entries)]]);
+  };
+  /** `b` with single paths changed per machine (null removes). */
+  const edit = (b: Base, changes: Record<string, Record<string, Entry | null>>): Base => {
+    const next = new Map(b);
+    for (const [m, paths] of Object.entries(changes)) {
+      const entries = new Map(b.get(m) ?? []);
+      for (const [p, e] of Object.entries(paths)) {
+        if (e === null) entries.delete(p);
+        else entries.set(p, e);
+      }
+      next.set(m, entries);
+    }
+    return next;
+  };
+
+  it('appends only the changed paths when the base written was read back, and reads them back exactly', async () => {
+    await writeBase(dir, wide(10));
+    const baseText = await readFile(join(dir, 'base.json'), 'utf8');
+    const read = await readBase(dir);
+    const next = edit(read, {
+      a: { 'docs/f1': file(5), 'docs/f2': null, 'docs/new\nline "q"': file(6) },
+      b: { 'docs/f1': file(5), 'docs/f3': { type: 'symlink', mtime: 7, size: 3, mode: 0o777, target: '$(x)' } },
+      c: { 'docs/f4': file(8) },
+    });
+    await writeBase(dir, next, read);
+    expect(await readFile(join(dir, 'base.json'), 'utf8')).toBe(baseText);
+    const lines = (await logOf()).split('\n');
+    expect(lines).toHaveLength(2); // one line and the newline that ends it
+    const change = JSON.parse(lines[0]);
+    expect(change.generation).toBe(await generationOf());
+    expect([...change.paths].sort()).toEqual(['docs/f1', 'docs/f2', 'docs/f3', 'docs/f4', 'docs/new\nline "q"']);
+    const back = await readBase(dir);
+    expect(plain(back)).toEqual(plain(next));
+    // A second change goes after the first.
+    const again = edit(back, { b: { 'docs/f1': null } });
+    await writeBase(dir, again, back);
+    expect((await logOf()).split('\n')).toHaveLength(3);
+    expect(plain(await readBase(dir))).toEqual(plain(again));
+  });
+
+  it('writes nothing when nothing changed', async () => {
+    await writeBase(dir, wide(3));
+    const read = await readBase(dir);
+    await writeBase(dir, edit(read, { a: { 'docs/f1': file(1_700_000_001) } }), read); // the same entry, another object
+    expect(await readdir(dir)).toEqual(['base.json']);
+  });
+
+  it('ignores a last line cut short, and then rewrites base.json rather than append after it', async () => {
+    await writeBase(dir, wide(5));
+    const read = await readBase(dir);
+    const next = edit(read, { a: { 'docs/f0': file(9) } });
+    await writeBase(dir, next, read);
+    const whole = await logOf();
+    await writeFile(join(dir, 'base.changes.jsonl'), whole + whole.slice(0, 30));
+    const back = await readBase(dir);
+    expect(plain(back)).toEqual(plain(next));
+    const generation = await generationOf();
+    const later = edit(back, { b: { 'docs/f0': file(9) } });
+    await writeBase(dir, later, back);
+    expect(await generationOf()).not.toBe(generation);
+    expect(await readdir(dir)).toEqual(['base.json']);
+    expect(plain(await readBase(dir))).toEqual(plain(later));
+  });
+
+  it('ignores lines of another generation (left from before base.json was rewritten)', async () => {
+    await writeBase(dir, wide(3));
+    const read = await readBase(dir);
+    await writeBase(dir, edit(read, { a: { 'docs/f0': null } }), read);
+    const oldLog = await logOf();
+    await writeBase(dir, wide(3)); // rewritten: a new generation
+    await writeFile(join(dir, 'base.changes.jsonl'), oldLog);
+    const back = await readBase(dir);
+    expect(plain(back)).toEqual(plain(wide(3)));
+    // and is not appended to: a change rewrites base.json
+    await writeBase(dir, edit(back, { a: { 'docs/f1': null } }), back);
+    expect(await readdir(dir)).toEqual(['base.json']);
+  });
+
+  it('rewrites base.json once the log names more paths than a quarter of its rows (at least 1000)', async () => {
+    await writeBase(dir, wide(8000));
+    let read = await readBase(dir);
+    const generation = await generationOf();
+    const bump = (b: Base, from: number, count: number): Base => {
+      const changes: Record<string, Entry> = {};
+      for (let i = from; i < from + count; i++) changes[`docs/f${i}`] = file(i);
+      return edit(b, { a: changes });
+    };
+    let next = bump(read, 0, 1500);
+    await writeBase(dir, next, read);
+    expect(await generationOf()).toBe(generation);
+    read = await readBase(dir);
+    next = bump(read, 1500, 1000); // 2,500 > 8,000 / 4
+    await writeBase(dir, next, read);
+    expect(await generationOf()).not.toBe(generation);
+    expect(await readdir(dir)).toEqual(['base.json']);
+    expect(plain(await readBase(dir))).toEqual(plain(next));
+  });
+
+  it('rewrites base.json when the log changed since it was read', async () => {
+    await writeBase(dir, wide(3));
+    const read = await readBase(dir);
+    await writeFile(join(dir, 'base.changes.jsonl'), '\n'); // read when there was none
+    const generation = await generationOf();
+    const next = edit(read, { a: { 'docs/f0': null } });
+    await writeBase(dir, next, read);
+    expect(await generationOf()).not.toBe(generation);
+    expect(plain(await readBase(dir))).toEqual(plain(next));
+  });
+
+  it('names the log and its line when a whole line before the last is damaged', async () => {
+    await writeBase(dir, wide(3));
+    const read = await readBase(dir);
+    await writeBase(dir, edit(read, { a: { 'docs/f0': null } }), read);
+    const line = await logOf();
+    await writeFile(join(dir, 'base.changes.jsonl'), `{"generation":\n${line}`);
+    const error = await readBase(dir).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BlatError);
+    expect((error as BlatError).summary).toBe(`${join(dir, 'base.changes.jsonl')}:1: not a blat base change; delete it and base.json to start afresh`);
+    const badRow = line.replace('"entries":[', '"entries":[["x",1,"q",1,2,3],');
+    await writeFile(join(dir, 'base.changes.jsonl'), badRow);
+    const rowError = await readBase(dir).catch((e: unknown) => e);
+    expect((rowError as BlatError).summary).toMatch(/base\.changes\.jsonl: change 1, entries\[0\] is not a valid entry/);
+  });
+});
