@@ -21,6 +21,7 @@ import { syncDirectory, writeFileAtomic } from './atomicWrite.js';
 import { findChangedBasePaths, parseBaseChanges, renderBaseChange, type BaseChange } from './baseChanges.js';
 import { addBaseRows, renderAllBaseRows } from './baseRows.js';
 import { describeError, isRecord, parseJsonFile, readTextIfExists } from './fsErrors.js';
+import { LayeredBaseBuilder } from './layeredEntries.js';
 import { baseChangesPath, basePath } from './paths.js';
 
 const BASE_FORMAT = 2;
@@ -52,12 +53,11 @@ export async function readBase(stateDir: string): Promise<Base> {
     const logText = (await readTextIfExists(logFile)) ?? '';
     const log = parseBaseChanges(logText, parsed.generation);
     if (log.damagedLine !== undefined) throw damagedLog(logFile, log.damagedLine);
-    log.changes.forEach((change, k) => mergeBaseChange(logFile, parsed.maps, change, k));
+    log.changes.forEach((change, k) => mergeBaseChange(logFile, parsed.builder, change, k));
     const whole = !log.stale && log.goodBytes === Buffer.byteLength(logText);
     origin = { generation: parsed.generation, rows: parsed.rows, logPaths: log.paths, logBytes: whole ? log.goodBytes : -1 };
   }
-  const base = new Map<string, Map<string, Entry>>();
-  for (const [name, entries] of parsed.maps) if (entries.size > 0) base.set(name, entries);
+  const base = parsed.builder.build();
   if (origin) origins.set(base, origin);
   return base;
 }
@@ -94,9 +94,7 @@ export async function writeBase(stateDir: string, next: Base, previous?: Base): 
 
 /** Parses base.json's text; a BlatError naming `file` when it is not a valid base. */
 export function parseBase(file: string, text: string): Base {
-  const base = new Map<string, Map<string, Entry>>();
-  for (const [name, entries] of parseBaseFile(file, text).maps) if (entries.size > 0) base.set(name, entries);
-  return base;
+  return parseBaseFile(file, text).builder.build();
 }
 
 /** base.json's text for `base`: each path once per distinct entry, with the machines holding it. */
@@ -114,8 +112,8 @@ function renderBaseFile(base: Base, generation: string | undefined): { readonly 
   return { text: parts.join(''), rows };
 }
 
-/** base.json's machines' entries (machines with none included), its generation and row count. */
-function parseBaseFile(file: string, text: string): { readonly maps: Map<string, Map<string, Entry>>; readonly generation?: string; readonly rows: number } {
+/** base.json's entries (in a builder, for the log to be merged into), its generation and row count. */
+function parseBaseFile(file: string, text: string): { readonly builder: LayeredBaseBuilder; readonly generation?: string; readonly rows: number } {
   const value = parseJsonFile(file, text);
   const bad = (why: string): BlatError => new BlatError(`${file}: not a blat base file (${why}); delete it to start afresh`);
   if (!isRecord(value)) throw bad('not an object');
@@ -124,23 +122,32 @@ function parseBaseFile(file: string, text: string): { readonly maps: Map<string,
   if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) throw bad('machines is not a list of names');
   if (value.generation !== undefined && typeof value.generation !== 'string') throw bad('generation is not a string');
   if (!Array.isArray(value.entries)) throw bad('entries is not a list');
-  const list = names.map(() => new Map<string, Entry>());
-  const badRow = addBaseRows(value.entries as unknown[], list);
+  const builder = new LayeredBaseBuilder(names);
+  const badRow = addRows(builder, value.entries as unknown[], names);
   if (badRow >= 0) throw bad(`entries[${badRow}] is not a valid entry`);
-  const maps = new Map<string, Map<string, Entry>>();
-  names.forEach((name: string, k) => maps.set(name, list[k]));
-  return { maps, generation: value.generation as string | undefined, rows: value.entries.length };
+  return { builder, generation: value.generation as string | undefined, rows: value.entries.length };
 }
 
-/** Merges the log's line number `k` (0-based among its changes) into `maps`. */
-function mergeBaseChange(logFile: string, maps: Map<string, Map<string, Entry>>, change: BaseChange, k: number): void {
-  const list = change.machines.map((name) => {
-    let entries = maps.get(name);
-    if (entries === undefined) maps.set(name, (entries = new Map()));
-    return entries;
-  });
-  for (const entries of maps.values()) for (const path of change.paths) entries.delete(path);
-  const badRow = addBaseRows(change.rows, list);
+/** Adds rows whose holders index `names`; the index of the first bad row, or -1. */
+function addRows(builder: LayeredBaseBuilder, rows: readonly unknown[], names: readonly string[]): number {
+  const others = builder.coversShared(names) ? names.filter((n) => !builder.isSharing(n)) : undefined;
+  return addBaseRows(
+    rows,
+    names.length,
+    (path, entry, k) => builder.set(names[k], path, entry),
+    others === undefined
+      ? (path, entry) => names.forEach((n) => builder.set(n, path, entry))
+      : (path, entry) => {
+          builder.setShared(path, entry);
+          for (const n of others) builder.set(n, path, entry);
+        },
+  );
+}
+
+/** Merges the log's line number `k` (0-based among its changes) into `builder`. */
+function mergeBaseChange(logFile: string, builder: LayeredBaseBuilder, change: BaseChange, k: number): void {
+  for (const path of change.paths) builder.delete(path);
+  const badRow = addRows(builder, change.rows, change.machines);
   if (badRow >= 0) throw new BlatError(`${logFile}: change ${k + 1}, entries[${badRow}] is not a valid entry; delete it and base.json to start afresh`);
 }
 
@@ -201,9 +208,10 @@ export function buildBaseAfterSync(
     // What stays of the previous base: entries outside the scopes, and the kept paths.
     const stays: [string, Entry][] = [];
     if (before !== undefined) {
-      for (const [path, entry] of before) {
+      // forEach: a layered map walks its layers natively (its iterator is a generator).
+      before.forEach((entry, path) => {
         if (!inScope(path) || keep(machine, path)) stays.push([path, entry]);
-      }
+      });
     }
     let allOfNow = true;
     for (const path of now.keys()) {

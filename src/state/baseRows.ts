@@ -66,25 +66,37 @@ function jsonNumber(n: number): string {
 }
 
 /**
- * Adds parsed rows to `maps` (maps[i] = machine i's entries). Returns the index of the first
- * row that is not a valid row for `maps.length` machines, or -1 when all were added.
+ * Reads parsed rows for `count` machines: `addAll(path, entry)` for a row naming every machine,
+ * else `add(path, entry, k)` for each machine k it names. Returns the index of the first row
+ * that is not a valid row for `count` machines (rows before it were added), or -1.
  */
-export function addBaseRows(rows: readonly unknown[], maps: readonly Map<string, Entry>[]): number {
+export function addBaseRows(
+  rows: readonly unknown[],
+  count: number,
+  add: (path: string, entry: Entry, k: number) => void,
+  addAll: (path: string, entry: Entry) => void,
+): number {
   /** Masks below this name only machines of the list (bit i = machine i). */
-  const fullMask = 2 ** Math.min(maps.length, MASK_BITS);
+  const maskLimit = 2 ** Math.min(count, MASK_BITS);
+  const all = count <= MASK_BITS ? maskLimit - 1 : -1;
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i];
     const entry = Array.isArray(row) ? parseRow(row) : undefined;
     if (entry === undefined) return i;
     const path = (row as unknown[])[0] as string;
     const mask = (row as unknown[])[1];
-    if (typeof mask === 'number' && Number.isInteger(mask) && mask > 0 && mask < fullMask) {
-      for (let k = 0; k < maps.length; k++) if (mask & (1 << k)) maps[k].set(path, entry);
+    if (mask === all) {
+      addAll(path, entry);
       continue;
     }
-    const holders = parseHolders(mask, maps.length);
+    if (typeof mask === 'number' && Number.isInteger(mask) && mask > 0 && mask < maskLimit) {
+      for (let k = 0; k < count; k++) if (mask & (1 << k)) add(path, entry, k);
+      continue;
+    }
+    const holders = parseHolders(mask, count);
     if (holders === undefined) return i;
-    for (const k of holders) maps[k].set(path, entry);
+    if (new Set(holders).size === count) addAll(path, entry);
+    else for (const k of holders) add(path, entry, k);
   }
   return -1;
 }

@@ -248,6 +248,32 @@ async function readTrashStamps(box: Sandbox, machine: string): Promise<string[]>
   return readdir(join(box.root(machine), '.blat-trash')).catch(() => []);
 }
 
+describe('blat apply: the base after later applies', () => {
+  it('appends what changed to base.changes.jsonl, and the next plan decides with it', async () => {
+    const box = await sandbox();
+    try {
+      await seedSynced(box);
+      const state = join(box.dir, '.blat');
+      const baseBefore = await readFile(join(state, 'base.json'), 'utf8');
+      await box.write('m2', 'docs/new on m2.txt', 'new\n', '1700004000.25');
+      const r = await runBlat(['apply', '--auto-approve'], { cwd: box.dir });
+      expect(r.code).toBe(0);
+      expect(await readFile(join(state, 'base.json'), 'utf8')).toBe(baseBefore);
+      const lines = (await readFile(join(state, 'base.changes.jsonl'), 'utf8')).split('\n').filter((l) => l !== '');
+      expect(lines).toHaveLength(1);
+      expect(JSON.parse(lines[0]).paths).toContain('docs/new on m2.txt');
+      // The base (from the log) knows every machine had it: gone from m3, it is a deletion, not a copy owed to m3.
+      await box.remove('m3', 'docs/new on m2.txt');
+      const plan = await runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir });
+      expect(plan.code).toBe(2);
+      expect(plan.stdout).toMatch(/Deletions \(1\)/);
+      expect(plan.stdout).toMatch(/new on m2\.txt/);
+    } finally {
+      await box.cleanup();
+    }
+  });
+});
+
 describe('blat apply: deletions', () => {
   it('holds a deletion by default, and with --propagate-deletes moves the other copies to .blat-trash', async () => {
     const box = await sandbox();

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BlatError } from '../../src/errors.js';
 import { buildUnderTest } from '../../src/config/paths.js';
 import { buildBaseAfterSync, readBase, writeBase } from '../../src/state/base.js';
+import { LayeredEntries } from '../../src/state/layeredEntries.js';
 import type { Base, Entry } from '../../src/types.js';
 
 let dir: string;
@@ -187,6 +188,19 @@ describe('the change log (base.changes.jsonl)', () => {
     await writeBase(dir, again, back);
     expect((await logOf()).split('\n')).toHaveLength(3);
     expect(plain(await readBase(dir))).toEqual(plain(again));
+  });
+
+  it('reads entries that every machine holds alike into one map they share, through the log too', async () => {
+    await writeBase(dir, edit(wide(3), { a: { 'docs/own': file(1) } }));
+    const read = await readBase(dir);
+    expect(read.get('b')!.size).toBe(3);
+    expect((read.get('a') as LayeredEntries).shared).toBe(read.get('b'));
+    const next = edit(read, { a: { 'docs/f0': file(2) }, b: { 'docs/f0': file(2), 'docs/f1': file(3) } });
+    await writeBase(dir, next, read);
+    const back = await readBase(dir);
+    expect(plain(back)).toEqual(plain(next));
+    expect((back.get('a') as LayeredEntries).shared.get('docs/f0')?.mtime).toBe(2);
+    expect((back.get('b') as LayeredEntries).own.get('docs/f1')?.mtime).toBe(3);
   });
 
   it('writes nothing when nothing changed', async () => {
