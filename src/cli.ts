@@ -10,13 +10,27 @@ import type { CommandIO, GlobalOptions } from './commands/io.js';
 
 const VERSION = '0.1.0';
 
+/**
+ * Writes to `stream` until it fails: a reader that stops early (`blat plan | head`) must neither
+ * print a stack trace nor stop an apply half-way, so later output is dropped instead.
+ */
+function buildWriter(stream: NodeJS.WriteStream): (text: string) => void {
+  let open = true;
+  stream.on('error', () => {
+    open = false;
+  });
+  return (text) => {
+    if (open) stream.write(text);
+  };
+}
+
 function buildIO(): CommandIO {
   return {
     cwd: process.cwd(),
     env: process.env,
     hostname: hostname(),
-    stdout: (t) => void process.stdout.write(t),
-    stderr: (t) => void process.stderr.write(t),
+    stdout: buildWriter(process.stdout),
+    stderr: buildWriter(process.stderr),
     stdoutIsTTY: process.stdout.isTTY === true,
     stdinIsTTY: process.stdin.isTTY === true,
     ask: async (question) => {

@@ -1,5 +1,6 @@
 // End to end: the CLI wiring — help, version, usage errors, error lines without stack traces, and colour
 // (only on a terminal, never with NO_COLOR or TERM=dumb).
+import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
@@ -84,6 +85,18 @@ describe('help, version and usage errors', () => {
       expect(r.stdout).toBe('');
       expect(r.stderr.split('\n')[0]).toBe(first);
       expect(r.stderr).not.toMatch(/^\s+at /m);
+    }
+  });
+
+  it('a reader that stops early (`blat plan | head`) gets no stack trace, and the run ends as usual', async () => {
+    for (const args of [['--help'], ['plan', '--full']]) {
+      const child = spawn(process.execPath, [CLI_PATH, ...args], { cwd: box.dir, env: buildCliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.destroy(); // gone before blat writes: its writes fail with EPIPE
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const code = await new Promise<number | null>((done) => child.on('close', done));
+      expect(stderr).not.toMatch(/EPIPE|^\s+at /m);
+      expect(code).toBe(0);
     }
   });
 
