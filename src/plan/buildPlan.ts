@@ -4,6 +4,7 @@ import type { Base, Conflict, Deferred, Deletion, Entry, Plan, PlanOptions, Snap
 import { decidePath, type PathView } from './decidePath.js';
 import { buildDeletion, buildTrashSteps, buildWinSteps, type OfflineMachine } from './steps.js';
 import { buildUnderTest } from '../config/paths.js';
+import { readEntryParts } from '../layeredEntries.js';
 import { sameVersion } from './versions.js';
 
 /** Everything the planner needs; it reads nothing else. */
@@ -203,11 +204,17 @@ function forEachPath(
     });
   }
   const under = buildUnderTest(scanned);
+  // A layer several bases share (the entries machines held alike after the last sync) is walked once.
+  const walked = new Set<ReadonlyMap<string, Entry>>();
   for (let i = 0; i < n; i++) {
-    bases[i].forEach((_entry, path) => {
-      for (let k = 0; k < n; k++) if (maps[k].has(path)) return; // visited above
-      for (let j = 0; j < i; j++) if (bases[j].has(path)) return; // visited from base j
-      if (under(path)) fill(path);
-    });
+    for (const part of readEntryParts(bases[i])) {
+      if (walked.has(part)) continue;
+      walked.add(part);
+      part.forEach((_entry, path) => {
+        for (let k = 0; k < n; k++) if (maps[k].has(path)) return; // visited above
+        for (let j = 0; j < i; j++) if (bases[j].has(path)) return; // visited from base j
+        if (under(path)) fill(path);
+      });
+    }
   }
 }

@@ -21,7 +21,7 @@ import { syncDirectory, writeFileAtomic } from './atomicWrite.js';
 import { findChangedBasePaths, parseBaseChanges, renderBaseChange, type BaseChange } from './baseChanges.js';
 import { addBaseRows, renderAllBaseRows } from './baseRows.js';
 import { describeError, isRecord, parseJsonFile, readTextIfExists } from './fsErrors.js';
-import { LayeredBaseBuilder } from './layeredEntries.js';
+import { LayeredBaseBuilder } from './layeredBase.js';
 import { baseChangesPath, basePath } from './paths.js';
 
 const BASE_FORMAT = 2;

@@ -1,7 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { buildPlan } from '../../src/plan/buildPlan.js';
 import { BlatError } from '../../src/errors.js';
-import type { Conflict, Deferred, Deletion, Entry, Plan, PlanOptions, Step } from '../../src/types.js';
+import { LayeredEntries } from '../../src/layeredEntries.js';
+import type { Base, Conflict, Deferred, Deletion, Entry, Plan, PlanOptions, Step } from '../../src/types.js';
 import { baseOf, dir, f, input, link, prefer, snap, type Entries, type MachineSpec } from './builder.js';
 
 const X = 'docs/x';
@@ -550,6 +551,32 @@ describe('buildPlan at scale', () => {
     expect(plan.conflicts).toHaveLength(0);
     for (let i = 1; i < pulls; i++) expect(plan.steps[i - 1].path < plan.steps[i].path).toBe(true);
     expect(plan.steps[pulls].action).toBe('push');
+  });
+});
+
+describe('buildPlan with a layered base (entries held alike shared by the machines)', () => {
+  it('plans exactly as with one plain map per machine', () => {
+    // Shared: x (deleted on b since), y (deleted everywhere), z (changed on c); a's own: w (a lost it); b's own: v (new to a and c).
+    const shared = new Map<string, Entry>([['docs/x', f(1)], ['docs/y', f(2)], ['docs/z', f(3)], ['docs/u', f(4)]]);
+    const layered: Base = new Map<string, ReadonlyMap<string, Entry>>([
+      ['a', new LayeredEntries(shared, new Map([['docs/w', f(5)]]))],
+      ['b', new LayeredEntries(shared, new Map([['docs/v', f(6)]]))],
+      ['c', shared],
+    ]);
+    const plainBase: Base = new Map([...layered].map(([m, e]) => [m, new Map(e)]));
+    const snapshot = snap({
+      self: 'a',
+      machines: {
+        a: { 'docs/x': f(1), 'docs/z': f(3), 'docs/u': f(4), 'docs/new': f(9) },
+        b: { 'docs/z': f(3), 'docs/u': f(4), 'docs/v': f(6) },
+        c: { 'docs/x': f(1), 'docs/z': f(30, 11), 'docs/u': f(4) },
+      },
+    });
+    const withLayers = buildPlan(input(snapshot, layered));
+    const withMaps = buildPlan(input(snapshot, plainBase));
+    expect(withLayers).toEqual(withMaps);
+    expect(withLayers.deletions.map((d) => d.path)).toEqual(['docs/x']);
+    expect(withLayers.steps.map(showStep)).toContain('pull docs/z c>a');
   });
 });
 

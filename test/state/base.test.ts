@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BlatError } from '../../src/errors.js';
 import { buildUnderTest } from '../../src/config/paths.js';
 import { buildBaseAfterSync, readBase, writeBase } from '../../src/state/base.js';
-import { LayeredEntries } from '../../src/state/layeredEntries.js';
+import { LayeredEntries } from '../../src/layeredEntries.js';
 import type { Base, Entry } from '../../src/types.js';
 
 let dir: string;
