@@ -4,8 +4,9 @@
 // Characters replaced by a visible escape:
 // - C0 controls U+0000–U+001F: `\n`, `\t`, `\r`, others `\xHH` (so ESC is `\x1b`);
 // - DEL U+007F and C1 controls U+0080–U+009F: `\xHH`;
-// - bidi embeddings/overrides U+202A–U+202E and isolates U+2066–U+2069, and the
-//   line/paragraph separators U+2028–U+2029: `\uHHHH` (lower-case hex).
+// - bidi embeddings/overrides U+202A–U+202E and isolates U+2066–U+2069, the
+//   line/paragraph separators U+2028–U+2029, and lone surrogates (a byte of a file
+//   name that is not UTF-8, see fsText.ts, is U+DC80–U+DCFF): `\uHHHH` (lower-case hex).
 //
 // Backslash policy: a literal backslash is kept as is (so `a\b` prints as
 // `a\b`) and doubled only when it is immediately followed by something that
@@ -28,6 +29,25 @@ function isUnsafe(code: number): boolean {
   );
 }
 
+/** True when the code unit at `i` is a surrogate without its other half. */
+function isLoneSurrogate(s: string, i: number): boolean {
+  const code = s.charCodeAt(i);
+  if (code >= 0xd800 && code <= 0xdbff) {
+    const next = s.charCodeAt(i + 1); // NaN past the end
+    return !(next >= 0xdc00 && next <= 0xdfff);
+  }
+  if (code >= 0xdc00 && code <= 0xdfff) {
+    const prev = i > 0 ? s.charCodeAt(i - 1) : NaN;
+    return !(prev >= 0xd800 && prev <= 0xdbff);
+  }
+  return false;
+}
+
+/** True when the code unit at `i` must not reach a terminal raw. */
+function isUnsafeAt(s: string, i: number): boolean {
+  return isUnsafe(s.charCodeAt(i)) || isLoneSurrogate(s, i);
+}
+
 /** The visible escape for one unsafe character. */
 function escapeChar(ch: string): string {
   const named = NAMED[ch];
@@ -47,9 +67,8 @@ export function sanitizeForTerminal(s: string): string {
   let out = '';
   for (let i = 0; i < s.length; i++) {
     const ch = s[i];
-    const code = s.charCodeAt(i);
-    if (ch === '\\') out += needsDoubling(s[i + 1]) ? '\\\\' : '\\';
-    else if (isUnsafe(code)) out += escapeChar(ch);
+    if (ch === '\\') out += needsDoubling(s[i + 1]) || (i + 1 < s.length && isLoneSurrogate(s, i + 1)) ? '\\\\' : '\\';
+    else if (isUnsafeAt(s, i)) out += escapeChar(ch);
     else out += ch;
   }
   return out;
@@ -63,8 +82,7 @@ export function sanitizeForTerminal(s: string): string {
 export function escapeControls(s: string): string {
   let out = '';
   for (let i = 0; i < s.length; i++) {
-    const code = s.charCodeAt(i);
-    out += isUnsafe(code) ? escapeChar(s[i]) : s[i];
+    out += isUnsafeAt(s, i) ? escapeChar(s[i]) : s[i];
   }
   return out;
 }

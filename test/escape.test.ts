@@ -22,6 +22,7 @@ function unescape(s: string): string {
 }
 
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028-\u202e\u2066-\u2069]/;
+const LONE_SURROGATE = /(?<![\ud800-\udbff])[\udc00-\udfff]|[\ud800-\udbff](?![\udc00-\udfff])/;
 
 describe('sanitizeForTerminal', () => {
   it('leaves ordinary text alone, including unicode, quotes, $() and leading dashes', () => {
@@ -46,6 +47,12 @@ describe('sanitizeForTerminal', () => {
     );
   });
 
+  it('writes a lone surrogate (a byte of a name that is not UTF-8) as \\uHHHH, and keeps a pair', () => {
+    expect(sanitizeForTerminal('caf\udce9.txt')).toBe('caf\\udce9.txt');
+    expect(sanitizeForTerminal('\ud83d\ude00 \ud83d.\ude00')).toBe('\ud83d\ude00 \\ud83d.\\ude00');
+    expect(sanitizeForTerminal('a\\\udce9')).toBe('a\\\\\\udce9'); // the backslash before an escape is doubled
+  });
+
   it('keeps a lone backslash and doubles it only before something that would read as an escape', () => {
     expect(sanitizeForTerminal('C:\\Users\\me')).toBe('C:\\Users\\me');
     expect(sanitizeForTerminal('end\\')).toBe('end\\');
@@ -56,7 +63,7 @@ describe('sanitizeForTerminal', () => {
   });
 
   it('never lets an unsafe character through and is reversible (so two names never print the same)', () => {
-    const alphabet = ['\\', 'n', 't', 'r', 'x', 'u', '1', 'b', 'a', '\n', '\t', '\u001b', '\u202e', '\u0085', '\u007f', '\u2066', '/'];
+    const alphabet = ['\\', 'n', 't', 'r', 'x', 'u', '1', 'b', 'a', '\n', '\t', '\u001b', '\u202e', '\u0085', '\u007f', '\u2066', '/', '\udce9', '\ud83d', '\ude00'];
     let seed = 12345;
     const rand = (n: number): number => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
@@ -69,6 +76,7 @@ describe('sanitizeForTerminal', () => {
       for (let i = 0; i < len; i++) s += alphabet[rand(alphabet.length)];
       const out = sanitizeForTerminal(s);
       expect(out).not.toMatch(UNSAFE);
+      expect(out).not.toMatch(LONE_SURROGATE);
       expect(unescape(out)).toBe(s);
       const prior = seen.get(out);
       if (prior !== undefined) expect(prior).toBe(s);

@@ -1,4 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
+import { decodeFsText } from '../fsText.js';
 import type { Entry, EntryType } from '../types.js';
 import { SCAN_MAGIC } from '../transport/scanScript.js';
 
@@ -128,12 +129,12 @@ export class ScanParser {
       this.skippedCount++;
       return e5 + 1;
     }
-    const path = buf.toString('utf8', start + 2, e0);
+    const path = decodeFsText(buf, start + 2, e0);
     const mtime = readDecimal(buf, e1 + 1, e2);
     const mode = readOctal(buf, e3 + 1, e4);
     const entry: Entry =
       type === 'symlink'
-        ? { type, mtime, size: readDecimal(buf, e2 + 1, e3), mode, target: buf.toString('utf8', e4 + 1, e5) }
+        ? { type, mtime, size: readDecimal(buf, e2 + 1, e3), mode, target: decodeFsText(buf, e4 + 1, e5) }
         : { type, mtime, size: type === 'dir' ? 0 : readDecimal(buf, e2 + 1, e3), mode };
     this.entries.set(path, Object.freeze(entry));
     return e5 + 1;

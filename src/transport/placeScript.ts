@@ -1,3 +1,4 @@
+import { splitFsFields } from '../fsText.js';
 import { quoteShell } from './shellQuote.js';
 
 // Moves folders that rsync filled in a staging folder into place, each with one rename(2):
@@ -34,7 +35,7 @@ export function buildPlaceScript(root: string, moves: readonly PlaceMove[], stag
 
 /** Parses the place script's output into path → outcome. */
 export function parsePlaceOutput(output: Buffer): Map<string, 'ok' | 'exists' | 'fail'> {
-  const fields = output.toString('utf8').split('\0');
+  const fields = splitFsFields(output);
   fields.pop(); // what follows the last NUL was cut off (or is empty)
   const result = new Map<string, 'ok' | 'exists' | 'fail'>();
   for (let i = 0; i + 1 < fields.length; i += 2) result.set(fields[i + 1].replace(/^\.\//, ''), fields[i] as 'ok' | 'exists' | 'fail');

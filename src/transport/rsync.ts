@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { encodeFsText } from '../fsText.js';
 import { buildRsyncRsh } from './sshArgs.js';
 import { classifySshFailure } from './sshFailure.js';
 
@@ -74,7 +75,7 @@ const PROGRESS = /^\s*([\d,]+)\s+\d+%/;
 
 /** Runs one batched rsync and reports whether every listed path was transferred. */
 export async function runRsync(req: RsyncRequest): Promise<RsyncResult> {
-  const input = req.paths.map((p) => `${p}\0`).join('');
+  const input = encodeFsText(req.paths.map((p) => `${p}\0`).join('')); // names outside UTF-8: their own bytes
   const child = execa('rsync', buildRsyncArgs(req), { input, reject: false, buffer: { stdout: false, stderr: true }, encoding: 'utf8' });
   req.onStart?.(child.pid);
   let carry = '';

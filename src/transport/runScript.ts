@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { encodeFsText } from '../fsText.js';
 import { classifySshFailure } from './sshFailure.js';
 
 /** Where a script runs: this host, or an ssh destination with its options. */
@@ -26,7 +27,7 @@ export async function runScript(target: ScriptTarget, script: string, onChunk: (
       ? ['/bin/sh', ['-s']]
       : ['ssh', [...target.sshOptions, '--', target.host, '/bin/sh -s']];
   const child = execa(file, args, {
-    input: script,
+    input: encodeFsText(script), // names outside UTF-8 go back as the bytes they were
     encoding: 'buffer',
     buffer: { stdout: false, stderr: true },
     reject: false,

@@ -1,3 +1,4 @@
+import { splitFsFields } from '../fsText.js';
 import { quoteShell } from './shellQuote.js';
 
 // Moves paths into `.blat-trash/<stamp>/` under a root instead of unlinking them.
@@ -27,7 +28,7 @@ export function buildTrashScript(root: string, stamp: string, items: readonly { 
 
 /** Parses the trash script's output into path → outcome. */
 export function parseTrashOutput(output: Buffer): Map<string, 'ok' | 'gone' | 'fail'> {
-  const fields = output.toString('utf8').split('\0');
+  const fields = splitFsFields(output);
   // Every complete field ends in NUL: what follows the last one was cut off (or is empty).
   fields.pop();
   const result = new Map<string, 'ok' | 'gone' | 'fail'>();

@@ -1,6 +1,6 @@
 // End to end: `blat apply` against a real sshd, real rsync, three ssh machines and one local one.
 import { existsSync } from 'node:fs';
-import { chmod, lstat, mkdir, readFile, readdir, readlink, writeFile } from 'node:fs/promises';
+import { chmod, lstat, lutimes, mkdir, readFile, readdir, readlink, symlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -247,6 +247,44 @@ async function seedSynced(box: Sandbox): Promise<void> {
 async function readTrashStamps(box: Sandbox, machine: string): Promise<string[]> {
   return readdir(join(box.root(machine), '.blat-trash')).catch(() => []);
 }
+
+describe('blat apply: names that are not UTF-8', () => {
+  it('arrive byte for byte, never merge into one another, and print escaped', async () => {
+    const box = await sandbox();
+    try {
+      await box.write('m1', 'docs/plain.txt', 'plain\n', 1_700_005_000);
+      const at = (m: string, ...parts: Buffer[]): Buffer => Buffer.concat([Buffer.from(`${box.root(m)}/docs/`), ...parts]);
+      const latin1 = Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x2e, 0x74, 0x78, 0x74]); // "café.txt" in Latin-1
+      const other = Buffer.from([0x63, 0x61, 0x66, 0xe8, 0x2e, 0x74, 0x78, 0x74]); // the same name, were bad bytes read as U+FFFD
+      const linkName = Buffer.from([0x6c, 0xff]);
+      const target = Buffer.from([0x74, 0xfe, 0x2e, 0x74, 0x78, 0x74]);
+      await writeFile(at('m1', latin1), 'e9\n');
+      await writeFile(at('m1', other), 'e8\n');
+      await symlink(target, at('m1', linkName));
+      for (const name of [latin1, other]) await utimes(at('m1', name), 1_700_005_001, 1_700_005_001);
+      await lutimes(at('m1', linkName), 1_700_005_002, 1_700_005_002);
+
+      const plan = await runBlat(['plan', '--full'], { cwd: box.dir });
+      expect(plan.stdout).toContain('docs/caf\\udce9.txt');
+      expect(plan.stdout).toContain('docs/caf\\udce8.txt');
+      expect(plan.stdout).not.toContain('\uFFFD'); // no raw byte reached the output
+      const r = await runBlat(['apply', '--auto-approve'], { cwd: box.dir });
+      expect(withoutMuxNoise(r.stderr)).toBe('');
+      expect(r.code).toBe(0);
+      for (const m of ALL) {
+        expect((await readFile(at(m, latin1))).toString()).toBe('e9\n');
+        expect((await readFile(at(m, other))).toString()).toBe('e8\n');
+        expect((await readlink(at(m, linkName), { encoding: 'buffer' })).equals(target)).toBe(true);
+        expect((await lstat(at(m, latin1))).mtimeMs).toBe(1_700_005_001_000);
+      }
+      const again = await runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir });
+      expect(again.stdout).toMatch(/No changes/);
+      expect(again.code).toBe(0);
+    } finally {
+      await box.cleanup();
+    }
+  });
+});
 
 describe('blat apply: the base after later applies', () => {
   it('appends what changed to base.changes.jsonl, and the next plan decides with it', async () => {
