@@ -8,6 +8,4 @@ import { validate } from './configValidator.generated.js';
 export const CONFIG_SCHEMA_PATH = fileURLToPath(new URL('../../schemas/blat.schema.json', import.meta.url));
 
 /** The validator for blat.yaml (allErrors, verbose: every problem, with parentSchema for "did you mean"). */
-export function readConfigValidator(): ValidateFunction {
-  return validate as unknown as ValidateFunction;
-}
+export const validateConfig = validate as unknown as ValidateFunction;

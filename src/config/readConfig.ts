@@ -9,7 +9,7 @@ import type { Config } from '../types.js';
 import { buildConfig } from './buildConfig.js';
 import type { RawConfig } from './buildConfig.js';
 import { checkConfigSemantics } from './checkConfig.js';
-import { readConfigValidator } from './configSchema.js';
+import { validateConfig } from './configSchema.js';
 import { formatYamlPath } from './problem.js';
 import type { ConfigProblem } from './problem.js';
 import { escapeControls } from '../escape.js';
@@ -83,8 +83,7 @@ export async function readConfig(file: string, env: NodeJS.ProcessEnv = process.
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw new ConfigError([`${escapeControls(path)}:1:1: (top level): ${escapeControls(message)}`]);
   }
-  const validate = readConfigValidator();
-  const schemaProblems = validate(data) ? [] : buildSchemaProblems(validate.errors ?? [], data);
+  const schemaProblems = validateConfig(data) ? [] : buildSchemaProblems(validateConfig.errors ?? [], data);
   // A path the schema already complained about needs no second message.
   const reported = new Set(schemaProblems.map((p) => formatYamlPath(p.path)));
   const semanticProblems = checkConfigSemantics(data).filter((p) => !reported.has(formatYamlPath(p.path)));

@@ -52,8 +52,8 @@ export async function readBase(stateDir: string): Promise<Base> {
     const logFile = baseChangesPath(stateDir);
     const logText = (await readTextIfExists(logFile)) ?? '';
     const log = parseBaseChanges(logText, parsed.generation);
-    if (log.damagedLine !== undefined) throw damagedLog(logFile, log.damagedLine);
-    log.changes.forEach((change, k) => mergeBaseChange(logFile, parsed.builder, change, k));
+    if (log.damagedLine !== undefined) throw new BlatError(`${logFile}:${log.damagedLine}: not a blat base change; delete it and base.json to start afresh`);
+    for (const change of log.changes) mergeBaseChange(logFile, parsed.builder, change);
     const whole = !log.stale && log.goodBytes === Buffer.byteLength(logText);
     origin = { generation: parsed.generation, rows: parsed.rows, logPaths: log.paths, logBytes: whole ? log.goodBytes : -1 };
   }
@@ -68,8 +68,8 @@ export async function readBase(stateDir: string): Promise<Base> {
  * or when the log has grown too long, base.json is replaced atomically and the log retired.
  */
 export async function writeBase(stateDir: string, next: Base, previous?: Base): Promise<void> {
-  const origin = previous === undefined ? undefined : origins.get(previous);
-  if (origin !== undefined && previous !== undefined) {
+  const origin = previous && origins.get(previous);
+  if (previous && origin) {
     const changed = findChangedBasePaths(previous, next);
     if (changed.size === 0) {
       origins.set(next, origin);
@@ -92,20 +92,10 @@ export async function writeBase(stateDir: string, next: Base, previous?: Base): 
   origins.set(next, { generation, rows, logPaths: 0, logBytes: 0 });
 }
 
-/** Parses base.json's text; a BlatError naming `file` when it is not a valid base. */
-export function parseBase(file: string, text: string): Base {
-  return parseBaseFile(file, text).builder.build();
-}
-
-/** base.json's text for `base`: each path once per distinct entry, with the machines holding it. */
-export function renderBase(base: Base, generation?: string): string {
-  return renderBaseFile(base, generation).text;
-}
-
-function renderBaseFile(base: Base, generation: string | undefined): { readonly text: string; readonly rows: number } {
+/** base.json's text for `base` (each path once per distinct entry, with the machines holding it) and its row count. */
+function renderBaseFile(base: Base, generation: string): { readonly text: string; readonly rows: number } {
   const names = [...base.keys()];
-  const gen = generation === undefined ? '' : `"generation":${JSON.stringify(generation)},`;
-  const parts: string[] = [`{"formatVersion":${BASE_FORMAT},${gen}"machines":${JSON.stringify(names)},"entries":[`];
+  const parts: string[] = [`{"formatVersion":${BASE_FORMAT},"generation":${JSON.stringify(generation)},"machines":${JSON.stringify(names)},"entries":[`];
   const none = renderAllBaseRows(names.map((n) => base.get(n)!), parts);
   const rows = parts.length - 1;
   parts.push(none ? ']}\n' : '\n]}\n');
@@ -144,15 +134,11 @@ function addRows(builder: LayeredBaseBuilder, rows: readonly unknown[], names: r
   );
 }
 
-/** Merges the log's line number `k` (0-based among its changes) into `builder`. */
-function mergeBaseChange(logFile: string, builder: LayeredBaseBuilder, change: BaseChange, k: number): void {
+/** Merges one line of the log into `builder`. */
+function mergeBaseChange(logFile: string, builder: LayeredBaseBuilder, change: BaseChange): void {
   for (const path of change.paths) builder.delete(path);
   const badRow = addRows(builder, change.rows, change.machines);
-  if (badRow >= 0) throw new BlatError(`${logFile}: change ${k + 1}, entries[${badRow}] is not a valid entry; delete it and base.json to start afresh`);
-}
-
-function damagedLog(logFile: string, line: number): BlatError {
-  return new BlatError(`${logFile}:${line}: not a blat base change; delete it and base.json to start afresh`);
+  if (badRow >= 0) throw new BlatError(`${logFile}:${change.line}: entries[${badRow}] is not a valid entry; delete it and base.json to start afresh`);
 }
 
 /**

@@ -14,6 +14,8 @@ import { isSameBaseEntry, renderBaseRows } from './baseRows.js';
 
 /** One line of the log, checked for shape (its rows are checked as they are added). */
 export interface BaseChange {
+  /** 1-based line number in the log. */
+  readonly line: number;
   readonly machines: readonly string[];
   readonly paths: readonly string[];
   readonly rows: readonly unknown[];
@@ -73,7 +75,7 @@ export function parseBaseChanges(text: string, generation: string): BaseChangeLo
   lines.pop(); // after the last newline
   let goodBytes = 0;
   for (let i = 0; i < lines.length; i++) {
-    const change = parseLine(lines[i]);
+    const change = parseLine(lines[i], i + 1);
     if (change === undefined) {
       if (i === lines.length - 1) return { changes, goodBytes, stale, paths }; // cut short
       return { changes, goodBytes, stale, paths, damagedLine: i + 1 };
@@ -89,7 +91,7 @@ export function parseBaseChanges(text: string, generation: string): BaseChangeLo
   return { changes, goodBytes, stale, paths };
 }
 
-function parseLine(line: string): (BaseChange & { readonly generation: string }) | undefined {
+function parseLine(line: string, number: number): (BaseChange & { readonly generation: string }) | undefined {
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -101,5 +103,5 @@ function parseLine(line: string): (BaseChange & { readonly generation: string })
   if (!Array.isArray(machines) || !machines.every((n) => typeof n === 'string')) return undefined;
   if (!Array.isArray(paths) || !paths.every((p) => typeof p === 'string' && p !== '')) return undefined;
   if (!Array.isArray(entries)) return undefined;
-  return { generation: value.generation, machines: machines as string[], paths: paths as string[], rows: entries };
+  return { generation: value.generation, line: number, machines: machines as string[], paths: paths as string[], rows: entries };
 }
