@@ -1,6 +1,6 @@
 import { buildPlan } from '../plan/buildPlan.js';
 import { buildInSyncPlan } from '../plan/inSyncPlan.js';
-import { isIdenticalSnapshot, isUniformSnapshot } from '../plan/uniform.js';
+import { countIdenticalPaths, isIdenticalSnapshot, isUniformSnapshot } from '../plan/uniform.js';
 import { sanitizeForTerminal } from '../escape.js';
 import { readBase } from '../state/base.js';
 import { readInSyncListing, readInSyncMemo, writeInSyncMemo, type InSyncMemo } from '../state/inSyncMemo.js';
@@ -77,7 +77,18 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
   // Identical implies uniform: one walk over the entries in the usual, synced case.
   const identical = isIdenticalSnapshot(snapshot);
   const base = baseRead ? await baseRead : identical || isUniformSnapshot(snapshot, options.modifyWindow) ? null : await readBase(config.stateDir);
-  const plan = buildPlan({ configDigest: config.digest, snapshot, base: base ?? new Map(), options, nowMs: io.now() });
+  // Identical machines: nothing to do whatever the base says, every path alike (one walk fewer).
+  const plan = identical
+    ? buildInSyncPlan({
+        configDigest: config.digest,
+        self: ctx.self.name,
+        snapshotDigest: snapshot.digest,
+        machines: snapshot.machines,
+        targets: options.targets,
+        inSync: countIdenticalPaths(snapshot),
+        nowMs: io.now(),
+      })
+    : buildPlan({ configDigest: config.digest, snapshot, base: base ?? new Map(), options, nowMs: io.now() });
   if (identical && finalObserved.warnings.length === 0) await recordInSync(ctx, listingLost ? null : memo, finalScans, plan);
   return { plan, snapshot, base, sshOptions };
 }

@@ -41,3 +41,9 @@ export function isIdenticalSnapshot(snapshot: Snapshot): boolean {
   }
   return true;
 }
+
+/** The paths an identical snapshot (isIdenticalSnapshot) holds: what buildPlan counts in sync there. */
+export function countIdenticalPaths(snapshot: Snapshot): number {
+  for (const entries of snapshot.entries.values()) return entries.size;
+  return 0;
+}

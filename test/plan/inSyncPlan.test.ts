@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../src/plan/buildPlan.js';
 import { buildInSyncPlan } from '../../src/plan/inSyncPlan.js';
-import { isUniformSnapshot } from '../../src/plan/uniform.js';
+import { countIdenticalPaths, isIdenticalSnapshot, isUniformSnapshot } from '../../src/plan/uniform.js';
 import type { Base, PlanOptions, Snapshot } from '../../src/types.js';
 import { baseOf, dir, f, input, link, prefer, snap } from './builder.js';
 
@@ -57,6 +57,12 @@ describe('buildInSyncPlan', () => {
     expect(Object.isFrozen(fast)).toBe(true);
     expect(Object.isFrozen(fast.steps)).toBe(true);
     expect(Object.isFrozen(fast.machines)).toBe(true);
+  });
+
+  const identical = cases.filter(([, snapshot]) => isIdenticalSnapshot(snapshot));
+  it('has identical snapshots among its cases', () => expect(identical.length).toBe(4));
+  it.each(identical)('counts, on an identical snapshot, the paths of one machine as buildPlan does: %s', (_label, snapshot, base, options) => {
+    expect(buildPlan(input(snapshot, base, options)).inSync).toBe(countIdenticalPaths(snapshot));
   });
 
   it('copies machines and targets rather than keeping the caller\'s arrays', () => {
