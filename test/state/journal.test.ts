@@ -39,6 +39,21 @@ describe('openJournal / readJournal', () => {
     expect(await readJournal(stateDir)).toEqual({ records, problems: [] });
   });
 
+  it('writes each record as JSON.stringify does, a step shared by several records included', async () => {
+    const journal = await openJournal(dir);
+    const step = push('docs/"x"\n\udce9', 'b');
+    const records: JournalRecord[] = [
+      { t: 1, event: 'planned', run: 'r"1', step },
+      { t: 2, event: 'done', run: 'r"1', step },
+      { t: 3, event: 'failed', run: 'r"1', step, reason: 'rsync: "no"\n' },
+      { t: 4, event: 'stale', run: 'r"1', step, reason: '' },
+      { t: 5, event: 'settled', run: 'r"1', path: 'docs/x', machine: 'b', reason: 'up to date' },
+    ];
+    await journal.appendMany(records);
+    await journal.close();
+    expect(await readFile(join(dir, 'journal.jsonl'), 'utf8')).toBe(records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  });
+
   it('refuses appends after close', async () => {
     const journal = await openJournal(dir);
     await journal.close();
