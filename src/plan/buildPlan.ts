@@ -101,19 +101,32 @@ export function buildPlan(input: PlanInput): Plan {
   const deferred: Deferred[] = [];
   for (const list of owed) for (const d of list) deferred.push(d);
 
-  return Object.freeze({
-    formatVersion: 1 as const,
+  return freezePlan({
     self: snapshot.self,
     configDigest: input.configDigest,
     snapshotDigest: snapshot.digest,
     createdAtMs: input.nowMs,
-    targets: Object.freeze([...options.targets]),
-    machines: Object.freeze([...snapshot.machines]),
-    steps: Object.freeze(steps),
-    deferred: Object.freeze(deferred),
-    conflicts: Object.freeze(conflicts),
-    deletions: Object.freeze(deletions),
+    targets: options.targets,
+    machines: snapshot.machines,
+    steps,
+    deferred,
+    conflicts,
+    deletions,
     inSync,
+  });
+}
+
+/** The frozen Plan of these parts (its lists copied where the caller may keep them). */
+export function freezePlan(parts: Omit<Plan, 'formatVersion'>): Plan {
+  return Object.freeze({
+    formatVersion: 1 as const,
+    ...parts,
+    targets: Object.freeze([...parts.targets]),
+    machines: Object.freeze([...parts.machines]),
+    steps: Object.freeze(parts.steps),
+    deferred: Object.freeze(parts.deferred),
+    conflicts: Object.freeze(parts.conflicts),
+    deletions: Object.freeze(parts.deletions),
   });
 }
 

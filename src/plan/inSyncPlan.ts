@@ -1,5 +1,6 @@
 // The plan of a snapshot known to be uniform without its entries (every machine's listing matched the in-sync memo).
 import type { MachineObservation, Plan } from '../types.js';
+import { freezePlan } from './buildPlan.js';
 
 export interface InSyncPlanInput {
   readonly configDigest: string;
@@ -19,18 +20,17 @@ export interface InSyncPlanInput {
  */
 export function buildInSyncPlan(input: InSyncPlanInput): Plan {
   if (input.machines.some((m) => m.status === 'offline')) throw new Error('buildInSyncPlan: a machine is offline');
-  return Object.freeze({
-    formatVersion: 1 as const,
+  return freezePlan({
     self: input.self,
     configDigest: input.configDigest,
     snapshotDigest: input.snapshotDigest,
     createdAtMs: input.nowMs,
-    targets: Object.freeze([...input.targets]),
-    machines: Object.freeze([...input.machines]),
-    steps: Object.freeze([]),
-    deferred: Object.freeze([]),
-    conflicts: Object.freeze([]),
-    deletions: Object.freeze([]),
+    targets: input.targets,
+    machines: input.machines,
+    steps: [],
+    deferred: [],
+    conflicts: [],
+    deletions: [],
     inSync: input.inSync,
   });
 }
