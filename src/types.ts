@@ -92,9 +92,23 @@ export interface MachineObservation {
 }
 
 /**
+ * A snapshot that holds only the paths that may differ (see Snapshot.partial): every other path
+ * under the scanned paths is held alike by every online machine, and is what the base holds for
+ * each of them.
+ */
+export interface PartialSnapshotInfo {
+  /** Paths left out (each alike everywhere and in the base). */
+  readonly alike: number;
+  /** Machine name → files and symlinks it holds under the scanned paths (left-out paths included). */
+  readonly files: ReadonlyMap<string, number>;
+}
+
+/**
  * The immutable result of scanning every participating machine once.
  * Invariants: `entries` has a map for every online machine and for no other;
  * every key of those maps lies under one of `paths`; frozen after building.
+ * Unless `partial` is set, those maps hold every entry; with it, only the paths
+ * that may differ, and the base given with it holds (at least) those paths.
  */
 export interface Snapshot {
   readonly self: string;
@@ -108,6 +122,7 @@ export interface Snapshot {
   readonly takenAtMs: number;
   /** sha256 (hex) over the scan outputs and statuses. */
   readonly digest: string;
+  readonly partial?: PartialSnapshotInfo;
 }
 
 /**

@@ -9,15 +9,17 @@ import { renderApplyResult, renderProgressLine } from '../render/applyResult.js'
 import { buildPlanDocument } from '../render/json.js';
 import { renderPlanText } from '../render/table.js';
 import { sanitizeForTerminal } from '../escape.js';
-import { readBase, writeBase } from '../state/base.js';
+import { findBaseOrigin, readBase, writeBase } from '../state/base.js';
+import { writeSyncedListing, type SyncedListingRecord } from '../state/syncedListing.js';
+import { isBaseOfSelf, isSettledBySelf } from '../apply/syncedAfterApply.js';
 import { clearInSyncMemo } from '../state/inSyncMemo.js';
 import { compactJournal, openJournal } from '../state/journal.js';
 import { acquireLock, type Lock } from '../state/lock.js';
-import type { Base, Plan, Snapshot } from '../types.js';
+import type { Base, Entry, Plan, Snapshot } from '../types.js';
 import { buildPlanOptions, readRunContext, readySshOptions, type RunContext } from './context.js';
 import { wantsColor, type CommandIO, type GlobalOptions } from './io.js';
 import { scanSnapshot } from '../snapshot/scanSnapshot.js';
-import { scanAndPlan } from './scanAndPlan.js';
+import { scanAndPlan, type PlanRun } from './scanAndPlan.js';
 import { readSavedPlan } from './show.js';
 
 export interface ApplyFlags extends GlobalOptions {
@@ -44,8 +46,8 @@ export async function applyCommand(args: readonly string[], flags: ApplyFlags, i
   const options = buildPlanOptions(ctx, flags);
   requireApprovalPossible(flags, io);
   return withLock(ctx, io, 'apply', async () => {
-    const run = await scanAndPlan(ctx, options, io);
-    return carryOut(ctx, run.plan, { snapshot: run.snapshot, base: run.base }, run.sshOptions, flags, io);
+    const run = await scanAndPlan(ctx, options, io, { useSynced: true, report: flags.verbose ? io.stderr : undefined });
+    return carryOut(ctx, run.plan, { snapshot: run.snapshot, base: run.base, selfListing: run.selfListing }, run.sshOptions, flags, io);
   });
 }
 
@@ -127,8 +129,8 @@ export async function withLock(ctx: RunContext, io: CommandIO, command: string, 
 export async function carryOut(
   ctx: RunContext,
   plan: Plan,
-  /** What the plan was built from; null for a saved plan. */
-  from: { readonly snapshot: Snapshot; readonly base: Base | null } | null,
+  /** What the plan was built from; null for a saved plan. With self's listing, a synced listing is recorded when the apply leaves everything in sync. */
+  from: { readonly snapshot: Snapshot; readonly base: Base | null; readonly selfListing?: PlanRun['selfListing'] } | null,
   sshOptions: readonly string[],
   flags: ApplyFlags,
   io: CommandIO,
@@ -177,7 +179,9 @@ export async function carryOut(
     await journal.appendMany(settle(outcomes).map((i) => ({ t: io.now(), event: 'settled' as const, run, ...i })));
     // Under the lock since the plan was made: the base read then is still the base.
     const base = from?.base ?? (await readBase(ctx.config.stateDir));
-    await writeBase(ctx.config.stateDir, buildBaseAfterApply(base, plan, outcomes, snapshot), base);
+    const next = buildBaseAfterApply(base, plan, outcomes, snapshot);
+    await writeBase(ctx.config.stateDir, next, base);
+    if (snapshot && from?.selfListing) await recordSyncedListing(ctx.config.stateDir, from.selfListing, snapshot, next, plan, outcomes);
     const owed = outcomes.some((o) => o.status !== 'done') || plan.deferred.length > 0;
     const code = owed ? 2 : 0;
     await journal.append({ t: io.now(), event: 'end', run, exitCode: code });
@@ -190,6 +194,39 @@ export async function carryOut(
     progress.clear();
     await journal.close();
   }
+}
+
+/**
+ * Records self's listing as the synced listing when the apply left every scanned machine holding
+ * what self held and the base says so (see state/syncedListing.ts). A cache: a failure to write
+ * it only costs the next apply its speed.
+ */
+async function recordSyncedListing(
+  stateDir: string,
+  self: NonNullable<PlanRun['selfListing']>,
+  snapshot: Snapshot,
+  base: Base,
+  plan: Plan,
+  outcomes: readonly StepOutcome[],
+): Promise<void> {
+  const origin = findBaseOrigin(base);
+  if (!origin || !isSettledBySelf(plan, outcomes) || !isBaseOfSelf(base, self.key.machines, snapshot, snapshot.paths)) return;
+  const mine = snapshot.entries.get(snapshot.self) ?? new Map<string, Entry>();
+  let files = snapshot.partial?.files.get(snapshot.self);
+  if (files === undefined) {
+    files = 0;
+    for (const e of mine.values()) if (e.type !== 'dir') files++;
+  }
+  const record: SyncedListingRecord = {
+    format: 1,
+    ...self.key,
+    base: origin,
+    listingBytes: self.listing.length,
+    listingDigest: self.digest,
+    records: (snapshot.partial?.alike ?? 0) + mine.size,
+    files,
+  };
+  await writeSyncedListing(stateDir, record, self.listing).catch(() => undefined);
 }
 
 /** A live progress line on a terminal, for applies longer than about a second; nothing otherwise. */

@@ -6,7 +6,12 @@ import { readBase } from '../state/base.js';
 import { readInSyncListing, readInSyncMemo, writeInSyncMemo, type InSyncMemo } from '../state/inSyncMemo.js';
 import { readMachineStates, updateMachineStates, writeMachineStates } from '../state/machineState.js';
 import { parseListing } from '../snapshot/parseScan.js';
-import { assembleSnapshot, observeScans, scanMachines, type MachineScans, type ScanRequest } from '../snapshot/scanSnapshot.js';
+import { diffListing, type ListingDiff } from '../snapshot/listingDiff.js';
+import { buildPartialParts } from '../snapshot/partialSnapshot.js';
+import { parseKeptListing, type MachineScan } from '../snapshot/scanMachine.js';
+import { assembleSnapshot, observeScans, scanMachines, type MachineScans, type Observation, type ScanRequest } from '../snapshot/scanSnapshot.js';
+import { adoptPartialBase } from '../state/base.js';
+import { readSyncedListingFile, readSyncedRecord, type SyncedListingKey, type SyncedListingRecord } from '../state/syncedListing.js';
 import type { Base, Entry, Plan, PlanOptions, Snapshot } from '../types.js';
 import { readySshOptions, type RunContext } from './context.js';
 import type { CommandIO } from './io.js';
@@ -15,9 +20,24 @@ export interface PlanRun {
   readonly plan: Plan;
   /** What the plan was built from; null when every machine matched the in-sync memo and no entries were read (`needBase: false`). */
   readonly snapshot: Snapshot | null;
-  /** The base the plan was built with; null when it was not needed and not read (`needBase: false`). */
+  /** The base the plan was built with; null when it was not needed and not read (`needBase: false`). Partial with a partial snapshot. */
   readonly base: Base | null;
   readonly sshOptions: readonly string[];
+  /** Self's listing as scanned, and the key of a synced listing (for an apply to record one); absent when not kept. */
+  readonly selfListing?: { readonly listing: Buffer; readonly digest: string; readonly key: SyncedListingKey };
+}
+
+/** How scanAndPlan reads the machines. */
+export interface ScanAndPlanOptions {
+  /** Read the base even when it cannot change the plan (apply writes its successor). Default true. */
+  readonly needBase?: boolean;
+  /**
+   * With a synced listing in place (state/syncedListing.ts), compare the machines' listings with
+   * it and plan only the paths that differ (a partial snapshot), without reading the base.
+   */
+  readonly useSynced?: boolean;
+  /** Told, in one line, how the machines were compared (for --verbose). */
+  readonly report?: (line: string) => void;
 }
 
 /**
@@ -27,13 +47,19 @@ export interface PlanRun {
  * and when every machine's listing is still the one the in-sync memo recorded, no entries
  * are read either. A scan that finds every machine identical records the memo.
  */
-export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: CommandIO): Promise<PlanRun & { readonly snapshot: Snapshot }>;
-export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: CommandIO, needBase: boolean): Promise<PlanRun>;
-export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: CommandIO, needBase = true): Promise<PlanRun> {
+export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: CommandIO, how?: ScanAndPlanOptions & { readonly needBase?: true }): Promise<PlanRun & { readonly snapshot: Snapshot }>;
+export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: CommandIO, how: ScanAndPlanOptions): Promise<PlanRun>;
+export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: CommandIO, how: ScanAndPlanOptions = {}): Promise<PlanRun> {
   const { config } = ctx;
+  const needBase = how.needBase !== false;
   const sshOptions = await readySshOptions(config);
   const scanned = config.machines.filter((m) => m.state !== 'outofuse').map((m) => m.name);
-  const memo = await readInSyncMemo(config.stateDir, { configDigest: config.digest, self: ctx.self.name, paths: ctx.targets, machines: scanned });
+  const key = { configDigest: config.digest, self: ctx.self.name, paths: ctx.targets, machines: scanned };
+  const synced = how.useSynced ? await readSyncedRecord(config.stateDir, key) : null;
+  // With a synced listing every listing is wanted, to be compared with it as soon as it is here.
+  const memo = synced ? null : await readInSyncMemo(config.stateDir, key);
+  const reference = synced ? readSyncedListingFile(config.stateDir, synced) : null;
+  const diffs: Promise<ListingDiff | null>[] = [];
   const req: ScanRequest = {
     config,
     self: ctx.self.name,
@@ -41,13 +67,32 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
     sshOptions,
     expect: memo ? new Map(Object.entries(memo.machines)) : undefined,
     keepListingOf: ctx.self.name,
+    unparsed: synced !== null,
+    onScanned: reference ? (i, scan) => void (diffs[i] = reference.then((ref) => diffScan(ref, scan))) : undefined,
   };
   // Apply's base is read while the machines are scanned (it is parsed in the gaps between their output).
-  const baseRead = needBase ? readBase(config.stateDir) : null;
+  const baseRead = needBase && !synced ? readBase(config.stateDir) : null;
   baseRead?.catch(() => undefined); // its failure is reported where it is awaited
-  const [scans, previous] = await Promise.all([scanMachines(req), readMachineStates(config.stateDir, config.machines.map((m) => m.name))]);
+  let [scans, previous] = await Promise.all([scanMachines(req), readMachineStates(config.stateDir, config.machines.map((m) => m.name))]);
   const takenAtMs = Date.now();
-  const observed = observeScans(config, ctx.self.name, scans);
+  let observed = observeScans(config, ctx.self.name, scans);
+  const selfIndex = config.machines.findIndex((m) => m.name === ctx.self.name);
+  const selfScan = scans[selfIndex];
+  const selfListing = selfScan?.ok && selfScan.output.listing && selfScan.digest ? { listing: selfScan.output.listing, digest: selfScan.digest, key } : undefined;
+  if (synced) {
+    const partial = observed.warnings.length === 0 ? buildPartialRun(synced, await Promise.all(diffs), scans, observed, req, takenAtMs) : null;
+    if (partial) {
+      const { alike } = partial.snapshot.partial!;
+      how.report?.(`compared with the synced listing: ${alike} paths alike everywhere, ${partial.paths} planned one by one\n`);
+      await writeMachineStates(config.stateDir, updateMachineStates(previous, observed.machines, takenAtMs));
+      const plan = buildPlan({ configDigest: config.digest, snapshot: partial.snapshot, base: partial.base, options, nowMs: io.now() });
+      return { plan, snapshot: partial.snapshot, base: partial.base, sshOptions, selfListing };
+    }
+    // Something out of the ordinary (a machine offline, a warning, a special file): read every listing.
+    how.report?.('the synced listing cannot stand for every machine this time: every listing is read\n');
+    scans = scans.map((scan, i) => (scan === null ? null : parseKeptListing(scan, i === selfIndex)));
+    observed = observeScans(config, ctx.self.name, scans);
+  }
   for (const w of observed.warnings) io.stderr(`warning: ${sanitizeForTerminal(w)}\n`);
   await writeMachineStates(config.stateDir, updateMachineStates(previous, observed.machines, takenAtMs));
 
@@ -90,7 +135,53 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
       })
     : buildPlan({ configDigest: config.digest, snapshot, base: base ?? new Map(), options, nowMs: io.now() });
   if (identical && finalObserved.warnings.length === 0) await recordInSync(ctx, listingLost ? null : memo, finalScans, plan);
-  return { plan, snapshot, base, sshOptions };
+  return { plan, snapshot, base, sshOptions, selfListing };
+}
+
+/**
+ * The partial snapshot and base of scans compared with the synced listing; null when they cannot
+ * be had that way (a machine not online, a listing not well formed, a special file).
+ */
+function buildPartialRun(
+  synced: SyncedListingRecord,
+  diffs: readonly (ListingDiff | null | undefined)[],
+  scans: MachineScans,
+  observed: Observation,
+  req: ScanRequest,
+  takenAtMs: number,
+): { snapshot: Snapshot; base: Base; paths: number } | null {
+  const names: string[] = [];
+  const found: ListingDiff[] = [];
+  for (let i = 0; i < scans.length; i++) {
+    if (scans[i] === null) continue;
+    const diff = diffs[i];
+    if (!diff || observed.machines[i].status !== 'online') return null;
+    found.push(diff);
+    names.push(req.config.machines[i].name);
+  }
+  const parts = buildPartialParts(names, found, synced);
+  if (parts === null) return null;
+  adoptPartialBase(parts.base, synced.base);
+  const snapshot: Snapshot = Object.freeze({
+    self: req.self,
+    paths: Object.freeze([...req.paths]),
+    machines: observed.machines,
+    entries: parts.entries,
+    takenAtMs,
+    digest: observed.digest,
+    partial: parts.info,
+  });
+  return { snapshot, base: parts.base, paths: parts.paths };
+}
+
+/** A machine's listing compared with the synced one; null when there is none to compare or it is not well formed (it is then read whole, and its fault reported as usual). */
+function diffScan(reference: Buffer | null, scan: MachineScan): ListingDiff | null {
+  if (reference === null || !scan.ok || !scan.output.rootExists || scan.output.listing === undefined) return null;
+  try {
+    return diffListing(reference, scan.output.listing);
+  } catch {
+    return null;
+  }
 }
 
 /** The scans again, without expectations, for the machines that answered "same". */

@@ -112,7 +112,7 @@ export function buildPlan(input: PlanInput): Plan {
     deferred,
     conflicts,
     deletions,
-    inSync,
+    inSync: inSync + (snapshot.partial?.alike ?? 0),
   });
 }
 

@@ -26,8 +26,8 @@ export function checkDeletionGuard(plan: Plan, snapshot: Snapshot, limits: Delet
   for (const m of snapshot.machines) {
     const count = trashed.get(m.name);
     if (count === undefined) continue;
-    let held = 0;
-    for (const e of (snapshot.entries.get(m.name) ?? new Map()).values()) if (e.type !== 'dir') held++;
+    let held = snapshot.partial?.files.get(m.name) ?? 0;
+    if (!snapshot.partial) for (const e of (snapshot.entries.get(m.name) ?? new Map()).values()) if (e.type !== 'dir') held++;
     const tooMany = count > limits.maxCount;
     const tooLarge = count > held * limits.maxFraction;
     if (!tooMany && !tooLarge) continue;

@@ -49,9 +49,18 @@ export class ScanParser {
   /** Called once, with the remote clock, as soon as it has arrived. */
   onClock?: (clock: number) => void;
 
-  /** `keepListing`: keep the listing's bytes, for `finish().listing`. */
-  constructor(options: { readonly keepListing?: boolean } = {}) {
-    this.kept = options.keepListing ? [] : null;
+  private readonly parse: boolean;
+  /** Unparsed: the last bytes kept and not yet hashed (at most 4). */
+  private held: Buffer = Buffer.alloc(0);
+
+  /**
+   * `keepListing`: keep the listing's bytes, for `finish().listing`. `parse: false`: keep them
+   * without reading any record (`entries` stays empty; see snapshot/listingDiff.ts); the end
+   * marker is then only looked for at the end, and a listing cut inside a record shows when it is read.
+   */
+  constructor(options: { readonly keepListing?: boolean; readonly parse?: boolean } = {}) {
+    this.parse = options.parse !== false;
+    this.kept = options.keepListing || !this.parse ? [] : null;
   }
 
   /** Consumes one chunk of output. */
@@ -65,7 +74,10 @@ export class ScanParser {
       this.headerField(buf.toString('utf8', pos, nul));
       pos = nul + 1;
     }
-    if (this.header.length === 4) {
+    if (this.header.length === 4 && !this.parse) {
+      this.keepUnparsed(buf.subarray(pos));
+      pos = buf.length;
+    } else if (this.header.length === 4) {
       // The listing is the records only: not "same", not the end marker.
       let from = pos;
       let to = pos;
@@ -121,27 +133,19 @@ export class ScanParser {
     const e5 = buf.indexOf(NUL, e4 + 1);
     if (e5 === -1) return -1;
 
-    if (buf[start] !== DOT || buf[start + 1] !== SLASH) {
-      throw new Error(`unexpected path in scan output: ${JSON.stringify(buf.toString('utf8', start, Math.min(e0, start + 80)))}`);
-    }
-    const type = e1 === e0 + 2 ? TYPE_BYTES[buf[e0 + 1]] : undefined;
-    if (type === undefined) {
+    checkRecordPath(buf, start, e0);
+    const entry = decodeRecordEntry(buf, e0, e1, e2, e3, e4, e5);
+    if (entry === undefined) {
       this.skippedCount++;
       return e5 + 1;
     }
-    const path = decodeFsText(buf, start + 2, e0);
-    const mtime = readDecimal(buf, e1 + 1, e2);
-    const mode = readOctal(buf, e3 + 1, e4);
-    const entry: Entry =
-      type === 'symlink'
-        ? { type, mtime, size: readDecimal(buf, e2 + 1, e3), mode, target: decodeFsText(buf, e4 + 1, e5) }
-        : { type, mtime, size: type === 'dir' ? 0 : readDecimal(buf, e2 + 1, e3), mode };
-    this.entries.set(path, Object.freeze(entry));
+    this.entries.set(decodeFsText(buf, start + 2, e0), entry);
     return e5 + 1;
   }
 
   /** The parsed output; `complete` tells whether the end marker arrived. */
   finish(): ScanOutput {
+    if (!this.parse) return this.finishUnparsed();
     return {
       uname: this.header[1] ?? '',
       clock: Number(this.header[2] ?? NaN),
@@ -154,6 +158,93 @@ export class ScanParser {
       ...(this.kept ? { listing: Buffer.concat(this.kept) } : {}),
     };
   }
+
+  /** Keeps a chunk of an unparsed listing and hashes it as it comes, all but its last 4 bytes (where "end" will be). */
+  private keepUnparsed(data: Buffer): void {
+    this.kept?.push(data);
+    let tail = data;
+    if (this.held.length > 0) {
+      if (data.length >= 4) this.hash.update(this.held);
+      else tail = Buffer.concat([this.held, data]);
+    }
+    if (tail.length > 4) this.hash.update(tail.subarray(0, tail.length - 4));
+    this.held = tail.length > 4 ? tail.subarray(tail.length - 4) : tail;
+  }
+
+  private finishUnparsed(): ScanOutput {
+    const body = Buffer.concat(this.kept ?? []);
+    const n = body.length;
+    // "end" after the last record's last NUL (a cut inside a record shows when the listing is read).
+    const complete = this.header.length === 4 && n >= 4 && body.toString('latin1', n - 4) === 'end\0' && (n === 4 || body[n - 5] === NUL);
+    const listing = complete ? body.subarray(0, n - 4) : body;
+    // The hash has every byte but the last 4: the listing's, when they are "end".
+    return {
+      uname: this.header[1] ?? '',
+      clock: Number(this.header[2] ?? NaN),
+      rootExists: this.header[3] === 'root',
+      entries: this.entries,
+      complete,
+      skipped: 0,
+      unchanged: false,
+      listingDigest: complete ? (this.digest ??= this.hash.digest('hex')) : '',
+      listing,
+    };
+  }
+}
+
+function checkRecordPath(buf: Buffer, start: number, e0: number): void {
+  if (buf[start] !== DOT || buf[start + 1] !== SLASH) {
+    throw new Error(`unexpected path in scan output: ${JSON.stringify(buf.toString('utf8', start, Math.min(e0, start + 80)))}`);
+  }
+}
+
+/** The frozen entry of a record whose fields end at e0…e5; undefined for a special file (not synced). */
+function decodeRecordEntry(buf: Buffer, e0: number, e1: number, e2: number, e3: number, e4: number, e5: number): Entry | undefined {
+  const type = e1 === e0 + 2 ? TYPE_BYTES[buf[e0 + 1]] : undefined;
+  if (type === undefined) return undefined;
+  const mtime = readDecimal(buf, e1 + 1, e2);
+  const mode = readOctal(buf, e3 + 1, e4);
+  const entry: Entry =
+    type === 'symlink'
+      ? { type, mtime, size: readDecimal(buf, e2 + 1, e3), mode, target: decodeFsText(buf, e4 + 1, e5) }
+      : { type, mtime, size: type === 'dir' ? 0 : readDecimal(buf, e2 + 1, e3), mode };
+  return Object.freeze(entry);
+}
+
+/** One record of a bare listing: where it ends (the next record's start) and what it says. */
+export interface ListingRecord {
+  readonly next: number;
+  readonly path: string;
+  /** undefined for a special file (socket, fifo, device): passed over, as the scan passes it. */
+  readonly entry: Entry | undefined;
+}
+
+/**
+ * The end of the record at `start` of a bare listing (see ScanParser.finish().listing): the
+ * index after its sixth NUL; an Error when the listing ends inside it.
+ */
+export function findRecordEnd(listing: Buffer, start: number): number {
+  const len = listing.length;
+  let at = start;
+  for (let field = 0; field < 6; field++) {
+    while (at < len && listing[at] !== NUL) at++; // faster than indexOf for fields this short
+    if (at >= len) throw new Error('scan listing cut inside a record');
+    at++;
+  }
+  return at;
+}
+
+/** The record at `start` of a bare listing; an Error when it is not well formed. */
+export function readListingRecord(listing: Buffer, start: number): ListingRecord {
+  const e0 = listing.indexOf(NUL, start);
+  const e1 = listing.indexOf(NUL, e0 + 1);
+  const e2 = listing.indexOf(NUL, e1 + 1);
+  const e3 = listing.indexOf(NUL, e2 + 1);
+  const e4 = listing.indexOf(NUL, e3 + 1);
+  const e5 = listing.indexOf(NUL, e4 + 1);
+  if (e0 === -1 || e1 === -1 || e2 === -1 || e3 === -1 || e4 === -1 || e5 === -1) throw new Error('scan listing cut inside a record');
+  checkRecordPath(listing, start, e0);
+  return { next: e5 + 1, path: decodeFsText(listing, start + 2, e0), entry: decodeRecordEntry(listing, e0, e1, e2, e3, e4, e5) };
 }
 
 /** The entries of a bare listing (the records of a scan, as `finish().listing` keeps them). */

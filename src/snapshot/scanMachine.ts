@@ -1,7 +1,7 @@
 import type { MachineConfig, OsKind } from '../types.js';
 import { runScript, type ScriptTarget } from '../transport/runScript.js';
 import { buildScanScript } from '../transport/scanScript.js';
-import { ScanParser, type ScanOutput } from './parseScan.js';
+import { parseListing, ScanParser, type ScanOutput } from './parseScan.js';
 
 /** One machine's scan: its output, or why it could not be had. */
 export type MachineScan =
@@ -45,12 +45,14 @@ export async function scanMachine(
     readonly expect?: string;
     /** Keep the listing's bytes in `output.listing`. */
     readonly keepListing?: boolean;
+    /** false: keep the listing's bytes without reading its records (see ScanParser). */
+    readonly parse?: boolean;
     /** Stat mode: paths whose whole trees are listed too. */
     readonly trees?: readonly string[];
   },
 ): Promise<MachineScan> {
   const script = buildScanScript({ root: machine.root, paths: request.paths, mode: request.mode, exclude: request.exclude, os: machine.os, prepareDir: request.prepareDir, expect: request.expect, trees: request.trees });
-  const parser = new ScanParser({ keepListing: request.keepListing });
+  const parser = new ScanParser({ keepListing: request.keepListing, parse: request.parse });
   const startMs = Date.now();
   let clockOffsetMs = 0;
   parser.onClock = (clock) => {
@@ -77,4 +79,19 @@ export async function scanMachine(
   if (output.unchanged && request.expect === undefined) return { ok: false, reason: 'scan answered "same" unasked' };
   const digest = output.unchanged ? (request.expect as string) : output.listingDigest;
   return { ok: true, output, os: machine.os ?? parseUname(output.uname), clockOffsetMs, digest, warnings };
+}
+
+/**
+ * The scan of a machine whose listing was kept unparsed, with its entries read; a failed scan when
+ * the listing is not well formed. Other scans are returned as they are.
+ */
+export function parseKeptListing(scan: MachineScan, keepListing: boolean): MachineScan {
+  if (!scan.ok || !scan.output.rootExists || scan.output.entries.size > 0 || scan.output.listing === undefined) return scan;
+  try {
+    const parsed = parseListing(scan.output.listing);
+    const output = { ...scan.output, entries: parsed.entries, skipped: parsed.skipped, listing: keepListing ? scan.output.listing : undefined };
+    return { ...scan, output };
+  } catch (err) {
+    return { ok: false, reason: (err as Error).message };
+  }
 }

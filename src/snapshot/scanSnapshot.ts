@@ -15,6 +15,10 @@ export interface ScanRequest {
   readonly expect?: ReadonlyMap<string, string>;
   /** Keep this machine's listing bytes (for the in-sync memo). */
   readonly keepListingOf?: string;
+  /** Keep every machine's listing unparsed (to be compared with the synced listing; see parseKeptListing). */
+  readonly unparsed?: boolean;
+  /** Called with each machine's scan (config index) as soon as it is done. */
+  readonly onScanned?: (index: number, scan: MachineScan) => void;
 }
 
 /** Every configured machine's scan, config order; null for an outofuse machine. */
@@ -41,17 +45,19 @@ export interface ScanResult {
 export async function scanMachines(req: ScanRequest): Promise<MachineScans> {
   const { config, self } = req;
   return Promise.all(
-    config.machines.map(async (m) =>
-      m.state === 'outofuse'
-        ? null
-        : scanMachine(m, buildScriptTarget(m, self, req.sshOptions), {
-            paths: req.paths,
-            mode: 'tree',
-            exclude: config.exclude,
-            expect: req.expect?.get(m.name),
-            keepListing: req.keepListingOf === m.name,
-          }),
-    ),
+    config.machines.map(async (m, i) => {
+      if (m.state === 'outofuse') return null;
+      const scan = await scanMachine(m, buildScriptTarget(m, self, req.sshOptions), {
+        paths: req.paths,
+        mode: 'tree',
+        exclude: config.exclude,
+        expect: req.expect?.get(m.name),
+        keepListing: req.keepListingOf === m.name,
+        parse: !req.unparsed,
+      });
+      req.onScanned?.(i, scan);
+      return scan;
+    }),
   );
 }
 

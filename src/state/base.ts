@@ -11,7 +11,7 @@
 //   with a new generation that retires the log, once the log names more paths than a quarter
 //   of base.json's rows (or when the log cannot be appended to as it was read).
 import { randomBytes } from 'node:crypto';
-import { open, rm } from 'node:fs/promises';
+import { open, rm, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { buildUnderTest } from '../config/paths.js';
@@ -29,7 +29,7 @@ const BASE_FORMAT = 2;
 const LOG_MIN_PATHS = 1000;
 
 /** Where a base read from disk came from: what a write of its successor may append to. */
-interface BaseOrigin {
+export interface BaseOrigin {
   readonly generation: string;
   /** Rows of base.json. */
   readonly rows: number;
@@ -39,7 +39,52 @@ interface BaseOrigin {
   readonly logBytes: number;
 }
 
-const origins = new WeakMap<Base, BaseOrigin>();
+/** A base's origin, and whether the base holds only some of the paths of the one on disk. */
+interface KnownOrigin extends BaseOrigin {
+  readonly partial: boolean;
+}
+
+const origins = new WeakMap<Base, KnownOrigin>();
+
+/** Where `base` came from, when readBase returned it or writeBase wrote it (and its log may be appended to). */
+export function findBaseOrigin(base: Base): BaseOrigin | undefined {
+  const origin = origins.get(base);
+  return origin && origin.logBytes >= 0 ? { generation: origin.generation, rows: origin.rows, logPaths: origin.logPaths, logBytes: origin.logBytes } : undefined;
+}
+
+/**
+ * Declares `base` to be the base on disk (of `origin`) at some of its paths only: writeBase of a
+ * successor then appends what changed at those paths, and when it must rewrite base.json it
+ * reads the whole base first.
+ */
+export function adoptPartialBase(base: Base, origin: BaseOrigin): void {
+  origins.set(base, { ...origin, partial: true });
+}
+
+/**
+ * True when base.json and its log are still those of `origin` (same generation, log of the same
+ * size): nothing has written the base since.
+ */
+export async function isBaseAt(stateDir: string, origin: BaseOrigin): Promise<boolean> {
+  try {
+    const [head, log] = await Promise.all([readHead(basePath(stateDir), 256), stat(baseChangesPath(stateDir)).then((st) => st.size, () => 0)]);
+    const generation = /^\{"formatVersion":2,"generation":"([0-9a-f]+)"/.exec(head)?.[1];
+    return generation === origin.generation && log === origin.logBytes;
+  } catch {
+    return false;
+  }
+}
+
+async function readHead(file: string, bytes: number): Promise<string> {
+  const handle = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(bytes);
+    const { bytesRead } = await handle.read(buf, 0, bytes, 0);
+    return buf.toString('latin1', 0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
 
 /** Reads base.json and its change log; an empty base when there is none; a BlatError naming the file when one is damaged. */
 export async function readBase(stateDir: string): Promise<Base> {
@@ -47,7 +92,7 @@ export async function readBase(stateDir: string): Promise<Base> {
   const text = await readTextIfExists(file);
   if (text === undefined) return new Map();
   const parsed = parseBaseFile(file, text);
-  let origin: BaseOrigin | undefined;
+  let origin: KnownOrigin | undefined;
   if (parsed.generation !== undefined) {
     const logFile = baseChangesPath(stateDir);
     const logText = (await readTextIfExists(logFile)) ?? '';
@@ -55,7 +100,7 @@ export async function readBase(stateDir: string): Promise<Base> {
     if (log.damagedLine !== undefined) throw new BlatError(`${logFile}:${log.damagedLine}: not a blat base change; delete it and base.json to start afresh`);
     for (const change of log.changes) mergeBaseChange(logFile, parsed.builder, change);
     const whole = !log.stale && log.goodBytes === Buffer.byteLength(logText);
-    origin = { generation: parsed.generation, rows: parsed.rows, logPaths: log.paths, logBytes: whole ? log.goodBytes : -1 };
+    origin = { generation: parsed.generation, rows: parsed.rows, logPaths: log.paths, logBytes: whole ? log.goodBytes : -1, partial: false };
   }
   const base = parsed.builder.build();
   if (origin) origins.set(base, origin);
@@ -69,6 +114,7 @@ export async function readBase(stateDir: string): Promise<Base> {
  */
 export async function writeBase(stateDir: string, next: Base, previous?: Base): Promise<void> {
   const origin = previous && origins.get(previous);
+  let whole = next;
   if (previous && origin) {
     const changed = findChangedBasePaths(previous, next);
     if (changed.size === 0) {
@@ -83,13 +129,31 @@ export async function writeBase(stateDir: string, next: Base, previous?: Base): 
         return;
       }
     }
+    // `next` holds only some paths: the rewrite is of the whole base with those paths changed.
+    if (origin.partial) whole = mergeBasePaths(await readBase(stateDir), next, changed);
   }
   const generation = randomBytes(8).toString('hex');
-  const { text, rows } = renderBaseFile(next, generation);
+  const { text, rows } = renderBaseFile(whole, generation);
   await writeFileAtomic(basePath(stateDir), text);
   // Its lines have the old generation: ignored from now on, even if it cannot be removed.
   await rm(baseChangesPath(stateDir), { force: true }).catch(() => undefined);
-  origins.set(next, { generation, rows, logPaths: 0, logBytes: 0 });
+  origins.set(next, { generation, rows, logPaths: 0, logBytes: 0, partial: whole !== next });
+}
+
+/** `whole` with `paths` holding, on every machine, what `part` has there (nothing where it has nothing). */
+function mergeBasePaths(whole: Base, part: Base, paths: ReadonlySet<string>): Base {
+  const out = new Map<string, ReadonlyMap<string, Entry>>();
+  for (const name of new Set([...whole.keys(), ...part.keys()])) {
+    const entries = new Map<string, Entry>();
+    whole.get(name)?.forEach((entry, path) => {
+      if (!paths.has(path)) entries.set(path, entry);
+    });
+    part.get(name)?.forEach((entry, path) => {
+      if (paths.has(path)) entries.set(path, entry);
+    });
+    if (entries.size > 0) out.set(name, entries);
+  }
+  return out;
 }
 
 /** base.json's text for `base` (each path once per distinct entry, with the machines holding it) and its row count. */

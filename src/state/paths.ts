@@ -10,6 +10,8 @@ export const STATE_FILE_NAMES = {
   journal: 'journal.jsonl',
   inSyncMemo: 'in-sync.json',
   inSyncListing: 'in-sync.listing',
+  syncedRecord: 'synced.json',
+  syncedListing: 'synced.listing',
 } as const;
 
 /** Path of the apply lock in `stateDir`. */
@@ -40,4 +42,9 @@ export function journalPath(stateDir: string): string {
 /** Paths of the in-sync memo (in-sync.json) and of the listing it stands for (in-sync.listing) in `stateDir`. */
 export function inSyncMemoPaths(stateDir: string): { readonly memo: string; readonly listing: string } {
   return { memo: join(stateDir, STATE_FILE_NAMES.inSyncMemo), listing: join(stateDir, STATE_FILE_NAMES.inSyncListing) };
+}
+
+/** Paths of the synced-listing record (synced.json) and of its listing (synced.listing) in `stateDir`. */
+export function syncedListingPaths(stateDir: string): { readonly record: string; readonly listing: string } {
+  return { record: join(stateDir, STATE_FILE_NAMES.syncedRecord), listing: join(stateDir, STATE_FILE_NAMES.syncedListing) };
 }

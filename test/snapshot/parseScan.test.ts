@@ -23,6 +23,35 @@ const body =
   record('./docs/link', 'l', '1700000004.25', 6, '777', '../x y') +
   record('./docs/fifo', 'p', '1700000005', 0, '644');
 
+describe('ScanParser without parsing (parse: false)', () => {
+  it.each([1, 2, 3, 5, 7, 64, 65536])('keeps the listing and its digest as the parsing one does (chunks of %i bytes)', (size) => {
+    const bytes = Buffer.from(stream(body), 'utf8');
+    const parsed = new ScanParser({ keepListing: true });
+    const kept = new ScanParser({ parse: false });
+    for (let i = 0; i < bytes.length; i += size) {
+      parsed.push(bytes.subarray(i, i + size));
+      kept.push(bytes.subarray(i, i + size));
+    }
+    const a = parsed.finish();
+    const b = kept.finish();
+    expect(b.complete).toBe(true);
+    expect(b.entries.size).toBe(0);
+    expect(b.listing).toEqual(a.listing);
+    expect(b.listingDigest).toBe(a.listingDigest);
+    expect(b.listingDigest).toBe(createHash('sha256').update(a.listing!).digest('hex'));
+    expect(kept.finish()).toEqual(b);
+  });
+
+  it('is incomplete without its end marker, and then has no digest', () => {
+    const kept = new ScanParser({ parse: false });
+    kept.push(Buffer.from(stream(body, 'root', false), 'utf8'));
+    expect(kept.finish()).toMatchObject({ complete: false, listingDigest: '' });
+    const empty = new ScanParser({ parse: false });
+    empty.push(Buffer.from(stream(''), 'utf8'));
+    expect(empty.finish()).toMatchObject({ complete: true, listing: Buffer.alloc(0) });
+  });
+});
+
 describe('ScanParser', () => {
   it('can be finished twice, with the same result', () => {
     const p = new ScanParser();

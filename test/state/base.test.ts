@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BlatError } from '../../src/errors.js';
 import { buildUnderTest } from '../../src/config/paths.js';
-import { buildBaseAfterSync, readBase, writeBase } from '../../src/state/base.js';
+import { adoptPartialBase, buildBaseAfterSync, findBaseOrigin, isBaseAt, readBase, writeBase } from '../../src/state/base.js';
 import { LayeredEntries } from '../../src/layeredEntries.js';
 import type { Base, Entry } from '../../src/types.js';
 
@@ -259,6 +259,56 @@ describe('the change log (base.changes.jsonl)', () => {
     expect(await generationOf()).not.toBe(generation);
     expect(await readdir(dir)).toEqual(['base.json']);
     expect(plain(await readBase(dir))).toEqual(plain(next));
+  });
+
+  describe('a partial base (some paths of the one on disk)', () => {
+    /** The paths `paths` of `b`, as a partial base of what is on disk now. */
+    const partOf = async (paths: readonly string[]): Promise<Base> => {
+      const whole = await readBase(dir);
+      const part: Base = new Map([...whole].map(([m, entries]) => [m, new Map(paths.flatMap((p) => (entries.has(p) ? [[p, entries.get(p)!] as const] : [])))]));
+      adoptPartialBase(part, findBaseOrigin(whole)!);
+      return part;
+    };
+
+    it('appends what changed at its paths and leaves every other path as it was', async () => {
+      await writeBase(dir, wide(50));
+      const part = await partOf(['docs/f1', 'docs/f2']);
+      const next = edit(part, { a: { 'docs/f1': file(9), 'docs/new': file(10) }, b: { 'docs/f2': null } });
+      await writeBase(dir, next, part);
+      const back = plain(await readBase(dir));
+      const want = plain(edit(wide(50), { a: { 'docs/f1': file(9), 'docs/new': file(10) }, b: { 'docs/f2': null } }));
+      expect(back).toEqual(want);
+      expect(JSON.parse(await logOf()).paths.sort()).toEqual(['docs/f1', 'docs/f2', 'docs/new']);
+    });
+
+    it('rewrites the whole base, not just its paths, when the log is full', async () => {
+      await writeBase(dir, wide(4000));
+      const generation = await generationOf();
+      const paths = Array.from({ length: 1200 }, (_, i) => `docs/f${i}`);
+      const part = await partOf(paths);
+      const changes: Record<string, Entry> = {};
+      for (const p of paths) changes[p] = file(7);
+      const next = edit(part, { a: changes }); // 1,200 > max(1000, 4000 / 4)
+      await writeBase(dir, next, part);
+      expect(await generationOf()).not.toBe(generation);
+      const back = await readBase(dir);
+      expect(plain(back)).toEqual(plain(edit(wide(4000), { a: changes })));
+      expect(back.get('b')!.size).toBe(4000);
+    });
+
+    it('isBaseAt tells whether the base on disk is still the one of an origin', async () => {
+      await writeBase(dir, wide(5));
+      const read = await readBase(dir);
+      const origin = findBaseOrigin(read)!;
+      expect(await isBaseAt(dir, origin)).toBe(true);
+      const next = edit(read, { a: { 'docs/f0': file(1) } });
+      await writeBase(dir, next, read); // appended: the log grew
+      expect(await isBaseAt(dir, origin)).toBe(false);
+      expect(await isBaseAt(dir, findBaseOrigin(next)!)).toBe(true);
+      await writeBase(dir, wide(5)); // rewritten: another generation
+      expect(await isBaseAt(dir, findBaseOrigin(next)!)).toBe(false);
+      expect(await isBaseAt(join(dir, 'none'), origin)).toBe(false);
+    });
   });
 
   it('rewrites base.json when the log changed since it was read', async () => {

@@ -1,0 +1,59 @@
+import { buildUnderTest } from '../config/paths.js';
+import type { Base, Entry, Plan, Snapshot } from '../types.js';
+import type { StepOutcome } from './applySteps.js';
+
+/**
+ * True when an apply left every scanned machine holding what self held when it was scanned:
+ * every step done, nothing deferred, in conflict or held, every scanned machine online, and no
+ * step that changed self (so self's listing from the scan is its listing now).
+ */
+export function isSettledBySelf(plan: Plan, outcomes: readonly StepOutcome[]): boolean {
+  return (
+    outcomes.every((o) => o.status === 'done') &&
+    plan.deferred.length === 0 &&
+    plan.conflicts.length === 0 &&
+    plan.deletions.every((d) => d.propagated) &&
+    plan.machines.every((m) => m.status !== 'offline') &&
+    plan.steps.every((s) => s.to !== plan.self)
+  );
+}
+
+/** Base and listing entries agree: the same file or symlink, or both folders. */
+function isSameSyncedEntry(a: Entry | undefined, b: Entry | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.type === 'dir' || b.type === 'dir') return a.type === b.type;
+  return a.type === b.type && a.mtime === b.mtime && a.size === b.size && a.mode === b.mode && a.target === b.target;
+}
+
+/**
+ * True when `base` holds, for every machine of `names` and under `scopes`, exactly self's entries
+ * of `snapshot` (folders: by type), and names no other machine. For a partial snapshot only its
+ * paths are looked at: elsewhere the base was already self's synced listing, and stays so.
+ */
+export function isBaseOfSelf(base: Base, names: readonly string[], snapshot: Snapshot, scopes: readonly string[]): boolean {
+  for (const name of base.keys()) if (!names.includes(name)) return false;
+  const mine = snapshot.entries.get(snapshot.self);
+  if (mine === undefined) return false;
+  if (snapshot.partial) {
+    const paths = new Set<string>();
+    for (const entries of snapshot.entries.values()) for (const path of entries.keys()) paths.add(path);
+    for (const entries of base.values()) for (const path of entries.keys()) paths.add(path);
+    for (const path of paths) {
+      for (const name of names) if (!isSameSyncedEntry(base.get(name)?.get(path), mine.get(path))) return false;
+    }
+    return true;
+  }
+  const inScope = buildUnderTest(scopes);
+  for (const name of names) {
+    const held = base.get(name);
+    let count = 0;
+    let same = true;
+    held?.forEach((entry, path) => {
+      if (!same || !inScope(path)) return;
+      count++;
+      if (!isSameSyncedEntry(entry, mine.get(path))) same = false;
+    });
+    if (!same || count !== mine.size) return false;
+  }
+  return true;
+}

@@ -1,0 +1,99 @@
+// The synced listing: self's listing right after an apply that left every scanned machine in sync,
+// with the base that apply wrote. It stands for what the base holds: for every scanned machine, the
+// base's entries under the scanned paths are exactly the listing's (folders: their type), and the
+// base names no other machine. So the next apply need not read the base nor parse what the
+// machines did not change: it compares their listings with this one, byte for byte
+// (snapshot/listingDiff.ts), and plans only the paths that differ.
+//
+// A cache, like the in-sync memo: written without fsync, and used only while everything it names
+// is as it was: config digest, self, scanned paths and machines, the listing's size and sha256,
+// and the base (generation of base.json, size of its log). Anything else writing the base
+// (apply of a saved plan, resume, an apply that left something owed) retires it.
+import { createHash } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import { writeFileAtomic } from './atomicWrite.js';
+import { isBaseAt, type BaseOrigin } from './base.js';
+import { syncedListingPaths } from './paths.js';
+
+export interface SyncedListingRecord {
+  readonly format: 1;
+  readonly configDigest: string;
+  readonly self: string;
+  /** The scanned sync paths (after narrowing by path arguments). */
+  readonly paths: readonly string[];
+  /** Every scanned machine (not outofuse), config order: the base holds these and no other. */
+  readonly machines: readonly string[];
+  /** The base as that apply left it. */
+  readonly base: BaseOrigin;
+  /** Size and sha256 (hex) of synced.listing. */
+  readonly listingBytes: number;
+  readonly listingDigest: string;
+  /** Records of the listing (paths), and how many of them are not folders. */
+  readonly records: number;
+  readonly files: number;
+}
+
+/** What a record must match to be used. */
+export interface SyncedListingKey {
+  readonly configDigest: string;
+  readonly self: string;
+  readonly paths: readonly string[];
+  readonly machines: readonly string[];
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+function isSameList(a: unknown, b: readonly string[]): boolean {
+  return Array.isArray(a) && a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function isCount(n: unknown): n is number {
+  return Number.isSafeInteger(n) && (n as number) >= 0;
+}
+
+/** True when `value` is a well-formed record for `key`. */
+export function syncedListingMatches(value: unknown, key: SyncedListingKey): value is SyncedListingRecord {
+  if (typeof value !== 'object' || value === null) return false;
+  const r = value as Partial<SyncedListingRecord>;
+  if (r.format !== 1 || r.configDigest !== key.configDigest || r.self !== key.self) return false;
+  if (!isSameList(r.paths, key.paths) || !isSameList(r.machines, key.machines)) return false;
+  if (!isCount(r.listingBytes) || !isCount(r.records) || !isCount(r.files) || typeof r.listingDigest !== 'string' || !HEX64.test(r.listingDigest)) return false;
+  const b = r.base as Partial<BaseOrigin> | undefined;
+  return typeof b === 'object' && b !== null && typeof b.generation === 'string' && isCount(b.rows) && isCount(b.logPaths) && isCount(b.logBytes);
+}
+
+/** The record in `stateDir` when it matches `key` and still stands for the base on disk; null otherwise. */
+export async function readSyncedRecord(stateDir: string, key: SyncedListingKey): Promise<SyncedListingRecord | null> {
+  try {
+    const value: unknown = JSON.parse(await readFile(syncedListingPaths(stateDir).record, 'utf8'));
+    return syncedListingMatches(value, key) && (await isBaseAt(stateDir, value.base)) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The listing `record` names, when the file still has its size and digest; null otherwise. */
+export async function readSyncedListingFile(stateDir: string, record: SyncedListingRecord): Promise<Buffer | null> {
+  try {
+    const listing = await readFile(syncedListingPaths(stateDir).listing);
+    if (listing.length !== record.listingBytes) return null;
+    return createHash('sha256').update(listing).digest('hex') === record.listingDigest ? listing : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Records a synced listing (the listing first, then the record naming it). `listing` null keeps
+ * the listing file in place (it must be the one the record's size and digest describe).
+ */
+export async function writeSyncedListing(stateDir: string, record: SyncedListingRecord, listing: Buffer | null): Promise<void> {
+  const files = syncedListingPaths(stateDir);
+  if (listing !== null) await writeFileAtomic(files.listing, listing, { durable: false });
+  await writeFileAtomic(files.record, JSON.stringify(record) + '\n', { durable: false });
+}
+
+/** Removes the record (its listing stays, to be overwritten). */
+export async function clearSyncedListing(stateDir: string): Promise<void> {
+  await rm(syncedListingPaths(stateDir).record, { force: true });
+}

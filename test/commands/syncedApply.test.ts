@@ -1,0 +1,129 @@
+// End to end: an apply after a complete one compares the machines' listings with the synced
+// listing and plans only what differs; its plan must be exactly the one `blat plan` (which reads
+// every listing whole, with the base) makes of the same machines.
+import { existsSync } from 'node:fs';
+import { readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runBlat } from '../helpers/cli.js';
+import type { Sandbox } from '../helpers/machines.js';
+import { useDocsMachines, withoutMuxNoise } from './support.js';
+
+const SSH = ['m1', 'm2', 'm3'];
+const machines = useDocsMachines(SSH);
+const sandbox = machines.sandbox;
+
+const SYNCED_LINE = /^compared with the synced listing: (\d+) paths alike everywhere, (\d+) planned one by one$/m;
+
+/** `blat plan --json` of the machines as they are (every listing read whole). */
+async function planWhole(box: Sandbox, extra: readonly string[] = []): Promise<Record<string, unknown>> {
+  const r = await runBlat(['plan', '--json', ...extra], { cwd: box.dir });
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+}
+
+/** `blat apply --json --verbose`: its plan document, what it said on stderr, and its exit code. */
+async function applyVerbose(box: Sandbox, extra: readonly string[] = []): Promise<{ plan: Record<string, unknown>; stderr: string; code: number }> {
+  const r = await runBlat(['apply', '--auto-approve', '--json', '--verbose', ...extra], { cwd: box.dir, timeoutMs: 60_000 });
+  const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; plan?: Record<string, unknown> });
+  return { plan: events.find((e) => e.event === 'plan')!.plan!, stderr: withoutMuxNoise(r.stderr), code: r.code };
+}
+
+/** A plan document without what differs from run to run: when it was made, the clocks' offsets. */
+const withoutTime = (doc: Record<string, unknown>) => ({
+  ...doc,
+  createdAt: undefined,
+  createdAtMs: undefined,
+  machines: (doc.machines as Record<string, unknown>[]).map((m) => ({ ...m, clockOffsetMs: undefined })),
+});
+
+async function seed(box: Sandbox): Promise<void> {
+  for (let i = 0; i < 30; i++) await box.write('here', `docs/f${i}.txt`, `file ${i}\n`, `17000000${String(i).padStart(2, '0')}.5`);
+  await box.write('here', 'docs/sub/deep/x.txt', 'x\n', '1700000100.25');
+  await box.write('here', 'docs/new\nline.txt', 'nl\n', '1700000101');
+  await box.write('here', `docs/it's "q" $(x).txt`, 'q\n', '1700000102');
+  await box.write('here', 'docs/-rf', 'dash\n', '1700000103');
+  await box.symlink('here', 'docs/link', 'f1.txt', '1700000104');
+}
+
+describe('blat apply after a complete apply (the synced listing)', () => {
+  it('plans only what changed, exactly as a whole plan does, and converges', async () => {
+    const box = await sandbox();
+    try {
+      await seed(box);
+      const first = await applyVerbose(box);
+      expect(first.code).toBe(0);
+      expect(first.stderr).not.toMatch(SYNCED_LINE); // nothing recorded yet: every listing read
+      expect(existsSync(join(box.dir, '.blat', 'synced.json'))).toBe(true);
+
+      // Changes everywhere: self newer, a remote newer (self pulls), new on a remote, deleted on a
+      // remote (held), a conflict, a new folder here, a hostile name rewritten, a link retargeted.
+      await box.write('here', 'docs/f1.txt', 'newer here\n', '1800000001');
+      await box.write('m2', 'docs/f2.txt', 'newer on m2\n', '1800000002');
+      await box.write('m3', 'docs/only-m3.txt', 'new on m3\n', '1800000003');
+      await box.remove('m1', 'docs/f3.txt');
+      await box.write('m1', 'docs/f4.txt', 'm1 version\n', '1800000004');
+      await box.write('m2', 'docs/f4.txt', 'm2 version!\n', '1800000005');
+      await box.write('here', 'docs/fresh/a.txt', 'fresh\n', '1800000006');
+      await box.write('m3', `docs/it's "q" $(x).txt`, 'q newer\n', '1800000007');
+      await box.remove('here', 'docs/link');
+      await box.symlink('here', 'docs/link', 'f2.txt', '1800000008');
+
+      const whole = await planWhole(box);
+      const second = await applyVerbose(box);
+      const line = SYNCED_LINE.exec(second.stderr);
+      expect(line, second.stderr).not.toBeNull();
+      expect(Number(line![2])).toBeLessThan(20); // the changed paths and the folders they are in, not all 36
+      expect(withoutTime(second.plan)).toEqual(withoutTime(whole));
+      expect(second.code).toBe(0);
+
+      // Held: the deletion on m1 and the conflict; the rest converged.
+      const after = await planWhole(box);
+      expect((after.summary as Record<string, number>)).toMatchObject({ pull: 0, push: 0, conflicts: 1, deletions: 1 });
+      for (const m of ['here', ...SSH]) {
+        expect(await readFile(join(box.root(m), 'docs/f1.txt'), 'utf8'), m).toBe('newer here\n');
+        expect(await readFile(join(box.root(m), 'docs/f2.txt'), 'utf8'), m).toBe('newer on m2\n');
+        expect(await readFile(join(box.root(m), 'docs/fresh/a.txt'), 'utf8'), m).toBe('fresh\n');
+      }
+    } finally {
+      await box.cleanup();
+    }
+  });
+
+  it('uses the synced listing for the next push, with deletions propagated and guarded as a whole plan', async () => {
+    const box = await sandbox();
+    try {
+      await seed(box);
+      expect((await applyVerbose(box)).code).toBe(0);
+      // Self changes and deletes; nothing else changes: self pulls nothing, so the next is recorded too.
+      await box.write('here', 'docs/f5.txt', 'five\n', '1800000010');
+      await box.remove('here', 'docs/f6.txt');
+      const whole = await planWhole(box, ['--propagate-deletes']);
+      const second = await applyVerbose(box, ['--propagate-deletes']);
+      expect(second.stderr).toMatch(SYNCED_LINE);
+      expect(withoutTime(second.plan)).toEqual(withoutTime(whole));
+      expect(second.code).toBe(0);
+      for (const m of SSH) expect(existsSync(join(box.root(m), 'docs/f6.txt')), m).toBe(false);
+
+      // Most files gone here: the mass-deletion guard counts every file a machine holds, not only the planned ones.
+      for (let i = 7; i < 30; i++) await box.remove('here', `docs/f${i}.txt`);
+      const third = await runBlat(['apply', '--auto-approve', '--propagate-deletes', '--verbose'], { cwd: box.dir, timeoutMs: 60_000 });
+      expect(third.stderr).toMatch(SYNCED_LINE);
+      expect(third.stderr).toMatch(/refusing to propagate deletions: m1: propagating deletions would move 23 of the 3\d files it holds/);
+      expect(third.code).toBe(1);
+      expect(existsSync(join(box.root('m1'), 'docs/f7.txt'))).toBe(true);
+
+      // Something out of the ordinary (a machine offline: its root is gone): every listing is read, and the plan is the whole one.
+      await box.write('here', 'docs/f7.txt', 'back\n', '1800000020');
+      await rename(box.root('m3'), `${box.root('m3')}.away`);
+      const wholeOffline = await planWhole(box);
+      const fourth = await applyVerbose(box);
+      expect(fourth.stderr).toMatch(/the synced listing cannot stand for every machine this time/);
+      expect(withoutTime(fourth.plan)).toEqual(withoutTime(wholeOffline));
+      expect(fourth.code).toBe(2); // m3 is owed
+      await rename(`${box.root('m3')}.away`, box.root('m3'));
+    } finally {
+      await box.cleanup();
+    }
+  });
+});
