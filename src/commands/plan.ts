@@ -20,7 +20,7 @@ export interface PlanFlags extends GlobalOptions {
 export async function planCommand(paths: readonly string[], flags: PlanFlags, io: CommandIO): Promise<number> {
   const ctx = await readRunContext(flags, io, paths);
   const options = buildPlanOptions(ctx, flags);
-  const { plan } = await scanAndPlan(ctx, options, io, { needBase: false });
+  const { plan } = await scanAndPlan(ctx, options, io, { needBase: false, useSynced: true, report: flags.verbose ? io.stderr : undefined });
   const doc = buildPlanDocument(plan);
   if (flags.out !== undefined) await writeFileAtomic(resolve(io.cwd, flags.out), JSON.stringify(doc, null, 2) + '\n');
   if (flags.json) io.stdout(JSON.stringify(doc, null, 2) + '\n');

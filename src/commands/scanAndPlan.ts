@@ -55,9 +55,12 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
   const sshOptions = await readySshOptions(config);
   const scanned = config.machines.filter((m) => m.state !== 'outofuse').map((m) => m.name);
   const key = { configDigest: config.digest, self: ctx.self.name, paths: ctx.targets, machines: scanned };
-  const synced = how.useSynced ? await readSyncedRecord(config.stateDir, key) : null;
+  const inSync = await readInSyncMemo(config.stateDir, key);
+  // A plan takes the in-sync memo first (nothing is sent back while nothing changed); an apply
+  // the synced listing (it is there after an apply, and compares whatever changed cheaply).
+  const synced = how.useSynced && (needBase || !inSync) ? await readSyncedRecord(config.stateDir, key) : null;
   // With a synced listing every listing is wanted, to be compared with it as soon as it is here.
-  const memo = synced ? null : await readInSyncMemo(config.stateDir, key);
+  const memo = synced ? null : inSync;
   const reference = synced ? readSyncedListingFile(config.stateDir, synced) : null;
   const diffs: Promise<ListingDiff | null>[] = [];
   const req: ScanRequest = {
@@ -86,6 +89,8 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
       how.report?.(`compared with the synced listing: ${alike} paths alike everywhere, ${partial.paths} planned one by one\n`);
       await writeMachineStates(config.stateDir, updateMachineStates(previous, observed.machines, takenAtMs));
       const plan = buildPlan({ configDigest: config.digest, snapshot: partial.snapshot, base: partial.base, options, nowMs: io.now() });
+      // Alike on the paths that differ from the synced listing, so alike everywhere: the next plan may take the memo.
+      if (isIdenticalSnapshot(partial.snapshot)) await recordInSync(ctx, null, scans, plan);
       return { plan, snapshot: partial.snapshot, base: partial.base, sshOptions, selfListing };
     }
     // Something out of the ordinary (a machine offline, a warning, a special file): read every listing.

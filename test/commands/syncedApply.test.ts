@@ -15,11 +15,19 @@ const sandbox = machines.sandbox;
 
 const SYNCED_LINE = /^compared with the synced listing: (\d+) paths alike everywhere, (\d+) planned one by one$/m;
 
-/** `blat plan --json` of the machines as they are (every listing read whole). */
+/** `blat plan --json` of the machines as they are, every listing read whole (the synced listing set aside meanwhile). */
 async function planWhole(box: Sandbox, extra: readonly string[] = []): Promise<Record<string, unknown>> {
-  const r = await runBlat(['plan', '--json', ...extra], { cwd: box.dir });
-  expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as Record<string, unknown>;
+  const record = join(box.dir, '.blat', 'synced.json');
+  const kept = existsSync(record);
+  if (kept) await rename(record, `${record}.aside`);
+  try {
+    const r = await runBlat(['plan', '--json', '--verbose', ...extra], { cwd: box.dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(SYNCED_LINE);
+    return JSON.parse(r.stdout) as Record<string, unknown>;
+  } finally {
+    if (kept) await rename(`${record}.aside`, record);
+  }
 }
 
 /** `blat apply --json --verbose`: its plan document, what it said on stderr, and its exit code. */
@@ -77,6 +85,11 @@ describe('blat apply after a complete apply (the synced listing)', () => {
       expect(withoutTime(second.plan)).toEqual(withoutTime(whole));
       expect(second.code).toBe(0);
 
+      // It left a conflict and a held deletion, and wrote the base: the synced listing no longer stands for it.
+      const third = await runBlat(['plan', '--json', '--verbose'], { cwd: box.dir });
+      expect(third.stderr).not.toMatch(SYNCED_LINE);
+      expect(withoutTime(JSON.parse(third.stdout) as Record<string, unknown>)).toEqual(withoutTime(await planWhole(box)));
+
       // Held: the deletion on m1 and the conflict; the rest converged.
       const after = await planWhole(box);
       expect((after.summary as Record<string, number>)).toMatchObject({ pull: 0, push: 0, conflicts: 1, deletions: 1 });
@@ -104,6 +117,16 @@ describe('blat apply after a complete apply (the synced listing)', () => {
       expect(withoutTime(second.plan)).toEqual(withoutTime(whole));
       expect(second.code).toBe(0);
       for (const m of SSH) expect(existsSync(join(box.root(m), 'docs/f6.txt')), m).toBe(false);
+      // The plan after it finds every machine alike from the synced listing, and records the in-sync memo for the next.
+      const memo = join(box.dir, '.blat', 'in-sync.json');
+      expect(existsSync(memo)).toBe(false);
+      const plan = await runBlat(['plan', '--verbose'], { cwd: box.dir });
+      expect(plan.stderr).toMatch(SYNCED_LINE);
+      expect(plan.stdout).toMatch(/No changes/);
+      expect(existsSync(memo)).toBe(true);
+      const again = await runBlat(['plan', '--verbose'], { cwd: box.dir });
+      expect(again.stderr).not.toMatch(SYNCED_LINE); // the memo: every machine answered "same"
+      expect(again.stdout).toMatch(/No changes/);
 
       // Most files gone here: the mass-deletion guard counts every file a machine holds, not only the planned ones.
       for (let i = 7; i < 30; i++) await box.remove('here', `docs/f${i}.txt`);
