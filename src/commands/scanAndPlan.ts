@@ -45,7 +45,10 @@ export interface ScanAndPlanOptions {
  * machine states in state.json. Scan warnings go to stderr. With `needBase: false` (plan
  * only) the base is not read when the snapshot is uniform: it could not change the plan;
  * and when every machine's listing is still the one the in-sync memo recorded, no entries
- * are read either. A scan that finds every machine identical records the memo.
+ * are read either. With `useSynced` and a synced listing in place, the listings are compared
+ * with it and only the paths that differ are read and planned (a partial snapshot and base),
+ * unless something is out of the ordinary (a machine offline, a scan warning), when every
+ * listing is read after all. A scan that finds every machine identical records the memo.
  */
 export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: CommandIO, how?: ScanAndPlanOptions & { readonly needBase?: true }): Promise<PlanRun & { readonly snapshot: Snapshot }>;
 export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: CommandIO, how: ScanAndPlanOptions): Promise<PlanRun>;

@@ -86,6 +86,7 @@ export async function scanMachine(
  * the listing is not well formed. Other scans are returned as they are.
  */
 export function parseKeptListing(scan: MachineScan, keepListing: boolean): MachineScan {
+  // An unparsed scan has a listing and no entries (a parsed one of an empty tree re-reads nothing).
   if (!scan.ok || !scan.output.rootExists || scan.output.entries.size > 0 || scan.output.listing === undefined) return scan;
   try {
     const parsed = parseListing(scan.output.listing);
