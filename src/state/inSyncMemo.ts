@@ -7,9 +7,8 @@
 //
 // It is a cache: written without fsync, validated on reading, and ignored whenever it does not
 // match the run (config digest, self, scanned paths, machines) or cannot be read.
-import { createHash } from 'node:crypto';
 import { readFile, rm, stat } from 'node:fs/promises';
-import { writeFileAtomic } from './atomicWrite.js';
+import { readListingFile, writeListingCache } from './listingCache.js';
 import { inSyncMemoPaths } from './paths.js';
 
 export interface InSyncMemo {
@@ -64,23 +63,17 @@ export async function readInSyncMemo(stateDir: string, key: InSyncMemoKey): Prom
 }
 
 /** Self's listing as the memo recorded it; null when the file no longer has the memo's digest. */
-export async function readInSyncListing(stateDir: string, memo: InSyncMemo): Promise<Buffer | null> {
-  try {
-    const listing = await readFile(inSyncMemoPaths(stateDir).listing);
-    return createHash('sha256').update(listing).digest('hex') === memo.machines[memo.self] ? listing : null;
-  } catch {
-    return null;
-  }
+export function readInSyncListing(stateDir: string, memo: InSyncMemo): Promise<Buffer | null> {
+  return readListingFile(inSyncMemoPaths(stateDir).listing, memo.machines[memo.self]);
 }
 
 /**
  * Records a memo; `listing` is self's listing, or null to keep the listing file already there
  * (when self's digest is unchanged). The listing is replaced before the memo that names it.
  */
-export async function writeInSyncMemo(stateDir: string, memo: InSyncMemo, listing: Buffer | null): Promise<void> {
+export function writeInSyncMemo(stateDir: string, memo: InSyncMemo, listing: Buffer | null): Promise<void> {
   const files = inSyncMemoPaths(stateDir);
-  if (listing !== null) await writeFileAtomic(files.listing, listing, { durable: false });
-  await writeFileAtomic(files.memo, JSON.stringify(memo) + '\n', { durable: false });
+  return writeListingCache({ record: files.memo, listing: files.listing }, memo, listing);
 }
 
 /**

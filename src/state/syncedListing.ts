@@ -9,9 +9,8 @@
 // is as it was: config digest, self, scanned paths and machines, the listing's size and sha256,
 // and the base (generation of base.json, size of its log). Anything else writing the base
 // (apply of a saved plan, resume, an apply that left something owed) retires it.
-import { createHash } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
-import { writeFileAtomic } from './atomicWrite.js';
+import { readFile } from 'node:fs/promises';
+import { readListingFile, writeListingCache } from './listingCache.js';
 import { isBaseAt, type BaseOrigin } from './base.js';
 import { syncedListingPaths } from './paths.js';
 
@@ -74,26 +73,14 @@ export async function readSyncedRecord(stateDir: string, key: SyncedListingKey):
 
 /** The listing `record` names, when the file still has its size and digest; null otherwise. */
 export async function readSyncedListingFile(stateDir: string, record: SyncedListingRecord): Promise<Buffer | null> {
-  try {
-    const listing = await readFile(syncedListingPaths(stateDir).listing);
-    if (listing.length !== record.listingBytes) return null;
-    return createHash('sha256').update(listing).digest('hex') === record.listingDigest ? listing : null;
-  } catch {
-    return null;
-  }
+  const listing = await readListingFile(syncedListingPaths(stateDir).listing, record.listingDigest);
+  return listing !== null && listing.length === record.listingBytes ? listing : null;
 }
 
 /**
  * Records a synced listing (the listing first, then the record naming it). `listing` null keeps
  * the listing file in place (it must be the one the record's size and digest describe).
  */
-export async function writeSyncedListing(stateDir: string, record: SyncedListingRecord, listing: Buffer | null): Promise<void> {
-  const files = syncedListingPaths(stateDir);
-  if (listing !== null) await writeFileAtomic(files.listing, listing, { durable: false });
-  await writeFileAtomic(files.record, JSON.stringify(record) + '\n', { durable: false });
-}
-
-/** Removes the record (its listing stays, to be overwritten). */
-export async function clearSyncedListing(stateDir: string): Promise<void> {
-  await rm(syncedListingPaths(stateDir).record, { force: true });
+export function writeSyncedListing(stateDir: string, record: SyncedListingRecord, listing: Buffer | null): Promise<void> {
+  return writeListingCache(syncedListingPaths(stateDir), record, listing);
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../helpers/random.js';
 import { diffListing } from '../../src/snapshot/listingDiff.js';
 import { parseListing } from '../../src/snapshot/parseScan.js';
 import type { Entry } from '../../src/types.js';
@@ -107,11 +108,7 @@ describe('diffListing', () => {
   });
 
   it('agrees with the plain diff on random edits of a random tree', () => {
-    let seed = 12345;
-    const rand = (n: number) => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return seed % n;
-    };
+    const rand = seededRandom(12345);
     for (let round = 0; round < 60; round++) {
       const records = tree(200 + rand(300));
       const live = [...records];

@@ -1,6 +1,7 @@
 // The partial snapshot must plan exactly as the whole one does: the same steps, conflicts,
 // deletions and counts, from listings compared with a synced listing instead of read whole.
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../helpers/random.js';
 import { buildPlan } from '../../src/plan/buildPlan.js';
 import { checkDeletionGuard } from '../../src/plan/guards.js';
 import { diffListing } from '../../src/snapshot/listingDiff.js';
@@ -67,11 +68,7 @@ describe('buildPartialParts', () => {
     ['newest wins conflicts', opts({ prefer: prefer.newest })],
     ['m1 wins conflicts', opts({ prefer: prefer.machine('m1') })],
   ])('plans as the whole snapshot does on random changes (%s)', (_what, options) => {
-    let seed = 777;
-    const rand = (n: number) => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return seed % n;
-    };
+    const rand = seededRandom(777);
     for (let round = 0; round < 40; round++) {
       const base = tree(40 + rand(60));
       const live = NAMES.map(() => {

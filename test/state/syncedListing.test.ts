@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { findBaseOrigin, readBase, writeBase } from '../../src/state/base.js';
-import { clearSyncedListing, readSyncedListingFile, readSyncedRecord, writeSyncedListing, type SyncedListingKey, type SyncedListingRecord } from '../../src/state/syncedListing.js';
+import { readSyncedListingFile, readSyncedRecord, writeSyncedListing, type SyncedListingKey, type SyncedListingRecord } from '../../src/state/syncedListing.js';
 
 /** The record and its listing, when both can be used. */
 async function readSyncedListing(stateDir: string, k: SyncedListingKey): Promise<{ record: SyncedListingRecord; listing: Buffer } | null> {
@@ -73,7 +73,7 @@ describe('synced listing', () => {
     expect(await readSyncedListing(dir, key)).toBeNull();
   });
 
-  it('is not used when its listing was changed, cut short or lost, or when it was cleared', async () => {
+  it('is not used when its listing was changed, cut short or lost, or its record removed', async () => {
     await recordSynced();
     const damaged = Buffer.from(listing);
     damaged[damaged.length - 5] ^= 1; // same size, another byte
@@ -84,7 +84,7 @@ describe('synced listing', () => {
     await rm(join(dir, 'synced.listing'));
     expect(await readSyncedListing(dir, key)).toBeNull();
     await recordSynced();
-    await clearSyncedListing(dir);
+    await rm(join(dir, 'synced.json'));
     expect(await readSyncedListing(dir, key)).toBeNull();
   });
 
