@@ -1,4 +1,6 @@
 import { buildUnderTest } from '../config/paths.js';
+import type { BaseOrigin } from '../state/base.js';
+import type { SyncedListingKey, SyncedListingRecord } from '../state/syncedListing.js';
 import type { Base, Entry, Plan, Snapshot } from '../types.js';
 import type { StepOutcome } from './applySteps.js';
 
@@ -56,4 +58,37 @@ export function isBaseOfSelf(base: Base, names: readonly string[], snapshot: Sna
     if (!same || count !== mine.size) return false;
   }
   return true;
+}
+
+/**
+ * The synced-listing record for self's listing (`listing`, of sha256 `digest`, as scanned) after an
+ * apply of `plan` from `snapshot` that wrote `base` (from `origin`); null unless the apply left
+ * every scanned machine holding what self held and the base says so.
+ */
+export function buildSyncedRecord(
+  key: SyncedListingKey,
+  listing: { readonly bytes: number; readonly digest: string },
+  snapshot: Snapshot,
+  base: Base,
+  origin: BaseOrigin,
+  plan: Plan,
+  outcomes: readonly StepOutcome[],
+): SyncedListingRecord | null {
+  if (!isSettledBySelf(plan, outcomes) || !isBaseOfSelf(base, key.machines, snapshot, snapshot.paths)) return null;
+  const mine = snapshot.entries.get(snapshot.self) ?? new Map<string, Entry>();
+  let files = snapshot.partial?.files.get(snapshot.self);
+  if (files === undefined) {
+    files = 0;
+    for (const e of mine.values()) if (e.type !== 'dir') files++;
+  }
+  return {
+    format: 1,
+    ...key,
+    base: origin,
+    listingBytes: listing.bytes,
+    listingDigest: listing.digest,
+    // Left-out paths are held alike everywhere, self included.
+    records: (snapshot.partial?.alike ?? 0) + mine.size,
+    files,
+  };
 }

@@ -10,12 +10,12 @@ import { buildPlanDocument } from '../render/json.js';
 import { renderPlanText } from '../render/table.js';
 import { sanitizeForTerminal } from '../escape.js';
 import { findBaseOrigin, readBase, writeBase } from '../state/base.js';
-import { writeSyncedListing, type SyncedListingRecord } from '../state/syncedListing.js';
-import { isBaseOfSelf, isSettledBySelf } from '../apply/syncedAfterApply.js';
+import { writeSyncedListing } from '../state/syncedListing.js';
+import { buildSyncedRecord } from '../apply/syncedAfterApply.js';
 import { clearInSyncMemo } from '../state/inSyncMemo.js';
 import { compactJournal, openJournal } from '../state/journal.js';
 import { acquireLock, type Lock } from '../state/lock.js';
-import type { Base, Entry, Plan, Snapshot } from '../types.js';
+import type { Base, Plan, Snapshot } from '../types.js';
 import { buildPlanOptions, readRunContext, readySshOptions, type RunContext } from './context.js';
 import { wantsColor, type CommandIO, type GlobalOptions } from './io.js';
 import { scanSnapshot } from '../snapshot/scanSnapshot.js';
@@ -210,23 +210,8 @@ async function recordSyncedListing(
   outcomes: readonly StepOutcome[],
 ): Promise<void> {
   const origin = findBaseOrigin(base);
-  if (!origin || !isSettledBySelf(plan, outcomes) || !isBaseOfSelf(base, self.key.machines, snapshot, snapshot.paths)) return;
-  const mine = snapshot.entries.get(snapshot.self) ?? new Map<string, Entry>();
-  let files = snapshot.partial?.files.get(snapshot.self);
-  if (files === undefined) {
-    files = 0;
-    for (const e of mine.values()) if (e.type !== 'dir') files++;
-  }
-  const record: SyncedListingRecord = {
-    format: 1,
-    ...self.key,
-    base: origin,
-    listingBytes: self.listing.length,
-    listingDigest: self.digest,
-    records: (snapshot.partial?.alike ?? 0) + mine.size,
-    files,
-  };
-  await writeSyncedListing(stateDir, record, self.listing).catch(() => undefined);
+  const record = origin && buildSyncedRecord(self.key, { bytes: self.listing.length, digest: self.digest }, snapshot, base, origin, plan, outcomes);
+  if (record) await writeSyncedListing(stateDir, record, self.listing).catch(() => undefined);
 }
 
 /** A live progress line on a terminal, for applies longer than about a second; nothing otherwise. */

@@ -79,23 +79,17 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
   // Apply's base is read while the machines are scanned (it is parsed in the gaps between their output).
   const baseRead = needBase && !synced ? readBase(config.stateDir) : null;
   baseRead?.catch(() => undefined); // its failure is reported where it is awaited
-  let [scans, previous] = await Promise.all([scanMachines(req), readMachineStates(config.stateDir, config.machines.map((m) => m.name))]);
+  const [firstScans, previous] = await Promise.all([scanMachines(req), readMachineStates(config.stateDir, config.machines.map((m) => m.name))]);
   const takenAtMs = Date.now();
+  let scans = firstScans;
   let observed = observeScans(config, ctx.self.name, scans);
   const selfIndex = config.machines.findIndex((m) => m.name === ctx.self.name);
   const selfScan = scans[selfIndex];
   const selfListing = selfScan?.ok && selfScan.output.listing && selfScan.digest ? { listing: selfScan.output.listing, digest: selfScan.digest, key } : undefined;
-  if (synced) {
-    const partial = observed.warnings.length === 0 ? buildPartialRun(synced, await Promise.all(diffs), scans, observed, req, takenAtMs) : null;
-    if (partial) {
-      const { alike } = partial.snapshot.partial!;
-      how.report?.(`compared with the synced listing: ${alike} paths alike everywhere, ${partial.paths} planned one by one\n`);
-      await writeMachineStates(config.stateDir, updateMachineStates(previous, observed.machines, takenAtMs));
-      const plan = buildPlan({ configDigest: config.digest, snapshot: partial.snapshot, base: partial.base, options, nowMs: io.now() });
-      // Alike on the paths that differ from the synced listing, so alike everywhere: the next plan may take the memo.
-      if (isIdenticalSnapshot(partial.snapshot)) await recordInSync(ctx, null, scans, plan);
-      return { plan, snapshot: partial.snapshot, base: partial.base, sshOptions, selfListing };
-    }
+  const partial = synced && observed.warnings.length === 0 ? buildPartialRun(synced, await Promise.all(diffs), scans, observed, req, takenAtMs) : null;
+  if (partial) {
+    how.report?.(`compared with the synced listing: ${partial.snapshot.partial!.alike} paths alike everywhere, ${partial.paths} planned one by one\n`);
+  } else if (synced) {
     // Something out of the ordinary (a machine offline, a warning, a special file): read every listing.
     how.report?.('the synced listing cannot stand for every machine this time: every listing is read\n');
     scans = scans.map((scan, i) => (scan === null ? null : parseKeptListing(scan, i === selfIndex)));
@@ -103,6 +97,13 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
   }
   for (const w of observed.warnings) io.stderr(`warning: ${sanitizeForTerminal(w)}\n`);
   await writeMachineStates(config.stateDir, updateMachineStates(previous, observed.machines, takenAtMs));
+
+  if (partial) {
+    const plan = buildPlan({ configDigest: config.digest, snapshot: partial.snapshot, base: partial.base, options, nowMs: io.now() });
+    // Alike on the paths that differ from the synced listing, so alike everywhere: the next plan may take the memo.
+    if (isIdenticalSnapshot(partial.snapshot)) await recordInSync(ctx, null, scans, plan);
+    return { plan, snapshot: partial.snapshot, base: partial.base, sshOptions, selfListing };
+  }
 
   if (memo && !needBase && observed.unchanged.length === scanned.length) {
     const plan = buildInSyncPlan({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StepOutcome } from '../../src/apply/applySteps.js';
 import { buildBaseAfterApply } from '../../src/apply/baseAfterApply.js';
-import { isBaseOfSelf, isSettledBySelf } from '../../src/apply/syncedAfterApply.js';
+import { buildSyncedRecord, isBaseOfSelf, isSettledBySelf } from '../../src/apply/syncedAfterApply.js';
 import { buildPlan } from '../../src/plan/buildPlan.js';
 import type { Base, Entry, Plan, Snapshot } from '../../src/types.js';
 import { baseOf, dir, f, input, snap } from '../plan/builder.js';
@@ -61,5 +61,33 @@ describe('isBaseOfSelf', () => {
     expect(isBaseOfSelf(baseOf({ here: { 'docs/a': f(20) }, m1: { 'docs/a': f(21) } }), names, partial, ['docs'])).toBe(false);
     // A path the base still has (kept as it was) but self no longer holds.
     expect(isBaseOfSelf(baseOf({ here: { 'docs/a': f(20) }, m1: { 'docs/a': f(20), 'docs/gone': f(1) } }), names, partial, ['docs'])).toBe(false);
+  });
+});
+
+describe('buildSyncedRecord', () => {
+  const key = { configDigest: 'c', self: 'here', paths: ['docs'], machines: ['here', 'm1'] };
+  const origin = { generation: 'g', rows: 3, logPaths: 0, logBytes: 0 };
+  const listing = { bytes: 42, digest: 'd'.repeat(64) };
+
+  it('counts the paths and files self holds, left-out paths of a partial snapshot included', () => {
+    const snapshot = snap({ self: 'here', machines: { here: { docs: dir(), 'docs/a': f(20), 'docs/b': f(1) }, m1: { docs: dir(), 'docs/a': f(10), 'docs/b': f(1) } } });
+    const plan = planFor(snapshot, baseOf({ here: { 'docs/a': f(10), 'docs/b': f(1) }, m1: { 'docs/a': f(10), 'docs/b': f(1) } }));
+    const next = buildBaseAfterApply(new Map(), plan, done(plan), snapshot);
+    expect(buildSyncedRecord(key, listing, snapshot, next, origin, plan, done(plan))).toEqual({
+      format: 1, ...key, base: origin, listingBytes: 42, listingDigest: listing.digest, records: 3, files: 2,
+    });
+    const entries = new Map([['here', new Map<string, Entry>([['docs/a', f(20)]])], ['m1', new Map<string, Entry>([['docs/a', f(20)]])]]);
+    const partial: Snapshot = { ...snapshot, entries, partial: { alike: 500, files: new Map([['here', 450], ['m1', 450]]) } };
+    const partialPlan = planFor(partial, baseOf({ here: { 'docs/a': f(20) }, m1: { 'docs/a': f(20) } }));
+    const partialNext = baseOf({ here: { 'docs/a': f(20) }, m1: { 'docs/a': f(20) } });
+    expect(buildSyncedRecord(key, listing, partial, partialNext, origin, partialPlan, [])).toMatchObject({ records: 501, files: 450 });
+  });
+
+  it('is null when the apply did not leave every machine as self', () => {
+    const snapshot = snap({ self: 'here', machines: { here: { 'docs/a': f(20) }, m1: { 'docs/a': f(10) } } });
+    const plan = planFor(snapshot, baseOf({ here: { 'docs/a': f(10) }, m1: { 'docs/a': f(10) } }));
+    const next = buildBaseAfterApply(new Map(), plan, done(plan), snapshot);
+    const failed: StepOutcome[] = [{ ...done(plan)[0], status: 'failed', reason: 'cut' }];
+    expect(buildSyncedRecord(key, listing, snapshot, next, origin, plan, failed)).toBeNull();
   });
 });
