@@ -1,4 +1,4 @@
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { applySteps, type StepOutcome } from '../apply/applySteps.js';
 import { buildBaseAfterApply } from '../apply/baseAfterApply.js';
@@ -10,6 +10,7 @@ import { buildPlanDocument } from '../render/json.js';
 import { renderPlanText } from '../render/table.js';
 import { sanitizeForTerminal } from '../escape.js';
 import { findBaseOrigin, readBase, writeBase } from '../state/base.js';
+import { readFileHead } from '../state/fsErrors.js';
 import { writeSyncedListing } from '../state/syncedListing.js';
 import { buildSyncedRecord } from '../apply/syncedAfterApply.js';
 import { clearInSyncMemo } from '../state/inSyncMemo.js';
@@ -57,20 +58,8 @@ async function readPlanFileArgument(arg: string, cwd: string): Promise<string | 
   const st = await stat(path).catch(() => undefined);
   if (!st?.isFile() || st.size > 512 * 1024 * 1024) return undefined;
   // Only the head is looked at: the argument may as well be a large file to narrow the run to.
-  const head = await readHead(path, 4096).catch(() => '');
+  const head = await readFileHead(path, 4096).then((b) => b.toString('utf8'), () => '');
   return /^\s*\{[\s\S]*"formatVersion"/.test(head) ? arg : undefined;
-}
-
-/** The first `bytes` bytes of a file, as UTF-8 text. */
-async function readHead(path: string, bytes: number): Promise<string> {
-  const handle = await open(path, 'r');
-  try {
-    const buffer = Buffer.alloc(bytes);
-    const { bytesRead } = await handle.read(buffer, 0, bytes, 0);
-    return buffer.subarray(0, bytesRead).toString('utf8');
-  } finally {
-    await handle.close();
-  }
 }
 
 async function applySavedPlan(file: string, flags: ApplyFlags, io: CommandIO): Promise<number> {

@@ -20,7 +20,7 @@ import type { Base, Entry } from '../types.js';
 import { syncDirectory, writeFileAtomic } from './atomicWrite.js';
 import { findChangedBasePaths, parseBaseChanges, renderBaseChange, type BaseChange } from './baseChanges.js';
 import { addBaseRows, renderAllBaseRows } from './baseRows.js';
-import { describeError, isRecord, parseJsonFile, readTextIfExists } from './fsErrors.js';
+import { describeError, isRecord, parseJsonFile, readFileHead, readTextIfExists } from './fsErrors.js';
 import { LayeredBaseBuilder } from './layeredBase.js';
 import { baseChangesPath, basePath } from './paths.js';
 
@@ -67,7 +67,7 @@ export function adoptPartialBase(base: Base, origin: BaseOrigin): void {
  */
 export async function isBaseAt(stateDir: string, origin: BaseOrigin): Promise<boolean> {
   try {
-    const [head, log] = await Promise.all([readHead(basePath(stateDir), 256), stat(baseChangesPath(stateDir)).then((st) => st.size, () => 0)]);
+    const [head, log] = await Promise.all([readFileHead(basePath(stateDir), 256).then((b) => b.toString('latin1')), stat(baseChangesPath(stateDir)).then((st) => st.size, () => 0)]);
     const generation = /^\{"formatVersion":2,"generation":"([0-9a-f]+)"/.exec(head)?.[1];
     return generation === origin.generation && log === origin.logBytes;
   } catch {
@@ -75,16 +75,6 @@ export async function isBaseAt(stateDir: string, origin: BaseOrigin): Promise<bo
   }
 }
 
-async function readHead(file: string, bytes: number): Promise<string> {
-  const handle = await open(file, 'r');
-  try {
-    const buf = Buffer.alloc(bytes);
-    const { bytesRead } = await handle.read(buf, 0, bytes, 0);
-    return buf.toString('latin1', 0, bytesRead);
-  } finally {
-    await handle.close();
-  }
-}
 
 /** Reads base.json and its change log; an empty base when there is none; a BlatError naming the file when one is damaged. */
 export async function readBase(stateDir: string): Promise<Base> {

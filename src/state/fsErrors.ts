@@ -1,5 +1,5 @@
 // Small helpers shared by the state files: error codes and one-line I/O errors.
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { BlatError } from '../errors.js';
 
 /** The `code` of a Node system error (ENOENT, EEXIST…), or undefined. */
@@ -39,4 +39,16 @@ export function parseJsonFile(file: string, text: string): unknown {
 /** Is `value` a plain (non-array) object? */
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The first `bytes` bytes of a file (fewer when it is shorter). */
+export async function readFileHead(file: string, bytes: number): Promise<Buffer> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(bytes);
+    const { bytesRead } = await handle.read(buffer, 0, bytes, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
 }
