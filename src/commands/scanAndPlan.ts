@@ -74,7 +74,7 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
     expect: memo ? new Map(Object.entries(memo.machines)) : undefined,
     keepListingOf: ctx.self.name,
     unparsed: synced !== null,
-    onScanned: reference ? (i, scan) => void (diffs[i] = reference.then((ref) => diffScan(ref, scan))) : undefined,
+    onScanned: reference && synced ? (i, scan) => void (diffs[i] = reference.then((ref) => diffScan(ref, scan, synced.records))) : undefined,
   };
   // Apply's base is read while the machines are scanned (it is parsed in the gaps between their output).
   const baseRead = needBase && !synced ? readBase(config.stateDir) : null;
@@ -183,11 +183,15 @@ function buildPartialRun(
   return { snapshot, base: parts.base, paths: parts.paths };
 }
 
-/** A machine's listing compared with the synced one; null when there is none to compare or it is not well formed (it is then read whole, and its fault reported as usual). */
-function diffScan(reference: Buffer | null, scan: MachineScan): ListingDiff | null {
+/**
+ * A machine's listing compared with the synced one (of `records` records); null when there is none
+ * to compare, when it is not well formed (it is then read whole, and its fault reported as usual),
+ * or when so much of it changed that reading it whole is cheaper.
+ */
+function diffScan(reference: Buffer | null, scan: MachineScan, records: number): ListingDiff | null {
   if (reference === null || !scan.ok || !scan.output.rootExists || scan.output.listing === undefined) return null;
   try {
-    return diffListing(reference, scan.output.listing);
+    return diffListing(reference, scan.output.listing, Math.max(1000, records / 4));
   } catch {
     return null;
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../helpers/random.js';
-import { diffListing } from '../../src/snapshot/listingDiff.js';
+import { diffListing, TooManyChanges } from '../../src/snapshot/listingDiff.js';
 import { parseListing } from '../../src/snapshot/parseScan.js';
 import type { Entry } from '../../src/types.js';
 
@@ -75,6 +75,25 @@ describe('diffListing', () => {
   ])('matches records out of step: %s', (_what, change) => {
     const records = tree(1000);
     expectLikePlainDiff(listing(records), listing(change(records)));
+  });
+
+  it('matches a listing in another order throughout (another filesystem) by content, whatever the order', () => {
+    const records = tree(3000);
+    const shuffled = [...records].sort((a, b) => (a.length % 7) - (b.length % 7) || (a < b ? 1 : -1));
+    const changed = [...shuffled];
+    changed[changed.findIndex((r) => r.startsWith('./docs/f17.txt\0'))] = rec('docs/f17.txt', 'f', '1900000000', 1);
+    const d = expectLikePlainDiff(listing(records), listing(changed));
+    expect([...d.now.keys()]).toEqual(['docs/f17.txt']);
+    // Matched by content, not read: a few records allowed to differ are enough.
+    expect(diffListing(listing(records), listing(shuffled), 10).now.size).toBe(0);
+    expect(diffListing(listing(records), listing(changed), 10).now.size).toBe(1);
+  });
+
+  it('gives up (TooManyChanges) once more records differ than allowed, not before', () => {
+    const records = tree(100);
+    const live = records.map((r, i) => (i % 2 ? rec(`docs/f${i - 1}.txt`, 'f', '1900000000', 1) : r));
+    expect(() => diffListing(listing(records), listing(live), 99)).toThrow(TooManyChanges);
+    expect(diffListing(listing(records), listing(live), 100).now.size).toBe(50);
   });
 
   it('compares from an empty reference', () => {
