@@ -2,7 +2,9 @@
 //
 //   node bench/run.mjs [--files 10000] [--runs 3] [--planner-files 1000000] [--no-planner]
 //                      [--only first,noop,changed,rss,planner] [--profile] [--keep] [--hold]
-//                      [--out bench/results.md]
+//                      [--rtt MS] [--out bench/results.md]
+// --rtt puts a network's round-trip time (no bandwidth limit) between this machine and m2, m3:
+// ssh reaches them through bench/delay-proxy.mjs.
 // --hold sets the machines up, settles blat's base, prints how to reach them and waits for Ctrl-C.
 //
 // Machines m1 (self, so blat reads its root locally), m2 and m3 (ssh to 127.0.0.1 as an
@@ -10,7 +12,7 @@
 // alternate within each round after one untimed warm-up each; every run of every contender is
 // checked (trees identical afterwards, or the plan/scan saw every entry) before its time counts.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync, mkdtempSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync, mkdtempSync, openSync, writeSync, fsyncSync, closeSync } from 'node:fs';
 import { cpus, tmpdir, userInfo, release } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -46,14 +48,16 @@ function parseArgs(argv) {
     else if (a === '--profile') o.profile = true;
     else if (a === '--keep') o.keep = true;
     else if (a === '--hold') o.hold = true;
+    else if (a === '--rtt') o.rtt = Number(next());
     else if (a === '--out') o.out = resolve(next());
     else if (a === '-h' || a === '--help') {
-      process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, 11).join('\n') + '\n');
+      process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, 13).join('\n') + '\n');
       process.exit(0);
     } else throw new Error(`unknown argument ${a} (try --help)`);
   }
   if (!Number.isInteger(o.files) || o.files < 100) throw new Error('--files: an integer ≥ 100');
   if (!Number.isInteger(o.runs) || o.runs < 1) throw new Error('--runs: an integer ≥ 1');
+  if (o.rtt !== undefined && !(Number.isFinite(o.rtt) && o.rtt >= 0)) throw new Error('--rtt: milliseconds ≥ 0');
   return o;
 }
 
@@ -140,7 +144,7 @@ class Bench {
     const isRoot = process.getuid?.() === 0;
     this.user = readyLoginUser();
     log(`bench dir ${this.dir}; ssh login user ${this.user.name}`);
-    this.sshd = await startSshd({ dir: join(this.dir, 'sshd'), user: this.user });
+    this.sshd = await startSshd({ dir: join(this.dir, 'sshd'), user: this.user, delayMs: (this.opts.rtt ?? 0) / 2 });
     this.sshConfig = this.sshd.sshConfigFile;
     // The raw contenders' own multiplexed connections (blat keeps its own in /tmp/blat-UID).
     this.rawSsh = ['-F', this.sshConfig, '-o', 'BatchMode=yes', '-o', 'ControlMaster=auto', '-o', `ControlPath=${join(this.dir, 'cm-%C')}`, '-o', 'ControlPersist=3600'];
@@ -238,14 +242,56 @@ class Bench {
     return runOk('rsync', args);
   }
 
-  /** Rewrites 1% of self's files (new content, new mtime); returns a --files-from list file of them. */
+  /** Rewrites 1% of self's files (new content, new mtime); returns a --files-from list file of them, and the paths. */
   prepareChange() {
     const round = this.round++;
     const mtime = Math.floor(Date.now() / 1000) + 0.5;
     const paths = rewriteFiles(this.roots[SELF], this.n, round, mtime);
     const list = join(this.dir, `changed-${round}.txt`);
     writeFileSync(list, paths.join('\n') + '\n');
-    return { list, count: paths.length };
+    return { list, paths, count: paths.length };
+  }
+
+  /**
+   * One round trip to `m` that looks again at the listed paths (find -maxdepth 0, blat's record
+   * format), as blat's precheck and its look after a transfer do; with `tempDir`, making the
+   * transfer temp folder on the way, as the precheck does. Checks every path was seen.
+   */
+  async rawRestat(m, paths, tempDir = false) {
+    const find = `find "$@" -maxdepth 0 -printf '${SCAN_FORMAT}'`;
+    const cmd = `cd ${sq(this.roots[m])} && ${tempDir ? 'mkdir -p .blat-tmp && ' : ''}xargs -0 sh -c ${sq(find)} sh`;
+    const input = Buffer.from(paths.map((p) => `${p}\0`).join(''));
+    const r = m === SELF ? await run('/bin/sh', ['-c', cmd], { input, stdout: 'count' }) : await run('ssh', [...this.rawSsh, m, cmd], { input, stdout: 'count' });
+    if (r.code !== 0 || r.nuls !== 6 * paths.length) throw new Error(`restat of ${m}: exit ${r.code}, ${r.nuls / 6} of ${paths.length} records: ${r.stderr.trim()}`);
+  }
+
+  /**
+   * The steps the design asks of an apply of a 1% change, each done with the raw tools and no
+   * blat code: a node process starting, the parallel scan, the precheck (one round trip per
+   * machine), one rsync per receiver with blat's own arguments (temp folder, --update), the look
+   * at what arrived (one round trip per receiver), and two fsyncs (journal, base). Planning,
+   * parsing and rendering are left out: a floor for blat, not a contender to beat.
+   */
+  async designSteps(paths) {
+    const { buildRsyncArgs } = await import(pathToFileURL(join(REPO, 'dist', 'transport', 'rsync.js')).href);
+    const input = Buffer.from(paths.map((p) => `${p}\0`).join(''));
+    const t0 = performance.now();
+    await runOk(process.execPath, ['-e', '0']);
+    await this.rawScan();
+    await Promise.all(MACHINES.map((m) => this.rawRestat(m, paths, m !== SELF)));
+    await Promise.all(
+      REMOTE.map((m) =>
+        runOk('rsync', buildRsyncArgs({ from: { kind: 'local', root: this.roots[SELF] }, to: { kind: 'ssh', host: m, root: this.roots[m] }, paths, sshOptions: this.rawSsh, update: true }), { input }),
+      ),
+    );
+    await Promise.all(REMOTE.map((m) => this.rawRestat(m, paths)));
+    const fd = openSync(join(this.dir, 'design-steps.log'), 'a');
+    for (const what of ['journal', 'base']) {
+      writeSync(fd, `${what} ${paths.length}\n`);
+      fsyncSync(fd);
+    }
+    closeSync(fd);
+    return performance.now() - t0;
   }
 
   /** Removes the sync path from m2 and m3 (their roots stay). */
@@ -329,6 +375,7 @@ async function benchChanged(b) {
       await Promise.all(REMOTE.map((m) => b.rsyncTo(m, list.list)));
       return performance.now() - t0;
     },
+    steps: () => b.designSteps(list.paths),
   }, {
     prepare: async () => {
       list = b.prepareChange();
@@ -394,6 +441,7 @@ function buildRows(res, n) {
   ratioRow('no-op: `blat plan` (again: the in-sync memo holds)', res.noop, 1.5, 'parallel scan');
   ratioRow('no-op: `blat plan`, first after a sync (no memo: listings compared with the synced listing)', res.noop, null, 'parallel scan', 'cold');
   ratioRow('1% changed: `blat apply`', res.changed, 1.3, 'scan + rsync --files-from');
+  ratioRow("1% changed: the design's steps by hand (node start, scan, precheck, blat's rsync arguments, look, 2 fsyncs; no blat code)", res.changed, null, 'scan + rsync --files-from', 'steps');
   ratioRow('first sync: `blat apply`', res.first, 1.2, 'parallel rsync -a');
   if (res.rss) {
     const m = median(res.rss);
@@ -429,11 +477,11 @@ function versionOf(cmd, args) {
   return `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n')[0].replace(/\s+/g, ' ').trim() || '?';
 }
 
-/** Replaces (or adds) this N's section of the results file. */
-function writeResults(file, n, section) {
-  const start = `<!-- bench files=${n} -->`;
-  const end = `<!-- /bench files=${n} -->`;
-  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# blat benchmark results\n\nWritten by `npm run bench` (bench/run.mjs); one section per tree size, the latest run of each.\n';
+/** Replaces (or adds) this tree size's section (and round trip's, as "N rtt=MS") of the results file. */
+function writeResults(file, key, section) {
+  const start = `<!-- bench files=${key} -->`;
+  const end = `<!-- /bench files=${key} -->`;
+  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# blat benchmark results\n\nWritten by `npm run bench` (bench/run.mjs); one section per tree size (and round trip), the latest run of each.\n';
   const block = `${start}\n${section.trim()}\n${end}`;
   const i = text.indexOf(start);
   const j = text.indexOf(end);
@@ -508,11 +556,11 @@ async function main() {
       .map((k) => `- ${k}: ${Object.entries(res[k]).map(([who, xs]) => `${who} ${xs.map((x) => (x / 1000).toFixed(2)).join(', ')} s`).join('; ')}`);
     if (res.rss) samples.push(`- peak RSS of blat plan: ${res.rss.map((k) => (k / 1024).toFixed(0)).join(', ')} MiB`);
     const section = [
-      `## ${opts.files.toLocaleString('en')} files × 3 machines, ${opts.runs} runs`,
+      `## ${opts.files.toLocaleString('en')} files × 3 machines, ${opts.runs} runs${opts.rtt ? `, ${opts.rtt} ms round trip to m2 and m3` : ''}`,
       '',
       `${new Date().toISOString()} · ${cpu.length} cores (${cpu[0]?.model ?? '?'}) · Linux ${release()} · node ${process.version} · ${versionOf('rsync', ['--version'])} · ${versionOf('ssh', ['-V'])}`,
       '',
-      'm1 is self (read locally); m2 and m3 are reached over ssh on 127.0.0.1 (one private sshd, multiplexed connections, warmed up).',
+      `m1 is self (read locally); m2 and m3 are reached over ssh on 127.0.0.1 (one private sshd, multiplexed connections, warmed up)${opts.rtt ? `, through bench/delay-proxy.mjs: ${opts.rtt / 2} ms each way, no bandwidth limit` : ''}.`,
       `Tree: ${opts.files.toLocaleString('en')} files of 1–8 KiB, 100 per folder, ${folderPaths(opts.files).length} folders. 1% changed = ${changedFiles(opts.files, 0).length} files rewritten on m1 (new content, new mtime) before each run.`,
       'Each contender: one untimed warm-up, then alternating rounds; every run checked (identical trees afterwards, or every entry seen).',
       '',
@@ -522,7 +570,7 @@ async function main() {
       ...samples,
       ...(profiles.length ? ['', '<details><summary>CPU profiles</summary>', '', '```', ...profiles, '```', '</details>'] : []),
     ].join('\n');
-    writeResults(opts.out, opts.files, section);
+    writeResults(opts.out, opts.rtt ? `${opts.files} rtt=${opts.rtt}` : opts.files, section);
     process.stdout.write(`${table}\n`);
     for (const p of profiles) process.stdout.write(`\n${p}`);
     process.stdout.write(`\nwrote ${opts.out}\n`);

@@ -7,8 +7,11 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 
 export const SSHD_PATH = '/usr/sbin/sshd';
 const TEST_USER = 'blattest';
@@ -92,13 +95,14 @@ function sshdConfig({ port, dir, user }) {
   ].join('\n');
 }
 
-function clientConfig({ port, dir, user, hosts }) {
+function clientConfig({ port, dir, user, hosts, delayMs }) {
   const lines = [];
   for (const alias of hosts) {
     lines.push(
       `Host ${alias}`,
       '  HostName 127.0.0.1',
       `  Port ${port}`,
+      ...(delayMs > 0 ? [`  ProxyCommand ${q(process.execPath)} ${q(join(BENCH_DIR, 'delay-proxy.mjs'))} %h %p ${delayMs}`] : []),
       `  User ${user}`,
       `  IdentityFile ${q(join(dir, 'client_ed25519'))}`,
       '  IdentitiesOnly yes',
@@ -117,8 +121,9 @@ function clientConfig({ port, dir, user, hosts }) {
 /**
  * Starts sshd in `dir` (made, mode 0755) for `user` with Host aliases `hosts`; resolves to
  * { port, sshConfigFile, stop() } once a login succeeds, rejects with sshd's stderr otherwise.
+ * With `delayMs`, clients reach it through bench/delay-proxy.mjs (that one-way delay each way).
  */
-export async function startSshd({ dir, user, hosts = ['m1', 'm2', 'm3'] }) {
+export async function startSshd({ dir, user, hosts = ['m1', 'm2', 'm3'], delayMs = 0 }) {
   await mkdir(dir, { recursive: true, mode: 0o755 });
   await chmod(dir, 0o755);
   for (const [name, comment] of [['host_ed25519', 'blat-bench-host'], ['client_ed25519', 'blat-bench-client']]) {
@@ -132,7 +137,7 @@ export async function startSshd({ dir, user, hosts = ['m1', 'm2', 'm3'] }) {
     const port = await pickFreePort();
     await writeFile(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${keyType} ${keyData}\n`, { mode: 0o644 });
     await writeFile(join(dir, 'sshd_config'), sshdConfig({ port, dir, user: user.name }), { mode: 0o644 });
-    await writeFile(sshConfigFile, clientConfig({ port, dir, user: user.name, hosts }), { mode: 0o644 });
+    await writeFile(sshConfigFile, clientConfig({ port, dir, user: user.name, hosts, delayMs }), { mode: 0o644 });
     const child = spawn(SSHD_PATH, ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (b) => (stderr += b.toString()));
