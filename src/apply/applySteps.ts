@@ -1,5 +1,5 @@
-import { runRsync, TRANSFER_TEMP_DIR, type RsyncEndpoint } from '../transport/rsync.js';
-import { runScript } from '../transport/runScript.js';
+import { runRsync, startRsync, TRANSFER_TEMP_DIR, type RsyncEndpoint, type RsyncRequest, type StartedRsync } from '../transport/rsync.js';
+import { openScriptSession, runScript, type ScriptSession } from '../transport/runScript.js';
 import { buildRsyncEndpoint, buildScriptTarget } from '../transport/targets.js';
 import { buildTrashScript, parseTrashOutput } from '../transport/trashScript.js';
 import type { JournalWriter } from '../state/journal.js';
@@ -48,6 +48,8 @@ export interface ApplyRequest {
   readonly trashStamp: string;
   readonly onOutcome?: (outcome: StepOutcome) => void;
   readonly onProgress?: (progress: ApplyProgress) => void;
+  /** Shells already started on the plan's machines (see openScriptSession), for the precheck to use instead of starting its own. */
+  readonly sessions?: ReadonlyMap<string, ScriptSession>;
 }
 
 /**
@@ -115,33 +117,7 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
     trees.get(c.from)!.add(c.subtree.root);
   }
 
-  // 1. Preconditions, just before transferring.
-  const involved = collectInvolved(steps.filter((_, i) => !listedAsTree.has(i)));
-  const restat = await restatMachines(config, req.self, req.sshOptions, involved, TRANSFER_TEMP_DIR, trees);
-  await journalled;
-  const problems = checkPreconditions(steps, restat);
-  /** batch key → the subtrees sent whole. */
-  const wholes = new Map<string, NewSubtree[]>();
-  for (const c of candidates) {
-    const members = c.subtree.members;
-    const rootIndex = members.find((i) => steps[i].path === c.subtree.root) as number;
-    const rootProblem = problems.get(rootIndex);
-    if (rootProblem) {
-      // The receiver was only asked about the folder: whatever is wrong with it is wrong for all under it.
-      for (const i of members) if (!problems.has(i)) problems.set(i, { status: rootProblem.status, reason: `folder ${c.subtree.root}: ${rootProblem.reason}` });
-      continue;
-    }
-    const fresh = restat.get(c.from);
-    if (!fresh || 'unreachable' in fresh || members.some((i) => problems.has(i))) continue;
-    if (findSendableSubtrees(steps, [c.subtree], fresh).length === 1) {
-      if (!wholes.has(c.key)) wholes.set(c.key, []);
-      wholes.get(c.key)!.push(c.subtree);
-    }
-  }
-  await settle([...problems].map(([index, p]) => ({ index, step: steps[index], status: p.status, reason: p.reason })));
-
-  const progress = { filesDone: 0, filesTotal: steps.length - problems.size, bytesDone: 0 };
-  const bytesTotal = steps.reduce((sum, s, i) => sum + (problems.has(i) || s.source?.type !== 'file' ? 0 : s.source.size), 0);
+  const progress = { filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 };
   const inFlight = new Map<string, number>();
   const report = (machine: string) =>
     req.onProgress?.({
@@ -149,218 +125,275 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
       filesDone: progress.filesDone,
       filesTotal: progress.filesTotal,
       bytesDone: progress.bytesDone + [...inFlight.values()].reduce((a, b) => a + b, 0),
-      bytesTotal,
+      bytesTotal: progress.bytesTotal,
     });
 
   const machine = (name: string) => config.machines.find((m) => m.name === name)!;
 
-  let stagings = 0;
+  /** The rsync of one listed group of a batch (group 0: guarded by --update), list aside. */
+  const listedRequest = (from: string, to: string, group: number): Omit<RsyncRequest, 'paths'> => ({
+    from: buildRsyncEndpoint(machine(from), req.self),
+    to: buildRsyncEndpoint(machine(to), req.self),
+    sshOptions: req.sshOptions,
+    update: group === 0,
+    onBytes: (bytes) => {
+      inFlight.set(`${from}>${to}#${group}`, bytes);
+      report(to);
+    },
+  });
 
-  /** One source → one target: folders new there whole, the rest path by path. */
-  const transfer = async (from: string, to: string, indexes: readonly number[]): Promise<void> => {
-    const whole = wholes.get(`${from}\0${to}`) ?? [];
-    const sentWhole = new Set(whole.flatMap((t) => t.members));
-    if (whole.length > 0) await transferWhole(from, to, whole);
-    await transferListed(from, to, indexes.filter((i) => !sentWhole.has(i)));
-  };
+  // 1. Preconditions, just before transferring. Meanwhile, when nothing is to be pulled first, each
+  //    push target's rsync of listed paths starts: it connects, then waits for its list, written
+  //    only once the checks are done (see StartedRsync). One never sent a list is stopped at the end.
+  const early = new Map<string, StartedRsync>();
+  const mayGoWhole = new Set(candidates.flatMap((c) => c.subtree.members));
+  const pushTargets = new Set(steps.flatMap((s, i) => (s.action === 'push' && !olderThanTarget(s) && !mayGoWhole.has(i) ? [s.to] : [])));
+  if (pulled.size === 0 && pushTargets.size <= config.concurrency) {
+    for (const to of pushTargets) early.set(to, startRsync(listedRequest(req.self, to, 0)));
+  }
+  try {
+    const involved = collectInvolved(steps.filter((_, i) => !listedAsTree.has(i)));
+    const restat = await restatMachines(config, req.self, req.sshOptions, involved, { prepareDir: TRANSFER_TEMP_DIR, trees, sessions: req.sessions });
+    await journalled;
+    const problems = checkPreconditions(steps, restat);
+    /** batch key → the subtrees sent whole. */
+    const wholes = new Map<string, NewSubtree[]>();
+    for (const c of candidates) {
+      const members = c.subtree.members;
+      const rootIndex = members.find((i) => steps[i].path === c.subtree.root) as number;
+      const rootProblem = problems.get(rootIndex);
+      if (rootProblem) {
+        // The receiver was only asked about the folder: whatever is wrong with it is wrong for all under it.
+        for (const i of members) if (!problems.has(i)) problems.set(i, { status: rootProblem.status, reason: `folder ${c.subtree.root}: ${rootProblem.reason}` });
+        continue;
+      }
+      const fresh = restat.get(c.from);
+      if (!fresh || 'unreachable' in fresh || members.some((i) => problems.has(i))) continue;
+      if (findSendableSubtrees(steps, [c.subtree], fresh).length === 1) {
+        if (!wholes.has(c.key)) wholes.set(c.key, []);
+        wholes.get(c.key)!.push(c.subtree);
+      }
+    }
+    await settle([...problems].map(([index, p]) => ({ index, step: steps[index], status: p.status, reason: p.reason })));
 
-  /**
-   * Folders new on `to`, whole: one recursive rsync into a staging folder under `to`'s temp
-   * folder, each folder renamed into place (never over anything), then a look at their trees.
-   */
-  const transferWhole = async (from: string, to: string, subtrees: readonly NewSubtree[]): Promise<void> => {
-    const roots = subtrees.map((t) => t.root);
-    const members = subtrees.flatMap((t) => t.members);
-    // One staging name per batch: pulls from several machines may fill self's at once.
-    const staging = `${TRANSFER_TEMP_DIR}/stage-${req.run}-${++stagings}`;
-    const receiver = buildRsyncEndpoint(machine(to), req.self);
-    const into = (rel: string) => ({ ...receiver, root: `${receiver.root.replace(/\/+$/, '')}/${rel}` });
-    const key = `${from}>${to}#whole`;
-    const send = (dest: RsyncEndpoint, paths: readonly string[], folder?: string) =>
-      runRsync({
-        from: buildRsyncEndpoint(machine(from), req.self),
-        to: dest,
-        paths,
-        sshOptions: req.sshOptions,
-        update: false,
-        whole: { exclude: config.exclude, folder },
-        onBytes: (bytes) => {
-          inFlight.set(key, bytes);
-          report(to);
-        },
-      });
-    report(to);
-    // A few folders, with excludes that do not depend on where the transfer starts: one plain
-    // recursive rsync each (incremental, as fast as rsync -a). Otherwise one rsync of the list.
-    const direct = subtrees.length <= DIRECT_FOLDERS_MAX && config.exclude.every((p) => !p.replace(/\/+$/, '').includes('/'));
-    const moves: PlaceMove[] = direct ? roots.map((root, k) => ({ from: `${staging}-${k}`, to: root })) : roots.map((root) => ({ from: `${staging}/${root}`, to: root }));
-    const failures = new Map<string, string>();
-    let unreachable: string | undefined;
-    if (direct) {
-      for (const move of moves) {
-        const result = await send(into(move.from), [], move.to);
-        if (!result.ok) failures.set(move.to, `rsync ${from} → ${to}: ${result.message}`);
-        if (result.message?.startsWith('unreachable')) {
-          unreachable = failures.get(move.to);
-          break;
+    progress.filesTotal = steps.length - problems.size;
+    progress.bytesTotal = steps.reduce((sum, s, i) => sum + (problems.has(i) || s.source?.type !== 'file' ? 0 : s.source.size), 0);
+
+    let stagings = 0;
+
+    /** One source → one target: folders new there whole, the rest path by path. */
+    const transfer = async (from: string, to: string, indexes: readonly number[]): Promise<void> => {
+      const whole = wholes.get(`${from}\0${to}`) ?? [];
+      const sentWhole = new Set(whole.flatMap((t) => t.members));
+      if (whole.length > 0) await transferWhole(from, to, whole);
+      await transferListed(from, to, indexes.filter((i) => !sentWhole.has(i)));
+    };
+
+    /**
+     * Folders new on `to`, whole: one recursive rsync into a staging folder under `to`'s temp
+     * folder, each folder renamed into place (never over anything), then a look at their trees.
+     */
+    const transferWhole = async (from: string, to: string, subtrees: readonly NewSubtree[]): Promise<void> => {
+      const roots = subtrees.map((t) => t.root);
+      const members = subtrees.flatMap((t) => t.members);
+      // One staging name per batch: pulls from several machines may fill self's at once.
+      const staging = `${TRANSFER_TEMP_DIR}/stage-${req.run}-${++stagings}`;
+      const receiver = buildRsyncEndpoint(machine(to), req.self);
+      const into = (rel: string) => ({ ...receiver, root: `${receiver.root.replace(/\/+$/, '')}/${rel}` });
+      const key = `${from}>${to}#whole`;
+      const send = (dest: RsyncEndpoint, paths: readonly string[], folder?: string) =>
+        runRsync({
+          from: buildRsyncEndpoint(machine(from), req.self),
+          to: dest,
+          paths,
+          sshOptions: req.sshOptions,
+          update: false,
+          whole: { exclude: config.exclude, folder },
+          onBytes: (bytes) => {
+            inFlight.set(key, bytes);
+            report(to);
+          },
+        });
+      report(to);
+      // A few folders, with excludes that do not depend on where the transfer starts: one plain
+      // recursive rsync each (incremental, as fast as rsync -a). Otherwise one rsync of the list.
+      const direct = subtrees.length <= DIRECT_FOLDERS_MAX && config.exclude.every((p) => !p.replace(/\/+$/, '').includes('/'));
+      const moves: PlaceMove[] = direct ? roots.map((root, k) => ({ from: `${staging}-${k}`, to: root })) : roots.map((root) => ({ from: `${staging}/${root}`, to: root }));
+      const failures = new Map<string, string>();
+      let unreachable: string | undefined;
+      if (direct) {
+        for (const move of moves) {
+          const result = await send(into(move.from), [], move.to);
+          if (!result.ok) failures.set(move.to, `rsync ${from} → ${to}: ${result.message}`);
+          if (result.message?.startsWith('unreachable')) {
+            unreachable = failures.get(move.to);
+            break;
+          }
+        }
+      } else {
+        const result = await send(into(staging), roots);
+        if (!result.ok) for (const root of roots) failures.set(root, `rsync ${from} → ${to}: ${result.message}`);
+        if (result.message?.startsWith('unreachable')) unreachable = failures.get(roots[0]);
+      }
+      inFlight.delete(key);
+      if (unreachable !== undefined) {
+        await finish(members.map((i): StepOutcome => ({ index: i, step: steps[i], status: 'failed', reason: unreachable })), to);
+        return;
+      }
+      // What arrived goes into place even after a partial failure: the look afterwards decides.
+      const chunks: Buffer[] = [];
+      const m = machine(to);
+      const stagingDirs = direct ? moves.map((mv) => mv.from) : [staging];
+      const placing = await runScript(buildScriptTarget(m, req.self, req.sshOptions), buildPlaceScript(m.root, moves, stagingDirs), (c) => chunks.push(c));
+      const placed = parsePlaceOutput(Buffer.concat(chunks));
+      const why = (root: string): string | undefined => {
+        const status = placed.get(root);
+        if (placing.unreachable) return `${to} unreachable (${placing.unreachable})`;
+        if (status === 'exists') return `${root} appeared on ${to} during the transfer; left alone`;
+        if (status !== 'ok') return failures.get(root) ?? `could not move ${root} into place on ${to}`;
+        return failures.get(root);
+      };
+      const reasonOf = new Map<number, string>();
+      for (const t of subtrees) {
+        const reason = why(t.root);
+        if (reason !== undefined) for (const i of t.members) reasonOf.set(i, reason);
+      }
+      const outcomes = await verify(to, members, reasonOf, roots);
+      await finish(outcomes, to);
+    };
+
+    /** Listed paths: rsync (split by whether --update may guard it), then a look at the result. */
+    const transferListed = async (from: string, to: string, indexes: readonly number[]): Promise<void> => {
+      if (indexes.length === 0) return;
+      // The shell for the look afterwards starts with the transfer.
+      const look = openScriptSession(buildScriptTarget(machine(to), req.self, req.sshOptions));
+      try {
+        await transferListedWith(from, to, indexes, look);
+      } finally {
+        await look.close();
+      }
+    };
+
+    const transferListedWith = async (from: string, to: string, indexes: readonly number[], look: ScriptSession): Promise<void> => {
+      const failed: StepOutcome[] = [];
+      const sent: number[] = [];
+      /** Steps of a batch rsync reported failing: rsync's words, by step index. */
+      const rsyncFailure = new Map<number, string>();
+      const groups = [indexes.filter((i) => !olderThanTarget(steps[i])), indexes.filter((i) => olderThanTarget(steps[i]))];
+      for (const [g, group] of groups.entries()) {
+        if (group.length === 0) continue;
+        report(to);
+        const paths = group.map((i) => steps[i].path);
+        const started = from === req.self && g === 0 ? early.get(to) : undefined;
+        if (started) early.delete(to);
+        const result = started ? await started.send(paths) : await runRsync({ ...listedRequest(from, to, g), paths });
+        inFlight.delete(`${from}>${to}#${g}`);
+        const reason = `rsync ${from} → ${to}: ${result.message}`;
+        if (result.ok) sent.push(...group);
+        else if (result.message?.startsWith('unreachable')) for (const i of group) failed.push({ index: i, step: steps[i], status: 'failed', reason });
+        else {
+          // A partial failure (one unreadable file…) may have transferred the rest of the batch: look.
+          sent.push(...group);
+          for (const i of group) rsyncFailure.set(i, reason);
         }
       }
-    } else {
-      const result = await send(into(staging), roots);
-      if (!result.ok) for (const root of roots) failures.set(root, `rsync ${from} → ${to}: ${result.message}`);
-      if (result.message?.startsWith('unreachable')) unreachable = failures.get(roots[0]);
-    }
-    inFlight.delete(key);
-    if (unreachable !== undefined) {
-      await finish(members.map((i): StepOutcome => ({ index: i, step: steps[i], status: 'failed', reason: unreachable })), to);
-      return;
-    }
-    // What arrived goes into place even after a partial failure: the look afterwards decides.
-    const chunks: Buffer[] = [];
-    const m = machine(to);
-    const stagingDirs = direct ? moves.map((mv) => mv.from) : [staging];
-    const placing = await runScript(buildScriptTarget(m, req.self, req.sshOptions), buildPlaceScript(m.root, moves, stagingDirs), (c) => chunks.push(c));
-    const placed = parsePlaceOutput(Buffer.concat(chunks));
-    const why = (root: string): string | undefined => {
-      const status = placed.get(root);
-      if (placing.unreachable) return `${to} unreachable (${placing.unreachable})`;
-      if (status === 'exists') return `${root} appeared on ${to} during the transfer; left alone`;
-      if (status !== 'ok') return failures.get(root) ?? `could not move ${root} into place on ${to}`;
-      return failures.get(root);
+      const verified = await verify(to, sent, rsyncFailure, undefined, look);
+      await finish([...failed, ...verified], to);
     };
-    const reasonOf = new Map<number, string>();
-    for (const t of subtrees) {
-      const reason = why(t.root);
-      if (reason !== undefined) for (const i of t.members) reasonOf.set(i, reason);
-    }
-    const outcomes = await verify(to, members, reasonOf, roots);
-    await finish(outcomes, to);
-  };
 
-  /** Listed paths: rsync (split by whether --update may guard it), then a look at the result. */
-  const transferListed = async (from: string, to: string, indexes: readonly number[]): Promise<void> => {
-    if (indexes.length === 0) return;
-    const failed: StepOutcome[] = [];
-    const sent: number[] = [];
-    /** Steps of a batch rsync reported failing: rsync's words, by step index. */
-    const rsyncFailure = new Map<number, string>();
-    const groups = [indexes.filter((i) => !olderThanTarget(steps[i])), indexes.filter((i) => olderThanTarget(steps[i]))];
-    for (const [g, group] of groups.entries()) {
-      if (group.length === 0) continue;
-      const key = `${from}>${to}#${g}`;
-      report(to);
-      const result = await runRsync({
-        from: buildRsyncEndpoint(machine(from), req.self),
-        to: buildRsyncEndpoint(machine(to), req.self),
-        paths: group.map((i) => steps[i].path),
-        sshOptions: req.sshOptions,
-        update: g === 0,
-        onBytes: (bytes) => {
-          inFlight.set(key, bytes);
-          report(to);
-        },
-      });
-      inFlight.delete(key);
-      const reason = `rsync ${from} → ${to}: ${result.message}`;
-      if (result.ok) sent.push(...group);
-      else if (result.message?.startsWith('unreachable')) for (const i of group) failed.push({ index: i, step: steps[i], status: 'failed', reason });
-      else {
-        // A partial failure (one unreadable file…) may have transferred the rest of the batch: look.
-        sent.push(...group);
-        for (const i of group) rsyncFailure.set(i, reason);
-      }
-    }
-    const verified = await verify(to, sent, rsyncFailure);
-    await finish([...failed, ...verified], to);
-  };
-
-  /**
-   * Looks at what `to` holds now for the sent steps (path by path, or as the trees of `folders`
-   * when they went whole): done only when it is the expected version; otherwise failed, with
-   * the known reason for the step (rsync's words…) when there is one.
-   */
-  const verify = async (
-    to: string,
-    sent: readonly number[],
-    knownReason: ReadonlyMap<number, string> = new Map(),
-    folders?: readonly string[],
-  ): Promise<StepOutcome[]> => {
-    if (sent.length === 0) return [];
-    const look = folders ? new Map([[to, folders]]) : new Map();
-    const listed = folders ? [] : sent.map((i) => steps[i].path);
-    const seen = (await restatMachines(config, req.self, req.sshOptions, new Map([[to, listed]]), undefined, look)).get(to);
-    return sent.map((i): StepOutcome => {
-      const step = steps[i];
-      if (seen === undefined || 'unreachable' in seen) return { index: i, step, status: 'failed', reason: knownReason.get(i) ?? `${to} unreachable after the transfer (${seen && 'unreachable' in seen ? seen.unreachable : 'no answer'})` };
-      const after = seen.get(step.path) ?? null;
-      return sameVersion(after ?? undefined, step.source ?? undefined, config.modifyWindow)
-        ? { index: i, step, status: 'done', after }
-        : { index: i, step, status: 'failed', reason: knownReason.get(i) ?? `after the transfer ${to} holds ${describe(after)} (newer there? left alone)` };
-    });
-  };
-
-  const finish = async (list: StepOutcome[], machineName: string) => {
-    progress.filesDone += list.length;
-    progress.bytesDone += list.reduce((sum, o) => sum + (o.step.source?.type === 'file' ? o.step.source.size : 0), 0);
-    await settle(list);
-    report(machineName);
-  };
-
-  /** Moves the trash steps' paths on one machine into .blat-trash/<stamp>/. */
-  const trash = async (to: string, indexes: readonly number[]): Promise<void> => {
-    if (indexes.length === 0) return;
-    const m = machine(to);
-    const chunks: Buffer[] = [];
-    const script = buildTrashScript(m.root, req.trashStamp, indexes.map((i) => ({ path: steps[i].path, isDir: steps[i].target?.type === 'dir' })));
-    const result = await runScript(buildScriptTarget(m, req.self, req.sshOptions), script, (c) => chunks.push(c));
-    const status = parseTrashOutput(Buffer.concat(chunks));
-    await finish(
-      indexes.map((i): StepOutcome => {
+    /**
+     * Looks at what `to` holds now for the sent steps (path by path, or as the trees of `folders`
+     * when they went whole): done only when it is the expected version; otherwise failed, with
+     * the known reason for the step (rsync's words…) when there is one.
+     */
+    const verify = async (
+      to: string,
+      sent: readonly number[],
+      knownReason: ReadonlyMap<number, string> = new Map(),
+      folders?: readonly string[],
+      /** A shell already started on `to` for the look. */
+      session?: ScriptSession,
+    ): Promise<StepOutcome[]> => {
+      if (sent.length === 0) return [];
+      const trees = folders ? new Map([[to, folders]]) : new Map();
+      const listed = folders ? [] : sent.map((i) => steps[i].path);
+      const sessions = session ? new Map([[to, session]]) : undefined;
+      const seen = (await restatMachines(config, req.self, req.sshOptions, new Map([[to, listed]]), { trees, sessions })).get(to);
+      return sent.map((i): StepOutcome => {
         const step = steps[i];
-        const s = status.get(step.path);
-        if (result.unreachable) return { index: i, step, status: 'failed', reason: `${to} unreachable (${result.unreachable})` };
-        if (s === 'ok' || s === 'gone') return { index: i, step, status: 'done', after: null };
-        return { index: i, step, status: 'failed', reason: s === 'fail' ? 'not moved to trash (folder not empty, or permission denied)' : `trash script failed: ${result.stderr.trim().split('\n')[0] ?? ''}` };
-      }),
-      to,
-    );
-  };
+        if (seen === undefined || 'unreachable' in seen) return { index: i, step, status: 'failed', reason: knownReason.get(i) ?? `${to} unreachable after the transfer (${seen && 'unreachable' in seen ? seen.unreachable : 'no answer'})` };
+        const after = seen.get(step.path) ?? null;
+        return sameVersion(after ?? undefined, step.source ?? undefined, config.modifyWindow)
+          ? { index: i, step, status: 'done', after }
+          : { index: i, step, status: 'failed', reason: knownReason.get(i) ?? `after the transfer ${to} holds ${describe(after)} (newer there? left alone)` };
+      });
+    };
 
-  const runnable = (i: number) => !problems.has(i);
+    const finish = async (list: StepOutcome[], machineName: string) => {
+      progress.filesDone += list.length;
+      progress.bytesDone += list.reduce((sum, o) => sum + (o.step.source?.type === 'file' ? o.step.source.size : 0), 0);
+      await settle(list);
+      report(machineName);
+    };
 
-  // 2. Pulls, one rsync per source machine. When one source's paths go into a folder another
-  //    source's pull creates here, the pulls run one after another, shallowest folders first
-  //    (rsync does not make the missing parents: --no-implied-dirs).
-  const pulls = groupBy(steps.flatMap((s, i) => (s.action === 'pull' && runnable(i) ? [i] : [])), (i) => steps[i].from);
-  const pulledFolderFrom = new Map(steps.flatMap((s) => (s.action === 'pull' && s.source?.type === 'dir' && s.target === null ? [[s.path, s.from] as const] : [])));
-  const parentOf = (path: string) => path.slice(0, Math.max(0, path.lastIndexOf('/')));
-  const dependent = [...pulls.values()].some((idx) => idx.some((i) => (pulledFolderFrom.get(parentOf(steps[i].path)) ?? steps[i].from) !== steps[i].from));
-  const depth = (idx: readonly number[]) => idx.reduce((d, i) => Math.min(d, steps[i].path.split('/').length), Infinity);
-  const pullOrder = dependent ? [...pulls].sort((a, b) => depth(a[1]) - depth(b[1])) : [...pulls];
-  await runLimited(pullOrder, dependent ? 1 : config.concurrency, ([from, idx]) => transfer(from, req.self, idx));
+    /** Moves the trash steps' paths on one machine into .blat-trash/<stamp>/. */
+    const trash = async (to: string, indexes: readonly number[]): Promise<void> => {
+      if (indexes.length === 0) return;
+      const m = machine(to);
+      const chunks: Buffer[] = [];
+      const script = buildTrashScript(m.root, req.trashStamp, indexes.map((i) => ({ path: steps[i].path, isDir: steps[i].target?.type === 'dir' })));
+      const result = await runScript(buildScriptTarget(m, req.self, req.sshOptions), script, (c) => chunks.push(c));
+      const status = parseTrashOutput(Buffer.concat(chunks));
+      await finish(
+        indexes.map((i): StepOutcome => {
+          const step = steps[i];
+          const s = status.get(step.path);
+          if (result.unreachable) return { index: i, step, status: 'failed', reason: `${to} unreachable (${result.unreachable})` };
+          if (s === 'ok' || s === 'gone') return { index: i, step, status: 'done', after: null };
+          return { index: i, step, status: 'failed', reason: s === 'fail' ? 'not moved to trash (folder not empty, or permission denied)' : `trash script failed: ${result.stderr.trim().split('\n')[0] ?? ''}` };
+        }),
+        to,
+      );
+    };
 
-  // 3. Pushes and trash, one batch per target machine, targets in parallel. A push whose
-  //    pull did not happen is not carried out.
-  const pullOutcome = new Map<string, StepOutcome>();
-  for (const o of outcomes) if (o && o.step.action === 'pull') pullOutcome.set(o.step.path, o);
-  const blocked: StepOutcome[] = [];
-  const later = steps.flatMap((s, i) => {
-    if (s.action === 'pull' || !runnable(i)) return [];
-    const pulled = pullOutcome.get(s.path);
-    if (pulled && pulled.status !== 'done') {
-      blocked.push({ index: i, step: s, status: pulled.status, reason: `not pushed: the pull of this path from ${pulled.step.from} was ${pulled.status}` });
-      return [];
-    }
-    return [i];
-  });
-  if (blocked.length) await finish(blocked, req.self);
-  const byTarget = groupBy(later, (i) => steps[i].to);
-  await runLimited([...byTarget], config.concurrency, async ([to, idx]) => {
-    await transfer(req.self, to, idx.filter((i) => steps[i].action === 'push'));
-    await trash(to, idx.filter((i) => steps[i].action === 'trash'));
-  });
+    const runnable = (i: number) => !problems.has(i);
 
-  return outcomes.filter((o): o is StepOutcome => o !== undefined);
+    // 2. Pulls, one rsync per source machine. When one source's paths go into a folder another
+    //    source's pull creates here, the pulls run one after another, shallowest folders first
+    //    (rsync does not make the missing parents: --no-implied-dirs).
+    const pulls = groupBy(steps.flatMap((s, i) => (s.action === 'pull' && runnable(i) ? [i] : [])), (i) => steps[i].from);
+    const pulledFolderFrom = new Map(steps.flatMap((s) => (s.action === 'pull' && s.source?.type === 'dir' && s.target === null ? [[s.path, s.from] as const] : [])));
+    const parentOf = (path: string) => path.slice(0, Math.max(0, path.lastIndexOf('/')));
+    const dependent = [...pulls.values()].some((idx) => idx.some((i) => (pulledFolderFrom.get(parentOf(steps[i].path)) ?? steps[i].from) !== steps[i].from));
+    const depth = (idx: readonly number[]) => idx.reduce((d, i) => Math.min(d, steps[i].path.split('/').length), Infinity);
+    const pullOrder = dependent ? [...pulls].sort((a, b) => depth(a[1]) - depth(b[1])) : [...pulls];
+    await runLimited(pullOrder, dependent ? 1 : config.concurrency, ([from, idx]) => transfer(from, req.self, idx));
+
+    // 3. Pushes and trash, one batch per target machine, targets in parallel. A push whose
+    //    pull did not happen is not carried out.
+    const pullOutcome = new Map<string, StepOutcome>();
+    for (const o of outcomes) if (o && o.step.action === 'pull') pullOutcome.set(o.step.path, o);
+    const blocked: StepOutcome[] = [];
+    const later = steps.flatMap((s, i) => {
+      if (s.action === 'pull' || !runnable(i)) return [];
+      const pulled = pullOutcome.get(s.path);
+      if (pulled && pulled.status !== 'done') {
+        blocked.push({ index: i, step: s, status: pulled.status, reason: `not pushed: the pull of this path from ${pulled.step.from} was ${pulled.status}` });
+        return [];
+      }
+      return [i];
+    });
+    if (blocked.length) await finish(blocked, req.self);
+    const byTarget = groupBy(later, (i) => steps[i].to);
+    await runLimited([...byTarget], config.concurrency, async ([to, idx]) => {
+      await transfer(req.self, to, idx.filter((i) => steps[i].action === 'push'));
+      await trash(to, idx.filter((i) => steps[i].action === 'trash'));
+    });
+
+    return outcomes.filter((o): o is StepOutcome => o !== undefined);
+  } finally {
+    await Promise.all([...early.values()].map((rsync) => rsync.cancel()));
+  }
 }
 
 /** True when the step deliberately replaces a newer target (a conflict resolved by --prefer). */

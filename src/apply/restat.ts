@@ -1,7 +1,18 @@
 import { scanMachine } from '../snapshot/scanMachine.js';
+import type { ScriptSession } from '../transport/runScript.js';
 import { buildScriptTarget } from '../transport/targets.js';
 import type { Config, Entry } from '../types.js';
 import type { Restat } from './preconditions.js';
+
+/** What else a look at some machines may do. */
+export interface RestatOptions {
+  /** A folder to make ready under each root on the way (the transfer temp folder). */
+  readonly prepareDir?: string;
+  /** Machine → paths whose whole trees are listed too (excludes left out), as a scan lists them. */
+  readonly trees?: ReadonlyMap<string, Iterable<string>>;
+  /** Machine → a shell already started there (see openScriptSession), used instead of a new one. */
+  readonly sessions?: ReadonlyMap<string, ScriptSession>;
+}
 
 /**
  * Looks again at the given paths (and at every entry under the `trees` roots, excludes left
@@ -13,10 +24,9 @@ export async function restatMachines(
   self: string,
   sshOptions: readonly string[],
   involved: ReadonlyMap<string, Iterable<string>>,
-  /** A folder to make ready under each root on the way (the transfer temp folder). */
-  prepareDir?: string,
-  trees: ReadonlyMap<string, Iterable<string>> = new Map(),
+  options: RestatOptions = {},
 ): Promise<Map<string, ReadonlyMap<string, Entry> | { readonly unreachable: string }>> {
+  const trees = options.trees ?? new Map<string, Iterable<string>>();
   const result = new Map<string, ReadonlyMap<string, Entry> | { readonly unreachable: string }>();
   await Promise.all(
     [...new Set([...involved.keys(), ...trees.keys()])].map(async (name) => {
@@ -26,11 +36,11 @@ export async function restatMachines(
         result.set(name, { unreachable: 'not in the config' });
         return;
       }
-      const scan = await scanMachine(machine, buildScriptTarget(machine, self, sshOptions), {
+      const scan = await scanMachine(machine, options.sessions?.get(name) ?? buildScriptTarget(machine, self, sshOptions), {
         paths: [...paths],
         mode: 'stat',
         exclude: config.exclude,
-        prepareDir,
+        prepareDir: options.prepareDir,
         trees: [...(trees.get(name) ?? [])],
       });
       if (!scan.ok) result.set(name, { unreachable: scan.reason });

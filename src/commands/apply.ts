@@ -21,6 +21,8 @@ import { buildPlanOptions, readRunContext, readySshOptions, type RunContext } fr
 import { wantsColor, type CommandIO, type GlobalOptions } from './io.js';
 import { scanSnapshot } from '../snapshot/scanSnapshot.js';
 import { scanAndPlan, type PlanRun } from './scanAndPlan.js';
+import { openScriptSession, type ScriptSession } from '../transport/runScript.js';
+import { buildScriptTarget } from '../transport/targets.js';
 import { readSavedPlan } from './show.js';
 
 export interface ApplyFlags extends GlobalOptions {
@@ -144,6 +146,8 @@ export async function carryOut(
     }
   }
 
+  // The precheck's shells start now, while the journal is made ready; ended below, used or not.
+  const sessions = openPlanSessions(ctx, plan, sshOptions);
   await compactJournal(ctx.config.stateDir);
   if (plan.steps.length > 0) await clearInSyncMemo(ctx.config.stateDir);
   const journal = await openJournal(ctx.config.stateDir);
@@ -163,6 +167,7 @@ export async function carryOut(
       trashStamp: new Date(io.now()).toISOString().replace(/[:.]/g, '-'),
       onOutcome: json ? (o) => emit({ event: 'step', status: o.status, action: o.step.action, path: o.step.path, from: o.step.from, to: o.step.to, reason: o.reason }) : undefined,
       onProgress: progress.update,
+      sessions,
     });
     progress.clear();
     await journal.appendMany(settle(outcomes).map((i) => ({ t: io.now(), event: 'settled' as const, run, ...i })));
@@ -182,7 +187,16 @@ export async function carryOut(
   } finally {
     progress.clear();
     await journal.close();
+    await Promise.all([...sessions.values()].map((session) => session.close()));
   }
+}
+
+/** A shell started on every machine the plan's steps name (see openScriptSession). */
+function openPlanSessions(ctx: RunContext, plan: Plan, sshOptions: readonly string[]): Map<string, ScriptSession> {
+  const names = new Set(plan.steps.flatMap((s) => [s.from, s.to]));
+  return new Map(
+    ctx.config.machines.filter((m) => names.has(m.name)).map((m) => [m.name, openScriptSession(buildScriptTarget(m, ctx.self.name, sshOptions))] as const),
+  );
 }
 
 /**

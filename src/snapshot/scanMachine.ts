@@ -1,5 +1,5 @@
 import type { MachineConfig, OsKind } from '../types.js';
-import { runScript, type ScriptTarget } from '../transport/runScript.js';
+import { runScript, type ScriptSession, type ScriptTarget } from '../transport/runScript.js';
 import { buildScanScript } from '../transport/scanScript.js';
 import { parseListing, ScanParser, type ScanOutput } from './parseScan.js';
 
@@ -35,7 +35,8 @@ export function parseUname(uname: string): OsKind | undefined {
  */
 export async function scanMachine(
   machine: MachineConfig,
-  target: ScriptTarget,
+  /** Where to run the scan, or a shell already started there for it. */
+  target: ScriptTarget | ScriptSession,
   request: {
     readonly paths: readonly string[];
     readonly mode: 'tree' | 'stat';
@@ -60,14 +61,15 @@ export async function scanMachine(
     clockOffsetMs = Number.isFinite(clock) ? Math.round(clock * 1000 - (startMs + arrived) / 2) : 0;
   };
   let parseError: string | undefined;
-  const result = await runScript(target, script, (chunk) => {
+  const onChunk = (chunk: Buffer) => {
     if (parseError) return;
     try {
       parser.push(chunk);
     } catch (err) {
       parseError = (err as Error).message;
     }
-  });
+  };
+  const result = await ('run' in target ? target.run(script, onChunk) : runScript(target, script, onChunk));
   if (result.unreachable) return { ok: false, reason: result.unreachable };
   if (parseError) return { ok: false, reason: parseError };
   const output = parser.finish();

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { encodeFsText } from '../fsText.js';
 import { buildRsyncRsh } from './sshArgs.js';
@@ -73,22 +74,62 @@ export function buildRsyncArgs(req: RsyncRequest): string[] {
 
 const PROGRESS = /^\s*([\d,]+)\s+\d+%/;
 
+/**
+ * A batched rsync started before its list is known: it connects (ssh, the remote rsync, the
+ * protocol's first exchange) and then waits for the list on stdin, so nothing is read or sent
+ * before `send`. The receiver looks for the temp folder only once the list has come, so the
+ * precheck may make it meanwhile. `cancel` stops one whose list never came.
+ */
+export interface StartedRsync {
+  /** Writes the list (NUL-separated) and reports whether every listed path was transferred. Once. */
+  send(paths: readonly string[]): Promise<RsyncResult>;
+  /** Stops an rsync that was never sent a list (it has transferred nothing); resolves once it is gone. */
+  cancel(): Promise<void>;
+}
+
+/** Starts one batched rsync whose list comes later (see StartedRsync). `req.paths` is ignored. */
+export function startRsync(req: Omit<RsyncRequest, 'paths'>): StartedRsync {
+  const child = execa('rsync', buildRsyncArgs({ ...req, paths: [] }), { stdin: 'pipe', reject: false, buffer: { stdout: false, stderr: true }, encoding: 'utf8' });
+  req.onStart?.(child.pid);
+  child.stdin?.on('error', () => undefined); // an rsync gone early (unreachable) is reported by its exit
+  readProgress(child.stdout, req.onBytes);
+  return {
+    async send(paths) {
+      child.stdin?.end(encodeFsText(paths.map((p) => `${p}\0`).join(''))); // names outside UTF-8: their own bytes
+      return describeRsyncExit(await child);
+    },
+    async cancel() {
+      child.kill('SIGTERM');
+      await child;
+    },
+  };
+}
+
 /** Runs one batched rsync and reports whether every listed path was transferred. */
 export async function runRsync(req: RsyncRequest): Promise<RsyncResult> {
   const input = encodeFsText(req.paths.map((p) => `${p}\0`).join('')); // names outside UTF-8: their own bytes
   const child = execa('rsync', buildRsyncArgs(req), { input, reject: false, buffer: { stdout: false, stderr: true }, encoding: 'utf8' });
   req.onStart?.(child.pid);
+  readProgress(child.stdout, req.onBytes);
+  return describeRsyncExit(await child);
+}
+
+/** Passes the byte counts of rsync's --info=progress2 lines to `onBytes`. */
+function readProgress(stdout: Readable | null, onBytes: ((bytes: number) => void) | undefined): void {
   let carry = '';
-  child.stdout?.setEncoding('utf8');
-  child.stdout?.on('data', (text: string) => {
+  stdout?.setEncoding('utf8');
+  stdout?.on('data', (text: string) => {
     const parts = (carry + text).split(/[\r\n]/);
     carry = parts.pop() ?? '';
     for (const line of parts) {
       const m = PROGRESS.exec(line);
-      if (m) req.onBytes?.(Number(m[1].replace(/,/g, '')));
+      if (m) onBytes?.(Number(m[1].replace(/,/g, '')));
     }
   });
-  const result = await child;
+}
+
+/** ok, or rsync's reason for failing in a few words. */
+function describeRsyncExit(result: { exitCode?: number; signal?: string; stderr?: unknown }): RsyncResult {
   if (result.exitCode === 0) return { ok: true };
   const stderr = String(result.stderr ?? '');
   const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);

@@ -17,17 +17,24 @@ export interface ScriptResult {
 const decoder = new TextDecoder();
 
 /**
- * Runs a POSIX shell script on the target, fed to `/bin/sh -s` on standard input (the
- * remote login shell only ever sees the words `/bin/sh -s`), handing stdout to `onChunk`
- * as it arrives.
+ * A shell started on a target before its script is known: `/bin/sh -s` (over ssh: the channel
+ * opened, the login shell started) waiting on standard input. It does nothing until `run`.
  */
-export async function runScript(target: ScriptTarget, script: string, onChunk: (chunk: Buffer) => void): Promise<ScriptResult> {
+export interface ScriptSession {
+  /** Writes the script and hands stdout to `onChunk` as it arrives. Once. */
+  run(script: string, onChunk: (chunk: Buffer) => void): Promise<ScriptResult>;
+  /** Stops a session never given a script; after `run`, waits for it. */
+  close(): Promise<void>;
+}
+
+/** Starts `/bin/sh -s` on the target now, for a script given later (see ScriptSession). */
+export function openScriptSession(target: ScriptTarget): ScriptSession {
   const [file, args] =
     target.kind === 'local'
       ? ['/bin/sh', ['-s']]
       : ['ssh', [...target.sshOptions, '--', target.host, '/bin/sh -s']];
   const child = execa(file, args, {
-    input: encodeFsText(script), // names outside UTF-8 go back as the bytes they were
+    stdin: 'pipe',
     encoding: 'buffer',
     buffer: { stdout: false, stderr: true },
     reject: false,
@@ -35,15 +42,37 @@ export async function runScript(target: ScriptTarget, script: string, onChunk: (
     // If blat is stopped, its scans stop with it (the ssh master, forked by ControlPersist, stays).
     cleanup: true,
   });
-  child.stdout?.on('data', (chunk: Buffer) => onChunk(chunk));
-  const result = await child;
-  const stderr = decoder.decode(result.stderr as Uint8Array | undefined);
-  const exitCode = result.exitCode ?? -1;
-  if (result.failed && result.exitCode === undefined) {
-    return { exitCode, stderr, unreachable: result.shortMessage };
-  }
-  if (target.kind === 'ssh' && exitCode === 255) {
-    return { exitCode, stderr, unreachable: classifySshFailure(stderr) };
-  }
-  return { exitCode, stderr };
+  child.stdin?.on('error', () => undefined); // a machine gone before the script: reported by the exit
+  let onChunk: ((chunk: Buffer) => void) | undefined;
+  child.stdout?.on('data', (chunk: Buffer) => onChunk?.(chunk));
+  return {
+    async run(script, handler) {
+      onChunk = handler;
+      child.stdin?.end(encodeFsText(script)); // names outside UTF-8 go back as the bytes they were
+      const result = await child;
+      const stderr = decoder.decode(result.stderr as Uint8Array | undefined);
+      const exitCode = result.exitCode ?? -1;
+      if (result.failed && result.exitCode === undefined) {
+        return { exitCode, stderr, unreachable: result.shortMessage };
+      }
+      if (target.kind === 'ssh' && exitCode === 255) {
+        return { exitCode, stderr, unreachable: classifySshFailure(stderr) };
+      }
+      return { exitCode, stderr };
+    },
+    async close() {
+      // Never given a script, it has run nothing: stopped at once (a machine gone meanwhile is not waited for).
+      if (onChunk === undefined) child.kill('SIGTERM');
+      await child;
+    },
+  };
+}
+
+/**
+ * Runs a POSIX shell script on the target, fed to `/bin/sh -s` on standard input (the
+ * remote login shell only ever sees the words `/bin/sh -s`), handing stdout to `onChunk`
+ * as it arrives.
+ */
+export function runScript(target: ScriptTarget, script: string, onChunk: (chunk: Buffer) => void): Promise<ScriptResult> {
+  return openScriptSession(target).run(script, onChunk);
 }

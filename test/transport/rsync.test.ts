@@ -1,9 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildRsyncArgs, TRANSFER_TEMP_DIR } from '../../src/transport/rsync.js';
+import { buildRsyncArgs, startRsync, TRANSFER_TEMP_DIR } from '../../src/transport/rsync.js';
 import { buildRsyncRsh } from '../../src/transport/sshArgs.js';
 
 const dir = mkdtempSync(join(tmpdir(), "blat rsync 'test' "));
@@ -84,5 +84,69 @@ describe('buildRsyncArgs, one folder whole', () => {
     expect(args.some((a) => a.startsWith('--files-from') || a === '--from0' || a.startsWith('--temp-dir') || a === '--update')).toBe(false);
     expect(args).toEqual(expect.arrayContaining(['-a', '-s', '--exclude=*.o', '-e']));
     expect(args.slice(-3)).toEqual(['--', 'm1:/r/a b/docs/-new one/', '/r/b/.blat-tmp/stage-1-0/']);
+  });
+});
+
+describe('startRsync', () => {
+  const roots = (label: string, withTemp: boolean) => {
+    const from = join(dir, `${label}-from`);
+    const to = join(dir, `${label}-to`);
+    mkdirSync(join(from, 'd'), { recursive: true });
+    mkdirSync(withTemp ? join(to, TRANSFER_TEMP_DIR) : to, { recursive: true });
+    writeFileSync(join(from, 'd', '-n $(x)'), 'sent');
+    writeFileSync(join(from, 'd', 'not listed'), 'kept back');
+    return { from, to, req: { from: { kind: 'local' as const, root: from }, to: { kind: 'local' as const, root: to }, sshOptions: [], update: true } };
+  };
+  /** Resolves once the process is gone. */
+  const gone = async (pid: number | undefined) => {
+    for (;;) {
+      try {
+        process.kill(pid as number, 0);
+      } catch {
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+
+  it('sends nothing before its list comes, then exactly the listed paths', async () => {
+    const { to, req } = roots('later', true);
+    const rsync = startRsync(req);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(existsSync(join(to, 'd'))).toBe(false);
+    expect(await rsync.send(['d', 'd/-n $(x)'])).toEqual({ ok: true });
+    expect(readFileSync(join(to, 'd', '-n $(x)'), 'utf8')).toBe('sent');
+    expect(readdirSync(join(to, 'd'))).toEqual(['-n $(x)']);
+  });
+
+  it('stops, having transferred nothing, when cancelled before its list', async () => {
+    const { to, req } = roots('cancelled', true);
+    let pid: number | undefined;
+    const rsync = startRsync({ ...req, onStart: (p) => (pid = p) });
+    await rsync.cancel();
+    await gone(pid);
+    expect(readdirSync(to)).toEqual([TRANSFER_TEMP_DIR]);
+  });
+
+  it('lets the temp folder be made while it waits for its list (the precheck makes it meanwhile)', async () => {
+    const { to, req } = roots('no-temp-yet', false);
+    // A receiver on another machine starts at once (a local one only once the list is read): an
+    // "ssh" that runs the remote command here stands in for one.
+    const bin = mkdtempSync(join(tmpdir(), 'blat-fake-ssh-'));
+    writeFileSync(join(bin, 'ssh'), '#!/bin/sh\nshift\nexec "$@"\n');
+    chmodSync(join(bin, 'ssh'), 0o755);
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    try {
+      const rsync = startRsync({ ...req, to: { kind: 'ssh', host: 'elsewhere', root: to } });
+      // Were the receiver to look for the temp folder on starting, it would find none and fail.
+      await new Promise((r) => setTimeout(r, 500));
+      mkdirSync(join(to, TRANSFER_TEMP_DIR));
+      expect(await rsync.send(['d', 'd/-n $(x)'])).toEqual({ ok: true });
+      expect(readFileSync(join(to, 'd', '-n $(x)'), 'utf8')).toBe('sent');
+    } finally {
+      process.env.PATH = path;
+      rmSync(bin, { recursive: true, force: true });
+    }
   });
 });

@@ -1,0 +1,50 @@
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openScriptSession, runScript } from '../../src/transport/runScript.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'blat-runscript-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const collect = () => {
+  const chunks: Buffer[] = [];
+  return { onChunk: (c: Buffer) => chunks.push(c), text: () => Buffer.concat(chunks).toString('utf8') };
+};
+
+describe('openScriptSession', () => {
+  it('runs nothing until given its script, then runs it and hands over its output', async () => {
+    const marker = join(dir, 'ran');
+    const session = openScriptSession({ kind: 'local' });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(existsSync(marker)).toBe(false);
+    const out = collect();
+    const result = await session.run(`: > '${marker}'; printf 'a\\0b'`, out.onChunk);
+    expect(result).toEqual({ exitCode: 0, stderr: '' });
+    expect(out.text()).toBe('a\0b');
+    expect(existsSync(marker)).toBe(true);
+  });
+
+  it('ends, having run nothing, when closed without a script', async () => {
+    const session = openScriptSession({ kind: 'local' });
+    await expect(session.close()).resolves.toBeUndefined();
+  });
+
+  it('reports a machine that cannot be reached, as runScript does', async () => {
+    const bin = mkdtempSync(join(tmpdir(), 'blat-fake-ssh-'));
+    writeFileSync(join(bin, 'ssh'), '#!/bin/sh\necho "ssh: connect to host nowhere port 22: Connection refused" >&2\nexit 255\n');
+    chmodSync(join(bin, 'ssh'), 0o755);
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    try {
+      const target = { kind: 'ssh' as const, host: 'nowhere', sshOptions: [] };
+      const early = await openScriptSession(target).run('printf x', () => undefined);
+      const late = await runScript(target, 'printf x', () => undefined);
+      expect(early.unreachable).toMatch(/refused/);
+      expect(early).toEqual(late);
+    } finally {
+      process.env.PATH = path;
+      rmSync(bin, { recursive: true, force: true });
+    }
+  });
+});
