@@ -1,7 +1,7 @@
 // The plan as a versioned JSON document (`blat plan --json`, `--out FILE`) and back.
-import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { BlatError } from '../errors.js';
+import { validate } from './planValidator.generated.js';
 import { summarisePlan } from '../plan/summary.js';
 import type {
   Conflict,
@@ -164,16 +164,8 @@ export function buildPlanDocument(plan: Plan): PlanDocument {
 
 // ---------------------------------------------------------------- parsing
 
-let validator: ValidateFunction | undefined;
-
-/** The compiled plan schema; the schema file is read and compiled once per process. */
-function planValidator(): ValidateFunction {
-  if (validator === undefined) {
-    const schema = JSON.parse(readFileSync(new URL('../../schemas/plan.schema.json', import.meta.url), 'utf8')) as object;
-    validator = new Ajv({ allErrors: false, strict: true, strictTypes: false }).compile(schema);
-  }
-  return validator;
-}
+/** The plan schema's validator (compiled ahead of time by ajv: see scripts/configValidator.mjs, which a test keeps in step with the schema). */
+const validatePlan = validate as unknown as ValidateFunction;
 
 /** Readable wording for the schema's patterns, keyed by schema path. */
 const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
@@ -265,9 +257,8 @@ export function parsePlanDocument(value: unknown, fileName: string): Plan {
       throw new BlatError(`${fileName}: plan format version ${v} is not supported by this blat (expects ${PLAN_FORMAT_VERSION})`);
     }
   }
-  const validate = planValidator();
-  if (!validate(value)) {
-    const first = validate.errors?.[0];
+  if (!validatePlan(value)) {
+    const first = validatePlan.errors?.[0];
     throw notAPlan(fileName, first === undefined ? 'invalid' : describeAjvError(first));
   }
   const doc = value as PlanDocument;

@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs build script, without types
-import { buildConfigValidatorSource, GENERATED_FILE } from '../../scripts/configValidator.mjs';
+import { buildValidatorSource, VALIDATORS } from '../../scripts/configValidator.mjs';
 
-describe('the generated blat.yaml validator', () => {
-  it('is what scripts/configValidator.mjs makes from schemas/blat.schema.json (run it after editing the schema)', () => {
-    expect(readFileSync(GENERATED_FILE as string, 'utf8') === (buildConfigValidatorSource as () => string)()).toBe(true);
+const validators = VALIDATORS as Record<string, { schema: string; file: string }>;
+
+describe('the generated validators', () => {
+  it.each(Object.keys(validators))('%s: is what scripts/configValidator.mjs makes from its schema (run it after editing the schema)', (name) => {
+    expect(readFileSync(validators[name].file, 'utf8') === (buildValidatorSource as (n: string) => string)(name)).toBe(true);
   });
 });
