@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // Commander wiring and the single catch that maps errors to exit codes.
 import { Command, CommanderError, Option } from 'commander';
 import { hostname } from 'node:os';
