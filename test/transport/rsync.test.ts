@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildRsyncArgs, startRsync, TRANSFER_TEMP_DIR } from '../../src/transport/rsync.js';
 import { buildRsyncRsh } from '../../src/transport/sshArgs.js';
+import { withFakeCommand } from '../helpers/fakeCommand.js';
 
 const dir = mkdtempSync(join(tmpdir(), "blat rsync 'test' "));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -132,21 +133,13 @@ describe('startRsync', () => {
     const { to, req } = roots('no-temp-yet', false);
     // A receiver on another machine starts at once (a local one only once the list is read): an
     // "ssh" that runs the remote command here stands in for one.
-    const bin = mkdtempSync(join(tmpdir(), 'blat-fake-ssh-'));
-    writeFileSync(join(bin, 'ssh'), '#!/bin/sh\nshift\nexec "$@"\n');
-    chmodSync(join(bin, 'ssh'), 0o755);
-    const path = process.env.PATH;
-    process.env.PATH = `${bin}:${path}`;
-    try {
+    await withFakeCommand('ssh', 'shift\nexec "$@"', async () => {
       const rsync = startRsync({ ...req, to: { kind: 'ssh', host: 'elsewhere', root: to } });
       // Were the receiver to look for the temp folder on starting, it would find none and fail.
       await new Promise((r) => setTimeout(r, 500));
       mkdirSync(join(to, TRANSFER_TEMP_DIR));
       expect(await rsync.send(['d', 'd/-n $(x)'])).toEqual({ ok: true });
       expect(readFileSync(join(to, 'd', '-n $(x)'), 'utf8')).toBe('sent');
-    } finally {
-      process.env.PATH = path;
-      rmSync(bin, { recursive: true, force: true });
-    }
+    });
   });
 });

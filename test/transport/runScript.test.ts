@@ -1,8 +1,9 @@
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openScriptSession, runScript } from '../../src/transport/runScript.js';
+import { withFakeCommand } from '../helpers/fakeCommand.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'blat-runscript-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,20 +32,12 @@ describe('openScriptSession', () => {
   });
 
   it('reports a machine that cannot be reached, as runScript does', async () => {
-    const bin = mkdtempSync(join(tmpdir(), 'blat-fake-ssh-'));
-    writeFileSync(join(bin, 'ssh'), '#!/bin/sh\necho "ssh: connect to host nowhere port 22: Connection refused" >&2\nexit 255\n');
-    chmodSync(join(bin, 'ssh'), 0o755);
-    const path = process.env.PATH;
-    process.env.PATH = `${bin}:${path}`;
-    try {
+    await withFakeCommand('ssh', 'echo "ssh: connect to host nowhere port 22: Connection refused" >&2\nexit 255', async () => {
       const target = { kind: 'ssh' as const, host: 'nowhere', sshOptions: [] };
       const early = await openScriptSession(target).run('printf x', () => undefined);
       const late = await runScript(target, 'printf x', () => undefined);
       expect(early.unreachable).toMatch(/refused/);
       expect(early).toEqual(late);
-    } finally {
-      process.env.PATH = path;
-      rmSync(bin, { recursive: true, force: true });
-    }
+    });
   });
 });
