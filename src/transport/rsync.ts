@@ -106,12 +106,8 @@ export function startRsync(req: Omit<RsyncRequest, 'paths'>): StartedRsync {
 }
 
 /** Runs one batched rsync and reports whether every listed path was transferred. */
-export async function runRsync(req: RsyncRequest): Promise<RsyncResult> {
-  const input = encodeFsText(req.paths.map((p) => `${p}\0`).join('')); // names outside UTF-8: their own bytes
-  const child = execa('rsync', buildRsyncArgs(req), { input, reject: false, buffer: { stdout: false, stderr: true }, encoding: 'utf8' });
-  req.onStart?.(child.pid);
-  readProgress(child.stdout, req.onBytes);
-  return describeRsyncExit(await child);
+export function runRsync(req: RsyncRequest): Promise<RsyncResult> {
+  return startRsync(req).send(req.paths);
 }
 
 /** Passes the byte counts of rsync's --info=progress2 lines to `onBytes`. */
