@@ -8,7 +8,7 @@
 // It is a cache: written without fsync, validated on reading, and ignored whenever it does not
 // match the run (config digest, self, scanned paths, machines) or cannot be read.
 import { readFile, rm, stat } from 'node:fs/promises';
-import { readListingFile, writeListingCache } from './listingCache.js';
+import { HEX64, isRecordedFor, readListingFile, writeListingCache, type ListingCacheKey } from './listingCache.js';
 import { inSyncMemoPaths } from './paths.js';
 
 export interface InSyncMemo {
@@ -26,22 +26,12 @@ export interface InSyncMemo {
 }
 
 /** What a memo must match to be used. */
-export interface InSyncMemoKey {
-  readonly configDigest: string;
-  readonly self: string;
-  readonly paths: readonly string[];
-  /** The machines this run scans (not outofuse). */
-  readonly machines: readonly string[];
-}
-
-const HEX64 = /^[0-9a-f]{64}$/;
+export type InSyncMemoKey = ListingCacheKey;
 
 /** True when `value` is a well-formed memo for `key`. */
 export function memoMatches(value: unknown, key: InSyncMemoKey): value is InSyncMemo {
-  if (typeof value !== 'object' || value === null) return false;
+  if (!isRecordedFor(value, key)) return false;
   const m = value as Partial<InSyncMemo>;
-  if (m.format !== 1 || m.configDigest !== key.configDigest || m.self !== key.self) return false;
-  if (!Array.isArray(m.paths) || m.paths.length !== key.paths.length || m.paths.some((p, i) => p !== key.paths[i])) return false;
   if (!Number.isSafeInteger(m.inSync) || !Number.isSafeInteger(m.listingBytes)) return false;
   if (typeof m.machines !== 'object' || m.machines === null) return false;
   const names = Object.keys(m.machines);

@@ -10,7 +10,7 @@
 // and the base (generation of base.json, size of its log). Anything else writing the base
 // (apply of a saved plan, resume, an apply that left something owed) retires it.
 import { readFile } from 'node:fs/promises';
-import { readListingFile, writeListingCache } from './listingCache.js';
+import { HEX64, isRecordedFor, isSameList, readListingFile, writeListingCache, type ListingCacheKey } from './listingCache.js';
 import { isBaseAt, type BaseOrigin } from './base.js';
 import { syncedListingPaths } from './paths.js';
 
@@ -33,18 +33,7 @@ export interface SyncedListingRecord {
 }
 
 /** What a record must match to be used. */
-export interface SyncedListingKey {
-  readonly configDigest: string;
-  readonly self: string;
-  readonly paths: readonly string[];
-  readonly machines: readonly string[];
-}
-
-const HEX64 = /^[0-9a-f]{64}$/;
-
-function isSameList(a: unknown, b: readonly string[]): boolean {
-  return Array.isArray(a) && a.length === b.length && a.every((x, i) => x === b[i]);
-}
+export type SyncedListingKey = ListingCacheKey;
 
 function isCount(n: unknown): n is number {
   return Number.isSafeInteger(n) && (n as number) >= 0;
@@ -52,10 +41,9 @@ function isCount(n: unknown): n is number {
 
 /** True when `value` is a well-formed record for `key`. */
 export function syncedListingMatches(value: unknown, key: SyncedListingKey): value is SyncedListingRecord {
-  if (typeof value !== 'object' || value === null) return false;
+  if (!isRecordedFor(value, key)) return false;
   const r = value as Partial<SyncedListingRecord>;
-  if (r.format !== 1 || r.configDigest !== key.configDigest || r.self !== key.self) return false;
-  if (!isSameList(r.paths, key.paths) || !isSameList(r.machines, key.machines)) return false;
+  if (!isSameList(r.machines, key.machines)) return false;
   if (!isCount(r.listingBytes) || !isCount(r.records) || !isCount(r.files) || typeof r.listingDigest !== 'string' || !HEX64.test(r.listingDigest)) return false;
   const b = r.base as Partial<BaseOrigin> | undefined;
   return typeof b === 'object' && b !== null && typeof b.generation === 'string' && isCount(b.rows) && isCount(b.logPaths) && isCount(b.logBytes);
