@@ -25,6 +25,8 @@ export interface MachineConfig {
   readonly os?: OsKind;
   /** `outofuse` leaves the machine out: it is never contacted. */
   readonly state?: 'outofuse';
+  /** KiB/s that a transfer to or from this machine may use (rsync --bwlimit); absent = no limit. */
+  readonly bwlimit?: number;
 }
 
 /** ssh settings applied to every ssh machine. */

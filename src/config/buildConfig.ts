@@ -25,6 +25,7 @@ export interface RawMachine {
   aliases?: string[];
   os?: OsKind;
   state?: 'outofuse';
+  bwlimit?: number;
 }
 
 /** Defaults for the optional top-level keys (the schema's `default`s). */
@@ -82,6 +83,7 @@ function buildMachine(name: string, raw: RawMachine): MachineConfig {
     aliases: [...(raw.aliases ?? [])],
     ...(raw.os !== undefined ? { os: raw.os } : {}),
     ...(raw.state !== undefined ? { state: raw.state } : {}),
+    ...(raw.bwlimit !== undefined ? { bwlimit: raw.bwlimit } : {}),
   };
 }
 

@@ -11,8 +11,8 @@ import { classifySshFailure } from './sshFailure.js';
  */
 export const TRANSFER_TEMP_DIR = '.blat-tmp';
 
-/** One side of a transfer: a root folder here, or on an ssh destination. */
-export type RsyncEndpoint = { readonly kind: 'local'; readonly root: string } | { readonly kind: 'ssh'; readonly host: string; readonly root: string };
+/** One side of a transfer: a root folder here, or on an ssh destination; `bwlimit` (KiB/s) caps any transfer touching it. */
+export type RsyncEndpoint = ({ readonly kind: 'local'; readonly root: string } | { readonly kind: 'ssh'; readonly host: string; readonly root: string }) & { readonly bwlimit?: number };
 
 export interface RsyncRequest {
   readonly from: RsyncEndpoint;
@@ -48,15 +48,21 @@ export function buildRsyncLocation(end: RsyncEndpoint): string {
   return end.kind === 'local' ? root : `${end.host}:${root}`;
 }
 
+/** `--bwlimit=` for the tighter of the two endpoints' limits, when either has one. */
+function buildBwlimitArgs(req: RsyncRequest): string[] {
+  const limits = [req.from.bwlimit, req.to.bwlimit].filter((n): n is number => n !== undefined);
+  return limits.length === 0 ? [] : [`--bwlimit=${Math.min(...limits)}`];
+}
+
 /** rsync's arguments for one batch: times, modes and links kept, no owner/group, list on stdin. */
 export function buildRsyncArgs(req: RsyncRequest): string[] {
   if (req.whole?.folder !== undefined) {
-    const args = ['-a', '--no-owner', '--no-group', '-s', '--info=progress2', ...req.whole.exclude.map((p) => `--exclude=${p}`)];
+    const args = ['-a', '--no-owner', '--no-group', '-s', '--info=progress2', ...buildBwlimitArgs(req), ...req.whole.exclude.map((p) => `--exclude=${p}`)];
     if (req.from.kind === 'ssh' || req.to.kind === 'ssh') args.push('-e', buildRsyncRsh(req.sshOptions));
     args.push('--', `${buildRsyncLocation(req.from)}${req.whole.folder}/`, buildRsyncLocation(req.to));
     return args;
   }
-  const args = ['-a', '--no-owner', '--no-group', '-s', '--from0', '--files-from=-', '--info=progress2'];
+  const args = ['-a', '--no-owner', '--no-group', '-s', '--from0', '--files-from=-', '--info=progress2', ...buildBwlimitArgs(req)];
   if (req.whole) {
     // Into an empty staging folder: as fast as rsync -a, partial files only ever inside it.
     args.push('-r', ...req.whole.exclude.map((p) => `--exclude=${p}`));

@@ -138,13 +138,22 @@ describe('blat apply --resume: more', () => {
   });
 });
 
-const BIG = 400 * 1024 * 1024;
+// Transfers are slowed (bwlimit, KiB/s) so that a kill lands midway: 8 MiB take about 2 s per link.
+const BIG = 8 * 1024 * 1024;
+const SLOW = { machines: { m1: { bwlimit: 4096 }, m2: { bwlimit: 4096 }, m3: { bwlimit: 4096 } } };
+
+/** A docs sandbox whose ssh machines take transfers slowly. */
+async function slowSandbox(): Promise<Sandbox> {
+  const box = await sandbox();
+  await box.writeConfig(SLOW);
+  return box;
+}
 
 describe('blat apply --resume: a transfer cut midway', () => {
   it('leaves no half file, keeps a readable journal, breaks the dead lock and completes the transfer', async () => {
-    const box = await sandbox();
+    const box = await slowSandbox();
     try {
-      // m1 holds an old big.bin; here a new 400 MiB one; small.txt goes everywhere too.
+      // m1 holds an old big.bin; here a new 8 MiB one; small.txt goes everywhere too.
       await box.write('m1', 'docs/big.bin', 'the old version\n', '1700000000');
       await box.write('here', 'docs/small.txt', 'small\n', '1700000001.5');
       const big = join(box.root('here'), 'docs', 'big.bin');
@@ -203,12 +212,12 @@ describe('blat apply --resume: a transfer cut midway', () => {
 
 describe('blat apply --resume: a pull cut midway', () => {
   it('leaves self\'s final path with its old version, and the resume completes the pull and the pushes', async () => {
-    const box = await sandbox();
+    const box = await slowSandbox();
     try {
       await box.write('here', 'docs/big.bin', 'old on here\n', '1700000000');
       await box.mkdir('m1', 'docs');
       const big = join(box.root('m1'), 'docs', 'big.bin');
-      await writeRandomFile(big, 300 * 1024 * 1024);
+      await writeRandomFile(big, BIG);
       await writeMtime(big, '1700000600.5');
       const sha = await readSha256(big);
 
@@ -242,11 +251,11 @@ describe('blat apply --resume: a pull cut midway', () => {
   }, 90_000);
 
   it('never shows a killed transfer\'s partial file to the next scan', async () => {
-    const box = await sandbox();
+    const box = await slowSandbox();
     try {
       await box.write('here', 'docs/small.txt', 'small\n', '1700000001.5');
       const big = join(box.root('here'), 'docs', 'big.bin');
-      await writeRandomFile(big, 300 * 1024 * 1024);
+      await writeRandomFile(big, BIG);
       await writeMtime(big, '1700000600.5');
       const run = startBlatInBackground(['apply', '--auto-approve'], box.dir);
       try {

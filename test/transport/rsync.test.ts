@@ -44,6 +44,16 @@ describe('buildRsyncArgs', () => {
     expect(args.slice(-3)).toEqual(['--', '/r/a/', 'm2:/r/-b c/']);
   });
 
+  it('caps the transfer at the tighter bwlimit of its two machines, and adds nothing without one', () => {
+    const base = { paths: [], sshOptions: [], update: false };
+    const plain = buildRsyncArgs({ ...base, from: { kind: 'local', root: '/a' }, to: { kind: 'local', root: '/b' } });
+    expect(plain.some((a) => a.startsWith('--bwlimit'))).toBe(false);
+    const capped = buildRsyncArgs({ ...base, from: { kind: 'local', root: '/a', bwlimit: 900 }, to: { kind: 'ssh', host: 'm2', root: '/b', bwlimit: 300 } });
+    expect(capped.filter((a) => a.startsWith('--bwlimit'))).toEqual(['--bwlimit=300']);
+    const whole = buildRsyncArgs({ ...base, from: { kind: 'local', root: '/a' }, to: { kind: 'local', root: '/b', bwlimit: 64 }, whole: { exclude: [], folder: 'docs' } });
+    expect(whole).toContain('--bwlimit=64');
+  });
+
   it('copies a listed hostile name exactly between two local roots', () => {
     const from = join(dir, 'from');
     const to = join(dir, 'to');
