@@ -142,7 +142,19 @@ Examples:
     .command('import')
     .description("print a blat.yaml made from blat.py's machine.txt")
     .argument('<machine.txt>', 'the old state table')
-    .option('--root <dir>', 'root folder to give every machine (default: $HOME)')
+    .option('--root <dir>', 'root folder of every machine without a root for its OS (default: $HOME, unless a per-OS root is given)')
+    .option('--root-linux <dir>', 'root folder of the Linux machines (e.g. /home/ajh)')
+    .option('--root-darwin <dir>', 'root folder of the Darwin machines (e.g. /Users/ajh)')
+    .addHelpText(
+      'after',
+      `
+Rows blat cannot carry (an OS other than Linux or Darwin, no root for the row's OS, an alias
+that is another machine's name) are said on stderr, one line each; every bad line is reported at once.
+
+Examples:
+  blat import ~/etc/machine.txt > blat.yaml
+  blat import ~/etc/machine.txt --root-linux /home/ajh --root-darwin /Users/ajh > blat.yaml`,
+    )
     .action((file: string, _o, cmd: Command) => run(async () => (await import('./commands/importMachines.js')).importCommand(file, globals(cmd), io))());
 
   return program;

@@ -47,44 +47,72 @@ function osOf(word: string): OsKind | undefined {
   return lower === 'linux' || lower === 'darwin' ? lower : undefined;
 }
 
-/** Every machine line of `text`; a BlatError `FILE:LINE: cannot parse machine entry: …` for the first bad one. */
-function parseMachineTxt(text: string, fileName: string): MachineTxtEntry[] {
+/** Every machine line of `text`, and one `FILE:LINE: cannot parse machine entry: …` problem per bad line. */
+function parseMachineTxt(text: string, fileName: string): { entries: MachineTxtEntry[]; problems: string[]; otherOs: Map<number, string> } {
   const entries: MachineTxtEntry[] = [];
-  const fail = (line: number, why: string): never => {
-    throw new BlatError(`${escapeControls(fileName)}:${line}: cannot parse machine entry: ${why}`);
-  };
+  const problems: string[] = [];
+  /** line → the OS word of a row whose OS blat has no scan for. */
+  const otherOs = new Map<number, string>();
   text.split(/\r?\n/).forEach((raw, index) => {
     const line = index + 1;
     const entry = raw.trim();
     if (entry === '' || entry.startsWith('#')) return;
-    const match = LINE.exec(entry);
-    if (!match) fail(line, `${quoted(entry)} (${FORMAT})`);
-    const [, machine, ip, osWord, state, aliasText] = match as RegExpExecArray;
-    const name = machine.trim() !== '' ? machine.trim() : ip.trim();
-    if (name === '') fail(line, `${quoted(entry)} has neither a machine name nor an IP address`);
-    if (!NAME.test(name)) fail(line, `machine name ${quoted(name)} must be letters, digits, ".", "_" and "-", starting with a letter or digit`);
-    const observed = state.trim();
-    if (!STATES.has(observed)) fail(line, `unknown state ${quoted(observed)} (expected online, offline, unknown or outofuse)`);
-    const aliases = aliasText === undefined ? [] : parseAliases(aliasText);
-    if (typeof aliases === 'string') fail(line, `${aliases} (${FORMAT})`);
-    const earlier = entries.find((e) => e.name === name);
-    if (earlier) fail(line, `machine ${quoted(name)} is already listed on line ${earlier.line}`);
-    const os = osOf(osWord);
-    entries.push({ line, name, ip: ip.trim(), ...(os ? { os } : {}), observed, outOfUse: observed === 'outofuse', aliases: aliases as string[] });
+    const why = readEntry(entry, line, entries);
+    if (typeof why === 'string') problems.push(`${escapeControls(fileName)}:${line}: cannot parse machine entry: ${why}`);
+    else {
+      entries.push(why.entry);
+      if (why.otherOs !== undefined) otherOs.set(line, why.otherOs);
+    }
   });
-  return entries;
+  return { entries, problems, otherOs };
 }
 
-/** Aliases with those already claimed by an earlier machine (or naming one) left out: blat.yaml wants each alias once. */
-function uniqueAliases(entries: readonly MachineTxtEntry[]): Map<string, string[]> {
-  const taken = new Set(entries.map((e) => e.name.toLowerCase()));
-  const out = new Map<string, string[]>();
+/** One machine line read, or why it cannot be (`earlier`: the entries of the lines before it). */
+function readEntry(entry: string, line: number, earlier: readonly MachineTxtEntry[]): { entry: MachineTxtEntry; otherOs?: string } | string {
+  const match = LINE.exec(entry);
+  if (!match) return `${quoted(entry)} (${FORMAT})`;
+  const [, machine, ip, osWord, state, aliasText] = match;
+  const name = machine.trim() !== '' ? machine.trim() : ip.trim();
+  if (name === '') return `${quoted(entry)} has neither a machine name nor an IP address`;
+  if (!NAME.test(name)) return `machine name ${quoted(name)} must be letters, digits, ".", "_" and "-", starting with a letter or digit`;
+  const observed = state.trim();
+  if (!STATES.has(observed)) return `unknown state ${quoted(observed)} (expected online, offline, unknown or outofuse)`;
+  const aliases = aliasText === undefined ? [] : parseAliases(aliasText);
+  if (typeof aliases === 'string') return `${aliases} (${FORMAT})`;
+  const before = earlier.find((e) => e.name === name);
+  if (before) return `machine ${quoted(name)} is already listed on line ${before.line}`;
+  const os = osOf(osWord);
+  const parsed: MachineTxtEntry = { line, name, ip: ip.trim(), ...(os ? { os } : {}), observed, outOfUse: observed === 'outofuse', aliases };
+  return os === undefined && osWord.trim() !== '' ? { entry: parsed, otherOs: osWord.trim() } : { entry: parsed };
+}
+
+/**
+ * Each machine's aliases, with those that name another machine, or that an earlier machine
+ * already claimed, left out (blat.yaml wants each name once) and said in `dropped`.
+ */
+function uniqueAliases(entries: readonly MachineTxtEntry[]): { kept: Map<string, string[]>; dropped: { line: number; text: string }[] } {
+  const names = new Map(entries.map((e) => [e.name.toLowerCase(), e.name]));
+  const claimed = new Map<string, string>();
+  const kept = new Map<string, string[]>();
+  const dropped: { line: number; text: string }[] = [];
   for (const entry of entries) {
-    const kept = entry.aliases.filter((a) => !taken.has(a.toLowerCase()));
-    kept.forEach((a) => taken.add(a.toLowerCase()));
-    out.set(entry.name, kept);
+    const mine: string[] = [];
+    for (const alias of entry.aliases) {
+      const key = alias.toLowerCase();
+      const machine = names.get(key);
+      const owner = claimed.get(key);
+      if (machine !== undefined) {
+        if (machine !== entry.name) dropped.push({ line: entry.line, text: `alias ${quoted(alias)} of ${entry.name} is the name of machine ${machine}: left out` });
+      } else if (owner !== undefined) {
+        dropped.push({ line: entry.line, text: `alias ${quoted(alias)} of ${entry.name} is already an alias of ${owner}: left out` });
+      } else {
+        claimed.set(key, entry.name);
+        mine.push(alias);
+      }
+    }
+    kept.set(entry.name, mine);
   }
-  return out;
+  return { kept, dropped };
 }
 
 /** The placeholder sync path: machine.txt itself when it lies under `root`, else a name to replace. */
@@ -102,30 +130,77 @@ function topKey(doc: Document, name: string): Scalar | undefined {
   return pair && isScalar(pair.key) ? pair.key : undefined;
 }
 
+/** Where imported machines are rooted: one root for all, or one per OS (a per-OS root wins for its OS). */
+export interface ImportRoots {
+  /** Root of every machine without a root for its OS. */
+  readonly root?: string;
+  /** Root of the Linux machines (`/home/ajh`). */
+  readonly linux?: string;
+  /** Root of the Darwin machines (`/Users/ajh`). */
+  readonly darwin?: string;
+}
+
+/** The blat.yaml text of an import, and one line per row of machine.txt it could not carry as it was. */
+export interface MachineTxtImport {
+  readonly yaml: string;
+  /** `FILE:LINE: …`, in line order. */
+  readonly notes: readonly string[];
+}
+
 /**
- * A commented blat.yaml text for the machines of a machine.txt (`text`, read from `fileName`):
- * hosts are the machine names (or IPs), roots are `opts.root`, `outofuse` is kept and observed
- * states are dropped. `opts.schema` is the `$schema` reference for editors (default: the installed schema).
- * A relative `fileName` is relative to `opts.cwd` (the folder it was named from), else to `opts.root`.
+ * A commented blat.yaml for the machines of a machine.txt (`text`, read from `fileName`): hosts
+ * are the machine names (or IPs), roots come from `opts.roots` by each machine's OS, `outofuse` is
+ * kept and observed states are dropped. A row of an OS blat cannot scan, or with no root for its
+ * OS, is left out; an alias naming another machine is dropped; each is said in `notes`. Every bad
+ * line is reported at once (one BlatError line each). `opts.placeholderRoot` is the root machine.txt
+ * is looked for under, for the placeholder sync path; `opts.schema` the `$schema` reference for
+ * editors (default: the installed schema). A relative `fileName` is relative to `opts.cwd`.
  */
-export function buildConfigFromMachineTxt(text: string, fileName: string, opts: { root: string; schema?: string; cwd?: string }): string {
-  if (!opts.root.startsWith('/')) throw new BlatError(`root ${quoted(opts.root)} must be an absolute path`);
-  const entries = parseMachineTxt(text, fileName);
-  if (entries.length === 0) throw new BlatError(`${escapeControls(fileName)}: no machine entries found`);
+export function buildConfigFromMachineTxt(
+  text: string,
+  fileName: string,
+  opts: { roots: ImportRoots; placeholderRoot?: string; schema?: string; cwd?: string },
+): MachineTxtImport {
+  const { roots } = opts;
+  for (const root of [roots.root, roots.linux, roots.darwin]) {
+    if (root !== undefined && !root.startsWith('/')) throw new BlatError(`root ${quoted(root)} must be an absolute path`);
+  }
+  const parsed = parseMachineTxt(text, fileName);
+  if (parsed.problems.length > 0) throw new BlatError(parsed.problems.join('\n'), { lines: parsed.problems });
+  if (parsed.entries.length === 0) throw new BlatError(`${escapeControls(fileName)}: no machine entries found`);
+  const notes: { line: number; text: string }[] = [];
+  const entries = parsed.entries.filter((entry) => {
+    const other = parsed.otherOs.get(entry.line);
+    if (other !== undefined) {
+      notes.push({ line: entry.line, text: `${entry.name} not carried: OS ${quoted(other)} is neither Linux nor Darwin` });
+      return false;
+    }
+    if (rootOf(entry, roots) === undefined) {
+      notes.push({ line: entry.line, text: `${entry.name} not carried: no root for ${entry.os ?? 'an unknown OS'} (pass --root${entry.os ? ` or --root-${entry.os}` : ''})` });
+      return false;
+    }
+    return true;
+  });
+  if (entries.length === 0) {
+    const lines = [`${escapeControls(fileName)}: no machine could be carried`, ...notes.map((n) => `${escapeControls(fileName)}:${n.line}: ${escapeControls(n.text)}`)];
+    throw new BlatError(lines.join('\n'), { lines });
+  }
   const aliases = uniqueAliases(entries);
+  notes.push(...aliases.dropped);
   // A Map keeps file order even for integer-like names.
   const machines = new Map<string, Record<string, unknown>>();
   for (const entry of entries) {
-    const names = aliases.get(entry.name) ?? [];
+    const names = aliases.kept.get(entry.name) ?? [];
     machines.set(entry.name, {
       host: entry.name,
-      root: opts.root,
+      root: rootOf(entry, roots),
       ...(names.length > 0 ? { aliases: names } : {}),
       ...(entry.os ? { os: entry.os } : {}),
       ...(entry.outOfUse ? { state: 'outofuse' } : {}),
     });
   }
-  const doc = new Document({ version: 1, paths: [placeholderPath(opts.cwd === undefined ? fileName : resolve(opts.cwd, fileName), opts.root)], machines });
+  const placeholderRoot = opts.placeholderRoot ?? roots.root ?? roots.linux ?? roots.darwin ?? '/';
+  const doc = new Document({ version: 1, paths: [placeholderPath(opts.cwd === undefined ? fileName : resolve(opts.cwd, fileName), placeholderRoot)], machines });
   doc.commentBefore = [
     ` yaml-language-server: $schema=${escapeControls(opts.schema ?? CONFIG_SCHEMA_PATH)}`,
     ` blat configuration imported from ${escapeControls(fileName)}.`,
@@ -150,5 +225,11 @@ export function buildConfigFromMachineTxt(text: string, fileName: string, opts: 
       if (note !== '') key.commentBefore = ` machine.txt line ${entry.line}: ${escapeControls(note)}`;
     }
   }
-  return doc.toString({ lineWidth: 0 });
+  notes.sort((a, b) => a.line - b.line);
+  return { yaml: doc.toString({ lineWidth: 0 }), notes: notes.map((n) => `${escapeControls(fileName)}:${n.line}: ${escapeControls(n.text)}`) };
+}
+
+/** The root a machine gets: its OS's root, else the common one. */
+function rootOf(entry: MachineTxtEntry, roots: ImportRoots): string | undefined {
+  return (entry.os === 'linux' ? roots.linux : entry.os === 'darwin' ? roots.darwin : undefined) ?? roots.root;
 }

@@ -126,4 +126,23 @@ describe('blat import', () => {
     expectOneError(await runBlat(['import', 'new\nnothing.txt'], { cwd: box.dir }), /^blat: new\\nnothing\.txt: cannot read \(ENOENT\)$/);
     expect(await readFile(join(box.dir, 'machine.txt'), 'utf8')).toBe(MACHINE_TXT);
   });
+
+  it('roots Linux and Darwin machines apart, says on stderr which rows it could not carry, and reports every bad line', async () => {
+    const text = 'lin,,Linux,online\nmac,,Darwin,online,[(lin,1.2.3.4)]\nwin,,Windows,online\n';
+    await writeFile(join(box.dir, 'mixed.txt'), text);
+    const r = await runBlat(['import', 'mixed.txt', '--root-linux', '/home/ajh', '--root-darwin', '/Users/ajh'], { cwd: box.dir });
+    expect(r.code).toBe(0);
+    expect(parse(r.stdout).machines).toEqual({ lin: { host: 'lin', root: '/home/ajh', os: 'linux' }, mac: { host: 'mac', root: '/Users/ajh', os: 'darwin' } });
+    expect(r.stderr).toBe(
+      'note: mixed.txt:2: alias "lin" of mac is the name of machine lin: left out\n' + 'note: mixed.txt:3: win not carried: OS "Windows" is neither Linux nor Darwin\n',
+    );
+    await writeFile(join(box.dir, 'two-bad.txt'), 'ok,,Linux,online\nbad one\nok2,,Linux,asleep\n');
+    const bad = await runBlat(['import', 'two-bad.txt'], { cwd: box.dir });
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr.split('\n').filter(Boolean)).toEqual([
+      'blat: two-bad.txt:2: cannot parse machine entry: "bad one" (expected machine,IPaddress,OS,state[,[(alias,aliasIP),...]])',
+      'blat: two-bad.txt:3: cannot parse machine entry: unknown state "asleep" (expected online, offline, unknown or outofuse)',
+    ]);
+  });
 });
