@@ -1,7 +1,8 @@
 // Find and read blat.yaml: parse, validate, report every problem with file:line:col, return a frozen Config.
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import type { Document } from 'yaml';
 import { BlatError, ConfigError } from '../errors.js';
@@ -16,12 +17,36 @@ import { escapeControls } from '../escape.js';
 import { buildSchemaProblems } from './schemaProblems.js';
 import { locateYamlPath } from './yamlLocate.js';
 
-/** Absolute path of the config file: the `-c/--config` flag, else `$BLAT_CONFIG`, else `./blat.yaml`. */
-export function findConfigPath(opts: { flag?: string; env: NodeJS.ProcessEnv; cwd: string }): string {
-  const chosen = opts.flag !== undefined && opts.flag !== '' ? opts.flag : opts.env.BLAT_CONFIG !== undefined && opts.env.BLAT_CONFIG !== '' ? opts.env.BLAT_CONFIG : 'blat.yaml';
+/**
+ * Absolute path of the config file: the `-c/--config` flag, else `$BLAT_CONFIG`, else the
+ * `blat.yaml` of the current folder or of the nearest parent folder holding one (as git finds
+ * its repository), else `./blat.yaml` (whose reading then fails with a clear line).
+ * `isFile` tells whether a path is a file (the default looks at the filesystem).
+ */
+export function findConfigPath(opts: { flag?: string; env: NodeJS.ProcessEnv; cwd: string; isFile?: (path: string) => boolean }): string {
+  const named = opts.flag !== undefined && opts.flag !== '' ? opts.flag : opts.env.BLAT_CONFIG !== undefined && opts.env.BLAT_CONFIG !== '' ? opts.env.BLAT_CONFIG : undefined;
+  if (named === undefined) return findNearestConfig(resolve(opts.cwd), opts.isFile ?? isFileOnDisk);
+  const chosen = named;
   const home = opts.env.HOME;
   if (home !== undefined && home !== '' && (chosen === '~' || chosen.startsWith('~/'))) return join(home, chosen.slice(1));
   return isAbsolute(chosen) ? resolve(chosen) : resolve(opts.cwd, chosen);
+}
+
+/** `DIR/blat.yaml` of `dir` or its nearest parent holding one; `dir/blat.yaml` when none does. */
+function findNearestConfig(dir: string, isFile: (path: string) => boolean): string {
+  for (let at = dir; ; at = dirname(at)) {
+    const candidate = join(at, 'blat.yaml');
+    if (isFile(candidate)) return candidate;
+    if (dirname(at) === at) return join(dir, 'blat.yaml');
+  }
+}
+
+function isFileOnDisk(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** Words for the usual reasons a file cannot be read. */

@@ -309,6 +309,15 @@ describe('blat plan against three ssh machines, an outofuse one and a local self
     expectOneError(error, `blat: --self names "nosuch", which is not a machine in ${box.configFile} (machines: m1, m2, m3, dead, here)`);
   });
 
+  it('finds blat.yaml in the nearest parent folder when none is named', async () => {
+    // The sandbox's blat.yaml lies in box.dir, above here's root: run from inside the root.
+    expect(existsSync(join(box.root('here'), 'blat.yaml'))).toBe(false);
+    const r = await runBlat(['plan', '--self', 'here', '--json', 'docs'], { cwd: box.root('here'), env: spy.env });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(parsePlanJson(r).targets).toEqual(['docs']);
+  });
+
   it('bad input: one clear line, exit 1, no stack trace, no machine contacted', async () => {
     const empty = await mkdtemp(join(tmpdir(), 'blat-noconfig-'));
     try {

@@ -41,12 +41,24 @@ machines:
 `;
 
 describe('findConfigPath', () => {
+  it('finds blat.yaml in the current folder or the nearest parent holding one, as git finds its repository', () => {
+    const files = new Set(['/home/ajh/blat.yaml', '/home/ajh/docs/proj/blat.yaml', '/blat.yaml']);
+    const isFile = (p: string) => files.has(p);
+    expect(findConfigPath({ env: {}, cwd: '/home/ajh/docs/proj', isFile })).toBe('/home/ajh/docs/proj/blat.yaml');
+    expect(findConfigPath({ env: {}, cwd: '/home/ajh/docs/proj/sub/deeper', isFile })).toBe('/home/ajh/docs/proj/blat.yaml');
+    expect(findConfigPath({ env: {}, cwd: '/home/ajh/docs', isFile })).toBe('/home/ajh/blat.yaml');
+    expect(findConfigPath({ env: {}, cwd: '/srv', isFile })).toBe('/blat.yaml');
+    // Named ones are taken as named, found or not.
+    expect(findConfigPath({ flag: 'x.yaml', env: {}, cwd: '/home/ajh/docs', isFile })).toBe('/home/ajh/docs/x.yaml');
+    expect(findConfigPath({ env: { BLAT_CONFIG: 'y.yaml' }, cwd: '/home/ajh/docs', isFile })).toBe('/home/ajh/docs/y.yaml');
+  });
+
   it('prefers the flag, then $BLAT_CONFIG, then ./blat.yaml', () => {
     expect(findConfigPath({ flag: 'x.yaml', env: { BLAT_CONFIG: '/e/b.yaml' }, cwd: '/w' })).toBe('/w/x.yaml');
     expect(findConfigPath({ flag: '/abs/c.yaml', env: {}, cwd: '/w' })).toBe('/abs/c.yaml');
     expect(findConfigPath({ env: { BLAT_CONFIG: 'conf/b.yaml' }, cwd: '/w' })).toBe('/w/conf/b.yaml');
-    expect(findConfigPath({ env: { BLAT_CONFIG: '' }, cwd: '/w/sub/' })).toBe('/w/sub/blat.yaml');
-    expect(findConfigPath({ env: {}, cwd: '/w' })).toBe('/w/blat.yaml');
+    expect(findConfigPath({ env: { BLAT_CONFIG: '' }, cwd: '/w/sub/', isFile: () => false })).toBe('/w/sub/blat.yaml');
+    expect(findConfigPath({ env: {}, cwd: '/w', isFile: () => false })).toBe('/w/blat.yaml');
   });
 });
 
