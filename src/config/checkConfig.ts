@@ -9,7 +9,10 @@ function asRecord(value: unknown): Record<string, unknown> | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
-/** Problems with `paths:` entries: invalid segments, duplicates, one entry inside another. */
+/** The sync path `blat import` writes when it cannot guess one (src/state/importMachineTxt.ts). */
+export const IMPORT_PLACEHOLDER = 'CHANGE-ME';
+
+/** Problems with `paths:` entries: the import placeholder, invalid segments, duplicates, one entry inside another. */
 function checkPaths(paths: unknown): ConfigProblem[] {
   if (!Array.isArray(paths)) return [];
   const problems: ConfigProblem[] = [];
@@ -20,6 +23,10 @@ function checkPaths(paths: unknown): ConfigProblem[] {
     const path = normaliseSyncPath(raw);
     if (path === null) {
       problems.push({ path: ['paths', index], message: `${quoted(raw)} is not a valid sync path: "." and ".." segments are not allowed` });
+      return;
+    }
+    if (path === IMPORT_PLACEHOLDER) {
+      problems.push({ path: ['paths', index], message: `${quoted(raw)} is the placeholder blat import writes: list the files and folders to keep identical` });
       return;
     }
     const same = seen.find((other) => other.path === path);

@@ -3,6 +3,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { Document, isMap, isScalar } from 'yaml';
 import type { Scalar } from 'yaml';
 import { CONFIG_SCHEMA_PATH } from '../config/configSchema.js';
+import { IMPORT_PLACEHOLDER } from '../config/checkConfig.js';
 import { normaliseSyncPath } from '../config/paths.js';
 import { escapeControls } from '../escape.js';
 import { quoted } from '../config/quoted.js';
@@ -118,8 +119,8 @@ function uniqueAliases(entries: readonly MachineTxtEntry[]): { kept: Map<string,
 /** The placeholder sync path: machine.txt itself when it lies under `root`, else a name to replace. */
 function placeholderPath(fileName: string, root: string): string {
   const rel = relative(root, resolve(root, fileName));
-  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return 'CHANGE-ME';
-  return normaliseSyncPath(rel.split(sep).join('/')) ?? 'CHANGE-ME';
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return IMPORT_PLACEHOLDER;
+  return normaliseSyncPath(rel.split(sep).join('/')) ?? IMPORT_PLACEHOLDER;
 }
 
 /** The key node of a top-level entry of `doc`, for attaching comments. */

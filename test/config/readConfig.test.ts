@@ -293,6 +293,11 @@ machines: { a: { host: a, root: /a } }
     ]);
   });
 
+  it("refuses the placeholder path that blat import writes", async () => {
+    const { file, lines } = await errorLines('version: 1\npaths: [docs, CHANGE-ME]\nmachines: { a: { host: a, root: /a } }\n');
+    expect(lines).toEqual([`${file}:2:15: paths[1]: "CHANGE-ME" is the placeholder blat import writes: list the files and folders to keep identical`]);
+  });
+
   it('reports a path that contains a later-listed one', async () => {
     const { file, lines } = await errorLines(`version: 1
 paths: [docs/a, docs]

@@ -25,10 +25,10 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Writes `yamlText` as blat.yaml in the temp dir and reads it back with readConfig. */
+/** Writes `yamlText` as blat.yaml in the temp dir, its placeholder path filled in as a user would, and reads it back with readConfig. */
 async function readBack(yamlText: string) {
   const file = join(dir, 'blat.yaml');
-  await writeFile(file, yamlText);
+  await writeFile(file, yamlText.replace(/^ {2}- CHANGE-ME$/m, '  - docs'));
   return readConfig(file, { HOME: dir });
 }
 
