@@ -139,6 +139,23 @@ Examples:
     .action((_o, cmd: Command) => run(async () => (await import('./commands/machines.js')).machinesCommand(globals(cmd), io))());
 
   program
+    .command('diff')
+    .description('show how two versions of a file differ (by default the two newest), read over the usual transports')
+    .argument('<path>', 'a file under one of the sync paths')
+    .argument('[machines...]', 'two machines whose versions to compare')
+    .addHelpText(
+      'after',
+      `
+Text files get a unified diff; binary files and files over 1 MiB their sizes, mtimes and sha256.
+Nothing is written on any machine.
+
+Examples:
+  blat diff docs/notes.txt              the two newest versions (a conflict's, say)
+  blat diff docs/notes.txt m2 m3        m2's version against m3's`,
+    )
+    .action((path: string, machines: string[], _o, cmd: Command) => run(async () => (await import('./commands/diff.js')).diffCommand(path, machines, globals(cmd), io))());
+
+  program
     .command('import')
     .description("print a blat.yaml made from blat.py's machine.txt")
     .argument('<machine.txt>', 'the old state table')
