@@ -62,6 +62,7 @@ Examples:
   blat plan docs/ --json         the same for one folder, as JSON
   blat plan --out plan.json      save the plan, then: blat apply plan.json
   blat plan --detailed-exitcode  exit 0 when in sync, 2 when there is work, 1 on error
+  blat plan --markdown           the plan as a pull-request comment (CI)
   blat machines --probe          contact every machine and show the state table
   blat import ~/etc/machine.txt > blat.yaml`,
     );
@@ -80,6 +81,7 @@ Examples:
     .description('scan every machine once and show what apply would do')
     .argument('[paths...]', 'narrow the run to these paths (relative to the current folder, inside self\'s root)')
     .option('--json', 'print the plan as one JSON document (schemas/plan.schema.json)')
+    .option('--markdown', 'print the plan as a pull-request comment (at most 60,000 characters); also appended to $GITHUB_STEP_SUMMARY when set')
     .option('--out <file>', 'save the plan for a later `blat apply FILE`')
     .option('--full', 'list every path instead of summarising more than 50 rows per folder')
     .option('--detailed-exitcode', 'exit 0 when nothing is to be done, 2 when the plan has anything in it')
@@ -128,6 +130,7 @@ Examples:
     .description('print a plan saved by `blat plan --out FILE`')
     .argument('<file>', 'saved plan')
     .option('--json', 'print it as JSON')
+    .option('--markdown', 'print it as a pull-request comment; also appended to $GITHUB_STEP_SUMMARY when set')
     .option('--full', 'list every path')
     .action((file: string, _o, cmd: Command) => run(async () => (await import('./commands/show.js')).showCommand(file, globals(cmd), io))());
 

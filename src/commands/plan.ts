@@ -1,3 +1,4 @@
+import { UsageError } from '../errors.js';
 import { isEmptyPlan } from '../plan/summary.js';
 import { buildPlanDocument } from '../render/json.js';
 import { renderPlanText } from '../render/table.js';
@@ -9,6 +10,7 @@ import { scanAndPlan } from './scanAndPlan.js';
 
 export interface PlanFlags extends GlobalOptions {
   readonly json?: boolean;
+  readonly markdown?: boolean;
   readonly out?: string;
   readonly full?: boolean;
   readonly detailedExitcode?: boolean;
@@ -23,7 +25,9 @@ export async function planCommand(paths: readonly string[], flags: PlanFlags, io
   const { plan } = await scanAndPlan(ctx, options, io, { needBase: false, useSynced: true, report: flags.verbose ? io.stderr : undefined });
   const doc = buildPlanDocument(plan);
   if (flags.out !== undefined) await writeFileAtomic(resolve(io.cwd, flags.out), JSON.stringify(doc, null, 2) + '\n');
+  if (flags.json && flags.markdown) throw new UsageError('--json and --markdown: choose one');
   if (flags.json) io.stdout(JSON.stringify(doc, null, 2) + '\n');
+  else if (flags.markdown) await (await import('./markdown.js')).writeMarkdownPlan(plan, io);
   else {
     io.stdout(renderPlanText(plan, { color: wantsColor(io), full: flags.full === true }));
     if (flags.out !== undefined) io.stdout(`\nSaved this plan to ${flags.out}; apply it with: blat apply ${flags.out}\n`);

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { escapeControls } from '../escape.js';
-import { BlatError } from '../errors.js';
+import { BlatError, UsageError } from '../errors.js';
 import { buildPlanDocument, parsePlanDocument } from '../render/json.js';
 import { renderPlanText } from '../render/table.js';
 import type { Plan } from '../types.js';
@@ -27,10 +27,12 @@ export async function readSavedPlan(file: string, cwd: string): Promise<Plan> {
   return parsePlanDocument(value, name);
 }
 
-/** `blat show FILE`: print a saved plan, as text or JSON. */
-export async function showCommand(file: string, flags: GlobalOptions & { json?: boolean; full?: boolean }, io: CommandIO): Promise<number> {
+/** `blat show FILE`: print a saved plan, as text, JSON or Markdown. */
+export async function showCommand(file: string, flags: GlobalOptions & { json?: boolean; markdown?: boolean; full?: boolean }, io: CommandIO): Promise<number> {
+  if (flags.json && flags.markdown) throw new UsageError('--json and --markdown: choose one');
   const plan = await readSavedPlan(file, io.cwd);
   if (flags.json) io.stdout(JSON.stringify(buildPlanDocument(plan), null, 2) + '\n');
+  else if (flags.markdown) await (await import('./markdown.js')).writeMarkdownPlan(plan, io);
   else io.stdout(renderPlanText(plan, { color: wantsColor(io), full: flags.full === true }));
   return 0;
 }
