@@ -20,6 +20,7 @@ import { buildPlanOptions, readRunContext, readySshOptions, type RunContext } fr
 import { wantsColor, type CommandIO, type GlobalOptions } from './io.js';
 import { scanAndPlan, type PlanRun } from './scanAndPlan.js';
 import { checkDeletionsAllowed } from './deletionGuard.js';
+import { checkSavedPlanFlags, checkSavedPlanNotApplied, checkSavedPlanSteps } from './savedPlan.js';
 import { openScriptSession, type ScriptSession } from '../transport/runScript.js';
 import { buildScriptTarget } from '../transport/targets.js';
 import { readSavedPlan } from './show.js';
@@ -43,6 +44,7 @@ export async function applyCommand(args: readonly string[], flags: ApplyFlags, i
   }
   const planFile = args.length === 1 ? await readPlanFileArgument(args[0], io.cwd) : undefined;
   if (planFile !== undefined) return applySavedPlan(planFile, flags, io);
+  if (args.length > 1) await refusePlanFileAmongPaths(args, io.cwd);
 
   const ctx = await readRunContext(flags, io, args);
   const options = buildPlanOptions(ctx, flags);
@@ -63,7 +65,16 @@ async function readPlanFileArgument(arg: string, cwd: string): Promise<string | 
   return /^\s*\{[\s\S]*"formatVersion"/.test(head) ? arg : undefined;
 }
 
+/** Refuses path arguments given with a saved plan: it is applied as it was planned (narrowed when planning, if at all). */
+async function refusePlanFileAmongPaths(args: readonly string[], cwd: string): Promise<void> {
+  for (const arg of args) {
+    if ((await readPlanFileArgument(arg, cwd)) === undefined) continue;
+    throw new BlatError(`${escapeControls(arg)}: refused: a saved plan is applied as it was planned, without path arguments; narrow the run when planning (blat plan PATH... --out FILE)`);
+  }
+}
+
 async function applySavedPlan(file: string, flags: ApplyFlags, io: CommandIO): Promise<number> {
+  checkSavedPlanFlags(file, flags);
   const plan = await readSavedPlan(file, io.cwd);
   const ctx = await readRunContext({ ...flags, self: flags.self ?? plan.self }, io, []);
   if (plan.configDigest !== ctx.config.digest) {
@@ -72,8 +83,10 @@ async function applySavedPlan(file: string, flags: ApplyFlags, io: CommandIO): P
   if (plan.self !== ctx.self.name) {
     throw new BlatError(`${escapeControls(file)}: refused: it was planned on ${escapeControls(plan.self)}, but this is ${ctx.self.name}`);
   }
+  checkSavedPlanSteps(file, plan, ctx.config);
   const sshOptions = await readySshOptions(ctx.config);
   return withLock(ctx, io, `apply ${file}`, async () => {
+    await checkSavedPlanNotApplied(file, plan, ctx.config.stateDir);
     return carryOut(ctx, plan, null, sshOptions, { ...flags, autoApprove: true }, io);
   });
 }
