@@ -17,7 +17,7 @@ export function checkSavedPlanFlags(file: string, flags: { readonly prefer?: str
 /** Refuses a saved plan with a target, step or deferred item this config could not have planned (see checkSavedPlan). */
 export function checkSavedPlanSteps(file: string, plan: Plan, config: Config): void {
   const why = checkSavedPlan(plan, config);
-  if (why !== undefined) throw new BlatError(`${escapeControls(file)}: refused: ${why}; nothing was changed`);
+  if (why !== undefined) throw new BlatError(`${escapeControls(file)}: refused: ${escapeControls(why)}; nothing was changed`);
 }
 
 /**

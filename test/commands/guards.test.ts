@@ -159,6 +159,8 @@ describe('a saved plan is refused as a whole', () => {
       const at = (d: PlanDoc) => d.steps.indexOf(stepOf(d, 'docs/a.txt', 'm1')) + 1;
       const outside = edited(doc, (d) => (stepOf(d, 'docs/a.txt', 'm1').path = 'other/o.txt'));
       await expectRefused(box, outside, 'outside.json', `blat: outside.json: refused: step ${at(doc)} (push other/o.txt here → m1) lies outside the config's paths (docs); nothing was changed`);
+      const hostile = edited(doc, (d) => (stepOf(d, 'docs/a.txt', 'm1').path = 'other/new\nline $(x)'));
+      await expectRefused(box, hostile, 'hostile.json', `blat: hostile.json: refused: step ${at(doc)} (push other/new\\nline $(x) here → m1) lies outside the config's paths (docs); nothing was changed`);
       const selfToSelf = edited(doc, (d) => (stepOf(d, 'docs/a.txt', 'm1').to = 'here'));
       await expectRefused(box, selfToSelf, 'self.json', `blat: self.json: refused: step ${at(doc)} (push docs/a.txt here → here) has here at both ends; nothing was changed`);
       const dead = edited(doc, (d) => (stepOf(d, 'docs/a.txt', 'm1').to = 'dead'));
