@@ -4,7 +4,6 @@ import { applySteps, type StepOutcome } from '../apply/applySteps.js';
 import { buildBaseAfterApply } from '../apply/baseAfterApply.js';
 import { escapeControls } from '../escape.js';
 import { BlatError, UsageError } from '../errors.js';
-import { checkDeletionGuard } from '../plan/guards.js';
 import { renderApplyResult, renderProgressLine } from '../render/applyResult.js';
 import { buildPlanDocument } from '../render/json.js';
 import { renderPlanText } from '../render/table.js';
@@ -19,8 +18,9 @@ import { acquireLock, type Lock } from '../state/lock.js';
 import type { Base, Plan, Snapshot } from '../types.js';
 import { buildPlanOptions, readRunContext, readySshOptions, type RunContext } from './context.js';
 import { wantsColor, type CommandIO, type GlobalOptions } from './io.js';
-import { scanSnapshot } from '../snapshot/scanSnapshot.js';
 import { scanAndPlan, type PlanRun } from './scanAndPlan.js';
+import { checkDeletionsAllowed } from './deletionGuard.js';
+import { checkSavedPlanFlags, checkSavedPlanNotApplied, checkSavedPlanSteps } from './savedPlan.js';
 import { openScriptSession, type ScriptSession } from '../transport/runScript.js';
 import { buildScriptTarget } from '../transport/targets.js';
 import { readSavedPlan } from './show.js';
@@ -44,6 +44,7 @@ export async function applyCommand(args: readonly string[], flags: ApplyFlags, i
   }
   const planFile = args.length === 1 ? await readPlanFileArgument(args[0], io.cwd) : undefined;
   if (planFile !== undefined) return applySavedPlan(planFile, flags, io);
+  if (args.length > 1) await refusePlanFileAmongPaths(args, io.cwd);
 
   const ctx = await readRunContext(flags, io, args);
   const options = buildPlanOptions(ctx, flags);
@@ -64,7 +65,16 @@ async function readPlanFileArgument(arg: string, cwd: string): Promise<string | 
   return /^\s*\{[\s\S]*"formatVersion"/.test(head) ? arg : undefined;
 }
 
+/** Refuses path arguments given with a saved plan: it is applied as it was planned (narrowed when planning, if at all). */
+async function refusePlanFileAmongPaths(args: readonly string[], cwd: string): Promise<void> {
+  for (const arg of args) {
+    if ((await readPlanFileArgument(arg, cwd)) === undefined) continue;
+    throw new BlatError(`${escapeControls(arg)}: refused: a saved plan is applied as it was planned, without path arguments; narrow the run when planning (blat plan PATH... --out FILE)`);
+  }
+}
+
 async function applySavedPlan(file: string, flags: ApplyFlags, io: CommandIO): Promise<number> {
+  checkSavedPlanFlags(file, flags);
   const plan = await readSavedPlan(file, io.cwd);
   const ctx = await readRunContext({ ...flags, self: flags.self ?? plan.self }, io, []);
   if (plan.configDigest !== ctx.config.digest) {
@@ -73,26 +83,12 @@ async function applySavedPlan(file: string, flags: ApplyFlags, io: CommandIO): P
   if (plan.self !== ctx.self.name) {
     throw new BlatError(`${escapeControls(file)}: refused: it was planned on ${escapeControls(plan.self)}, but this is ${ctx.self.name}`);
   }
+  checkSavedPlanSteps(file, plan, ctx.config);
   const sshOptions = await readySshOptions(ctx.config);
   return withLock(ctx, io, `apply ${file}`, async () => {
-    if (plan.steps.some((s) => s.action === 'trash') && !flags.forceDeletes) {
-      // A saved plan carries no snapshot: the mass-deletion guard needs a fresh look at the machines.
-      const paths = plan.targets.length > 0 ? plan.targets : ctx.config.paths;
-      const { snapshot } = await scanSnapshot({ config: ctx.config, self: ctx.self.name, paths, sshOptions });
-      checkDeletionsAllowed(plan, snapshot, flags);
-    }
+    await checkSavedPlanNotApplied(file, plan, ctx.config.stateDir);
     return carryOut(ctx, plan, null, sshOptions, { ...flags, autoApprove: true }, io);
   });
-}
-
-/** Throws unless the plan's trash steps pass the mass-deletion guard (or --force-deletes was given). */
-function checkDeletionsAllowed(plan: Plan, snapshot: Snapshot, flags: ApplyFlags): void {
-  if (!plan.steps.some((s) => s.action === 'trash') || flags.forceDeletes) return;
-  const problems = checkDeletionGuard(plan, snapshot);
-  if (problems.length > 0) {
-    const lines = ['refusing to propagate deletions:', ...problems, '(check that no disk is unmounted; pass --force-deletes to go ahead)'];
-    throw new BlatError(lines.join(' '), { lines });
-  }
 }
 
 /** Refuses early (before contacting anything) when approval is needed but cannot be asked. */
@@ -133,10 +129,11 @@ export async function carryOut(
   const emit = (event: object) => io.stdout(JSON.stringify(event) + '\n');
 
   const snapshot = from?.snapshot ?? null;
-  if (snapshot) checkDeletionsAllowed(plan, snapshot, flags);
+  // Without a snapshot (a saved plan) or one of narrowed paths, the guard takes a fresh count of the machines.
+  const deletionGuard = await checkDeletionsAllowed(ctx, plan, snapshot, sshOptions, flags);
 
-  if (json) emit({ event: 'plan', plan: buildPlanDocument(plan) });
-  else io.stdout(renderPlanText(plan, { color, full: flags.full === true }));
+  if (json) emit({ event: 'plan', plan: buildPlanDocument(plan, { deletionGuard }) });
+  else io.stdout(renderPlanText(plan, { color, full: flags.full === true, deletionGuard }));
 
   if (plan.steps.length > 0 && !flags.autoApprove) {
     const answer = await io.ask(`\nApply ${plan.steps.length} steps? [y/N] `);

@@ -1,7 +1,8 @@
-import { mkdir, mkdtemp, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { sanitizeForTerminal } from '../escape.js';
+import { escapeControls, sanitizeForTerminal } from '../escape.js';
+import { BlatError } from '../errors.js';
 import { quoteShell } from '../transport/shellQuote.js';
 import { applyCommand } from './apply.js';
 import type { CommandIO, GlobalOptions } from './io.js';
@@ -30,7 +31,7 @@ const TREES: Record<string, Record<string, [string, number]>> = {
 
 /** `blat demo`: builds a sandbox of local machines with diverging files, then runs plan, apply, plan. */
 export async function demoCommand(flags: GlobalOptions & { dir?: string }, io: CommandIO): Promise<number> {
-  const dir = flags.dir ? resolve(io.cwd, flags.dir) : await mkdtemp(join(tmpdir(), 'blat-demo-'));
+  const dir = flags.dir ? await readyEmptyDir(resolve(io.cwd, flags.dir), flags.dir) : await mkdtemp(join(tmpdir(), 'blat-demo-'));
   const now = Math.floor(io.now() / 1000);
   for (const [machine, files] of Object.entries(TREES)) {
     for (const [path, [content, ageDays]] of Object.entries(files)) {
@@ -79,4 +80,23 @@ export async function demoCommand(flags: GlobalOptions & { dir?: string }, io: C
       `  mkdir ${q(join(dir, 'usbdisk'))} && npx blat -c ${q(config)} apply --resume --auto-approve\n`,
   );
   return 0;
+}
+
+/**
+ * Makes `dir` (and its parents) unless it exists; refuses one that is not an empty folder: the
+ * demo writes a blat.yaml, a state folder and machine roots there, and must never replace a user's.
+ */
+async function readyEmptyDir(dir: string, given: string): Promise<string> {
+  await mkdir(dir, { recursive: true }).catch(() => undefined);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new BlatError(`--dir ${escapeControls(given)}: ${code === 'ENOTDIR' || code === 'EEXIST' ? 'not a folder' : `cannot use it (${code ?? (err as Error).message})`}`);
+  }
+  if (names.length > 0) {
+    throw new BlatError(`--dir ${escapeControls(given)}: refused: the folder is not empty (the demo writes blat.yaml, a state folder and machine roots there); give a new or empty folder`);
+  }
+  return dir;
 }

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { buildPlanOptions, readRunContext } from './context.js';
 import { wantsColor, type CommandIO, type GlobalOptions } from './io.js';
 import { scanAndPlan } from './scanAndPlan.js';
+import { readDeletionProblems } from './deletionGuard.js';
 
 export interface PlanFlags extends GlobalOptions {
   readonly json?: boolean;
@@ -22,14 +23,16 @@ export interface PlanFlags extends GlobalOptions {
 export async function planCommand(paths: readonly string[], flags: PlanFlags, io: CommandIO): Promise<number> {
   const ctx = await readRunContext(flags, io, paths);
   const options = buildPlanOptions(ctx, flags);
-  const { plan } = await scanAndPlan(ctx, options, io, { needBase: false, useSynced: true, report: flags.verbose ? io.stderr : undefined });
-  const doc = buildPlanDocument(plan);
+  const { plan, snapshot, sshOptions } = await scanAndPlan(ctx, options, io, { needBase: false, useSynced: true, report: flags.verbose ? io.stderr : undefined });
+  // With trash steps (--propagate-deletes), what apply's mass-deletion guard would say of them.
+  const deletionGuard = await readDeletionProblems(ctx, plan, snapshot, sshOptions);
+  const doc = buildPlanDocument(plan, { deletionGuard });
   if (flags.out !== undefined) await writeFileAtomic(resolve(io.cwd, flags.out), JSON.stringify(doc, null, 2) + '\n');
   if (flags.json && flags.markdown) throw new UsageError('--json and --markdown: choose one');
   if (flags.json) io.stdout(JSON.stringify(doc, null, 2) + '\n');
   else if (flags.markdown) await (await import('./markdown.js')).writeMarkdownPlan(plan, io);
   else {
-    io.stdout(renderPlanText(plan, { color: wantsColor(io), full: flags.full === true }));
+    io.stdout(renderPlanText(plan, { color: wantsColor(io), full: flags.full === true, deletionGuard }));
     if (flags.out !== undefined) io.stdout(`\nSaved this plan to ${flags.out}; apply it with: blat apply ${flags.out}\n`);
   }
   return flags.detailedExitcode && !isEmptyPlan(plan) ? 2 : 0;

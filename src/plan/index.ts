@@ -1,4 +1,4 @@
 // The planner's public surface.
 export { buildPlan, type PlanInput } from './buildPlan.js';
 export { summarisePlan, isEmptyPlan } from './summary.js';
-export { checkDeletionGuard, type DeletionLimits } from './guards.js';
+export { checkDeletionGuard, countHeldFiles, hasTrashSteps, type DeletionLimits } from './guards.js';

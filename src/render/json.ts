@@ -93,6 +93,14 @@ export interface PlanDocument {
   readonly deletions: readonly DeletionDoc[];
   readonly inSync: number;
   readonly summary: PlanSummary;
+  /** The mass-deletion guard's verdict on the trash steps, when it was asked (`plan --propagate-deletes`). */
+  readonly deletionGuard?: DeletionGuardDoc;
+}
+
+/** The mass-deletion guard's verdict: `passes` false when apply would refuse without --force-deletes, with one problem per machine. */
+export interface DeletionGuardDoc {
+  readonly passes: boolean;
+  readonly problems: readonly string[];
 }
 
 // ---------------------------------------------------------------- building
@@ -131,9 +139,12 @@ function buildConflictVersionDoc(v: ConflictVersion): ConflictVersionDoc {
   return doc;
 }
 
-/** The versioned JSON value for a plan: what `plan --json` prints and `--out FILE` saves. */
-export function buildPlanDocument(plan: Plan): PlanDocument {
-  return {
+/**
+ * The versioned JSON value for a plan: what `plan --json` prints and `--out FILE` saves; with the
+ * mass-deletion guard's problems (`deletionGuard`, [] = it passes) when they are given.
+ */
+export function buildPlanDocument(plan: Plan, extra: { readonly deletionGuard?: readonly string[] } = {}): PlanDocument {
+  const doc: PlanDocument = {
     formatVersion: 1,
     self: plan.self,
     configDigest: plan.configDigest,
@@ -160,6 +171,8 @@ export function buildPlanDocument(plan: Plan): PlanDocument {
     inSync: plan.inSync,
     summary: summarisePlan(plan),
   };
+  if (extra.deletionGuard === undefined) return doc;
+  return { ...doc, deletionGuard: { passes: extra.deletionGuard.length === 0, problems: [...extra.deletionGuard] } };
 }
 
 // ---------------------------------------------------------------- parsing

@@ -15,6 +15,8 @@ export interface PlanTextOptions {
   readonly full: boolean;
   /** Terminal width to fit tables into (path columns wrap); unlimited when absent. */
   readonly width?: number;
+  /** The mass-deletion guard's problems with the plan's trash steps ([] = it passes); not shown when absent. */
+  readonly deletionGuard?: readonly string[];
 }
 
 interface Ctx {
@@ -239,6 +241,14 @@ function renderDeletions(ctx: Ctx, deletions: readonly Deletion[]): string {
   return `${title}\n${renderTable(rows, { head, width: ctx.width, flex: 0 })}`;
 }
 
+/** The mass-deletion guard's verdict, as apply would give it without --force-deletes. */
+function renderDeletionGuard(ctx: Ctx, problems: readonly string[]): string {
+  if (problems.length === 0) return `${heading(ctx, 'Deletion guard:')} ${ctx.paint('green', 'passes')}`;
+  const lines = [`${heading(ctx, 'Deletion guard:')} ${ctx.paint('red', 'apply would refuse')} (check that no disk is unmounted; pass --force-deletes to go ahead):`];
+  for (const p of problems) lines.push(`  ${safe(p)}`);
+  return lines.join('\n');
+}
+
 // ---------------------------------------------------------------- whole view
 
 /** The human plan view: header, step table, deferred/conflict/deletion sections, summary line last. */
@@ -255,6 +265,7 @@ export function renderPlanText(plan: Plan, opts: PlanTextOptions): string {
   if (plan.deferred.length > 0) blocks.push(renderDeferred(ctx, plan.deferred));
   if (plan.conflicts.length > 0) blocks.push(renderConflicts(ctx, plan.conflicts));
   if (plan.deletions.length > 0) blocks.push(renderDeletions(ctx, plan.deletions));
+  if (opts.deletionGuard !== undefined) blocks.push(renderDeletionGuard(ctx, opts.deletionGuard));
   const propagated = plan.deletions.some((d) => d.propagated);
   blocks.push(ctx.paint('bold', renderSummaryLine(summarisePlan(plan), propagated)));
   return `${blocks.join('\n\n')}\n`;

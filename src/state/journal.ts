@@ -293,11 +293,19 @@ export async function writeCompactJournal(stateDir: string, records: readonly Jo
   await writeFileAtomic(journalPath(stateDir), buildCompactJournal(records, owed));
 }
 
-/** The journal text keeping only the records about pairs in `owed`, in their original order (pure). */
+/** `begin` records a compaction keeps (the latest): what shows a saved plan was applied already. */
+export const KEPT_BEGIN_RECORDS = 1000;
+
+/**
+ * The journal text keeping only the records about pairs in `owed` and the latest KEPT_BEGIN_RECORDS
+ * `begin` records, in their original order (pure).
+ */
 export function buildCompactJournal(records: readonly JournalRecord[], owed: readonly OwedItem[]): string {
   const wanted = new Set(owed.map((o) => keyOf(o.path, o.machine)));
   const lines: string[] = [];
+  let beginsToSkip = records.filter((r) => r.event === 'begin').length - KEPT_BEGIN_RECORDS;
   for (const record of records) {
+    if (record.event === 'begin' && beginsToSkip-- <= 0) lines.push(renderJournalLine(record));
     const target = recordKey(record);
     if (target !== undefined && wanted.has(keyOf(target.path, target.machine))) lines.push(renderJournalLine(record));
   }

@@ -1,5 +1,5 @@
 // End to end: `blat demo` builds its sandbox of local machines and runs plan, apply, plan in it.
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -65,5 +65,31 @@ describe('blat demo', () => {
     const laptop = await readFiles(join(dir!, 'laptop'));
     expect(Object.keys(laptop).sort()).toEqual(FILES);
     expect(await readFiles(join(dir!, 'server'))).toEqual(laptop);
+  });
+
+  it('refuses a --dir that is not empty, or not a folder: one line, exit 1, nothing written', async () => {
+    const dir = join(work, 'mine');
+    await mkdir(join(dir, '.blat'), { recursive: true });
+    await writeFile(join(dir, 'blat.yaml'), 'my own config\n');
+    await writeFile(join(dir, '.blat', 'base.json'), 'my own state\n');
+    const r = await runBlat(['demo', '--dir', dir], { cwd: work });
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`blat: --dir ${dir}: refused: the folder is not empty (the demo writes blat.yaml, a state folder and machine roots there); give a new or empty folder\n`);
+    expect(r.code).toBe(1);
+    expect(await readFile(join(dir, 'blat.yaml'), 'utf8')).toBe('my own config\n');
+    expect(await readFile(join(dir, '.blat', 'base.json'), 'utf8')).toBe('my own state\n');
+    expect((await readdir(dir)).sort()).toEqual(['.blat', 'blat.yaml']);
+
+    const file = join(work, 'a file');
+    await writeFile(file, 'x');
+    const notDir = await runBlat(['demo', '--dir', file], { cwd: work });
+    expect(notDir.stderr).toBe(`blat: --dir ${file}: not a folder\n`);
+    expect(notDir.code).toBe(1);
+    expect(await readFile(file, 'utf8')).toBe('x');
+
+    // An empty folder is fine.
+    const empty = join(work, 'empty');
+    await mkdir(empty);
+    expect((await runBlat(['demo', '--dir', empty], { cwd: work })).code).toBe(0);
   });
 });

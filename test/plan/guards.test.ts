@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { buildPlan } from '../../src/plan/buildPlan.js';
-import { checkDeletionGuard } from '../../src/plan/guards.js';
-import type { Entry, Plan, Step } from '../../src/types.js';
+import { checkDeletionGuard as checkHeld, countHeldFiles, type DeletionLimits } from '../../src/plan/guards.js';
+import type { Entry, Plan, Snapshot, Step } from '../../src/types.js';
 import { baseOf, dir, f, input, link, snap, type Entries } from './builder.js';
 
 function files(count: number, make: (i: number) => Entry = () => f(100)): Record<string, Entry> {
@@ -12,9 +12,12 @@ function files(count: number, make: (i: number) => Entry = () => f(100)): Record
 
 /** A plan carrying only the given trash steps (the guard reads nothing else of it). */
 function planWith(steps: Step[]): Plan {
-  const s = snap({ self: 'a', machines: { a: {} } });
+  const s = snap({ self: 'a', machines: { a: {}, b: {}, c: {}, d: 'offline' } });
   return { ...buildPlan(input(s)), steps };
 }
+
+/** The guard with the counts of the snapshot (every sync path scanned). */
+const checkDeletionGuard = (plan: Plan, snapshot: Snapshot, limits?: DeletionLimits) => checkHeld(plan, countHeldFiles(snapshot), limits);
 
 const trash = (to: string, path: string, target: Entry): Step => ({ action: 'trash', path, from: 'a', to, source: null, target });
 
@@ -81,5 +84,19 @@ describe('checkDeletionGuard', () => {
     const plan = buildPlan(input(snapshot, baseOf({ a: tree, b: tree }), { propagateDeletes: true }));
     expect(plan.steps).toHaveLength(1);
     expect(checkDeletionGuard(plan, snapshot)).toEqual([]);
+  });
+
+  it('weighs the trash steps against the counts it is given (all the sync paths), not against the narrowed plan', () => {
+    const steps = ['docs/sub/f0', 'docs/sub/f1'].map((p) => trash('b', p, f(100)));
+    expect(checkHeld(planWith(steps), new Map([['b', 50]]))).toEqual([]);
+    expect(checkHeld(planWith(steps), new Map([['b', 2]]))).toEqual([
+      'b: propagating deletions would move 2 of the 2 files it holds to trash (more than 50% of them); is a disk unmounted?',
+    ]);
+  });
+
+  it('refuses a machine whose count is unknown', () => {
+    expect(checkHeld(planWith([trash('b', 'docs/f0', f(100))]), new Map([['c', 50]]))).toEqual([
+      'b: propagating deletions would move 1 files to trash, and the files it holds under the sync paths could not be counted',
+    ]);
   });
 });

@@ -61,6 +61,20 @@ describe('buildPlanDocument', () => {
     expect(doc.summary).toEqual({ pull: 1, push: 4, trash: 1, deferred: 1, conflicts: 2, deletions: 2 });
   });
 
+  it('carries the mass-deletion guard verdict only when given, in a shape the schema accepts, and parses back to the same plan', () => {
+    expect(buildPlanDocument(fullPlan())).not.toHaveProperty('deletionGuard');
+    const problem = 'm2: propagating deletions would move 30 of the 50 files it holds to trash (more than 50% of them); is a disk unmounted?';
+    for (const [given, verdict] of [
+      [[], { passes: true, problems: [] }],
+      [[problem], { passes: false, problems: [problem] }],
+    ] as const) {
+      const doc = JSON.parse(JSON.stringify(buildPlanDocument(fullPlan(), { deletionGuard: given }))) as Record<string, unknown>;
+      expect(doc.deletionGuard).toEqual(verdict);
+      expect(validate(doc)).toBe(true);
+      expect(parsePlanDocument(doc, 'p.json')).toEqual(fullPlan());
+    }
+  });
+
   it('puts no property outside the schema (the schema is strict)', () => {
     const doc = wire(fullPlan());
     (doc.steps as Record<string, unknown>[])[0].extra = 1;

@@ -193,3 +193,28 @@ describe('renderPlanText: colour and width', () => {
     expect(pathCells.join('')).toContain('docs/report.txt');
   });
 });
+
+describe('renderPlanText: the mass-deletion guard', () => {
+  const problem = 'm2: propagating deletions would move 30 of the 50 files it holds to trash (more than 50% of them); is a disk unmounted?';
+
+  it('says nothing of the guard when it was not asked', () => {
+    expect(renderPlanText(fullPlan(), plain)).not.toMatch(/guard/i);
+  });
+
+  it('says it passes, just before the summary line', () => {
+    const lines = renderPlanText(fullPlan(), { ...plain, deletionGuard: [] }).trimEnd().split('\n');
+    expect(lines.slice(-3)).toEqual(['Deletion guard: passes', '', expect.stringMatching(/^Plan: /)]);
+  });
+
+  it('says apply would refuse, how to go ahead, and each machine on its own line', () => {
+    const text = renderPlanText(fullPlan(), { ...plain, deletionGuard: [problem, 'm3: a\nb'] });
+    const lines = text.trimEnd().split('\n');
+    expect(lines.slice(-5)).toEqual([
+      'Deletion guard: apply would refuse (check that no disk is unmounted; pass --force-deletes to go ahead):',
+      `  ${problem}`,
+      '  m3: a\\nb',
+      '',
+      expect.stringMatching(/^Plan: /),
+    ]);
+  });
+});

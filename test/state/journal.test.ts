@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BlatError } from '../../src/errors.js';
-import { buildOwed, compactJournal, openJournal, readJournal } from '../../src/state/journal.js';
+import { buildOwed, compactJournal, KEPT_BEGIN_RECORDS, openJournal, readJournal } from '../../src/state/journal.js';
 import type { Entry, JournalRecord, Step } from '../../src/types.js';
 
 let dir: string;
@@ -179,5 +179,20 @@ describe('compactJournal', () => {
     expect(buildOwed(after.records)).toEqual(before);
     await appendFile(join(dir, 'journal.jsonl'), ''); // still a plain appendable file
     expect((await readFile(join(dir, 'journal.jsonl'), 'utf8')).endsWith('\n')).toBe(true);
+  });
+
+  it('keeps the latest begin records (what shows a saved plan was applied), however many runs were journaled', async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < KEPT_BEGIN_RECORDS + 5; i++) {
+      lines.push(JSON.stringify({ t: i, event: 'begin', run: `r${i}`, command: 'apply', planDigest: `d${i}` }));
+      lines.push(JSON.stringify({ t: i, event: 'done', run: `r${i}`, step: push(`f${i}`, 'b') }));
+    }
+    await writeFile(join(dir, 'journal.jsonl'), `${lines.join('\n')}\n`);
+    expect(await compactJournal(dir, 100)).toBe(true);
+    const { records } = await readJournal(dir);
+    expect(records.every((r) => r.event === 'begin')).toBe(true);
+    expect(records).toHaveLength(KEPT_BEGIN_RECORDS);
+    expect(records[0]).toMatchObject({ run: 'r5', planDigest: 'd5' });
+    expect(records.at(-1)).toMatchObject({ run: `r${KEPT_BEGIN_RECORDS + 4}` });
   });
 });

@@ -1,0 +1,57 @@
+// A saved plan is data from outside (copied, hand-edited, replayed): before it is applied, every
+// step must be one the planner could have made with this config.
+import { buildUnderTest, normaliseSyncPath } from '../config/paths.js';
+import type { Config, Plan, Step } from '../types.js';
+
+/** A step as the refusal names it: `push docs/a.txt here → m1`. */
+function describeStep(s: Step): string {
+  return `${s.action} ${s.path} ${s.from} → ${s.to}`;
+}
+
+/**
+ * The first reason the saved plan cannot be applied with `config`, as a phrase naming the
+ * offending target, step or deferred item; undefined when there is none. A step is refused when
+ * it names a machine the config does not have or declares out of use, has one machine at both
+ * ends, breaks the Step invariants (a pull goes to self, a push comes from self, pulls come
+ * first, (action, path, to) is unique), or lies outside the config's paths or the plan's targets.
+ */
+export function checkSavedPlan(plan: Plan, config: Config): string | undefined {
+  const known = new Set(config.machines.map((m) => m.name));
+  const outOfUse = new Set(config.machines.filter((m) => m.state === 'outofuse').map((m) => m.name));
+  const machineProblem = (name: string): string | undefined =>
+    !known.has(name) ? `names ${name}, not a machine of the config` : outOfUse.has(name) ? `names ${name}, which the config declares out of use` : undefined;
+  const inPaths = buildUnderTest(config.paths);
+  for (const t of plan.targets) {
+    if (normaliseSyncPath(t) !== t || !inPaths(t)) return `its target ${t} lies outside the config's paths (${config.paths.join(', ')})`;
+  }
+  const inTargets = plan.targets.length > 0 ? buildUnderTest(plan.targets) : () => true;
+  const placeProblem = (path: string): string | undefined =>
+    !inPaths(path) ? `lies outside the config's paths (${config.paths.join(', ')})`
+    : !inTargets(path) ? `lies outside the plan's targets (${plan.targets.join(', ')})`
+    : undefined;
+
+  const seen = new Set<string>();
+  let pastPulls = false;
+  for (let i = 0; i < plan.steps.length; i++) {
+    const s = plan.steps[i];
+    const key = `${s.action}\0${s.path}\0${s.to}`;
+    const why =
+      machineProblem(s.from) ??
+      machineProblem(s.to) ??
+      (s.from === s.to ? `has ${s.from} at both ends` : undefined) ??
+      (s.action === 'pull' && s.to !== plan.self ? `is a pull that does not go to self (${plan.self})` : undefined) ??
+      (s.action === 'push' && s.from !== plan.self ? `is a push that does not come from self (${plan.self})` : undefined) ??
+      (s.action === 'pull' && pastPulls ? 'is a pull after a push or trash step (pulls come first)' : undefined) ??
+      (seen.has(key) ? 'repeats an earlier step' : undefined) ??
+      placeProblem(s.path);
+    if (why !== undefined) return `step ${i + 1} (${describeStep(s)}) ${why}`;
+    if (s.action !== 'pull') pastPulls = true;
+    seen.add(key);
+  }
+  for (let i = 0; i < plan.deferred.length; i++) {
+    const d = plan.deferred[i];
+    const why = machineProblem(d.machine) ?? (d.machine === plan.self ? 'is owed to self' : undefined) ?? placeProblem(d.path);
+    if (why !== undefined) return `deferred item ${i + 1} (${d.path} owed to ${d.machine}) ${why}`;
+  }
+  return undefined;
+}
