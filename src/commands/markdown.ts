@@ -9,8 +9,8 @@ import type { CommandIO } from './io.js';
  * Prints the plan as Markdown (see render/markdown.ts) and, when `$GITHUB_STEP_SUMMARY` names a
  * file (GitHub Actions), appends the same text to it.
  */
-export async function writeMarkdownPlan(plan: Plan, io: CommandIO): Promise<void> {
-  const text = renderPlanMarkdown(plan);
+export async function writeMarkdownPlan(plan: Plan, io: CommandIO, deletionGuard?: readonly string[]): Promise<void> {
+  const text = renderPlanMarkdown(plan, { deletionGuard });
   io.stdout(text);
   const summary = io.env.GITHUB_STEP_SUMMARY;
   if (summary === undefined || summary === '') return;

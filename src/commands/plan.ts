@@ -21,6 +21,7 @@ export interface PlanFlags extends GlobalOptions {
 
 /** `blat plan [PATH...]`: scan, plan, print; exit 2 with --detailed-exitcode when there is anything to do. */
 export async function planCommand(paths: readonly string[], flags: PlanFlags, io: CommandIO): Promise<number> {
+  if (flags.json && flags.markdown) throw new UsageError('--json and --markdown: choose one');
   const ctx = await readRunContext(flags, io, paths);
   const options = buildPlanOptions(ctx, flags);
   const { plan, snapshot, sshOptions } = await scanAndPlan(ctx, options, io, { needBase: false, useSynced: true, report: flags.verbose ? io.stderr : undefined });
@@ -28,9 +29,8 @@ export async function planCommand(paths: readonly string[], flags: PlanFlags, io
   const deletionGuard = await readDeletionProblems(ctx, plan, snapshot, sshOptions);
   const doc = buildPlanDocument(plan, { deletionGuard });
   if (flags.out !== undefined) await writeFileAtomic(resolve(io.cwd, flags.out), JSON.stringify(doc, null, 2) + '\n');
-  if (flags.json && flags.markdown) throw new UsageError('--json and --markdown: choose one');
   if (flags.json) io.stdout(JSON.stringify(doc, null, 2) + '\n');
-  else if (flags.markdown) await (await import('./markdown.js')).writeMarkdownPlan(plan, io);
+  else if (flags.markdown) await (await import('./markdown.js')).writeMarkdownPlan(plan, io, deletionGuard);
   else {
     io.stdout(renderPlanText(plan, { color: wantsColor(io), full: flags.full === true, deletionGuard }));
     if (flags.out !== undefined) io.stdout(`\nSaved this plan to ${flags.out}; apply it with: blat apply ${flags.out}\n`);

@@ -86,11 +86,17 @@ function renderSummary(plan: Plan): string {
   return `**Summary:** ${parts.join(' · ')}`;
 }
 
-function renderWarnings(plan: Plan): string[] {
+function renderWarnings(plan: Plan, deletionGuard: readonly string[] | undefined): string[] {
   const held = plan.deletions.filter((d) => !d.propagated).length;
   const propagated = plan.deletions.length - held;
   const lines: string[] = [];
-  if (propagated > 0) lines.push(`> [!WARNING]\n> ${plural(propagated, 'deletion is', 'deletions are')} propagated: the remaining copies will be moved to each machine's trash.`);
+  if (propagated > 0) {
+    const verdict =
+      deletionGuard === undefined ? ''
+      : deletionGuard.length === 0 ? '\n> Deletion guard: passes.'
+      : `\n> Deletion guard: apply would refuse (pass --force-deletes to go ahead):${deletionGuard.map((p) => `\n> - ${escapeMarkdown(p)}`).join('')}`;
+    lines.push(`> [!WARNING]\n> ${plural(propagated, 'deletion is', 'deletions are')} propagated: the remaining copies will be moved to each machine's trash.${verdict}`);
+  }
   if (held > 0) lines.push(`> [!WARNING]\n> ${plural(held, 'deletion is', 'deletions are')} held: deleted on some machines, still on others; left alone unless applied with --propagate-deletes.`);
   return lines;
 }
@@ -141,11 +147,13 @@ function renderSection(section: Section, rows: readonly string[][], cut: number)
 /**
  * The plan as Markdown for a pull-request comment or a CI job summary, at most `maxChars`
  * characters: sections keep their first rows and say how many were cut when it does not fit.
+ * `deletionGuard`: the mass-deletion guard's problems when the plan propagates deletions.
  */
-export function renderPlanMarkdown(plan: Plan, maxChars = MARKDOWN_MAX_CHARS): string {
+export function renderPlanMarkdown(plan: Plan, opts: { readonly maxChars?: number; readonly deletionGuard?: readonly string[] } = {}): string {
+  const maxChars = opts.maxChars ?? MARKDOWN_MAX_CHARS;
   const head = [renderTitle(plan), '', renderSummary(plan)];
   if (plan.targets.length > 0) head.push('', `Narrowed to: ${plan.targets.map(escapeMarkdown).join(', ')}`);
-  for (const w of renderWarnings(plan)) head.push('', w);
+  for (const w of renderWarnings(plan, opts.deletionGuard)) head.push('', w);
   const top = `${head.join('\n')}\n`;
   const sections = buildSections(plan);
   const whole = sections.map((s) => renderSection(s, s.rows, 0));

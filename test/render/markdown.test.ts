@@ -12,6 +12,8 @@ describe('renderPlanMarkdown', () => {
     );
     expect(text).toContain('> [!WARNING]\n> 1 deletion is propagated: the remaining copies will be moved to each machine\'s trash.');
     expect(text).toContain('> [!WARNING]\n> 1 deletion is held:');
+    expect(renderPlanMarkdown(fullPlan(), { deletionGuard: [] })).toContain("moved to each machine's trash.\n> Deletion guard: passes.");
+    expect(renderPlanMarkdown(fullPlan(), { deletionGuard: ['b: too many'] })).toContain('> Deletion guard: apply would refuse (pass --force-deletes to go ahead):\n> - b: too many');
     expect(text).toContain('<details><summary>pull to a (self): 1 file (2.0 KiB)</summary>');
     expect(text).toContain('<details><summary>push to b: 3 files (4.0 KiB)</summary>');
     expect(text).toContain('<details><summary>trash on b: 1 file</summary>');
