@@ -13,6 +13,7 @@ import type {
   MachineObservation,
   Plan,
   PlanSummary,
+  PlanWarning,
   Step,
 } from '../types.js';
 
@@ -35,6 +36,7 @@ export interface MachineDoc {
   readonly reason?: string;
   readonly os?: MachineObservation['os'];
   readonly clockOffsetMs?: number;
+  readonly rootMissing?: true;
 }
 
 export interface StepDoc {
@@ -92,8 +94,12 @@ export interface PlanDocument {
   readonly conflicts: readonly ConflictDoc[];
   readonly deletions: readonly DeletionDoc[];
   readonly inSync: number;
+  readonly warnings: readonly WarningDoc[];
   readonly summary: PlanSummary;
 }
+
+/** A PlanWarning as written in a plan document (the same fields). */
+export type WarningDoc = PlanWarning;
 
 // ---------------------------------------------------------------- building
 
@@ -114,6 +120,7 @@ function buildMachineDoc(m: MachineObservation): MachineDoc {
   if (m.reason !== undefined) doc.reason = m.reason;
   if (m.os !== undefined) doc.os = m.os;
   if (m.clockOffsetMs !== undefined) doc.clockOffsetMs = m.clockOffsetMs;
+  if (m.rootMissing) doc.rootMissing = true;
   return doc;
 }
 
@@ -158,6 +165,7 @@ export function buildPlanDocument(plan: Plan): PlanDocument {
       propagated: d.propagated,
     })),
     inSync: plan.inSync,
+    warnings: plan.warnings.map((w) => ({ ...w })),
     summary: summarisePlan(plan),
   };
 }
@@ -234,6 +242,7 @@ function checkConsistency(doc: PlanDocument, plan: Plan): string | undefined {
     d.deletedOn.forEach((m, k) => checks.push(unknown(`/deletions/${i}/deletedOn/${k}`, m)));
     d.heldOn.forEach((m, k) => checks.push(unknown(`/deletions/${i}/heldOn/${k}`, m)));
   });
+  doc.warnings.forEach((w, i) => checks.push(unknown(`/warnings/${i}/machine`, w.machine)));
   const bad = checks.find((c) => c !== undefined);
   if (bad !== undefined) return bad;
   if (!Number.isFinite(plan.createdAtMs)) return `/createdAt is not a valid date`;
@@ -274,6 +283,7 @@ export function parsePlanDocument(value: unknown, fileName: string): Plan {
       if (m.reason !== undefined) o.reason = m.reason;
       if (m.os !== undefined) o.os = m.os;
       if (m.clockOffsetMs !== undefined) o.clockOffsetMs = m.clockOffsetMs;
+      if (m.rootMissing === true) o.rootMissing = true;
       return o;
     }),
     steps: doc.steps.map(
@@ -292,6 +302,7 @@ export function parsePlanDocument(value: unknown, fileName: string): Plan {
       (d): Deletion => ({ path: d.path, deletedOn: [...d.deletedOn], heldOn: [...d.heldOn], propagated: d.propagated }),
     ),
     inSync: doc.inSync,
+    warnings: doc.warnings.map((w): PlanWarning => ({ ...w })),
   };
   const inconsistency = checkConsistency(doc, plan);
   if (inconsistency !== undefined) throw notAPlan(fileName, inconsistency);

@@ -7,21 +7,24 @@ import { quoteShell } from './shellQuote.js';
 //
 // Output, NUL-separated fields:
 //   blat-scan-1, uname -s, clock (seconds.fraction), "root" | "noroot",
-//   then 6 fields per entry: ./path, type (f d l o), mtime, size, octal mode, link target,
-//   then "end".
+//   then 6 fields per entry: ./path, type (f d l o u), mtime, size, octal mode, link target,
+//   then "end". Type "u" is a folder the scan could not read (no read or search permission for
+//   the user it runs as): it is not entered, and nothing under it is listed.
 // With `expect` (the sha256 of a listing known to be in sync), a tree scan whose listing
 // still has that digest prints "same" instead of the entries.
 // Entry paths always start with "./", so they can never be taken for "end" or "same".
 
 export const SCAN_MAGIC = 'blat-scan-1';
 const GNU_FORMAT = '%p\\0%y\\0%T@\\0%s\\0%m\\0%l\\0';
+/** GNU find: a folder it may not read or enter is printed as type "u" and not entered. */
+const GNU_UNREADABLE = `\\( -type d \\( ! -readable -o ! -executable \\) -printf '%p\\0u\\0%T@\\0%s\\0%m\\0\\0' -prune \\) -o`;
 
 // perl reading NUL-separated names on stdin and printing the same records as GNU find.
 // (No single quotes inside: it is single-quoted into the script.)
 const PERL_STAT = [
   'use Time::HiRes qw(lstat); $/ = "\\0";',
   'while (defined(my $p = <STDIN>)) { chomp $p; my @s = lstat($p) or next;',
-  'my $t = -l _ ? "l" : -d _ ? "d" : -f _ ? "f" : "o"; my $l = $t eq "l" ? readlink($p) : "";',
+  'my $t = -l _ ? "l" : -d _ ? (-r _ && -x _ ? "d" : "u") : -f _ ? "f" : "o"; my $l = $t eq "l" ? readlink($p) : "";',
   'printf "%s\\0%s\\0%.9f\\0%d\\0%o\\0%s\\0", $p, $t, $s[9], $s[7], $s[2] & 07777, $l; }',
 ].join(' ');
 
@@ -71,7 +74,7 @@ export function buildPruneExpression(patterns: readonly string[]): string {
 function buildTreeListing(quoted: readonly string[], prune: string): string[] {
   const list = `printf '%s\\0' ${quoted.join(' ')} | xargs -0 sh -c`;
   return [
-    `if [ $gnu = 1 ]; then ${list} ${quoteShell(`exec find "$@" ${prune} -printf '${GNU_FORMAT}'`)} sh`,
+    `if [ $gnu = 1 ]; then ${list} ${quoteShell(`exec find "$@" ${prune} ${GNU_UNREADABLE} -printf '${GNU_FORMAT}'`)} sh`,
     `else ${list} ${quoteShell(`exec find "$@" ${prune} -print0`)} sh | perl -e '${PERL_STAT}'; fi`,
   ];
 }
@@ -108,9 +111,12 @@ export function buildScanScript(opts: ScanScriptOptions): string {
           'if command -v sha256sum >/dev/null 2>&1; then sum=sha256sum; elif command -v shasum >/dev/null 2>&1; then sum="shasum -a 256"; else sum=; fi',
           'tmp=; if [ -n "$sum" ]; then tmp=$(mktemp "${TMPDIR:-/tmp}/blat-scan.XXXXXX" 2>/dev/null) || tmp=; fi',
           'if [ -n "$tmp" ]; then',
-          `trap 'rm -f "$tmp"' EXIT; trap 'exit 1' HUP INT TERM PIPE`,
-          '{', ...listing, '} >"$tmp" 2>/dev/null',
+          `trap 'rm -f "$tmp" "$tmp.err"' EXIT; trap 'exit 1' HUP INT TERM PIPE`,
+          '{', ...listing, '} >"$tmp" 2>"$tmp.err"',
           'got=$($sum <"$tmp" 2>/dev/null | cut -c1-64); rm -f "$tmp"',
+          // A complaint other than a missing start point (a folder that could not be read): the
+          // listing lacks what it could not see, so its digest proves nothing; list it again.
+          `if grep -qv 'No such file or directory$' "$tmp.err" 2>/dev/null; then got=; fi; rm -f "$tmp.err"`,
           `if [ "$got" = ${opts.expect} ]; then printf 'same\\0'; else`,
           ...listing,
           'fi',
