@@ -49,6 +49,12 @@ export interface Config {
   readonly exclude: readonly string[];
   /** Absolute state directory (lock, state.json, base.json, base.changes.jsonl, journal.jsonl). */
   readonly stateDir: string;
+  /**
+   * Root-relative paths blat owns on every machine (`.blat`, `.blat-tmp`, `.blat-trash`, and the
+   * state folder where a root holds it): never scanned, never sent, never a sync path. Derived
+   * from stateDir and the roots (not in the digest).
+   */
+  readonly ownPaths: readonly string[];
   readonly concurrency: number;
   /** Seconds within which two mtimes count as equal (default 1). */
   readonly modifyWindow: number;

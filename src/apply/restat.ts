@@ -40,6 +40,7 @@ export async function restatMachines(
         paths: [...paths],
         mode: 'stat',
         exclude: config.exclude,
+        own: config.ownPaths,
         prepareDir: options.prepareDir,
         trees: [...(trees.get(name) ?? [])],
       });

@@ -8,7 +8,7 @@ import { BlatError, ConfigError } from '../errors.js';
 import type { Config } from '../types.js';
 import { buildConfig } from './buildConfig.js';
 import type { RawConfig } from './buildConfig.js';
-import { checkConfigSemantics } from './checkConfig.js';
+import { checkConfigSemantics, checkOwnedSyncPaths } from './checkConfig.js';
 import { validateConfig } from './configSchema.js';
 import { formatYamlPath } from './problem.js';
 import type { ConfigProblem } from './problem.js';
@@ -90,5 +90,9 @@ export async function readConfig(file: string, env: NodeJS.ProcessEnv = process.
   const problems = [...schemaProblems, ...semanticProblems];
   if (problems.length > 0) throw new ConfigError(formatProblems(path, doc, counter, problems));
   const home = env.HOME !== undefined && env.HOME !== '' ? env.HOME : homedir();
-  return buildConfig(data as RawConfig, path, machineOrder(doc), home);
+  const config = buildConfig(data as RawConfig, path, machineOrder(doc), home);
+  // Needs the state folder resolved (relative to this file) and the roots.
+  const owned = checkOwnedSyncPaths((data as RawConfig).paths, config);
+  if (owned.length > 0) throw new ConfigError(formatProblems(path, doc, counter, owned));
+  return config;
 }

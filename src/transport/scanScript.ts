@@ -36,6 +36,8 @@ export interface ScanScriptOptions {
   readonly mode: 'tree' | 'stat';
   /** rsync-style exclude patterns (tree mode). */
   readonly exclude: readonly string[];
+  /** Root-relative paths blat owns (config.ownPaths): pruned wherever a tree is walked. */
+  readonly own?: readonly string[];
   /** Declared OS; undefined = detect (GNU find if it has -printf, else find + perl). */
   readonly os?: OsKind;
   /** A folder (relative to the root) to create if missing, emptied of files older than a day and of empty folders. */
@@ -52,8 +54,17 @@ export interface ScanScriptOptions {
   readonly expect?: string;
 }
 
-/** A find(1) expression that prunes what the rsync-style patterns exclude, as shell words. */
-export function buildPruneExpression(patterns: readonly string[]): string {
+/** `path` with find's glob characters escaped, so that -path matches it literally. */
+function escapeGlob(path: string): string {
+  return path.replace(/[\\*?[\]]/g, (c) => `\\${c}`);
+}
+
+/**
+ * A find(1) expression that prunes what the rsync-style patterns exclude, and the root-relative
+ * paths `own` (blat's folders: matched exactly, from the root), as shell words.
+ */
+export function buildPruneExpression(patterns: readonly string[], own: readonly string[] = []): string {
+  const owned = own.map((p) => `-path ${quoteShell('./' + escapeGlob(p))}`);
   const tests = patterns.map((raw) => {
     const dirOnly = raw.endsWith('/');
     const pat = raw.replace(/\/+$/, '');
@@ -63,6 +74,7 @@ export function buildPruneExpression(patterns: readonly string[]): string {
       : `-name ${quoteShell(pat)}`;
     return dirOnly ? `\\( -type d -a ${test} \\)` : test;
   });
+  tests.push(...owned);
   return tests.length === 0 ? '' : `\\( ${tests.join(' -o ')} \\) -prune -o`;
 }
 
@@ -100,7 +112,7 @@ export function buildScanScript(opts: ScanScriptOptions): string {
     // Files left by killed transfers a day ago, then the folders they leave empty (a killed staging folder).
     lines.push(`mkdir -p -- ${d} 2>/dev/null && find ${d} -type f -mtime +0 -exec rm -f -- {} + 2>/dev/null; find ${d} -mindepth 1 -depth -type d -empty -exec rmdir -- {} \\; 2>/dev/null`);
   }
-  const prune = buildPruneExpression(opts.exclude);
+  const prune = buildPruneExpression(opts.exclude, opts.own);
   if (opts.mode === 'tree') {
     if (quoted.length) {
       const listing = buildTreeListing(quoted, prune);

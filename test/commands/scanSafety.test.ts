@@ -95,3 +95,31 @@ describe('a machine that answers but whose root does not exist', () => {
     }
   });
 });
+
+describe('a state folder inside a sync path', () => {
+  it('is never scanned nor sent (a folder sent whole included): the machines are in sync after an apply, and only self holds the state', async () => {
+    const box = await machines.sandbox();
+    try {
+      const stateDir = join(box.root('here'), 'docs/big/.state');
+      await box.writeConfig({ stateDir });
+      // Enough files for docs/big to go whole (one recursive rsync per machine).
+      for (let i = 0; i < 70; i++) await box.write('here', `docs/big/f${i}.txt`, `${i}\n`, 1_700_000_000 + i);
+      await box.write('here', 'docs/a.txt', 'a\n', 1_700_000_100);
+      const applied = await runBlat(['apply', '--auto-approve'], { cwd: box.dir });
+      expect(applied.code).toBe(0);
+      expect(await readdir(stateDir)).toContain('base.json');
+      for (const m of SSH) {
+        expect(await box.read(m, 'docs/big/f69.txt')).toBe('69\n');
+        expect(await box.exists(m, 'docs/big/.state')).toBe(false);
+      }
+      for (const args of [['plan', '--detailed-exitcode'], ['apply', '--auto-approve'], ['plan', '--detailed-exitcode']]) {
+        const r = await runBlat(args, { cwd: box.dir });
+        expect(r.stdout).toMatch(/No changes|in sync/);
+        expect(r.code).toBe(0);
+      }
+      for (const m of SSH) expect(await box.exists(m, 'docs/big/.state')).toBe(false);
+    } finally {
+      await box.cleanup();
+    }
+  });
+});
