@@ -15,6 +15,12 @@ import { quoteShell } from './shellQuote.js';
 // Entry paths always start with "./", so they can never be taken for "end" or "same".
 
 export const SCAN_MAGIC = 'blat-scan-1';
+
+/**
+ * The stall timeout, in seconds: how long a transfer may go without a sign of life before it is
+ * given up. A temporary file or staging folder unchanged for longer belongs to no live transfer.
+ */
+export const STALL_TIMEOUT_S = 60;
 const GNU_FORMAT = '%p\\0%y\\0%T@\\0%s\\0%m\\0%l\\0';
 /** GNU find: a folder it may not read or enter is printed as type "u" and not entered. */
 const GNU_UNREADABLE = `\\( -type d \\( ! -readable -o ! -executable \\) -printf '%p\\0u\\0%T@\\0%s\\0%m\\0\\0' -prune \\) -o`;
@@ -40,8 +46,14 @@ export interface ScanScriptOptions {
   readonly own?: readonly string[];
   /** Declared OS; undefined = detect (GNU find if it has -printf, else find + perl). */
   readonly os?: OsKind;
-  /** A folder (relative to the root) to create if missing, emptied of files older than a day and of empty folders. */
+  /**
+   * A folder (relative to the root) to create if missing and rid of what dead transfers left (see
+   * buildPrepareLines): rsync's temporary files, and staging folders, unchanged for more than
+   * `staleAfterS` seconds.
+   */
   readonly prepareDir?: string;
+  /** Seconds (default STALL_TIMEOUT_S; find counts whole minutes, so it is rounded up to one). */
+  readonly staleAfterS?: number;
   /** Stat mode: paths whose whole trees are listed too (excludes pruned), as tree mode lists them. */
   readonly trees?: readonly string[];
   /**
@@ -91,6 +103,29 @@ function buildTreeListing(quoted: readonly string[], prune: string): string[] {
   ];
 }
 
+/**
+ * Shell lines making the temp folder `dir` and removing what dead transfers left in it, so that
+ * the next apply on the machine cleans up (not a day later), while a transfer still running (from
+ * another blat) keeps its files:
+ * - a file at its top (rsync's --temp-dir file, .NAME.XXXXXX) not modified for more than `staleS`
+ *   seconds: a live rsync keeps writing it;
+ * - a folder at its top (a staging folder) in which nothing, itself included, changed status
+ *   (ctime: created, written, renamed into) for as long: rsync gives the files it places there
+ *   their source's old mtime, so mtimes say nothing about it.
+ * find counts whole minutes (-mmin, -cmin): the timeout is rounded up to a minute, at least one.
+ */
+export function buildPrepareLines(dir: string, staleS: number): string[] {
+  const d = quoteShell(`./${dir}`);
+  const minutes = Math.max(1, Math.ceil(staleS / 60));
+  const staging = `for s; do [ -n "$(find "$s" ! -cmin +${minutes} -print 2>/dev/null | head -n 1)" ] || rm -rf -- "$s"; done`;
+  return [
+    `if mkdir -p -- ${d} 2>/dev/null; then`,
+    `find ${d} -mindepth 1 -maxdepth 1 -type f -mmin +${minutes} -exec rm -f -- {} + 2>/dev/null`,
+    `find ${d} -mindepth 1 -maxdepth 1 -type d -exec sh -c ${quoteShell(staging)} sh {} + 2>/dev/null`,
+    'fi',
+  ];
+}
+
 /** The scan (or re-stat) script for one machine, to be run by `/bin/sh -s`. */
 export function buildScanScript(opts: ScanScriptOptions): string {
   const quoted = opts.paths.map((p) => quoteShell('./' + p));
@@ -107,11 +142,7 @@ export function buildScanScript(opts: ScanScriptOptions): string {
     `cd -- ${quoteShell(opts.root)} 2>/dev/null || { printf 'noroot\\0end\\0'; exit 0; }`,
     `printf 'root\\0'`,
   ];
-  if (opts.prepareDir !== undefined) {
-    const d = quoteShell(`./${opts.prepareDir}`);
-    // Files left by killed transfers a day ago, then the folders they leave empty (a killed staging folder).
-    lines.push(`mkdir -p -- ${d} 2>/dev/null && find ${d} -type f -mtime +0 -exec rm -f -- {} + 2>/dev/null; find ${d} -mindepth 1 -depth -type d -empty -exec rmdir -- {} \\; 2>/dev/null`);
-  }
+  if (opts.prepareDir !== undefined) lines.push(...buildPrepareLines(opts.prepareDir, opts.staleAfterS ?? STALL_TIMEOUT_S));
   const prune = buildPruneExpression(opts.exclude, opts.own);
   if (opts.mode === 'tree') {
     if (quoted.length) {

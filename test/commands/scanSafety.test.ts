@@ -123,3 +123,20 @@ describe('a state folder inside a sync path', () => {
     }
   });
 });
+
+describe('a temporary file a dead transfer left on a machine', () => {
+  it('is removed by the next apply that writes there, once unmodified for longer than the stall timeout', async () => {
+    const box = await machines.sandbox();
+    try {
+      await seedSynced(box);
+      // What a killed remote rsync leaves: .blat-tmp/.NAME.XXXXXX, last written 5 minutes ago.
+      await box.write('m1', '.blat-tmp/.f.txt.Qw3rTy', 'partial', Math.floor(Date.now() / 1000) - 300);
+      await box.write('here', 'docs/q.txt', 'q changed\n', 1_700_000_500);
+      expect((await runBlat(['apply', '--auto-approve'], { cwd: box.dir })).code).toBe(0);
+      expect(await box.read('m1', 'docs/q.txt')).toBe('q changed\n');
+      expect(await box.exists('m1', '.blat-tmp/.f.txt.Qw3rTy')).toBe(false);
+    } finally {
+      await box.cleanup();
+    }
+  });
+});
