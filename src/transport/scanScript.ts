@@ -152,14 +152,16 @@ export function buildScanScript(opts: ScanScriptOptions): string {
         if (!/^[0-9a-f]{64}$/.test(opts.expect)) throw new Error('expect: not a sha256 digest');
         lines.push(
           'if command -v sha256sum >/dev/null 2>&1; then sum=sha256sum; elif command -v shasum >/dev/null 2>&1; then sum="shasum -a 256"; else sum=; fi',
-          'tmp=; if [ -n "$sum" ]; then tmp=$(mktemp "${TMPDIR:-/tmp}/blat-scan.XXXXXX" 2>/dev/null) || tmp=; fi',
+          'tmp=; err=; if [ -n "$sum" ]; then tmp=$(mktemp "${TMPDIR:-/tmp}/blat-scan.XXXXXX" 2>/dev/null) || tmp=; fi',
+          // find's complaints go to a second private file (never a name made from the first: another user could plant it).
+          'if [ -n "$tmp" ]; then err=$(mktemp "${TMPDIR:-/tmp}/blat-scan.XXXXXX" 2>/dev/null) || { rm -f "$tmp"; tmp=; }; fi',
           'if [ -n "$tmp" ]; then',
-          `trap 'rm -f "$tmp" "$tmp.err"' EXIT; trap 'exit 1' HUP INT TERM PIPE`,
-          '{', ...listing, '} >"$tmp" 2>"$tmp.err"',
+          `trap 'rm -f "$tmp" "$err"' EXIT; trap 'exit 1' HUP INT TERM PIPE`,
+          '{', ...listing, '} >"$tmp" 2>"$err"',
           'got=$($sum <"$tmp" 2>/dev/null | cut -c1-64); rm -f "$tmp"',
           // A complaint other than a missing start point (a folder that could not be read): the
           // listing lacks what it could not see, so its digest proves nothing; list it again.
-          `if grep -qv 'No such file or directory$' "$tmp.err" 2>/dev/null; then got=; fi; rm -f "$tmp.err"`,
+          `if [ -s "$err" ] && grep -qv 'No such file or directory$' "$err" 2>/dev/null; then got=; fi; rm -f "$err"`,
           `if [ "$got" = ${opts.expect} ]; then printf 'same\\0'; else`,
           ...listing,
           'fi',
