@@ -55,8 +55,8 @@ export function buildPlan(input: PlanInput): Plan {
     const around = unknown?.(view.path);
     if (around === 'under') return;
     const decision = decidePath(view, options);
-    // Above one: only "alike" is safe (a deletion or a replaced folder would take the unknown part along).
-    if (around === 'above' && decision.kind !== 'same') return;
+    // Above one: no deletion, and no winner other than a folder (either would take the unknown part along).
+    if (around === 'above' && (decision.kind === 'deletion' || (decision.kind === 'win' && decision.winner.entry?.type !== 'dir'))) return;
     switch (decision.kind) {
       case 'same': {
         if (!decision.present) break;

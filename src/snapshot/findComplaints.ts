@@ -55,7 +55,8 @@ function relativeName(name: string): string | undefined {
 
 /** What one stderr line of a scan says (see FindComplaint). */
 export function parseFindComplaint(line: string): FindComplaint {
-  if (!line.startsWith('find: ')) return { kind: 'other' };
+  // find's own warnings (about its options, not about a file) are plain warnings.
+  if (!line.startsWith('find: ') || line.startsWith('find: warning: ')) return { kind: 'other' };
   // GNU find quotes the name ('./a'), BSD find does not (./a); ours always start with "./".
   const gnu = GNU.exec(line);
   const m = gnu ?? BSD.exec(line);

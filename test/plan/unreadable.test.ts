@@ -42,6 +42,14 @@ describe('buildPlan with an unreadable folder', () => {
     expect(plan.deletions.map((d) => d.path)).toEqual(['docs/q']);
   });
 
+  it('still makes a folder above it where a machine lacks it, but never replaces that folder with a file', () => {
+    const snapshot = snap({ self: 'a', machines: { a: {}, b: seenOnB }, unreadable: { b: ['docs/p'] } });
+    const plan = buildPlan(input(snapshot));
+    expect(plan.steps.map((s) => `${s.action} ${s.path} ${s.to}`)).toEqual(['pull docs a', 'pull docs/q a']);
+    const replaced = snap({ self: 'a', machines: { a: { docs: f(500) }, b: seenOnB }, unreadable: { b: ['docs/p'] } });
+    expect(buildPlan(input(replaced, baseOf({ a: held, b: held }))).steps.map((s) => `${s.action} ${s.path} ${s.to}`)).toEqual([]);
+  });
+
   it('plans the rest as usual', () => {
     const snapshot = snap({ self: 'a', machines: { a: { ...held, 'docs/q': f(200) }, b: seenOnB }, unreadable: { b: ['docs/p'] } });
     const plan = buildPlan(input(snapshot, baseOf({ a: held, b: held })));

@@ -14,6 +14,7 @@ describe('parseFindComplaint', () => {
     ["find: './a' 'b': Permission denied", { kind: 'unknown', reason: 'Permission denied' }], // a bare quote inside
     ['find: fts_read: Cannot allocate memory', { kind: 'unknown', reason: 'fts_read: Cannot allocate memory' }],
     ['perl: warning: Setting locale failed.', { kind: 'other' }],
+    ['find: warning: you have specified the global option -maxdepth after the argument -type', { kind: 'other' }],
   ])('%j', (line, expected) => {
     expect(parseFindComplaint(line)).toEqual(expected);
   });
