@@ -87,12 +87,13 @@ export async function readConfig(file: string, env: NodeJS.ProcessEnv = process.
   // A path the schema already complained about needs no second message.
   const reported = new Set(schemaProblems.map((p) => formatYamlPath(p.path)));
   const semanticProblems = checkConfigSemantics(data).filter((p) => !reported.has(formatYamlPath(p.path)));
-  const problems = [...schemaProblems, ...semanticProblems];
-  if (problems.length > 0) throw new ConfigError(formatProblems(path, doc, counter, problems));
+  for (const p of semanticProblems) reported.add(formatYamlPath(p.path));
   const home = env.HOME !== undefined && env.HOME !== '' ? env.HOME : homedir();
-  const config = buildConfig(data as RawConfig, path, machineOrder(doc), home);
-  // Needs the state folder resolved (relative to this file) and the roots.
-  const owned = checkOwnedSyncPaths((data as RawConfig).paths, config);
-  if (owned.length > 0) throw new ConfigError(formatProblems(path, doc, counter, owned));
+  // A well-shaped document is assembled before its problems are reported: the check of blat's own
+  // folders needs the state folder resolved (relative to this file) and the roots.
+  const config = schemaProblems.length === 0 ? buildConfig(data as RawConfig, path, machineOrder(doc), home) : undefined;
+  const ownedProblems = config ? checkOwnedSyncPaths((data as RawConfig).paths, config).filter((p) => !reported.has(formatYamlPath(p.path))) : [];
+  const problems = [...schemaProblems, ...semanticProblems, ...ownedProblems];
+  if (problems.length > 0 || config === undefined) throw new ConfigError(formatProblems(path, doc, counter, problems));
   return config;
 }

@@ -291,6 +291,7 @@ paths:
   - .blat
   - sync/state/x
   - docs
+  - docs/a
 machines:
   here: { transport: local, root: ${dir} }
 `);
@@ -299,6 +300,7 @@ machines:
       `${file}:5:5: paths[1]: ".blat-trash/run" lies inside blat's own folder ".blat-trash"; blat never syncs its own files`,
       `${file}:6:5: paths[2]: ".blat" is blat's own folder ".blat"; blat never syncs its own files`,
       `${file}:7:5: paths[3]: "sync/state/x" lies inside blat's state folder (stateDir, "sync/state" in a root); blat never syncs its own files`,
+      `${file}:9:5: paths[5]: "docs/a" lies inside paths[4] ("docs"); list only one of them`,
     ]);
   });
 
