@@ -71,6 +71,26 @@ describe('a folder the scan cannot read on one machine (chmod 000, scanned over 
   });
 });
 
+describe('a folder the scan cannot read, in the macOS form of the scan (find -print0 | perl) over ssh', () => {
+  it('is a warning too, and nothing under it is planned', async () => {
+    const box = await machines.sandbox();
+    const locked = join(box.root('m1'), 'docs/p');
+    try {
+      await seedSynced(box);
+      await box.writeConfig({ machines: { m1: { os: 'darwin' } } });
+      await chmod(locked, 0o000);
+      const plan = await runBlat(['plan', '--json', '--propagate-deletes'], { cwd: box.dir });
+      const json = JSON.parse(plan.stdout);
+      expect(json.warnings).toEqual([{ kind: 'unreadable', machine: 'm1', path: 'docs/p', reason: 'permission denied' }]);
+      expect(json.steps).toEqual([]);
+      expect(json.deletions).toEqual([]);
+    } finally {
+      await chmod(locked, 0o755).catch(() => undefined);
+      await box.cleanup();
+    }
+  });
+});
+
 describe('a machine that answers but whose root does not exist', () => {
   it('is reported as "root missing", not offline, in the plan and in `blat machines`, and the plan is not "in sync"', async () => {
     const box = await machines.sandbox();
