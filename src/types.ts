@@ -51,6 +51,12 @@ export interface Config {
   readonly exclude: readonly string[];
   /** Absolute state directory (lock, state.json, base.json, base.changes.jsonl, journal.jsonl). */
   readonly stateDir: string;
+  /**
+   * Root-relative paths blat owns on every machine (`.blat`, `.blat-tmp`, `.blat-trash`, and the
+   * state folder where a root holds it): never scanned, never sent, never a sync path. Derived
+   * from stateDir and the roots (not in the digest).
+   */
+  readonly ownPaths: readonly string[];
   readonly concurrency: number;
   /** Seconds within which two mtimes count as equal (default 1). */
   readonly modifyWindow: number;
@@ -91,6 +97,19 @@ export interface MachineObservation {
   readonly os?: OsKind;
   /** Remote clock minus local clock, milliseconds (online machines only). */
   readonly clockOffsetMs?: number;
+  /**
+   * Offline machines only: it answered, but its root does not exist (a disk not mounted, a wrong
+   * root). It takes no part, as an unreachable machine, but is not reported as one.
+   */
+  readonly rootMissing?: true;
+}
+
+/** A folder a machine's scan could not read (or enter): what lies under it is unknown there. */
+export interface UnreadableFolder {
+  /** Relative to the root; a sync path or a folder under one. */
+  readonly path: string;
+  /** find's words, e.g. "permission denied", "input/output error". */
+  readonly reason: string;
 }
 
 /**
@@ -125,6 +144,11 @@ export interface Snapshot {
   /** sha256 (hex) over the scan outputs and statuses. */
   readonly digest: string;
   readonly partial?: PartialSnapshotInfo;
+  /**
+   * Online machine name → folders its scan could not read (absent or empty: none). Nothing is
+   * known under them on that machine: `entries` holds nothing there, which never means "deleted".
+   */
+  readonly unreadable?: ReadonlyMap<string, readonly UnreadableFolder[]>;
 }
 
 /**
@@ -211,6 +235,8 @@ export interface PlanOptions {
  * - at most one pull per path, and a path with a pull has its pushes after it;
  * - (action, path, to) is unique;
  * - a path appears in at most one of: steps, conflicts, held deletions;
+ * - no path equal to or under an `unreadable` warning's path appears in steps, deferred,
+ *   conflicts or deletions;
  *   deferred entries may accompany steps of the same path;
  * - nothing in it refers to an outofuse machine except `machines`.
  */
@@ -229,7 +255,16 @@ export interface Plan {
   readonly deletions: readonly Deletion[];
   /** Number of entry paths found alike everywhere. */
   readonly inSync: number;
+  /** What was left undecided and why (see PlanWarning), sorted by path then machine. */
+  readonly warnings: readonly PlanWarning[];
 }
+
+/**
+ * Something the plan could not decide, shown with it; a plan with warnings is not "in sync".
+ * A union on `kind`: `unreadable` — a folder the scan could not read on `machine`; every path
+ * equal to or under `path` is left undecided on every machine (no step, deletion or conflict).
+ */
+export type PlanWarning = { readonly kind: 'unreadable'; readonly machine: string; readonly path: string; readonly reason: string };
 
 /** Counts shown in the summary line and the JSON `summary`. */
 export interface PlanSummary {
@@ -262,4 +297,6 @@ export interface MachineStateRecord {
   /** ms since the epoch of the last successful contact. */
   readonly lastSeenMs?: number;
   readonly clockOffsetMs?: number;
+  /** State offline only: it answered, but its root does not exist (see MachineObservation). */
+  readonly rootMissing?: true;
 }

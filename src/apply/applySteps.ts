@@ -208,7 +208,7 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
           paths,
           sshOptions: req.sshOptions,
           update: false,
-          whole: { exclude: config.exclude, folder },
+          whole: { exclude: config.exclude, folder, own: config.ownPaths },
           onBytes: (bytes) => {
             inFlight.set(key, bytes);
             report(to);

@@ -1,3 +1,4 @@
+import { buildUnderTest } from '../config/paths.js';
 import { buildBaseAfterSync } from '../state/base.js';
 import type { Base, Entry, Plan, Snapshot } from '../types.js';
 import type { StepOutcome } from './applySteps.js';
@@ -5,7 +6,8 @@ import type { StepOutcome } from './applySteps.js';
 /**
  * The base after an apply. With the snapshot the plan was built from: every online machine's
  * scanned entries, updated by the steps that were done, become its base under the scanned
- * paths — except the paths left unsettled (conflicts, held deletions, steps not done), whose
+ * paths — except the paths left unsettled (conflicts, held deletions, steps not done, anything
+ * under a folder some machine could not read), whose
  * base stays as it was so the next plan still sees them. Without a snapshot (a saved plan):
  * only the entries the done steps touched are updated.
  */
@@ -30,7 +32,9 @@ export function buildBaseAfterApply(previous: Base, plan: Plan, outcomes: readon
     if (u.entry === null) map.delete(u.path);
     else map.set(u.path, u.entry);
   }
-  return buildBaseAfterSync(previous, current, snapshot.paths, (_machine, path) => unsettled.has(path));
+  const unread = [...(snapshot.unreadable?.values() ?? [])].flatMap((list) => list.map((u) => u.path));
+  const unknown = unread.length > 0 ? buildUnderTest(unread) : () => false;
+  return buildBaseAfterSync(previous, current, snapshot.paths, (_machine, path) => unsettled.has(path) || unknown(path));
 }
 
 interface EntryUpdate {

@@ -1,4 +1,5 @@
 import { scanMachine } from '../snapshot/scanMachine.js';
+import { buildRootMissingReason } from '../snapshot/scanSnapshot.js';
 import type { ScriptSession } from '../transport/runScript.js';
 import { buildScriptTarget } from '../transport/targets.js';
 import type { Config, Entry } from '../types.js';
@@ -40,11 +41,12 @@ export async function restatMachines(
         paths: [...paths],
         mode: 'stat',
         exclude: config.exclude,
+        own: config.ownPaths,
         prepareDir: options.prepareDir,
         trees: [...(trees.get(name) ?? [])],
       });
       if (!scan.ok) result.set(name, { unreachable: scan.reason });
-      else if (!scan.output.rootExists) result.set(name, { unreachable: `root ${machine.root} missing` });
+      else if (!scan.output.rootExists) result.set(name, { unreachable: buildRootMissingReason(machine.root) });
       else result.set(name, scan.output.entries);
     }),
   );

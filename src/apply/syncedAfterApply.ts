@@ -6,7 +6,7 @@ import type { StepOutcome } from './applySteps.js';
 
 /**
  * True when an apply left every scanned machine holding what self held when it was scanned:
- * every step done, nothing deferred, in conflict or held, every scanned machine online, and no
+ * every step done, nothing deferred, in conflict, held or left undecided (a warning), every scanned machine online, and no
  * step that changed self (so self's listing from the scan is its listing now).
  */
 export function isSettledBySelf(plan: Plan, outcomes: readonly StepOutcome[]): boolean {
@@ -15,6 +15,7 @@ export function isSettledBySelf(plan: Plan, outcomes: readonly StepOutcome[]): b
     plan.deferred.length === 0 &&
     plan.conflicts.length === 0 &&
     plan.deletions.every((d) => d.propagated) &&
+    plan.warnings.length === 0 &&
     plan.machines.every((m) => m.status !== 'offline') &&
     plan.steps.every((s) => s.to !== plan.self)
   );

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Config, MachineConfig, OsKind, SshSettings, TransportKind } from '../types.js';
+import { buildOwnPaths } from './ownPaths.js';
 import { compareStrings, normaliseSyncPath } from './paths.js';
 
 /** The shape of blat.yaml once it has passed the schema and the semantic checks. */
@@ -123,10 +124,12 @@ export function buildConfig(raw: RawConfig, file: string, machineOrder: readonly
     options: sshOptions,
     connectTimeout,
   };
+  const stateDir = resolveLocalPath(stateDirAsWritten, base, home);
   return deepFreeze({
     file,
     ...settings,
-    stateDir: resolveLocalPath(stateDirAsWritten, base, home),
+    stateDir,
+    ownPaths: buildOwnPaths(stateDir, machines),
     ssh,
     digest,
   });

@@ -1,4 +1,6 @@
 // Checks on a parsed blat.yaml that JSON Schema cannot express.
+import type { Config } from '../types.js';
+import { findStateDirIn, ROOT_OWN_NAMES } from './ownPaths.js';
 import { isUnder, normaliseSyncPath } from './paths.js';
 import type { ConfigProblem } from './problem.js';
 import { escapeControls } from '../escape.js';
@@ -73,6 +75,30 @@ function checkTilde(value: unknown, path: readonly string[]): ConfigProblem[] {
     return [{ path, message: `${quoted(value)}: "~user" is not supported; use "~/…", an absolute path or a path relative to this file` }];
   }
   return [];
+}
+
+/**
+ * Problems with `paths:` entries that are, or lie inside, one of blat's own folders (config.ownPaths,
+ * or the state folder when it is a machine's root): blat never syncs those. `rawPaths` is `paths:`
+ * as written (its indexes name the entries).
+ */
+export function checkOwnedSyncPaths(rawPaths: unknown, config: Config): ConfigProblem[] {
+  if (!Array.isArray(rawPaths)) return [];
+  const stateIsRoot = config.machines.find((m) => findStateDirIn(m.root, config.stateDir) === '');
+  const problems: ConfigProblem[] = [];
+  rawPaths.forEach((raw: unknown, index) => {
+    const path = typeof raw === 'string' ? normaliseSyncPath(raw) : null;
+    if (path === null) return;
+    const own = config.ownPaths.find((o) => isUnder(path, o));
+    if (stateIsRoot !== undefined) {
+      problems.push({ path: ['paths', index], message: `${quoted(raw as string)} lies inside blat's state folder (stateDir is the root of machine ${quoted(stateIsRoot.name)}); blat never syncs its own files: move stateDir out of the root` });
+    } else if (own !== undefined) {
+      const what = ROOT_OWN_NAMES.includes(own) ? `blat's own folder ${quoted(own)}` : `blat's state folder (stateDir, ${quoted(own)} in a root)`;
+      const how = path === own ? 'is' : 'lies inside';
+      problems.push({ path: ['paths', index], message: `${quoted(raw as string)} ${how} ${what}; blat never syncs its own files` });
+    }
+  });
+  return problems;
 }
 
 /** Every semantic problem in the parsed document `data` (whatever its shape; wrong shapes are the schema's to report). */

@@ -9,7 +9,7 @@ import { BlatError, ConfigError } from '../errors.js';
 import type { Config } from '../types.js';
 import { buildConfig } from './buildConfig.js';
 import type { RawConfig } from './buildConfig.js';
-import { checkConfigSemantics } from './checkConfig.js';
+import { checkConfigSemantics, checkOwnedSyncPaths } from './checkConfig.js';
 import { validateConfig } from './configSchema.js';
 import { formatYamlPath } from './problem.js';
 import type { ConfigProblem } from './problem.js';
@@ -112,8 +112,13 @@ export async function readConfig(file: string, env: NodeJS.ProcessEnv = process.
   // A path the schema already complained about needs no second message.
   const reported = new Set(schemaProblems.map((p) => formatYamlPath(p.path)));
   const semanticProblems = checkConfigSemantics(data).filter((p) => !reported.has(formatYamlPath(p.path)));
-  const problems = [...schemaProblems, ...semanticProblems];
-  if (problems.length > 0) throw new ConfigError(formatProblems(path, doc, counter, problems));
+  for (const p of semanticProblems) reported.add(formatYamlPath(p.path));
   const home = env.HOME !== undefined && env.HOME !== '' ? env.HOME : homedir();
-  return buildConfig(data as RawConfig, path, machineOrder(doc), home);
+  // A well-shaped document is assembled before its problems are reported: the check of blat's own
+  // folders needs the state folder resolved (relative to this file) and the roots.
+  const config = schemaProblems.length === 0 ? buildConfig(data as RawConfig, path, machineOrder(doc), home) : undefined;
+  const ownedProblems = config ? checkOwnedSyncPaths((data as RawConfig).paths, config).filter((p) => !reported.has(formatYamlPath(p.path))) : [];
+  const problems = [...schemaProblems, ...semanticProblems, ...ownedProblems];
+  if (problems.length > 0 || config === undefined) throw new ConfigError(formatProblems(path, doc, counter, problems));
+  return config;
 }

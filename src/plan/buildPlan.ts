@@ -1,6 +1,6 @@
 // Assembles a Plan from a snapshot, the base and the options: decides every path, then orders the results.
 import { BlatError } from '../errors.js';
-import type { Base, Conflict, Deferred, Deletion, Entry, Plan, PlanOptions, Snapshot, Step } from '../types.js';
+import type { Base, Conflict, Deferred, Deletion, Entry, Plan, PlanOptions, PlanWarning, Snapshot, Step } from '../types.js';
 import { decidePath, type PathView } from './decidePath.js';
 import { buildDeletion, buildTrashSteps, buildWinSteps, type OfflineMachine } from './steps.js';
 import { buildUnderTest } from '../config/paths.js';
@@ -48,8 +48,15 @@ export function buildPlan(input: PlanInput): Plan {
   const deletions: Deletion[] = [];
   let inSync = 0;
 
+  const warnings = buildUnreadableWarnings(snapshot);
+  const unknown = buildUnknownTest(warnings);
   const decide = (view: PathView): void => {
+    // Under a folder some machine could not read: unknown there, so left undecided everywhere.
+    const around = unknown?.(view.path);
+    if (around === 'under') return;
     const decision = decidePath(view, options);
+    // Above one: no deletion, and no winner other than a folder (either would take the unknown part along).
+    if (around === 'above' && (decision.kind === 'deletion' || (decision.kind === 'win' && decision.winner.entry?.type !== 'dir'))) return;
     switch (decision.kind) {
       case 'same': {
         if (!decision.present) break;
@@ -113,7 +120,31 @@ export function buildPlan(input: PlanInput): Plan {
     conflicts,
     deletions,
     inSync: inSync + (snapshot.partial?.alike ?? 0),
+    warnings,
   });
+}
+
+/** One warning per folder an online machine could not read, sorted by path, then machine order. */
+function buildUnreadableWarnings(snapshot: Snapshot): PlanWarning[] {
+  const warnings: PlanWarning[] = [];
+  for (const m of snapshot.machines) {
+    if (m.status !== 'online') continue;
+    for (const u of snapshot.unreadable?.get(m.name) ?? []) warnings.push(Object.freeze({ kind: 'unreadable' as const, machine: m.name, path: u.path, reason: u.reason }));
+  }
+  return warnings.sort(byPath); // stable: machine order kept for one path
+}
+
+/**
+ * Where a path lies against the unreadable folders: 'under' one (or one itself), 'above' one (an
+ * ancestor folder), or undefined; no test at all (undefined) when there are none.
+ */
+function buildUnknownTest(warnings: readonly PlanWarning[]): ((path: string) => 'under' | 'above' | undefined) | undefined {
+  const folders = warnings.filter((w) => w.kind === 'unreadable').map((w) => w.path);
+  if (folders.length === 0) return undefined;
+  const under = buildUnderTest(folders);
+  const above = new Set<string>();
+  for (const f of folders) for (let i = f.indexOf('/'); i !== -1; i = f.indexOf('/', i + 1)) above.add(f.slice(0, i));
+  return (path) => (under(path) ? 'under' : above.has(path) ? 'above' : undefined);
 }
 
 /** The frozen Plan of these parts (its lists copied where the caller may keep them). */
@@ -127,6 +158,7 @@ export function freezePlan(parts: Omit<Plan, 'formatVersion'>): Plan {
     deferred: Object.freeze(parts.deferred),
     conflicts: Object.freeze(parts.conflicts),
     deletions: Object.freeze(parts.deletions),
+    warnings: Object.freeze(parts.warnings),
   });
 }
 

@@ -32,5 +32,6 @@ export function buildInSyncPlan(input: InSyncPlanInput): Plan {
     conflicts: [],
     deletions: [],
     inSync: input.inSync,
+    warnings: [],
   });
 }

@@ -20,9 +20,12 @@ export function summarisePlan(plan: Plan): PlanSummary {
   };
 }
 
-/** True when applying the plan would change nothing and nothing is owed or held. */
+/**
+ * True when applying the plan would change nothing and nothing is owed, held or left undecided (a
+ * warning), and no machine that answered lacks its root (it holds none of the paths).
+ */
 export function isEmptyPlan(plan: Plan): boolean {
-  return plan.steps.length === 0 && plan.deferred.length === 0 && plan.conflicts.length === 0 && plan.deletions.length === 0;
+  return plan.machines.every((m) => !m.rootMissing) && plan.steps.length === 0 && plan.deferred.length === 0 && plan.conflicts.length === 0 && plan.deletions.length === 0 && plan.warnings.length === 0;
 }
 
 /** Files, bytes and machines of one action's steps (folders are not counted as files). */

@@ -2,12 +2,12 @@ import type { Snapshot } from '../types.js';
 import { sameVersion } from './versions.js';
 
 /**
- * True when every online machine holds the same paths with the same versions. Such a snapshot
+ * True when every online machine read every folder and holds the same paths with the same versions. Such a snapshot
  * plans to nothing but "in sync" whatever the base says (unless a machine is offline, whose
  * deferred entries depend on its base), so the caller may skip reading the base.
  */
 export function isUniformSnapshot(snapshot: Snapshot, window: number): boolean {
-  if (snapshot.machines.some((m) => m.status === 'offline')) return false;
+  if (snapshot.machines.some((m) => m.status === 'offline') || (snapshot.unreadable?.size ?? 0) > 0) return false;
   const maps = [...snapshot.entries.values()];
   if (maps.length < 2) return maps.length === 1;
   const [first, ...others] = maps;
@@ -19,13 +19,13 @@ export function isUniformSnapshot(snapshot: Snapshot, window: number): boolean {
 }
 
 /**
- * True when every machine scanned is online and holds the same entries exactly as far as any plan
+ * True when every machine scanned is online, could read every folder, and holds the same entries exactly as far as any plan
  * can tell (files and symlinks: type, mtime, size, mode, target all equal; folders: being folders —
  * no decision reads a folder's mtime or mode, and writing into a folder changes its mtime on each
  * machine): any one machine's entries can then stand for all of them.
  */
 export function isIdenticalSnapshot(snapshot: Snapshot): boolean {
-  if (snapshot.machines.some((m) => m.status === 'offline')) return false;
+  if (snapshot.machines.some((m) => m.status === 'offline') || (snapshot.unreadable?.size ?? 0) > 0) return false;
   const maps = [...snapshot.entries.values()];
   if (maps.length === 0) return false;
   const [first, ...others] = maps;

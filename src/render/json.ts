@@ -13,6 +13,7 @@ import type {
   MachineObservation,
   Plan,
   PlanSummary,
+  PlanWarning,
   Step,
 } from '../types.js';
 
@@ -35,6 +36,7 @@ export interface MachineDoc {
   readonly reason?: string;
   readonly os?: MachineObservation['os'];
   readonly clockOffsetMs?: number;
+  readonly rootMissing?: true;
 }
 
 export interface StepDoc {
@@ -92,6 +94,7 @@ export interface PlanDocument {
   readonly conflicts: readonly ConflictDoc[];
   readonly deletions: readonly DeletionDoc[];
   readonly inSync: number;
+  readonly warnings: readonly WarningDoc[];
   readonly summary: PlanSummary;
   /** The mass-deletion guard's verdict on the trash steps, when it was asked (`plan --propagate-deletes`). */
   readonly deletionGuard?: DeletionGuardDoc;
@@ -102,6 +105,9 @@ export interface DeletionGuardDoc {
   readonly passes: boolean;
   readonly problems: readonly string[];
 }
+
+/** A PlanWarning as written in a plan document (the same fields). */
+export type WarningDoc = PlanWarning;
 
 // ---------------------------------------------------------------- building
 
@@ -122,6 +128,7 @@ function buildMachineDoc(m: MachineObservation): MachineDoc {
   if (m.reason !== undefined) doc.reason = m.reason;
   if (m.os !== undefined) doc.os = m.os;
   if (m.clockOffsetMs !== undefined) doc.clockOffsetMs = m.clockOffsetMs;
+  if (m.rootMissing) doc.rootMissing = true;
   return doc;
 }
 
@@ -169,6 +176,7 @@ export function buildPlanDocument(plan: Plan, extra: { readonly deletionGuard?: 
       propagated: d.propagated,
     })),
     inSync: plan.inSync,
+    warnings: plan.warnings.map((w) => ({ ...w })),
     summary: summarisePlan(plan),
   };
   if (extra.deletionGuard === undefined) return doc;
@@ -247,6 +255,7 @@ function checkConsistency(doc: PlanDocument, plan: Plan): string | undefined {
     d.deletedOn.forEach((m, k) => checks.push(unknown(`/deletions/${i}/deletedOn/${k}`, m)));
     d.heldOn.forEach((m, k) => checks.push(unknown(`/deletions/${i}/heldOn/${k}`, m)));
   });
+  doc.warnings.forEach((w, i) => checks.push(unknown(`/warnings/${i}/machine`, w.machine)));
   const bad = checks.find((c) => c !== undefined);
   if (bad !== undefined) return bad;
   if (!Number.isFinite(plan.createdAtMs)) return `/createdAt is not a valid date`;
@@ -287,6 +296,7 @@ export function parsePlanDocument(value: unknown, fileName: string): Plan {
       if (m.reason !== undefined) o.reason = m.reason;
       if (m.os !== undefined) o.os = m.os;
       if (m.clockOffsetMs !== undefined) o.clockOffsetMs = m.clockOffsetMs;
+      if (m.rootMissing === true) o.rootMissing = true;
       return o;
     }),
     steps: doc.steps.map(
@@ -305,6 +315,7 @@ export function parsePlanDocument(value: unknown, fileName: string): Plan {
       (d): Deletion => ({ path: d.path, deletedOn: [...d.deletedOn], heldOn: [...d.heldOn], propagated: d.propagated }),
     ),
     inSync: doc.inSync,
+    warnings: doc.warnings.map((w): PlanWarning => ({ ...w })),
   };
   const inconsistency = checkConsistency(doc, plan);
   if (inconsistency !== undefined) throw notAPlan(fileName, inconsistency);

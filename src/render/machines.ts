@@ -22,6 +22,8 @@ export interface MachineRowDoc {
   readonly lastSeen?: string;
   readonly lastSeenMs?: number;
   readonly clockOffsetMs?: number;
+  /** State offline: it answered, but its root does not exist. */
+  readonly rootMissing?: true;
 }
 
 export interface MachinesDocument {
@@ -29,7 +31,8 @@ export interface MachinesDocument {
   readonly machines: readonly MachineRowDoc[];
 }
 
-function paintState(p: Paint, state: MachineState): string {
+function paintState(p: Paint, state: MachineState, rootMissing?: true): string {
+  if (rootMissing) return p('red', 'root missing');
   if (state === 'online') return p('green', state);
   if (state === 'offline') return p('red', state);
   return p('dim', state);
@@ -41,7 +44,7 @@ export function renderMachinesText(rows: readonly MachineStateRecord[], opts: Ma
   const head = ['machine', 'state', 'os', 'last seen', 'clock', 'reason'].map((h) => p('bold', h));
   const body = rows.map((r) => [
     r.name === opts.selfName ? `${safe(r.name)} ${p('bold', '(self)')}` : safe(r.name),
-    paintState(p, r.state),
+    paintState(p, r.state, r.rootMissing),
     r.os ?? '',
     r.lastSeenMs === undefined ? 'never' : formatAgo(r.lastSeenMs, opts.nowMs),
     r.clockOffsetMs === undefined ? '' : formatClockOffset(r.clockOffsetMs),
@@ -64,6 +67,7 @@ export function buildMachinesDocument(rows: readonly MachineStateRecord[]): Mach
         doc.lastSeenMs = r.lastSeenMs;
       }
       if (r.clockOffsetMs !== undefined) doc.clockOffsetMs = r.clockOffsetMs;
+      if (r.rootMissing) doc.rootMissing = true;
       return doc;
     }),
   };

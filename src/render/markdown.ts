@@ -81,7 +81,8 @@ function renderSummary(plan: Plan): string {
   if (plan.conflicts.length > 0) parts.push(plural(plan.conflicts.length, 'conflict', 'conflicts'));
   const held = plan.deletions.filter((d) => !d.propagated).length;
   if (held > 0) parts.push(plural(held, 'deletion held', 'deletions held'));
-  for (const m of plan.machines) if (m.status === 'offline') parts.push(`${escapeMarkdown(m.name)} offline (${escapeMarkdown(m.reason ?? 'no answer')})`);
+  if (plan.warnings.length > 0) parts.push(plural(plan.warnings.length, 'warning', 'warnings'));
+  for (const m of plan.machines) if (m.status === 'offline') parts.push(`${escapeMarkdown(m.name)} ${m.rootMissing ? 'root missing' : 'offline'} (${escapeMarkdown(m.reason ?? 'no answer')})`);
   parts.push(`${count(plan.inSync)} paths in sync`);
   return `**Summary:** ${parts.join(' · ')}`;
 }
@@ -129,6 +130,13 @@ function buildSections(plan: Plan): Section[] {
       summary: `Conflicts: ${count(plan.conflicts.length)} (resolve with blat diff, then --prefer MACHINE)`,
       head: '| path | reason | machines | version | since last sync |\n|---|---|---|---|---|',
       rows: plan.conflicts.map(conflictRows),
+    });
+  }
+  if (plan.warnings.length > 0) {
+    sections.push({
+      summary: `Warnings: ${count(plan.warnings.length)} (left undecided)`,
+      head: '| path | machine | why |\n|---|---|---|',
+      rows: plan.warnings.map((w) => [`| ${escapeMarkdown(w.path)} | ${escapeMarkdown(w.machine)} | ${w.kind === 'unreadable' ? `could not read: ${escapeMarkdown(w.reason)}` : escapeMarkdown(w.kind)} |`]),
     });
   }
   if (plan.deletions.length > 0) {

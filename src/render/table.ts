@@ -1,6 +1,6 @@
 // The human view of a plan: machine header, steps table, deferred, conflicts, deletions, summary.
 import { isEmptyPlan, summarisePlan } from '../plan/summary.js';
-import type { Conflict, Deferred, Deletion, Entry, MachineObservation, Plan, Step } from '../types.js';
+import type { Conflict, Deferred, Deletion, Entry, MachineObservation, Plan, PlanWarning, Step } from '../types.js';
 import { formatClockOffset, formatMtime, formatSize, parentFolder, plural } from './format.js';
 import { renderNoChangesLine, renderSummaryLine } from './summary.js';
 import { buildPaint, renderTable, type Paint } from './style.js';
@@ -64,6 +64,7 @@ function heading(ctx: Ctx, text: string): string {
 
 function machineState(p: Paint, m: MachineObservation): string {
   if (m.status === 'online') return p('green', 'online');
+  if (m.rootMissing) return p('red', m.reason === undefined ? 'root missing' : safe(m.reason));
   if (m.status === 'offline') return p('red', m.reason === undefined ? 'offline' : `offline (${safe(m.reason)})`);
   return p('dim', 'outofuse (left out)');
 }
@@ -249,6 +250,19 @@ function renderDeletionGuard(ctx: Ctx, problems: readonly string[]): string {
   return lines.join('\n');
 }
 
+function renderWarnings(ctx: Ctx, warnings: readonly PlanWarning[]): string {
+  const p = ctx.paint;
+  const unreadable = warnings.filter((w) => w.kind === 'unreadable');
+  const lines = [heading(ctx, `Warnings (${warnings.length}):`)];
+  if (unreadable.length > 0) {
+    lines.push(`  ${p('dim', '(unreadable: nothing under these folders is copied, deleted or moved to trash on any machine until the scan can read them)')}`);
+    const rows = unreadable.map((w) => [p('yellow', safe(w.path)), safe(w.machine), `could not read: ${safe(w.reason)}`]);
+    const head = ['folder', 'machine', 'why'].map((h) => p('bold', h));
+    lines.push(renderTable(rows, { head, width: ctx.width, flex: 0 }));
+  }
+  return lines.join('\n');
+}
+
 // ---------------------------------------------------------------- whole view
 
 /** The human plan view: header, step table, deferred/conflict/deletion sections, summary line last. */
@@ -265,6 +279,7 @@ export function renderPlanText(plan: Plan, opts: PlanTextOptions): string {
   if (plan.deferred.length > 0) blocks.push(renderDeferred(ctx, plan.deferred));
   if (plan.conflicts.length > 0) blocks.push(renderConflicts(ctx, plan.conflicts));
   if (plan.deletions.length > 0) blocks.push(renderDeletions(ctx, plan.deletions));
+  if (plan.warnings.length > 0) blocks.push(renderWarnings(ctx, plan.warnings));
   if (opts.deletionGuard !== undefined) blocks.push(renderDeletionGuard(ctx, opts.deletionGuard));
   const propagated = plan.deletions.some((d) => d.propagated);
   blocks.push(ctx.paint('bold', renderSummaryLine(summarisePlan(plan), propagated)));

@@ -14,6 +14,8 @@ export interface ScanOutput {
   readonly complete: boolean;
   /** Special files (sockets, fifos, devices) passed over. */
   readonly skipped: number;
+  /** Folders the scan could not read or enter (records of type "u"), paths relative to the root, in listing order. */
+  readonly unreadable: readonly string[];
   /** The machine answered "same": its listing still has the digest it was asked about (entries is empty). */
   readonly unchanged: boolean;
   /** sha256 (hex) of the listing's bytes (the records, without header and end marker); '' when unchanged. */
@@ -28,6 +30,7 @@ const SLASH = 0x2f;
 const MINUS = 0x2d;
 const ZERO = 0x30;
 const TYPE_BYTES: Record<number, EntryType | undefined> = { 0x66: 'file', 0x64: 'dir', 0x6c: 'symlink' }; // f d l
+const UNREADABLE_TYPE = 0x75; // u
 const FRACTION_SCALE = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 
 /**
@@ -42,6 +45,7 @@ export class ScanParser {
   private ended = false;
   private same = false;
   private skippedCount = 0;
+  private readonly unreadable: string[] = [];
   private readonly entries = new Map<string, Entry>();
   private readonly hash: Hash = createHash('sha256');
   private digest?: string;
@@ -117,7 +121,7 @@ export class ScanParser {
     }
     if (this.same) throw new Error('unexpected scan output: entries after "same"');
     if (e0 - start === 4 && buf.toString('latin1', start, e0) === 'same') {
-      if (this.entries.size > 0 || this.skippedCount > 0) throw new Error('unexpected scan output: "same" after entries');
+      if (this.entries.size > 0 || this.skippedCount > 0 || this.unreadable.length > 0) throw new Error('unexpected scan output: "same" after entries');
       this.same = true;
       return e0 + 1;
     }
@@ -134,6 +138,10 @@ export class ScanParser {
     if (e5 === -1) return -1;
 
     checkRecordPath(buf, start, e0);
+    if (e1 === e0 + 2 && buf[e0 + 1] === UNREADABLE_TYPE) {
+      this.unreadable.push(decodeFsText(buf, start + 2, e0));
+      return e5 + 1;
+    }
     const entry = decodeRecordEntry(buf, e0, e1, e2, e3, e4, e5);
     if (entry === undefined) {
       this.skippedCount++;
@@ -153,6 +161,7 @@ export class ScanParser {
       entries: this.entries,
       complete: this.ended,
       skipped: this.skippedCount,
+      unreadable: this.unreadable,
       unchanged: this.same,
       listingDigest: this.same ? '' : (this.digest ??= this.hash.digest('hex')),
       ...(this.kept ? { listing: Buffer.concat(this.kept) } : {}),
@@ -185,6 +194,7 @@ export class ScanParser {
       entries: this.entries,
       complete,
       skipped: 0,
+      unreadable: [],
       unchanged: false,
       listingDigest: complete ? (this.digest ??= this.hash.digest('hex')) : '',
       listing,

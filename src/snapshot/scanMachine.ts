@@ -1,6 +1,7 @@
-import type { MachineConfig, OsKind } from '../types.js';
+import type { MachineConfig, OsKind, UnreadableFolder } from '../types.js';
 import { runScript, type ScriptSession, type ScriptTarget } from '../transport/runScript.js';
 import { buildScanScript } from '../transport/scanScript.js';
+import { readFindComplaints } from './findComplaints.js';
 import { parseListing, ScanParser, type ScanOutput } from './parseScan.js';
 
 /** One machine's scan: its output, or why it could not be had. */
@@ -13,15 +14,14 @@ export type MachineScan =
       /** sha256 (hex) of the listing: computed here, or the expected one when the machine answered "same". */
       readonly digest: string;
       readonly warnings: readonly string[];
+      /** Folders find complained it could not read (those the listing marks are in `output.unreadable`). */
+      readonly unreadable: readonly UnreadableFolder[];
     }
   | { readonly ok: false; readonly reason: string };
 
 // ssh's own note when two machines share one ControlPath (same host, port and user) and both
 // try to become the master at once: the loser connects without multiplexing. Not a scan problem.
 const SSH_MUX_NOISE = /^ControlSocket .* already exists, disabling multiplexing$/;
-
-/** find's word for a start point that does not exist (or vanished while it looked): an absence, not a problem. */
-const GONE = /^find: .*: No such file or directory$/;
 
 /** Maps `uname -s` to the OS kinds blat knows. */
 export function parseUname(uname: string): OsKind | undefined {
@@ -41,6 +41,8 @@ export async function scanMachine(
     readonly paths: readonly string[];
     readonly mode: 'tree' | 'stat';
     readonly exclude: readonly string[];
+    /** Root-relative paths blat owns (config.ownPaths), never listed. */
+    readonly own?: readonly string[];
     readonly prepareDir?: string;
     /** Tree mode: the listing digest of a known in-sync state (see buildScanScript). */
     readonly expect?: string;
@@ -52,7 +54,7 @@ export async function scanMachine(
     readonly trees?: readonly string[];
   },
 ): Promise<MachineScan> {
-  const script = buildScanScript({ root: machine.root, paths: request.paths, mode: request.mode, exclude: request.exclude, os: machine.os, prepareDir: request.prepareDir, expect: request.expect, trees: request.trees });
+  const script = buildScanScript({ root: machine.root, paths: request.paths, mode: request.mode, exclude: request.exclude, own: request.own, os: machine.os, prepareDir: request.prepareDir, expect: request.expect, trees: request.trees });
   const parser = new ScanParser({ keepListing: request.keepListing, parse: request.parse });
   const startMs = Date.now();
   let clockOffsetMs = 0;
@@ -77,10 +79,12 @@ export async function scanMachine(
     const why = result.stderr.trim().split('\n')[0] || `exit code ${result.exitCode}`;
     return { ok: false, reason: `scan cut short: ${why}` };
   }
-  const warnings = result.stderr.split('\n').map((l) => l.trim()).filter((l) => l.length > 0 && !SSH_MUX_NOISE.test(l) && !GONE.test(l));
+  const lines = result.stderr.split('\n').map((l) => l.trim()).filter((l) => l.length > 0 && !SSH_MUX_NOISE.test(l));
+  // find's complaints are data: the folders it could not read (a start point not there is an absence).
+  const { unreadable, other: warnings } = readFindComplaints(lines, [...request.paths, ...(request.trees ?? [])]);
   if (output.unchanged && request.expect === undefined) return { ok: false, reason: 'scan answered "same" unasked' };
   const digest = output.unchanged ? (request.expect as string) : output.listingDigest;
-  return { ok: true, output, os: machine.os ?? parseUname(output.uname), clockOffsetMs, digest, warnings };
+  return { ok: true, output, os: machine.os ?? parseUname(output.uname), clockOffsetMs, digest, warnings, unreadable };
 }
 
 /**

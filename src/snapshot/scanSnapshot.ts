@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { BlatError } from '../errors.js';
-import type { Config, Entry, MachineObservation, Snapshot } from '../types.js';
+import type { Config, Entry, MachineObservation, Snapshot, UnreadableFolder } from '../types.js';
+import { mergeUnreadable } from './findComplaints.js';
 import { buildScriptTarget } from '../transport/targets.js';
 import { scanMachine, type MachineScan } from './scanMachine.js';
 
@@ -34,6 +35,8 @@ export interface Observation {
   readonly warnings: readonly string[];
   /** Online machines that answered "same" (their listing digest is the expected one). */
   readonly unchanged: readonly string[];
+  /** Online machine → the folders its scan could not read (only machines with some). */
+  readonly unreadable: ReadonlyMap<string, readonly UnreadableFolder[]>;
 }
 
 export interface ScanResult {
@@ -51,6 +54,7 @@ export async function scanMachines(req: ScanRequest): Promise<MachineScans> {
         paths: req.paths,
         mode: 'tree',
         exclude: config.exclude,
+        own: config.ownPaths,
         expect: req.expect?.get(m.name),
         keepListing: req.keepListingOf === m.name,
         parse: !req.unparsed,
@@ -61,11 +65,17 @@ export async function scanMachines(req: ScanRequest): Promise<MachineScans> {
   );
 }
 
+/** What a machine whose root does not exist is said to be. */
+export function buildRootMissingReason(root: string): string {
+  return `root missing: disk not mounted, or a wrong root? (${root})`;
+}
+
 /** The machines' statuses, warnings and digest from their scans. Unreachable machines are offline; self must answer. */
 export function observeScans(config: Config, self: string, scans: MachineScans): Observation {
   const machines: MachineObservation[] = [];
   const warnings: string[] = [];
   const unchanged: string[] = [];
+  const unreadable = new Map<string, readonly UnreadableFolder[]>();
   const digest = createHash('sha256');
   config.machines.forEach((m, i) => {
     const scan = scans[i];
@@ -77,18 +87,24 @@ export function observeScans(config: Config, self: string, scans: MachineScans):
       obs = { name: m.name, status: 'offline', reason: scan.reason };
     } else if (!scan.output.rootExists) {
       if (m.name === self) throw new BlatError(`self (${m.name}): root ${m.root} does not exist`);
-      obs = { name: m.name, status: 'offline', reason: `root ${m.root} missing`, os: scan.os };
+      obs = { name: m.name, status: 'offline', reason: buildRootMissingReason(m.root), os: scan.os, rootMissing: true };
     } else {
       obs = { name: m.name, status: 'online', os: scan.os, clockOffsetMs: scan.clockOffsetMs };
       if (scan.output.unchanged) unchanged.push(m.name);
       for (const w of scan.warnings) warnings.push(`${m.name}: ${w}`);
+      const folders = mergeUnreadable(scan.unreadable, scan.output.unreadable.map((path) => ({ path, reason: 'permission denied' })));
+      if (folders.length > 0) unreadable.set(m.name, Object.freeze(folders));
+      for (const u of folders) {
+        warnings.push(`${m.name}: could not read ${u.path} (${u.reason}): left alone on every machine`);
+        digest.update(`u\0${u.path}\0`);
+      }
       if (scan.output.skipped > 0) warnings.push(`${m.name}: ${scan.output.skipped} special files (sockets, fifos, devices) left alone`);
       digest.update(`${m.name}\0${scan.digest}\0`);
     }
     digest.update(`${m.name}\0${obs.status}\0`);
     machines.push(Object.freeze(obs));
   });
-  return { machines: Object.freeze(machines), digest: digest.digest('hex'), warnings, unchanged };
+  return { machines: Object.freeze(machines), digest: digest.digest('hex'), warnings, unchanged, unreadable };
 }
 
 /**
@@ -117,6 +133,7 @@ export function assembleSnapshot(
     entries,
     takenAtMs,
     digest: observed.digest,
+    ...(observed.unreadable.size > 0 ? { unreadable: observed.unreadable } : {}),
   });
 }
 

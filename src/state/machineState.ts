@@ -45,6 +45,7 @@ export function parseMachineStates(file: string, text: string): Map<string, Mach
         reason: item.reason as string | undefined,
         lastSeenMs: item.lastSeenMs as number | undefined,
         clockOffsetMs: item.clockOffsetMs as number | undefined,
+        rootMissing: item.state === 'offline' && item.rootMissing === true ? true : undefined,
       }),
     );
   });
@@ -93,10 +94,12 @@ function buildRecord(prev: MachineStateRecord, obs: MachineObservation, nowMs: n
       return compact({
         name: prev.name,
         state: 'offline',
-        os: prev.os,
+        os: obs.os ?? prev.os,
         reason: obs.reason,
-        lastSeenMs: prev.lastSeenMs,
+        // A machine whose root is missing answered: that is a contact.
+        lastSeenMs: obs.rootMissing ? nowMs : prev.lastSeenMs,
         clockOffsetMs: prev.clockOffsetMs,
+        rootMissing: obs.rootMissing,
       });
     case 'outofuse':
       return compact({ name: prev.name, state: 'outofuse', os: prev.os, lastSeenMs: prev.lastSeenMs, clockOffsetMs: prev.clockOffsetMs });

@@ -32,7 +32,17 @@ export interface RsyncRequest {
    * `folder`, that one folder's content goes straight into `to` (no list: rsync recurses as
    * `rsync -a` does, incrementally, which is faster); `paths` is then ignored.
    */
-  readonly whole?: { readonly exclude: readonly string[]; readonly folder?: string };
+  readonly whole?: { readonly exclude: readonly string[]; readonly folder?: string; readonly own?: readonly string[] };
+}
+
+/**
+ * rsync excludes for the root-relative paths blat owns (`own`), anchored at the transfer's start:
+ * the root, or `folder` when that one folder is sent (only those inside it matter then).
+ */
+export function buildOwnExcludes(own: readonly string[], folder?: string): string[] {
+  const inside = folder === undefined ? own : own.filter((p) => p.startsWith(`${folder}/`)).map((p) => p.slice(folder.length + 1));
+  // A pattern with a wildcard is matched as one, where a backslash escapes; a plain one literally.
+  return inside.map((p) => `--exclude=/${/[*?[]/.test(p) ? p.replace(/[\\*?[\]]/g, (c) => `\\${c}`) : p}`);
 }
 
 export interface RsyncResult {
@@ -57,7 +67,7 @@ function buildBwlimitArgs(req: RsyncRequest): string[] {
 /** rsync's arguments for one batch: times, modes and links kept, no owner/group, list on stdin. */
 export function buildRsyncArgs(req: RsyncRequest): string[] {
   if (req.whole?.folder !== undefined) {
-    const args = ['-a', '--no-owner', '--no-group', '-s', '--info=progress2', ...buildBwlimitArgs(req), ...req.whole.exclude.map((p) => `--exclude=${p}`)];
+    const args = ['-a', '--no-owner', '--no-group', '-s', '--info=progress2', ...buildBwlimitArgs(req), ...req.whole.exclude.map((p) => `--exclude=${p}`), ...buildOwnExcludes(req.whole.own ?? [], req.whole.folder)];
     if (req.from.kind === 'ssh' || req.to.kind === 'ssh') args.push('-e', buildRsyncRsh(req.sshOptions));
     args.push('--', `${buildRsyncLocation(req.from)}${req.whole.folder}/`, buildRsyncLocation(req.to));
     return args;
@@ -65,7 +75,7 @@ export function buildRsyncArgs(req: RsyncRequest): string[] {
   const args = ['-a', '--no-owner', '--no-group', '-s', '--from0', '--files-from=-', '--info=progress2', ...buildBwlimitArgs(req)];
   if (req.whole) {
     // Into an empty staging folder: as fast as rsync -a, partial files only ever inside it.
-    args.push('-r', ...req.whole.exclude.map((p) => `--exclude=${p}`));
+    args.push('-r', ...req.whole.exclude.map((p) => `--exclude=${p}`), ...buildOwnExcludes(req.whole.own ?? []));
   } else {
     args.push('--no-inc-recursive', `--temp-dir=${TRANSFER_TEMP_DIR}`,
       // Never replace a folder the receiver has as a symlink (rsync would, to recreate an implied parent).

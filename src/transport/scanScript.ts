@@ -7,21 +7,30 @@ import { quoteShell } from './shellQuote.js';
 //
 // Output, NUL-separated fields:
 //   blat-scan-1, uname -s, clock (seconds.fraction), "root" | "noroot",
-//   then 6 fields per entry: ./path, type (f d l o), mtime, size, octal mode, link target,
-//   then "end".
+//   then 6 fields per entry: ./path, type (f d l o u), mtime, size, octal mode, link target,
+//   then "end". Type "u" is a folder the scan could not read (no read or search permission for
+//   the user it runs as): it is not entered, and nothing under it is listed.
 // With `expect` (the sha256 of a listing known to be in sync), a tree scan whose listing
 // still has that digest prints "same" instead of the entries.
 // Entry paths always start with "./", so they can never be taken for "end" or "same".
 
 export const SCAN_MAGIC = 'blat-scan-1';
+
+/**
+ * The stall timeout, in seconds: how long a transfer may go without a sign of life before it is
+ * given up. A temporary file or staging folder unchanged for longer belongs to no live transfer.
+ */
+export const STALL_TIMEOUT_S = 60;
 const GNU_FORMAT = '%p\\0%y\\0%T@\\0%s\\0%m\\0%l\\0';
+/** GNU find: a folder it may not read or enter is printed as type "u" and not entered. */
+const GNU_UNREADABLE = `\\( -type d \\( ! -readable -o ! -executable \\) -printf '%p\\0u\\0%T@\\0%s\\0%m\\0\\0' -prune \\) -o`;
 
 // perl reading NUL-separated names on stdin and printing the same records as GNU find.
 // (No single quotes inside: it is single-quoted into the script.)
 const PERL_STAT = [
   'use Time::HiRes qw(lstat); $/ = "\\0";',
   'while (defined(my $p = <STDIN>)) { chomp $p; my @s = lstat($p) or next;',
-  'my $t = -l _ ? "l" : -d _ ? "d" : -f _ ? "f" : "o"; my $l = $t eq "l" ? readlink($p) : "";',
+  'my $t = -l _ ? "l" : -d _ ? (-r _ && -x _ ? "d" : "u") : -f _ ? "f" : "o"; my $l = $t eq "l" ? readlink($p) : "";',
   'printf "%s\\0%s\\0%.9f\\0%d\\0%o\\0%s\\0", $p, $t, $s[9], $s[7], $s[2] & 07777, $l; }',
 ].join(' ');
 
@@ -33,10 +42,18 @@ export interface ScanScriptOptions {
   readonly mode: 'tree' | 'stat';
   /** rsync-style exclude patterns (tree mode). */
   readonly exclude: readonly string[];
+  /** Root-relative paths blat owns (config.ownPaths): pruned wherever a tree is walked. */
+  readonly own?: readonly string[];
   /** Declared OS; undefined = detect (GNU find if it has -printf, else find + perl). */
   readonly os?: OsKind;
-  /** A folder (relative to the root) to create if missing, emptied of files older than a day and of empty folders. */
+  /**
+   * A folder (relative to the root) to create if missing and rid of what dead transfers left (see
+   * buildPrepareLines): rsync's temporary files, and staging folders, unchanged for more than
+   * `staleAfterS` seconds.
+   */
   readonly prepareDir?: string;
+  /** Seconds (default STALL_TIMEOUT_S; find counts whole minutes, so it is rounded up to one). */
+  readonly staleAfterS?: number;
   /** Stat mode: paths whose whole trees are listed too (excludes pruned), as tree mode lists them. */
   readonly trees?: readonly string[];
   /**
@@ -49,8 +66,17 @@ export interface ScanScriptOptions {
   readonly expect?: string;
 }
 
-/** A find(1) expression that prunes what the rsync-style patterns exclude, as shell words. */
-export function buildPruneExpression(patterns: readonly string[]): string {
+/** `path` with find's glob characters escaped, so that -path matches it literally. */
+function escapeGlob(path: string): string {
+  return path.replace(/[\\*?[\]]/g, (c) => `\\${c}`);
+}
+
+/**
+ * A find(1) expression that prunes what the rsync-style patterns exclude, and the root-relative
+ * paths `own` (blat's folders: matched exactly, from the root), as shell words.
+ */
+export function buildPruneExpression(patterns: readonly string[], own: readonly string[] = []): string {
+  const owned = own.map((p) => `-path ${quoteShell('./' + escapeGlob(p))}`);
   const tests = patterns.map((raw) => {
     const dirOnly = raw.endsWith('/');
     const pat = raw.replace(/\/+$/, '');
@@ -60,6 +86,7 @@ export function buildPruneExpression(patterns: readonly string[]): string {
       : `-name ${quoteShell(pat)}`;
     return dirOnly ? `\\( -type d -a ${test} \\)` : test;
   });
+  tests.push(...owned);
   return tests.length === 0 ? '' : `\\( ${tests.join(' -o ')} \\) -prune -o`;
 }
 
@@ -71,8 +98,31 @@ export function buildPruneExpression(patterns: readonly string[]): string {
 function buildTreeListing(quoted: readonly string[], prune: string): string[] {
   const list = `printf '%s\\0' ${quoted.join(' ')} | xargs -0 sh -c`;
   return [
-    `if [ $gnu = 1 ]; then ${list} ${quoteShell(`exec find "$@" ${prune} -printf '${GNU_FORMAT}'`)} sh`,
+    `if [ $gnu = 1 ]; then ${list} ${quoteShell(`exec find "$@" ${prune} ${GNU_UNREADABLE} -printf '${GNU_FORMAT}'`)} sh`,
     `else ${list} ${quoteShell(`exec find "$@" ${prune} -print0`)} sh | perl -e '${PERL_STAT}'; fi`,
+  ];
+}
+
+/**
+ * Shell lines making the temp folder `dir` and removing what dead transfers left in it, so that
+ * the next apply on the machine cleans up (not a day later), while a transfer still running (from
+ * another blat) keeps its files:
+ * - a file at its top (rsync's --temp-dir file, .NAME.XXXXXX) not modified for more than `staleS`
+ *   seconds: a live rsync keeps writing it;
+ * - a folder at its top (a staging folder) in which nothing, itself included, changed status
+ *   (ctime: created, written, renamed into) for as long: rsync gives the files it places there
+ *   their source's old mtime, so mtimes say nothing about it.
+ * find counts whole minutes (-mmin, -cmin): the timeout is rounded up to a minute, at least one.
+ */
+export function buildPrepareLines(dir: string, staleS: number): string[] {
+  const d = quoteShell(`./${dir}`);
+  const minutes = Math.max(1, Math.ceil(staleS / 60));
+  const staging = `for s; do [ -n "$(find "$s" ! -cmin +${minutes} -print 2>/dev/null | head -n 1)" ] || rm -rf -- "$s"; done`;
+  return [
+    `if mkdir -p -- ${d} 2>/dev/null; then`,
+    `find ${d} -mindepth 1 -maxdepth 1 -type f -mmin +${minutes} -exec rm -f -- {} + 2>/dev/null`,
+    `find ${d} -mindepth 1 -maxdepth 1 -type d -exec sh -c ${quoteShell(staging)} sh {} + 2>/dev/null`,
+    'fi',
   ];
 }
 
@@ -92,12 +142,8 @@ export function buildScanScript(opts: ScanScriptOptions): string {
     `cd -- ${quoteShell(opts.root)} 2>/dev/null || { printf 'noroot\\0end\\0'; exit 0; }`,
     `printf 'root\\0'`,
   ];
-  if (opts.prepareDir !== undefined) {
-    const d = quoteShell(`./${opts.prepareDir}`);
-    // Files left by killed transfers a day ago, then the folders they leave empty (a killed staging folder).
-    lines.push(`mkdir -p -- ${d} 2>/dev/null && find ${d} -type f -mtime +0 -exec rm -f -- {} + 2>/dev/null; find ${d} -mindepth 1 -depth -type d -empty -exec rmdir -- {} \\; 2>/dev/null`);
-  }
-  const prune = buildPruneExpression(opts.exclude);
+  if (opts.prepareDir !== undefined) lines.push(...buildPrepareLines(opts.prepareDir, opts.staleAfterS ?? STALL_TIMEOUT_S));
+  const prune = buildPruneExpression(opts.exclude, opts.own);
   if (opts.mode === 'tree') {
     if (quoted.length) {
       const listing = buildTreeListing(quoted, prune);
@@ -106,11 +152,16 @@ export function buildScanScript(opts: ScanScriptOptions): string {
         if (!/^[0-9a-f]{64}$/.test(opts.expect)) throw new Error('expect: not a sha256 digest');
         lines.push(
           'if command -v sha256sum >/dev/null 2>&1; then sum=sha256sum; elif command -v shasum >/dev/null 2>&1; then sum="shasum -a 256"; else sum=; fi',
-          'tmp=; if [ -n "$sum" ]; then tmp=$(mktemp "${TMPDIR:-/tmp}/blat-scan.XXXXXX" 2>/dev/null) || tmp=; fi',
+          'tmp=; err=; if [ -n "$sum" ]; then tmp=$(mktemp "${TMPDIR:-/tmp}/blat-scan.XXXXXX" 2>/dev/null) || tmp=; fi',
+          // find's complaints go to a second private file (never a name made from the first: another user could plant it).
+          'if [ -n "$tmp" ]; then err=$(mktemp "${TMPDIR:-/tmp}/blat-scan.XXXXXX" 2>/dev/null) || { rm -f "$tmp"; tmp=; }; fi',
           'if [ -n "$tmp" ]; then',
-          `trap 'rm -f "$tmp"' EXIT; trap 'exit 1' HUP INT TERM PIPE`,
-          '{', ...listing, '} >"$tmp" 2>/dev/null',
+          `trap 'rm -f "$tmp" "$err"' EXIT; trap 'exit 1' HUP INT TERM PIPE`,
+          '{', ...listing, '} >"$tmp" 2>"$err"',
           'got=$($sum <"$tmp" 2>/dev/null | cut -c1-64); rm -f "$tmp"',
+          // A complaint other than a missing start point (a folder that could not be read): the
+          // listing lacks what it could not see, so its digest proves nothing; list it again.
+          `if [ -s "$err" ] && grep -qv 'No such file or directory$' "$err" 2>/dev/null; then got=; fi; rm -f "$err"`,
           `if [ "$got" = ${opts.expect} ]; then printf 'same\\0'; else`,
           ...listing,
           'fi',

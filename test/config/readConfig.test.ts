@@ -72,6 +72,7 @@ describe('readConfig: valid files', () => {
       paths: ['docs'],
       exclude: [],
       stateDir: join(dir, '.blat'),
+      ownPaths: ['.blat', '.blat-tmp', '.blat-trash'],
       concurrency: 8,
       modifyWindow: 1,
       ssh: { options: [], connectTimeout: 5 },
@@ -296,6 +297,49 @@ machines: { a: { host: a, root: /a } }
   it("refuses the placeholder path that blat import writes", async () => {
     const { file, lines } = await errorLines('version: 1\npaths: [docs, CHANGE-ME]\nmachines: { a: { host: a, root: /a } }\n');
     expect(lines).toEqual([`${file}:2:15: paths[1]: "CHANGE-ME" is the placeholder blat import writes: list the files and folders to keep identical`]);
+  });
+
+  it('reports a sync path that is, or lies inside, one of blat\'s own folders, at the entry', async () => {
+    const { file, lines } = await errorLines(`version: 1
+stateDir: sync/state
+paths:
+  - .blat-tmp
+  - .blat-trash/run
+  - .blat
+  - sync/state/x
+  - docs
+  - docs/a
+machines:
+  here: { transport: local, root: ${dir} }
+`);
+    expect(lines).toEqual([
+      `${file}:4:5: paths[0]: ".blat-tmp" is blat's own folder ".blat-tmp"; blat never syncs its own files`,
+      `${file}:5:5: paths[1]: ".blat-trash/run" lies inside blat's own folder ".blat-trash"; blat never syncs its own files`,
+      `${file}:6:5: paths[2]: ".blat" is blat's own folder ".blat"; blat never syncs its own files`,
+      `${file}:7:5: paths[3]: "sync/state/x" lies inside blat's state folder (stateDir, "sync/state" in a root); blat never syncs its own files`,
+      `${file}:9:5: paths[5]: "docs/a" lies inside paths[4] ("docs"); list only one of them`,
+    ]);
+  });
+
+  it('reports every sync path when the state folder is a machine\'s root', async () => {
+    const { file, lines } = await errorLines(`version: 1
+stateDir: .
+paths: [docs]
+machines:
+  here: { transport: local, root: ${dir} }
+`);
+    expect(lines).toEqual([`${file}:3:9: paths[0]: "docs" lies inside blat's state folder (stateDir is the root of machine "here"); blat never syncs its own files: move stateDir out of the root`]);
+  });
+
+  it('accepts a state folder inside a sync path, and leaves it out of every scan (ownPaths)', async () => {
+    const file = await write(`version: 1
+stateDir: docs/.state
+paths: [docs]
+machines:
+  here: { transport: local, root: ${dir} }
+  there: { host: there, root: /elsewhere }
+`);
+    expect((await readConfig(file, ENV)).ownPaths).toEqual(['.blat', '.blat-tmp', '.blat-trash', 'docs/.state']);
   });
 
   it('reports a path that contains a later-listed one', async () => {

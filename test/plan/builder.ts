@@ -30,6 +30,8 @@ export interface SnapSpec {
   /** Scanned sync paths; default ['docs']. */
   readonly paths?: readonly string[];
   readonly digest?: string;
+  /** Online machine → folders its scan could not read ("permission denied"). */
+  readonly unreadable?: Readonly<Record<string, readonly string[]>>;
 }
 
 function isOffline(spec: MachineSpec): spec is 'offline' | { readonly offline: string } {
@@ -56,6 +58,9 @@ export function snap(spec: SnapSpec): Snapshot {
     entries,
     takenAtMs: 1_700_000_000_000,
     digest: spec.digest ?? 'snapdigest',
+    ...(spec.unreadable
+      ? { unreadable: new Map(Object.entries(spec.unreadable).map(([name, paths]) => [name, paths.map((path) => ({ path, reason: 'permission denied' }))])) }
+      : {}),
   });
 }
 

@@ -62,6 +62,7 @@ export function fullPlan(): Plan {
       { path: 'old/kept.txt', deletedOn: ['b'], heldOn: ['a'], propagated: false },
     ],
     inSync: 42,
+    warnings: [],
   };
 }
 
@@ -83,6 +84,7 @@ export function emptyPlan(): Plan {
     conflicts: [],
     deletions: [],
     inSync: 7,
+    warnings: [],
   };
 }
 
@@ -120,6 +122,7 @@ export function hostilePlan(): Plan {
       ],
     })),
     deletions: HOSTILE.map((name) => ({ path: `d/${name}`, deletedOn: ['a'], heldOn: [`m${bad}`], propagated: false })),
+    warnings: HOSTILE.map((name) => ({ kind: 'unreadable' as const, machine: `m${bad}`, path: `u/${name}`, reason: `because${bad}` })),
   };
 }
 

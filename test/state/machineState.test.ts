@@ -99,6 +99,13 @@ describe('updateMachineStates', () => {
     expect(next.map((r) => r.name)).toEqual(['a', 'b', 'c', 'd', 'new']);
   });
 
+  it('a machine whose root is missing answered: last seen now, its OS, and rootMissing kept through state.json', async () => {
+    const next = updateMachineStates(previous, [{ name: 'b', status: 'offline', reason: 'root missing: disk not mounted, or a wrong root? (/r)', os: 'linux', rootMissing: true }], 9_000);
+    expect(next[1]).toEqual({ name: 'b', state: 'offline', os: 'linux', reason: 'root missing: disk not mounted, or a wrong root? (/r)', lastSeenMs: 9_000, clockOffsetMs: 7, rootMissing: true });
+    await writeMachineStates(join(dir, '.blat'), next);
+    expect((await readMachineStates(join(dir, '.blat'), ['b']))[0]).toEqual(next[1]);
+  });
+
   it('does not modify its input', () => {
     const copy = structuredClone(previous);
     updateMachineStates(previous, [{ name: 'a', status: 'online' }], 5);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ScanParser } from '../../src/snapshot/parseScan.js';
-import { buildPruneExpression, buildScanScript } from '../../src/transport/scanScript.js';
+import { buildPrepareLines, buildPruneExpression, buildScanScript } from '../../src/transport/scanScript.js';
 
 // The scan script run for real by /bin/sh, in both of its forms: GNU find -printf
 // (Linux) and find -print0 | perl (the form used on macOS), on hostile names.
@@ -273,22 +273,34 @@ describe('buildScanScript expect validation', () => {
 });
 
 describe('buildScanScript with prepareDir', () => {
-  it('makes the folder, removes files older than a day and the folders left empty, keeps the rest', () => {
+  it('makes the folder; removes a temp file unmodified for more than the stall timeout, keeps fresh ones and live staging folders', () => {
     const r = mkdtempSync(join(tmpdir(), 'blat-prepare-'));
     try {
-      mkdirSync(join(r, '.blat-tmp/stage-old/docs/deep'), { recursive: true });
-      writeFileSync(join(r, '.blat-tmp/stage-old/docs/deep/partial'), 'x');
-      execFileSync('touch', ['-d', '@1700000000', join(r, '.blat-tmp/stage-old/docs/deep/partial')]);
-      mkdirSync(join(r, '.blat-tmp/stage-now'), { recursive: true });
-      writeFileSync(join(r, '.blat-tmp/stage-now/fresh'), 'y');
+      mkdirSync(join(r, '.blat-tmp'));
+      // A killed rsync's temp file, last written 5 minutes ago (today's code kept it for a day).
+      writeFileSync(join(r, '.blat-tmp/.a.txt.Xy12Zq'), 'partial');
+      execFileSync('touch', ['-d', '@' + String(Math.floor(Date.now() / 1000) - 300), join(r, '.blat-tmp/.a.txt.Xy12Zq')]);
+      // A transfer still writing.
+      writeFileSync(join(r, '.blat-tmp/.b.txt.Ab34Cd'), 'growing');
+      // A staging folder being filled: rsync gives placed files their source's old mtime, yet it is live.
+      mkdirSync(join(r, '.blat-tmp/stage-run-1/docs/deep'), { recursive: true });
+      writeFileSync(join(r, '.blat-tmp/stage-run-1/docs/deep/placed'), 'x');
+      execFileSync('touch', ['-d', '@1600000000', join(r, '.blat-tmp/stage-run-1/docs/deep/placed'), join(r, '.blat-tmp/stage-run-1/docs/deep')]);
       run(buildScanScript({ root: r, paths: [], mode: 'stat', exclude: [], prepareDir: '.blat-tmp' }));
-      expect(existsSync(join(r, '.blat-tmp/stage-old'))).toBe(false);
-      expect(existsSync(join(r, '.blat-tmp/stage-now/fresh'))).toBe(true);
+      expect(existsSync(join(r, '.blat-tmp/.a.txt.Xy12Zq'))).toBe(false);
+      expect(existsSync(join(r, '.blat-tmp/.b.txt.Ab34Cd'))).toBe(true);
+      expect(existsSync(join(r, '.blat-tmp/stage-run-1/docs/deep/placed'))).toBe(true);
       mkdirSync(join(r, 'other'));
       run(buildScanScript({ root: join(r, 'other'), paths: [], mode: 'stat', exclude: [], prepareDir: '.blat-tmp' }));
       expect(existsSync(join(r, 'other/.blat-tmp'))).toBe(true);
     } finally {
       rmSync(r, { recursive: true, force: true });
     }
+  });
+
+  it('rounds the stall timeout up to whole minutes for find', () => {
+    expect(buildPrepareLines('.blat-tmp', 60).join('\n')).toContain('-mmin +1 ');
+    expect(buildPrepareLines('.blat-tmp', 61).join('\n')).toContain('-mmin +2 ');
+    expect(buildPrepareLines('.blat-tmp', 5).join('\n')).toContain('-cmin +1 ');
   });
 });
