@@ -25,6 +25,10 @@ export interface MachineConfig {
   readonly os?: OsKind;
   /** `outofuse` leaves the machine out: it is never contacted. */
   readonly state?: 'outofuse';
+  /** Seconds within which two of its mtimes count as equal, when declared (else Config.modifyWindow). */
+  readonly modifyWindow?: number;
+  /** `ignore`: its permission bits are neither compared nor sent nor set (FAT, some network mounts). */
+  readonly perms?: 'ignore';
 }
 
 /** ssh settings applied to every ssh machine. */
@@ -50,7 +54,7 @@ export interface Config {
   /** Absolute state directory (lock, state.json, base.json, base.changes.jsonl, journal.jsonl). */
   readonly stateDir: string;
   readonly concurrency: number;
-  /** Seconds within which two mtimes count as equal (default 1). */
+  /** Seconds within which two mtimes count as equal, for machines that do not declare their own (default 0). */
   readonly modifyWindow: number;
   readonly ssh: SshSettings;
   /** In the order the file declares them. */
@@ -126,10 +130,20 @@ export interface Snapshot {
 }
 
 /**
- * What each machine held at each path right after the last successful sync:
- * machine name → entry path → entry. Missing file = empty base.
+ * Machine name → the sync paths it was last synced for: it took part (online, answering) in the
+ * last sync of every path under them, so its base there is what it held then — no entry means it
+ * held nothing. Under no path of its list, a machine's missing base entry means "nothing known".
  */
-export type Base = ReadonlyMap<string, ReadonlyMap<string, Entry>>;
+export type BaseCoverage = ReadonlyMap<string, readonly string[]>;
+
+/**
+ * What each machine held at each path right after the last successful sync:
+ * machine name → entry path → entry. Missing file = empty base. `covered` tells, per machine,
+ * where a missing entry means "held nothing" (absent: nowhere).
+ */
+export interface Base extends ReadonlyMap<string, ReadonlyMap<string, Entry>> {
+  readonly covered?: BaseCoverage;
+}
 
 /** The closed set of things a step can do. */
 export type Action = 'pull' | 'push' | 'trash';
@@ -196,8 +210,12 @@ export type Prefer = { readonly kind: 'none' } | { readonly kind: 'newest' } | {
 export interface PlanOptions {
   readonly prefer: Prefer;
   readonly propagateDeletes: boolean;
-  /** Seconds; two mtimes this close are equal. */
+  /** Seconds; two mtimes this close are equal (machines not in `windows`). */
   readonly modifyWindow: number;
+  /** Machine → its own modify window, seconds; two machines compare with the larger of theirs. */
+  readonly windows?: Readonly<Record<string, number>>;
+  /** Machines whose modes are not part of a version (`perms: ignore`). */
+  readonly ignorePerms?: readonly string[];
   /** Path arguments the run was narrowed to (empty = all of `paths`). */
   readonly targets: readonly string[];
 }
@@ -227,7 +245,16 @@ export interface Plan {
   readonly deletions: readonly Deletion[];
   /** Number of entry paths found alike everywhere. */
   readonly inSync: number;
+  /** Things the user should know that are not steps, conflicts or deletions; sorted by path. */
+  readonly warnings: readonly PlanWarning[];
 }
+
+/**
+ * Something odd the plan noticed. `future`: a version whose mtime is more than a minute ahead of
+ * its machine's clock (mtime in seconds, on that machine's clock); such a version never wins by
+ * being newest. Other kinds may be added; readers skip kinds they do not know.
+ */
+export type PlanWarning = { readonly kind: 'future'; readonly path: string; readonly machine: string; readonly mtime: number };
 
 /** Counts shown in the summary line and the JSON `summary`. */
 export interface PlanSummary {

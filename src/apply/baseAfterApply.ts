@@ -1,4 +1,4 @@
-import { buildBaseAfterSync } from '../state/base.js';
+import { buildBaseAfterSync, withCoverage } from '../state/base.js';
 import type { Base, Entry, Plan, Snapshot } from '../types.js';
 import type { StepOutcome } from './applySteps.js';
 
@@ -63,5 +63,5 @@ function buildBaseWithUpdates(previous: Base, updates: readonly EntryUpdate[]): 
     if (u.entry === null) map.delete(u.path);
     else map.set(u.path, u.entry);
   }
-  return next;
+  return withCoverage(next, previous.covered);
 }

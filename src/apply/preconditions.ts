@@ -4,9 +4,9 @@ import type { Entry, Step } from '../types.js';
 /** Mtimes closer than this are the same reading of the same file (float round trips). */
 const SAME_READING = 1e-6;
 
-/** True when two readings of a path (null/undefined = absent) show the very same entry. */
+/** True when two readings of a path on one machine (null/undefined = absent) show the very same entry (modes included). */
 export function sameEntry(a: Entry | null | undefined, b: Entry | null | undefined): boolean {
-  return sameVersion(a ?? undefined, b ?? undefined, SAME_READING);
+  return sameVersion(a ?? undefined, b ?? undefined, SAME_READING, true, true);
 }
 
 /** machine → the paths whose entries the steps' preconditions need. */

@@ -25,6 +25,8 @@ export interface RawMachine {
   aliases?: string[];
   os?: OsKind;
   state?: 'outofuse';
+  modifyWindow?: number;
+  perms?: 'keep' | 'ignore';
 }
 
 /** Defaults for the optional top-level keys (the schema's `default`s). */
@@ -32,7 +34,7 @@ export const CONFIG_DEFAULTS = {
   exclude: [] as readonly string[],
   stateDir: '.blat',
   concurrency: 8,
-  modifyWindow: 1,
+  modifyWindow: 0,
   sshOptions: [] as readonly string[],
   connectTimeout: 5,
 } as const;
@@ -82,6 +84,8 @@ function buildMachine(name: string, raw: RawMachine): MachineConfig {
     aliases: [...(raw.aliases ?? [])],
     ...(raw.os !== undefined ? { os: raw.os } : {}),
     ...(raw.state !== undefined ? { state: raw.state } : {}),
+    ...(raw.modifyWindow !== undefined ? { modifyWindow: raw.modifyWindow } : {}),
+    ...(raw.perms === 'ignore' ? { perms: raw.perms } : {}),
   };
 }
 

@@ -31,6 +31,7 @@ export function buildInSyncPlan(input: InSyncPlanInput): Plan {
     deferred: [],
     conflicts: [],
     deletions: [],
+    warnings: [],
     inSync: input.inSync,
   });
 }

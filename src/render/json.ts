@@ -13,6 +13,7 @@ import type {
   MachineObservation,
   Plan,
   PlanSummary,
+  PlanWarning,
   Step,
 } from '../types.js';
 
@@ -77,6 +78,9 @@ export interface DeletionDoc {
   readonly propagated: boolean;
 }
 
+/** A warning as written in a plan document (the same fields as PlanWarning). */
+export type WarningDoc = PlanWarning;
+
 /** The document described by schemas/plan.schema.json. */
 export interface PlanDocument {
   readonly formatVersion: 1;
@@ -91,6 +95,8 @@ export interface PlanDocument {
   readonly deferred: readonly DeferredDoc[];
   readonly conflicts: readonly ConflictDoc[];
   readonly deletions: readonly DeletionDoc[];
+  /** Absent in plans of older blats. */
+  readonly warnings?: readonly WarningDoc[];
   readonly inSync: number;
   readonly summary: PlanSummary;
 }
@@ -157,6 +163,7 @@ export function buildPlanDocument(plan: Plan): PlanDocument {
       heldOn: [...d.heldOn],
       propagated: d.propagated,
     })),
+    warnings: plan.warnings.map((w) => ({ ...w })),
     inSync: plan.inSync,
     summary: summarisePlan(plan),
   };
@@ -230,6 +237,7 @@ function checkConsistency(doc: PlanDocument, plan: Plan): string | undefined {
   doc.conflicts.forEach((c, i) =>
     c.versions.forEach((v, j) => v.machines.forEach((m, k) => checks.push(unknown(`/conflicts/${i}/versions/${j}/machines/${k}`, m)))),
   );
+  (doc.warnings ?? []).forEach((w, i) => checks.push(unknown(`/warnings/${i}/machine`, w.machine)));
   doc.deletions.forEach((d, i) => {
     d.deletedOn.forEach((m, k) => checks.push(unknown(`/deletions/${i}/deletedOn/${k}`, m)));
     d.heldOn.forEach((m, k) => checks.push(unknown(`/deletions/${i}/heldOn/${k}`, m)));
@@ -291,6 +299,7 @@ export function parsePlanDocument(value: unknown, fileName: string): Plan {
     deletions: doc.deletions.map(
       (d): Deletion => ({ path: d.path, deletedOn: [...d.deletedOn], heldOn: [...d.heldOn], propagated: d.propagated }),
     ),
+    warnings: (doc.warnings ?? []).map((w): PlanWarning => ({ ...w })),
     inSync: doc.inSync,
   };
   const inconsistency = checkConsistency(doc, plan);

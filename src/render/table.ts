@@ -1,6 +1,6 @@
 // The human view of a plan: machine header, steps table, deferred, conflicts, deletions, summary.
 import { isEmptyPlan, summarisePlan } from '../plan/summary.js';
-import type { Conflict, Deferred, Deletion, Entry, MachineObservation, Plan, Step } from '../types.js';
+import type { Conflict, Deferred, Deletion, Entry, MachineObservation, Plan, PlanWarning, Step } from '../types.js';
 import { formatClockOffset, formatMtime, formatSize, parentFolder, plural } from './format.js';
 import { renderNoChangesLine, renderSummaryLine } from './summary.js';
 import { buildPaint, renderTable, type Paint } from './style.js';
@@ -239,6 +239,20 @@ function renderDeletions(ctx: Ctx, deletions: readonly Deletion[]): string {
   return `${title}\n${renderTable(rows, { head, width: ctx.width, flex: 0 })}`;
 }
 
+/** One warning in words (kinds this renderer does not know: their kind and path). */
+function warningLine(w: PlanWarning): string {
+  if (w.kind === 'future') return `${safe(w.path)}: dated ${formatMtime(w.mtime)} on ${safe(w.machine)}, in the future of its clock: it never wins by being newest`;
+  const other = w as { readonly kind: string; readonly path: string };
+  return `${safe(other.path)}: ${safe(other.kind)}`;
+}
+
+function renderWarnings(ctx: Ctx, warnings: readonly PlanWarning[]): string {
+  const shown = ctx.full ? warnings : warnings.slice(0, MAX_LISTED_ROWS);
+  const lines = shown.map((w) => `  ${ctx.paint('yellow', warningLine(w))}`);
+  if (shown.length < warnings.length) lines.push(`  ${ctx.paint('dim', `(${warnings.length - shown.length} more; use --full to list them all)`)}`);
+  return `${heading(ctx, `Warnings (${warnings.length}):`)}\n${lines.join('\n')}`;
+}
+
 // ---------------------------------------------------------------- whole view
 
 /** The human plan view: header, step table, deferred/conflict/deletion sections, summary line last. */
@@ -247,6 +261,7 @@ export function renderPlanText(plan: Plan, opts: PlanTextOptions): string {
   const ctx: Ctx = { paint: buildPaint(opts.color), full: opts.full, width: opts.width, order };
   const blocks = [renderHeader(ctx, plan)];
   if (plan.targets.length > 0) blocks.push(`${heading(ctx, 'Narrowed to:')} ${plan.targets.map(safe).join(', ')}`);
+  if (plan.warnings.length > 0) blocks.push(renderWarnings(ctx, plan.warnings));
   if (isEmptyPlan(plan)) {
     blocks.push(ctx.paint('green', renderNoChangesLine(plan.inSync)));
     return `${blocks.join('\n\n')}\n`;

@@ -11,8 +11,20 @@ import { classifySshFailure } from './sshFailure.js';
  */
 export const TRANSFER_TEMP_DIR = '.blat-tmp';
 
-/** One side of a transfer: a root folder here, or on an ssh destination. */
-export type RsyncEndpoint = { readonly kind: 'local'; readonly root: string } | { readonly kind: 'ssh'; readonly host: string; readonly root: string };
+/** One side of a transfer: a root folder here, or on an ssh destination; `ignorePerms` for a machine with `perms: ignore`. */
+export type RsyncEndpoint = ({ readonly kind: 'local'; readonly root: string } | { readonly kind: 'ssh'; readonly host: string; readonly root: string }) & {
+  readonly ignorePerms?: boolean;
+};
+
+/**
+ * Permission arguments: none (-a keeps modes) unless an end ignores permissions. Then modes are
+ * not set on the receiver (existing files keep theirs, new ones get the sent mode less the
+ * umask), and what a source that ignores them sends is rw-r--r-- for files, rwxr-xr-x for folders.
+ */
+function buildPermsArgs(req: Pick<RsyncRequest, 'from' | 'to'>): string[] {
+  if (req.from.ignorePerms) return ['--no-perms', '--chmod=D755,F644'];
+  return req.to.ignorePerms ? ['--no-perms'] : [];
+}
 
 export interface RsyncRequest {
   readonly from: RsyncEndpoint;
@@ -51,12 +63,12 @@ export function buildRsyncLocation(end: RsyncEndpoint): string {
 /** rsync's arguments for one batch: times, modes and links kept, no owner/group, list on stdin. */
 export function buildRsyncArgs(req: RsyncRequest): string[] {
   if (req.whole?.folder !== undefined) {
-    const args = ['-a', '--no-owner', '--no-group', '-s', '--info=progress2', ...req.whole.exclude.map((p) => `--exclude=${p}`)];
+    const args = ['-a', '--no-owner', '--no-group', ...buildPermsArgs(req), '-s', '--info=progress2', ...req.whole.exclude.map((p) => `--exclude=${p}`)];
     if (req.from.kind === 'ssh' || req.to.kind === 'ssh') args.push('-e', buildRsyncRsh(req.sshOptions));
     args.push('--', `${buildRsyncLocation(req.from)}${req.whole.folder}/`, buildRsyncLocation(req.to));
     return args;
   }
-  const args = ['-a', '--no-owner', '--no-group', '-s', '--from0', '--files-from=-', '--info=progress2'];
+  const args = ['-a', '--no-owner', '--no-group', ...buildPermsArgs(req), '-s', '--from0', '--files-from=-', '--info=progress2'];
   if (req.whole) {
     // Into an empty staging folder: as fast as rsync -a, partial files only ever inside it.
     args.push('-r', ...req.whole.exclude.map((p) => `--exclude=${p}`));

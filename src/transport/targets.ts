@@ -10,6 +10,7 @@ export function buildScriptTarget(machine: MachineConfig, self: string, sshOptio
 
 /** One side of an rsync transfer for a machine: a local folder for self and local machines, else `host:root`. */
 export function buildRsyncEndpoint(machine: MachineConfig, self: string): RsyncEndpoint {
-  if (machine.name === self || machine.transport === 'local' || machine.host === undefined) return { kind: 'local', root: machine.root };
-  return { kind: 'ssh', host: machine.host, root: machine.root };
+  const perms = machine.perms === 'ignore' ? { ignorePerms: true } : {};
+  if (machine.name === self || machine.transport === 'local' || machine.host === undefined) return { kind: 'local', root: machine.root, ...perms };
+  return { kind: 'ssh', host: machine.host, root: machine.root, ...perms };
 }

@@ -61,7 +61,7 @@ describe('readConfig: valid files', () => {
       exclude: [],
       stateDir: join(dir, '.blat'),
       concurrency: 8,
-      modifyWindow: 1,
+      modifyWindow: 0,
       ssh: { options: [], connectTimeout: 5 },
       machines: [{ name: 'spencer', transport: 'ssh', host: 'spencer.local', root: '/home/ajh', aliases: [] }],
       digest: expect.stringMatching(/^[0-9a-f]{64}$/),

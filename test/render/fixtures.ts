@@ -62,6 +62,7 @@ export function fullPlan(): Plan {
       { path: 'old/kept.txt', deletedOn: ['b'], heldOn: ['a'], propagated: false },
     ],
     inSync: 42,
+    warnings: [],
   };
 }
 
@@ -83,6 +84,7 @@ export function emptyPlan(): Plan {
     conflicts: [],
     deletions: [],
     inSync: 7,
+    warnings: [],
   };
 }
 
