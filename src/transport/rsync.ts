@@ -75,7 +75,9 @@ export function buildRsyncArgs(req: RsyncRequest): string[] {
   } else {
     args.push('--no-inc-recursive', `--temp-dir=${TRANSFER_TEMP_DIR}`,
       // Never replace a folder the receiver has as a symlink (rsync would, to recreate an implied parent).
-      '--no-implied-dirs');
+      '--no-implied-dirs',
+      // Every listed file differs (blat compared them to the nanosecond): rsync's quick check, at whole seconds, would skip a same-size edit.
+      '--ignore-times');
     if (req.update) args.push('--update');
   }
   if (req.from.kind === 'ssh' || req.to.kind === 'ssh') args.push('-e', buildRsyncRsh(req.sshOptions));
