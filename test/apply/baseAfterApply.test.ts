@@ -108,6 +108,42 @@ describe('buildBaseAfterApply with the snapshot', () => {
   });
 });
 
+describe('buildBaseAfterApply: coverage', () => {
+  it('covers the online machines for the scanned paths, keeps what the offline ones had', () => {
+    const previous = baseOf({ m2: { 'docs/a': f(1) } }, { m2: ['docs'] });
+    const snapshot = snap({ self: 'here', machines: { here: { 'docs/a': f(5) }, m1: {}, m2: 'offline' } });
+    const plan = planFor(snapshot, previous);
+    const base = buildBaseAfterApply(previous, plan, allDone(plan), snapshot);
+    expect(Object.fromEntries(base.covered ?? [])).toEqual({ m2: ['docs'], here: ['docs'], m1: ['docs'] });
+    // A saved plan's apply scanned nothing: the coverage stays as it was.
+    expect(buildBaseAfterApply(previous, plan, allDone(plan), null).covered).toBe(previous.covered);
+  });
+
+  it('after a push that went stale (the target created the path meanwhile), the next plan is a conflict, not "newest wins"', () => {
+    const covered = { here: ['docs'], m1: ['docs'] };
+    const previous = baseOf({ here: { 'docs/old': f(1) }, m1: { 'docs/old': f(1) } }, covered);
+    const before = snap({ self: 'here', machines: { here: { 'docs/old': f(1), 'docs/n': f(100, 5) }, m1: { 'docs/old': f(1) } } });
+    const plan = planFor(before, previous);
+    expect(plan.steps.map((s) => `${s.action} ${s.path} ${s.to}`)).toEqual(['push docs/n m1']);
+    const stale: StepOutcome[] = [{ index: 0, step: plan.steps[0], status: 'stale', reason: 'm1 changed since the plan' }];
+    const base = buildBaseAfterApply(previous, plan, stale, before);
+    // m1 created its own docs/n, newer than here's: it must not silently replace here's.
+    const after = snap({ self: 'here', machines: { here: { 'docs/old': f(1), 'docs/n': f(100, 5) }, m1: { 'docs/old': f(1), 'docs/n': f(200, 7) } } });
+    const next = planFor(after, base);
+    expect(next.steps).toEqual([]);
+    expect(next.conflicts.map((c) => c.reason)).toEqual(['created on here and m1']);
+  });
+
+  it('a first apply whose push went stale covers both machines: the two versions are then a conflict', () => {
+    const before = snap({ self: 'here', machines: { here: { 'docs/n': f(100, 5) }, m1: {} } });
+    const plan = planFor(before);
+    const stale: StepOutcome[] = [{ index: 0, step: plan.steps[0], status: 'stale', reason: 'm1 changed since the plan' }];
+    const base = buildBaseAfterApply(new Map(), plan, stale, before);
+    const after = snap({ self: 'here', machines: { here: { 'docs/n': f(100, 5) }, m1: { 'docs/n': f(200, 7) } } });
+    expect(planFor(after, base).conflicts.map((c) => c.reason)).toEqual(['created on here and m1']);
+  });
+});
+
 describe('buildBaseAfterApply for a saved plan (no snapshot)', () => {
   it('updates only the entries the done steps touched', () => {
     const previous = baseOf({ here: { 'docs/old': f(1) }, m1: { 'docs/old': f(1), 'docs/keep': f(2) } });
