@@ -2,14 +2,20 @@
 import type { Entry, PlanOptions } from '../types.js';
 
 /**
- * True when two mtimes (seconds) are one version's: equal, at most `window` seconds apart, or —
- * unless `sameMachine` (then both were read on one filesystem, at one precision) — in the same
- * whole second when one of them has no fraction (a filesystem that keeps whole seconds only).
+ * Mtimes closer than this are one reading of one time: a nanosecond time reaches blat as a double
+ * (about 0.24 µs apart at today's dates), printed by GNU find or by perl, whose last digits differ.
+ */
+export const SAME_TIME = 1e-6;
+
+/**
+ * True when two mtimes (seconds) are one version's: equal (to SAME_TIME), at most `window` seconds
+ * apart, or — unless `sameMachine` (then both were read on one filesystem, at one precision) — in
+ * the same whole second when one of them has no fraction (a filesystem that keeps whole seconds only).
  */
 export function sameMtime(a: number, b: number, window: number, sameMachine = false): boolean {
   if (a === b) return true;
   const d = a > b ? a - b : b - a;
-  if (d <= window) return true;
+  if (d <= window || d <= SAME_TIME) return true;
   return !sameMachine && d < 1 && Math.floor(a) === Math.floor(b) && (a % 1 === 0 || b % 1 === 0);
 }
 

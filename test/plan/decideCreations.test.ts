@@ -130,10 +130,22 @@ const cases: Case[] = [
     steps: ['push docs/x a>b'],
   },
   {
-    name: 'exact: nanoseconds apart are two versions',
-    machines: { a: at(f(1_699_999_000.123456789, 5)), b: at(f(1_699_999_000.123455, 5)) },
+    name: 'exact: microseconds apart are two versions',
+    machines: { a: at(f(1_699_999_000.123456789, 5)), b: at(f(1_699_999_000.123445, 5)) },
     options: { modifyWindow: 0 },
     steps: ['push docs/x a>b'],
+  },
+  {
+    name: 'exact: one nanosecond time read through two routes (find, perl) is one version',
+    machines: { a: at(f(Number('1700000000.123456789'), 5)), b: at(f(Number('1700000000.123456717'), 5)) },
+    options: { modifyWindow: 0 },
+    inSync: 1,
+  },
+  {
+    name: 'exact: a microsecond and more apart is another version',
+    machines: { a: at(f(1_700_000_000.123456, 5)), b: at(f(1_700_000_000.123458, 5)) },
+    options: { modifyWindow: 0 },
+    steps: ['pull docs/x b>a'],
   },
   {
     name: 'exact: a whole-second mtime (a filesystem without fractions) is the same version in that second',
