@@ -1,6 +1,6 @@
 // End to end: decisions that cannot silently drop an edit — creations since the last sync,
 // exact versions, modes, versions dated in the future — against a real sshd and rsync.
-import { chmod, readFile, stat } from 'node:fs/promises';
+import { chmod, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBlat } from '../helpers/cli.js';
@@ -29,10 +29,17 @@ describe('blat: a path created on two machines since the last sync', () => {
       // m1's creation is the newer one: "newest wins" would have put it everywhere.
       await box.write('m2', 'docs/new.txt', 'created on m2, a longer text\n', '1700001000.5');
       await box.write('m1', 'docs/new.txt', 'created on m1\n', '1700002000.25');
-      const plan = await runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir });
+      // Planned from the synced listing the first apply recorded (a partial snapshot), and from every listing.
+      const plan = await runBlat(['plan', '--detailed-exitcode', '--verbose'], { cwd: box.dir });
+      expect(plan.stderr).toMatch(/compared with the synced listing/);
       expect(plan.code).toBe(2);
       expect(plan.stdout).toMatch(/Conflicts \(1\)/);
       expect(plan.stdout).toMatch(/created on m1 and m2/);
+      await rm(join(box.dir, '.blat', 'synced.json'));
+      const whole = await runBlat(['plan', '--detailed-exitcode', '--verbose'], { cwd: box.dir });
+      expect(whole.stderr).not.toMatch(/compared with the synced listing/);
+      expect(whole.code).toBe(2);
+      expect(whole.stdout).toMatch(/created on m1 and m2/);
 
       await runBlat(['apply', '--auto-approve'], { cwd: box.dir, timeoutMs: 60_000 });
       expect(await read(box, 'm1', 'docs/new.txt')).toBe('created on m1\n');
