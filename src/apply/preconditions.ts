@@ -54,6 +54,6 @@ export function checkPreconditions(steps: readonly Step[], restat: Restat): Map<
 /** A few words for an entry, for stale reasons. */
 export function describe(entry: Entry | null): string {
   if (entry === null) return 'absent';
-  if (entry.type === 'file') return `${entry.size} bytes, mtime ${new Date(entry.mtime * 1000).toISOString()}`;
+  if (entry.type === 'file') return `${entry.size} bytes, mode ${entry.mode.toString(8)}, mtime ${new Date(entry.mtime * 1000).toISOString()}`;
   return entry.type;
 }
