@@ -42,15 +42,13 @@ export interface VersionRules {
   readonly windows: readonly number[];
   /** perms[i]: false when machine i says `perms: ignore`. */
   readonly perms: readonly boolean[];
-  /** The largest window of all (for "newer than" comparisons between versions). */
-  readonly widest: number;
 }
 
 /** The rules of machines `names` under `options` (machines not named there: the default window, modes kept). */
 export function buildVersionRules(names: readonly string[], options: Pick<PlanOptions, 'modifyWindow' | 'windows' | 'ignorePerms'>): VersionRules {
   const windows = names.map((n) => options.windows?.[n] ?? options.modifyWindow);
   const perms = names.map((n) => !(options.ignorePerms?.includes(n) ?? false));
-  return { windows, perms, widest: windows.reduce((a, b) => Math.max(a, b), 0) };
+  return { windows, perms };
 }
 
 /** The window two machines compare with: the larger of theirs. */
