@@ -134,13 +134,34 @@ describe('buildBaseAfterApply: coverage', () => {
     expect(next.conflicts.map((c) => c.reason)).toEqual(['created on here and m1']);
   });
 
+  it('a first apply whose pull failed: the next plan decides as before ("newest wins"), not a conflict', () => {
+    const before = snap({ self: 'here', machines: { here: { 'docs/n': f(100, 5) }, m1: { 'docs/n': f(200, 7) } } });
+    const plan = planFor(before);
+    expect(plan.steps.map((s) => `${s.action} ${s.path} ${s.from}`)).toEqual(['pull docs/n m1']);
+    const failed: StepOutcome[] = [{ index: 0, step: plan.steps[0], status: 'failed', reason: 'cut' }];
+    const base = buildBaseAfterApply(new Map(), plan, failed, before);
+    expect(plain(base)).toEqual({ here: { 'docs/n': f(100, 5) }, m1: { 'docs/n': f(200, 7) } });
+    expect(planFor(before, base).steps.map((s) => `${s.action} ${s.path} ${s.from}`)).toEqual(['pull docs/n m1']);
+  });
+
+  it('a held deletion keeps the base entry of a machine not covered yet (a base of an older blat)', () => {
+    const previous = baseOf({ here: { 'docs/d': f(1) }, m1: { 'docs/d': f(1) } });
+    const snapshot = snap({ self: 'here', machines: { here: {}, m1: { 'docs/d': f(1) } } });
+    const plan = planFor(snapshot, previous);
+    const base = buildBaseAfterApply(previous, plan, allDone(plan), snapshot);
+    expect(base.get('here')?.get('docs/d')).toEqual(f(1));
+    expect(planFor(snapshot, base).deletions.map((d) => d.path)).toEqual(['docs/d']);
+  });
+
   it('a first apply whose push went stale covers both machines: the two versions are then a conflict', () => {
     const before = snap({ self: 'here', machines: { here: { 'docs/n': f(100, 5) }, m1: {} } });
     const plan = planFor(before);
     const stale: StepOutcome[] = [{ index: 0, step: plan.steps[0], status: 'stale', reason: 'm1 changed since the plan' }];
     const base = buildBaseAfterApply(new Map(), plan, stale, before);
+    // here held docs/n at that sync (its base now says so); m1 held nothing there and has created one since.
+    expect(plain(base)).toEqual({ here: { 'docs/n': f(100, 5) } });
     const after = snap({ self: 'here', machines: { here: { 'docs/n': f(100, 5) }, m1: { 'docs/n': f(200, 7) } } });
-    expect(planFor(after, base).conflicts.map((c) => c.reason)).toEqual(['created on here and m1']);
+    expect(planFor(after, base).conflicts.map((c) => c.reason)).toEqual(['created on m1 while here held another version']);
   });
 });
 
