@@ -102,7 +102,7 @@ export async function readBase(stateDir: string): Promise<Base> {
   return base;
 }
 
-/** `entries` as a Base covering `covered` (nothing when undefined or empty). */
+/** `entries` (a map the caller just made: it is given the property) as a Base covering `covered` (nothing when undefined or empty). */
 export function withCoverage(entries: ReadonlyMap<string, ReadonlyMap<string, Entry>>, covered: BaseCoverage | undefined): Base {
   if (covered === undefined || covered.size === 0) return entries;
   return Object.assign(entries, { covered }) as Base;
