@@ -19,10 +19,11 @@ export type RsyncEndpoint = ({ readonly kind: 'local'; readonly root: string } |
 /**
  * Permission arguments: none (-a keeps modes) unless an end ignores permissions. Then modes are
  * not set on the receiver (existing files keep theirs, new ones get the sent mode less the
- * umask), and what a source that ignores them sends is rw-r--r-- for files, rwxr-xr-x for folders.
+ * umask), and what a source that ignores them sends is rw-r--r-- for files, rwxr-xr-x for folders
+ * (symbolic: older rsyncs take no octal --chmod).
  */
 function buildPermsArgs(req: Pick<RsyncRequest, 'from' | 'to'>): string[] {
-  if (req.from.ignorePerms) return ['--no-perms', '--chmod=D755,F644'];
+  if (req.from.ignorePerms) return ['--no-perms', '--chmod=Du=rwx,Dgo=rx,Fu=rw,Fgo=r'];
   return req.to.ignorePerms ? ['--no-perms'] : [];
 }
 

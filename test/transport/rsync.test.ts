@@ -78,9 +78,9 @@ describe('buildRsyncArgs: versions and modes', () => {
     expect(toFat).toContain('--no-perms');
     expect(toFat.some((a) => a.startsWith('--chmod'))).toBe(false);
     const fromFat = buildRsyncArgs({ ...req, from: local('/a', true), to: local('/b') });
-    expect(fromFat).toEqual(expect.arrayContaining(['--no-perms', '--chmod=D755,F644']));
+    expect(fromFat).toEqual(expect.arrayContaining(['--no-perms', '--chmod=Du=rwx,Dgo=rx,Fu=rw,Fgo=r']));
     const wholeFromFat = buildRsyncArgs({ ...req, from: local('/a', true), to: local('/b'), whole: { exclude: [], folder: 'docs' } });
-    expect(wholeFromFat).toEqual(expect.arrayContaining(['--no-perms', '--chmod=D755,F644']));
+    expect(wholeFromFat).toEqual(expect.arrayContaining(['--no-perms', '--chmod=Du=rwx,Dgo=rx,Fu=rw,Fgo=r']));
   });
 
   it('from a machine that ignores modes: an existing file keeps its mode, a new one gets rw-r--r-- (less the umask)', () => {
