@@ -27,6 +27,10 @@ export interface MachineConfig {
   readonly state?: 'outofuse';
   /** KiB/s that a transfer to or from this machine may use (rsync --bwlimit); absent = no limit. */
   readonly bwlimit?: number;
+  /** Seconds within which two of its mtimes count as equal, when declared (else Config.modifyWindow). */
+  readonly modifyWindow?: number;
+  /** `ignore`: its permission bits are neither compared nor sent nor set (FAT, some network mounts). */
+  readonly perms?: 'ignore';
 }
 
 /** ssh settings applied to every ssh machine. */
@@ -58,7 +62,7 @@ export interface Config {
    */
   readonly ownPaths: readonly string[];
   readonly concurrency: number;
-  /** Seconds within which two mtimes count as equal (default 1). */
+  /** Seconds within which two mtimes count as equal, for machines that do not declare their own (default 0). */
   readonly modifyWindow: number;
   readonly ssh: SshSettings;
   /** In the order the file declares them. */
@@ -152,10 +156,20 @@ export interface Snapshot {
 }
 
 /**
- * What each machine held at each path right after the last successful sync:
- * machine name → entry path → entry. Missing file = empty base.
+ * Machine name → the sync paths it was last synced for: it took part (online, answering) in the
+ * last sync of every path under them, so its base there is what it held then — no entry means it
+ * held nothing. Under no path of its list, a machine's missing base entry means "nothing known".
  */
-export type Base = ReadonlyMap<string, ReadonlyMap<string, Entry>>;
+export type BaseCoverage = ReadonlyMap<string, readonly string[]>;
+
+/**
+ * What each machine held at each path right after the last successful sync:
+ * machine name → entry path → entry. Missing file = empty base. `covered` tells, per machine,
+ * where a missing entry means "held nothing" (absent: nowhere).
+ */
+export interface Base extends ReadonlyMap<string, ReadonlyMap<string, Entry>> {
+  readonly covered?: BaseCoverage;
+}
 
 /** The closed set of things a step can do. */
 export type Action = 'pull' | 'push' | 'trash';
@@ -222,8 +236,12 @@ export type Prefer = { readonly kind: 'none' } | { readonly kind: 'newest' } | {
 export interface PlanOptions {
   readonly prefer: Prefer;
   readonly propagateDeletes: boolean;
-  /** Seconds; two mtimes this close are equal. */
+  /** Seconds; two mtimes this close are equal (machines not in `windows`). */
   readonly modifyWindow: number;
+  /** Machine → its own modify window, seconds; two machines compare with the larger of theirs. */
+  readonly windows?: Readonly<Record<string, number>>;
+  /** Machines whose modes are not part of a version (`perms: ignore`). */
+  readonly ignorePerms?: readonly string[];
   /** Path arguments the run was narrowed to (empty = all of `paths`). */
   readonly targets: readonly string[];
 }
@@ -255,16 +273,21 @@ export interface Plan {
   readonly deletions: readonly Deletion[];
   /** Number of entry paths found alike everywhere. */
   readonly inSync: number;
-  /** What was left undecided and why (see PlanWarning), sorted by path then machine. */
+  /** What the plan left undecided or noticed (see PlanWarning), sorted by path then machine. */
   readonly warnings: readonly PlanWarning[];
 }
 
 /**
- * Something the plan could not decide, shown with it; a plan with warnings is not "in sync".
- * A union on `kind`: `unreadable` — a folder the scan could not read on `machine`; every path
- * equal to or under `path` is left undecided on every machine (no step, deletion or conflict).
+ * Something the plan could not decide or noticed, shown with it; a plan with warnings is not
+ * "in sync". A union on `kind`:
+ * - `unreadable`: a folder the scan could not read on `machine`; every path equal to or under
+ *   `path` is left undecided on every machine (no step, deletion or conflict);
+ * - `future`: a version whose mtime is more than a minute ahead of its machine's clock (mtime in
+ *   seconds, on that machine's clock); such a version never wins by being newest.
  */
-export type PlanWarning = { readonly kind: 'unreadable'; readonly machine: string; readonly path: string; readonly reason: string };
+export type PlanWarning =
+  | { readonly kind: 'unreadable'; readonly machine: string; readonly path: string; readonly reason: string }
+  | { readonly kind: 'future'; readonly path: string; readonly machine: string; readonly mtime: number };
 
 /** Counts shown in the summary line and the JSON `summary`. */
 export interface PlanSummary {

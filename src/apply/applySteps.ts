@@ -129,6 +129,9 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
     });
 
   const machine = (name: string) => config.machines.find((m) => m.name === name)!;
+  /** The window two machines' mtimes compare with (the larger of theirs); whether a machine's modes count. */
+  const pairWindowOf = (a: string, b: string) => Math.max(machine(a).modifyWindow ?? config.modifyWindow, machine(b).modifyWindow ?? config.modifyWindow);
+  const keepsPerms = (name: string) => machine(name).perms !== 'ignore';
 
   /** The rsync of one listed group of a batch (group 0: guarded by --update), list aside. */
   const listedRequest = (from: string, to: string, group: number): Omit<RsyncRequest, 'paths'> => ({
@@ -323,7 +326,7 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
         const step = steps[i];
         if (seen === undefined || 'unreachable' in seen) return { index: i, step, status: 'failed', reason: knownReason.get(i) ?? `${to} unreachable after the transfer (${seen && 'unreachable' in seen ? seen.unreachable : 'no answer'})` };
         const after = seen.get(step.path) ?? null;
-        return sameVersion(after ?? undefined, step.source ?? undefined, config.modifyWindow)
+        return sameVersion(after ?? undefined, step.source ?? undefined, pairWindowOf(step.from, step.to), keepsPerms(step.from) && keepsPerms(step.to))
           ? { index: i, step, status: 'done', after }
           : { index: i, step, status: 'failed', reason: knownReason.get(i) ?? `after the transfer ${to} holds ${describe(after)} (newer there? left alone)` };
       });

@@ -1,5 +1,5 @@
 import { buildUnderTest } from '../config/paths.js';
-import { buildBaseAfterSync } from '../state/base.js';
+import { buildBaseAfterSync, withCoverage } from '../state/base.js';
 import type { Base, Entry, Plan, Snapshot } from '../types.js';
 import type { StepOutcome } from './applySteps.js';
 
@@ -32,9 +32,20 @@ export function buildBaseAfterApply(previous: Base, plan: Plan, outcomes: readon
     if (u.entry === null) map.delete(u.path);
     else map.set(u.path, u.entry);
   }
+  // An unsettled path keeps its base where the base knew something of the machine there (an entry,
+  // or its coverage). Where nothing was known, what the machine holds now becomes its base: it is
+  // now covered there, and "nothing in the base" would claim it held nothing (a later plan would
+  // take its copy for a creation, and a step that failed for a conflict).
+  const covered = new Map<string, (path: string) => boolean>();
+  const knew = (machine: string, path: string): boolean => {
+    let test = covered.get(machine);
+    if (test === undefined) covered.set(machine, (test = buildUnderTest(previous.covered?.get(machine) ?? [])));
+    return test(path) || previous.get(machine)?.has(path) === true;
+  };
+  // Under a folder a scan could not read, nothing is known: every machine keeps its base there.
   const unread = [...(snapshot.unreadable?.values() ?? [])].flatMap((list) => list.map((u) => u.path));
   const unknown = unread.length > 0 ? buildUnderTest(unread) : () => false;
-  return buildBaseAfterSync(previous, current, snapshot.paths, (_machine, path) => unsettled.has(path) || unknown(path));
+  return buildBaseAfterSync(previous, current, snapshot.paths, (machine, path) => unknown(path) || (unsettled.has(path) && knew(machine, path)));
 }
 
 interface EntryUpdate {
@@ -67,5 +78,5 @@ function buildBaseWithUpdates(previous: Base, updates: readonly EntryUpdate[]): 
     if (u.entry === null) map.delete(u.path);
     else map.set(u.path, u.entry);
   }
-  return next;
+  return withCoverage(next, previous.covered);
 }

@@ -1,12 +1,9 @@
-import { sameVersion } from '../plan/versions.js';
+import { SAME_TIME, sameVersion } from '../plan/versions.js';
 import type { Entry, Step } from '../types.js';
 
-/** Mtimes closer than this are the same reading of the same file (float round trips). */
-const SAME_READING = 1e-6;
-
-/** True when two readings of a path (null/undefined = absent) show the very same entry. */
+/** True when two readings of a path on one machine (null/undefined = absent) show the very same entry (modes included). */
 export function sameEntry(a: Entry | null | undefined, b: Entry | null | undefined): boolean {
-  return sameVersion(a ?? undefined, b ?? undefined, SAME_READING);
+  return sameVersion(a ?? undefined, b ?? undefined, SAME_TIME, true, true);
 }
 
 /** machine → the paths whose entries the steps' preconditions need. */
@@ -57,6 +54,6 @@ export function checkPreconditions(steps: readonly Step[], restat: Restat): Map<
 /** A few words for an entry, for stale reasons. */
 export function describe(entry: Entry | null): string {
   if (entry === null) return 'absent';
-  if (entry.type === 'file') return `${entry.size} bytes, mtime ${new Date(entry.mtime * 1000).toISOString()}`;
+  if (entry.type === 'file') return `${entry.size} bytes, mode ${entry.mode.toString(8)}, mtime ${new Date(entry.mtime * 1000).toISOString()}`;
   return entry.type;
 }

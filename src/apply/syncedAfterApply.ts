@@ -61,6 +61,14 @@ export function isBaseOfSelf(base: Base, names: readonly string[], snapshot: Sna
   return true;
 }
 
+/** True when `base` covers every machine of `names` for every path of `scopes` (a partial run built on the record assumes so). */
+export function isCoveredFor(base: Base, names: readonly string[], scopes: readonly string[]): boolean {
+  return names.every((name) => {
+    const under = buildUnderTest(base.covered?.get(name) ?? []);
+    return scopes.every(under);
+  });
+}
+
 /**
  * The synced-listing record for self's listing (`listing`, of sha256 `digest`, as scanned) after an
  * apply of `plan` from `snapshot` that wrote `base` (from `origin`); null unless the apply left
@@ -75,7 +83,7 @@ export function buildSyncedRecord(
   plan: Plan,
   outcomes: readonly StepOutcome[],
 ): SyncedListingRecord | null {
-  if (!isSettledBySelf(plan, outcomes) || !isBaseOfSelf(base, key.machines, snapshot, snapshot.paths)) return null;
+  if (!isSettledBySelf(plan, outcomes) || !isBaseOfSelf(base, key.machines, snapshot, snapshot.paths) || !isCoveredFor(base, key.machines, snapshot.paths)) return null;
   const mine = snapshot.entries.get(snapshot.self) ?? new Map<string, Entry>();
   let files = snapshot.partial?.files.get(snapshot.self);
   if (files === undefined) {

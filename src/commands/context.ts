@@ -44,8 +44,20 @@ export function buildPlanOptions(ctx: RunContext, flags: { prefer?: string; prop
   return {
     prefer: parsePrefer(flags.prefer, ctx.config),
     propagateDeletes: flags.propagateDeletes === true,
-    modifyWindow: ctx.config.modifyWindow,
+    ...buildVersionOptions(ctx.config),
     targets: ctx.narrowed ? ctx.targets : [],
+  };
+}
+
+/** The planner's version options of a config: the default window, the machines' own windows, the machines whose modes do not count. */
+export function buildVersionOptions(config: Config): Pick<PlanOptions, 'modifyWindow' | 'windows' | 'ignorePerms'> {
+  const windows: Record<string, number> = {};
+  for (const m of config.machines) if (m.modifyWindow !== undefined) windows[m.name] = m.modifyWindow;
+  const ignorePerms = config.machines.filter((m) => m.perms === 'ignore').map((m) => m.name);
+  return {
+    modifyWindow: config.modifyWindow,
+    ...(Object.keys(windows).length > 0 ? { windows } : {}),
+    ...(ignorePerms.length > 0 ? { ignorePerms } : {}),
   };
 }
 

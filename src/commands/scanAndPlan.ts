@@ -10,7 +10,7 @@ import { diffListing, type ListingDiff } from '../snapshot/listingDiff.js';
 import { buildPartialParts } from '../snapshot/partialSnapshot.js';
 import { parseKeptListing, type MachineScan } from '../snapshot/scanMachine.js';
 import { assembleSnapshot, observeScans, scanMachines, type MachineScans, type Observation, type ScanRequest } from '../snapshot/scanSnapshot.js';
-import { adoptPartialBase } from '../state/base.js';
+import { adoptPartialBase, withCoverage } from '../state/base.js';
 import { readSyncedListingFile, readSyncedRecord, type SyncedListingKey, type SyncedListingRecord } from '../state/syncedListing.js';
 import type { Base, Entry, Plan, PlanOptions, Snapshot } from '../types.js';
 import { readySshOptions, type RunContext } from './context.js';
@@ -130,7 +130,7 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
   const snapshot = assembleSnapshot(req, finalScans, finalObserved, takenAtMs, unchangedEntries);
   // Identical implies uniform: one walk over the entries in the usual, synced case.
   const identical = isIdenticalSnapshot(snapshot);
-  const base = baseRead ? await baseRead : identical || isUniformSnapshot(snapshot, options.modifyWindow) ? null : await readBase(config.stateDir);
+  const base = baseRead ? await baseRead : identical || isUniformSnapshot(snapshot, options) ? null : await readBase(config.stateDir);
   // Identical machines: nothing to do whatever the base says, every path alike (one walk fewer).
   const plan = identical
     ? buildInSyncPlan({
@@ -170,7 +170,9 @@ function buildPartialRun(
   }
   const parts = buildPartialParts(names, found, synced);
   if (parts === null) return null;
-  adoptPartialBase(parts.base, synced.base);
+  // The apply that recorded the synced listing had every one of them online and covered them for these paths.
+  const base = withCoverage(parts.base, new Map(names.map((n) => [n, req.paths])));
+  adoptPartialBase(base, synced.base);
   const snapshot: Snapshot = Object.freeze({
     self: req.self,
     paths: Object.freeze([...req.paths]),
@@ -180,7 +182,7 @@ function buildPartialRun(
     digest: observed.digest,
     partial: parts.info,
   });
-  return { snapshot, base: parts.base, paths: parts.paths };
+  return { snapshot, base, paths: parts.paths };
 }
 
 /**

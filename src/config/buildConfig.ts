@@ -27,6 +27,8 @@ export interface RawMachine {
   os?: OsKind;
   state?: 'outofuse';
   bwlimit?: number;
+  modifyWindow?: number;
+  perms?: 'keep' | 'ignore';
 }
 
 /** Defaults for the optional top-level keys (the schema's `default`s). */
@@ -34,7 +36,7 @@ export const CONFIG_DEFAULTS = {
   exclude: [] as readonly string[],
   stateDir: '.blat',
   concurrency: 8,
-  modifyWindow: 1,
+  modifyWindow: 0,
   sshOptions: [] as readonly string[],
   connectTimeout: 5,
 } as const;
@@ -85,6 +87,8 @@ function buildMachine(name: string, raw: RawMachine): MachineConfig {
     ...(raw.os !== undefined ? { os: raw.os } : {}),
     ...(raw.state !== undefined ? { state: raw.state } : {}),
     ...(raw.bwlimit !== undefined ? { bwlimit: raw.bwlimit } : {}),
+    ...(raw.modifyWindow !== undefined ? { modifyWindow: raw.modifyWindow } : {}),
+    ...(raw.perms === 'ignore' ? { perms: raw.perms } : {}),
   };
 }
 

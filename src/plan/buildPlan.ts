@@ -5,7 +5,10 @@ import { decidePath, type PathView } from './decidePath.js';
 import { buildDeletion, buildTrashSteps, buildWinSteps, type OfflineMachine } from './steps.js';
 import { buildUnderTest } from '../config/paths.js';
 import { readEntryParts } from '../layeredEntries.js';
-import { sameVersion } from './versions.js';
+import { buildVersionRules, pairPerms, pairWindow, sameVersion, type VersionRules } from './versions.js';
+
+/** An mtime more than this ahead of its machine's clock is dated in the future. */
+export const FUTURE_SLACK_MS = 60_000;
 
 /** Everything the planner needs; it reads nothing else. */
 export interface PlanInput {
@@ -41,6 +44,8 @@ export function buildPlan(input: PlanInput): Plan {
   const self = online.indexOf(snapshot.self);
   if (self === -1) throw new BlatError(`cannot plan: self machine "${snapshot.self}" is not online in the snapshot`);
 
+  // Offline machines last: their windows and modes matter only against self's version (owed entries).
+  const rules = buildVersionRules([...online, ...offline.map((m) => m.name)], options);
   const pulls: Step[] = [];
   const later: Step[] = [];
   const owed: Deferred[][] = offline.map(() => []);
@@ -48,7 +53,7 @@ export function buildPlan(input: PlanInput): Plan {
   const deletions: Deletion[] = [];
   let inSync = 0;
 
-  const warnings = buildUnreadableWarnings(snapshot);
+  const warnings: PlanWarning[] = buildUnreadableWarnings(snapshot);
   const unknown = buildUnknownTest(warnings);
   const decide = (view: PathView): void => {
     // Under a folder some machine could not read: unknown there, so left undecided everywhere.
@@ -64,7 +69,8 @@ export function buildPlan(input: PlanInput): Plan {
         // Alike on every online machine; an offline machine not known (by its base) to hold it is still owed it.
         const source = view.current[self] as Entry;
         offline.forEach((m, k) => {
-          if (!sameVersion(m.base.get(view.path), source, options.modifyWindow)) {
+          const o = online.length + k;
+          if (!sameVersion(m.base.get(view.path), source, pairWindow(rules, self, o), pairPerms(rules, self, o))) {
             owed[k].push(Object.freeze({ path: view.path, machine: m.name, reason: m.reason, source }));
           }
         });
@@ -83,7 +89,7 @@ export function buildPlan(input: PlanInput): Plan {
           conflicts.push(buildBlockedConflict(view, decision.winner, blocked));
           break;
         }
-        const made = buildWinSteps(view, decision.winner, self, offline, options.modifyWindow);
+        const made = buildWinSteps(view, decision.winner, self, offline, rules);
         if (made.pull !== null) pulls.push(made.pull);
         for (const s of made.pushes) later.push(s);
         made.deferred.forEach((d, k) => {
@@ -94,7 +100,16 @@ export function buildPlan(input: PlanInput): Plan {
     }
   };
   const maps = online.map((m) => snapshot.entries.get(m) ?? NO_ENTRIES);
-  forEachPath(online, maps, base, snapshot.paths, options.modifyWindow, decide);
+  // A machine's clock, in seconds: past it by more than a minute, an mtime is dated in the future.
+  const futureAfter = online.map((_, i) => (input.nowMs + (snapshot.machines[onlineOrder[i]].clockOffsetMs ?? 0) + FUTURE_SLACK_MS) / 1000);
+  const look = { rules, covered: buildCoverageTests(online, base, snapshot.paths), futureAfter };
+  forEachPath(online, maps, base, snapshot.paths, look, (view) => {
+    for (let k = 0; k < view.machines.length; k++) {
+      const e = view.current[k];
+      if (view.future[k] && e !== undefined) warnings.push(Object.freeze({ kind: 'future' as const, path: view.path, machine: view.machines[k], mtime: e.mtime }));
+    }
+    decide(view);
+  });
 
   // Only what the plan holds is sorted, not every path: a plan of a large tree in sync sorts nothing.
   pulls.sort(byPath);
@@ -102,6 +117,7 @@ export function buildPlan(input: PlanInput): Plan {
   for (const list of owed) list.sort(byPath);
   conflicts.sort(byPath);
   deletions.sort(byPath);
+  warnings.sort(byPath);
 
   const steps = pulls;
   for (const s of later) steps.push(s);
@@ -201,6 +217,29 @@ function buildBlockedConflict(view: PathView, winner: { readonly entry: Entry | 
   });
 }
 
+/** What forEachPath's views carry besides the entries: version rules, coverage and clocks of the online machines. */
+interface PathLook {
+  readonly rules: VersionRules;
+  /** Per online machine: covered everywhere (true), nowhere (false), or a test of the path. */
+  readonly covered: readonly (boolean | ((path: string) => boolean))[];
+  /** Per online machine: mtimes (seconds) past this are dated in the future. */
+  readonly futureAfter: readonly number[];
+}
+
+/**
+ * Per machine, where the base's coverage (Base.covered) makes a missing base entry mean "held
+ * nothing": true when its sync paths include every scanned path, false when none, else a test.
+ */
+function buildCoverageTests(online: readonly string[], base: Base, scanned: readonly string[]): (boolean | ((path: string) => boolean))[] {
+  return online.map((name) => {
+    const paths = base.covered?.get(name);
+    if (paths === undefined || paths.length === 0) return false;
+    const under = buildUnderTest(paths);
+    if (scanned.every(under)) return true;
+    return under;
+  });
+}
+
 /** Plain code-unit order of paths, the same as `<`. */
 function byPath(a: { readonly path: string }, b: { readonly path: string }): number {
   return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
@@ -219,12 +258,24 @@ function forEachPath(
   maps: readonly ReadonlyMap<string, Entry>[],
   base: Base,
   scanned: readonly string[],
-  window: number,
+  look: PathLook,
   visit: (view: PathView) => void,
 ): void {
   const n = online.length;
   const bases = online.map((m) => base.get(m) ?? NO_ENTRIES);
-  const view = { path: '', machines: online, current: new Array<Entry | undefined>(n), base: new Array<Entry | undefined>(n) };
+  const { rules, covered, futureAfter } = look;
+  const view = {
+    path: '',
+    machines: online,
+    current: new Array<Entry | undefined>(n),
+    base: new Array<Entry | undefined>(n),
+    covered: new Array<boolean>(n).fill(false),
+    future: new Array<boolean>(n).fill(false),
+    rules,
+  };
+  // Machine 0's window and modes against each other machine's: the "alike" test below.
+  const windows = online.map((_, k) => pairWindow(rules, 0, k));
+  const perms = online.map((_, k) => pairPerms(rules, 0, k));
   // visited[k]: how many of machine k's paths have been visited so far. Once all have, its own
   // loop below has nothing left to visit and is skipped (the common case: machines hold the same paths).
   const visited = new Array<number>(n).fill(0);
@@ -235,10 +286,23 @@ function forEachPath(
       const entry = maps[k].get(path);
       view.current[k] = entry;
       if (entry !== undefined) visited[k]++;
-      if (alike && k > 0) alike = sameVersion(view.current[0], entry, window);
+      if (alike && k > 0) alike = sameVersion(view.current[0], entry, windows[k], perms[k]);
     }
     // The base matters only where machines differ (decidePath answers "same" first): skip the lookups otherwise.
-    for (let k = 0; k < n; k++) view.base[k] = alike ? undefined : bases[k].get(path);
+    if (alike) {
+      for (let k = 0; k < n; k++) {
+        view.base[k] = undefined;
+        view.future[k] = false;
+      }
+    } else {
+      for (let k = 0; k < n; k++) {
+        view.base[k] = bases[k].get(path);
+        const c = covered[k];
+        view.covered[k] = c === true || (c !== false && c(path));
+        const e = view.current[k];
+        view.future[k] = e !== undefined && e.type !== 'dir' && e.mtime > futureAfter[k];
+      }
+    }
     visit(view);
   };
   for (let i = 0; i < n; i++) {

@@ -1,6 +1,6 @@
 // The per-path rule: given what the online machines hold now and held at the base, decide the path.
 import type { Conflict, ConflictVersion, Entry, PlanOptions } from '../types.js';
-import { groupVersions, sameVersion, type Grouping, type VersionGroup } from './versions.js';
+import { groupVersions, pairPerms, pairWindow, sameMtime, sameVersion, type Grouping, type VersionGroup, type VersionRules } from './versions.js';
 
 /** What the online machines (config order, self among them) hold at one path, now and at the base. */
 export interface PathView {
@@ -10,6 +10,12 @@ export interface PathView {
   readonly current: readonly (Entry | undefined)[];
   /** base[i] = machines[i]'s entry at the last sync (undefined = none). */
   readonly base: readonly (Entry | undefined)[];
+  /** covered[i]: machines[i] took part in the last sync of this path, so no base entry means it held nothing. */
+  readonly covered: readonly boolean[];
+  /** future[i]: machines[i]'s entry is dated more than a minute ahead of its clock. */
+  readonly future: readonly boolean[];
+  /** How the machines' versions compare (windows, modes). */
+  readonly rules: VersionRules;
 }
 
 /** The outcome for one path; machine numbers index `PathView.machines`. */
@@ -30,21 +36,27 @@ const UNCHANGED = 0; // base defined, same version now
 const UNCHANGED_ABSENT = 1; // no base, absent now
 const CHANGED = 2; // base defined, a different present version now
 const DELETED = 3; // base defined, absent now
-const UNBASED = 4; // no base, present now
+const UNBASED = 4; // no base and nothing known (not covered), present now
+const CREATED = 5; // covered, no base (it held nothing at the last sync), present now
+
+/** True when machines i and j hold the same version now. */
+function alikeNow(view: PathView, i: number, j: number): boolean {
+  return sameVersion(view.current[i], view.current[j], pairWindow(view.rules, i, j), pairPerms(view.rules, i, j));
+}
 
 /** Decides one path over the online machines: in sync, a winning version, a conflict or a deletion. */
 export function decidePath(view: PathView, options: PlanOptions): PathDecision {
-  const w = options.modifyWindow;
+  const r = view.rules;
   const cur = view.current;
   const n = cur.length;
   let alike = true;
-  for (let i = 1; i < n && alike; i++) alike = sameVersion(cur[0], cur[i], w);
+  for (let i = 1; i < n && alike; i++) alike = alikeNow(view, 0, i);
   if (alike) return { kind: 'same', present: n > 0 && cur[0] !== undefined };
 
-  const grouping = groupVersions(cur, w);
+  const grouping = groupVersions(cur, r);
   if (grouping.groups.length === 1) return { kind: 'same', present: cur[0] !== undefined };
   let baseKnown = false;
-  for (let i = 0; i < n && !baseKnown; i++) baseKnown = view.base[i] !== undefined;
+  for (let i = 0; i < n && !baseKnown; i++) baseKnown = view.base[i] !== undefined || (view.covered[i] && cur[i] !== undefined);
   if (!baseKnown) return decideNewest(view, grouping, null, options);
 
   const status: number[] = new Array(n);
@@ -54,42 +66,49 @@ export function decidePath(view: PathView, options: PlanOptions): PathDecision {
   for (let i = 0; i < n; i++) {
     const b = view.base[i];
     const c = cur[i];
-    if (b === undefined) status[i] = c === undefined ? UNCHANGED_ABSENT : UNBASED;
-    else if (sameVersion(b, c, w)) status[i] = UNCHANGED;
+    if (b === undefined) status[i] = c === undefined ? UNCHANGED_ABSENT : view.covered[i] ? CREATED : UNBASED;
+    else if (sameVersion(b, c, r.windows[i], r.perms[i], true)) status[i] = UNCHANGED;
     else if (c === undefined) {
       status[i] = DELETED;
       deleted.push(i);
-    } else {
-      status[i] = CHANGED;
+      continue;
+    } else status[i] = CHANGED;
+    if (status[i] === CHANGED || status[i] === CREATED) {
       changers.push(i);
       const g = grouping.groupOf[i];
       if (!changedGroups.includes(g)) changedGroups.push(g);
     }
   }
   const names = (idx: readonly number[]): string => listNames(idx.map((i) => view.machines[i]));
+  const changes = (): string => describeChanges(view, status, changers);
 
   if (changedGroups.length >= 2) {
     const also = deleted.length > 0 ? `, deleted on ${names(deleted)}` : '';
-    return resolve(view, grouping, status, `changed on ${names(changers)}${also}`, options);
+    return resolve(view, grouping, status, `${changes()}${also}`, options);
   }
   if (changedGroups.length === 1) {
     const vg = changedGroups[0];
     const v = grouping.groups[vg];
     if (deleted.length > 0) {
-      return resolve(view, grouping, status, `changed on ${names(changers)}, deleted on ${names(deleted)}`, options);
+      return resolve(view, grouping, status, `${changes()}, deleted on ${names(deleted)}`, options);
     }
     for (let i = 0; i < n; i++) {
       const c = cur[i];
       if (c === undefined || grouping.groupOf[i] === vg) continue;
-      if ((status[i] === UNCHANGED || status[i] === UNBASED) && c.mtime > v.newest + w) {
-        return resolve(view, grouping, status, `changed on ${names(changers)}, but ${view.machines[i]} holds a newer version`, options);
+      if ((status[i] === UNCHANGED || status[i] === UNBASED) && isNewer(c.mtime, v.newest, pairWindow(r, i, v.members[0]))) {
+        return resolve(view, grouping, status, `${changes()}, but ${view.machines[i]} holds a newer version`, options);
       }
     }
     for (let i = 0; i < n; i++) {
       const c = cur[i];
       if (c === undefined || status[i] !== UNCHANGED || grouping.groupOf[i] === vg) continue;
       for (const k of changers) {
-        if (c.mtime > (view.base[k] as Entry).mtime + w) {
+        // A creation (no base entry) is made from nothing: any other version is one its machine never had.
+        const from = view.base[k];
+        if (from === undefined) {
+          return resolve(view, grouping, status, `created on ${view.machines[k]} while ${view.machines[i]} held another version`, options);
+        }
+        if (isNewer(c.mtime, from.mtime, pairWindow(r, i, k))) {
           return resolve(
             view,
             grouping,
@@ -115,9 +134,29 @@ export function decidePath(view: PathView, options: PlanOptions): PathDecision {
   return decideNewest(view, grouping, status, options);
 }
 
+/** True when mtime `a` is later than `b` and not alike with it (sameMtime, `window`). */
+function isNewer(a: number, b: number, window: number): boolean {
+  return a > b && !sameMtime(a, b, window);
+}
+
+/** "changed on a and b", "created on c", "changed on a, created on c". */
+function describeChanges(view: PathView, status: readonly number[], changers: readonly number[]): string {
+  const changed = changers.filter((i) => status[i] === CHANGED).map((i) => view.machines[i]);
+  const created = changers.filter((i) => status[i] === CREATED).map((i) => view.machines[i]);
+  const parts: string[] = [];
+  if (changed.length > 0) parts.push(`changed on ${listNames(changed)}`);
+  if (created.length > 0) parts.push(`created on ${listNames(created)}`);
+  return parts.join(', ');
+}
+
+/** The first machine (in order) holding version `g` whose entry is dated in the future, or -1. */
+function futureHolder(view: PathView, g: VersionGroup): number {
+  for (const i of g.members) if (view.future[i]) return i;
+  return -1;
+}
+
 /** Rule "newest wins": the present version with the largest mtime, unless the runner-up is within the window or dirs meet non-dirs. */
 function decideNewest(view: PathView, grouping: Grouping, status: number[] | null, options: PlanOptions): PathDecision {
-  const w = options.modifyWindow;
   let hasDir = false;
   let hasOther = false;
   for (const g of grouping.groups) {
@@ -127,9 +166,11 @@ function decideNewest(view: PathView, grouping: Grouping, status: number[] | nul
   }
   if (hasDir && hasOther) return resolve(view, grouping, status, 'different types', options);
   const [top, second] = newestTwo(grouping.groups);
-  if (second !== undefined && top.newest - second.newest <= w) {
+  if (second !== undefined && sameMtime(top.newest, second.newest, pairWindow(view.rules, top.members[0], second.members[0]))) {
     return resolve(view, grouping, status, tieReason(top.entry as Entry, second.entry as Entry), options);
   }
+  const ahead = futureHolder(view, top);
+  if (ahead !== -1) return resolve(view, grouping, status, `newest on ${view.machines[ahead]}, but dated in the future there`, options);
   return { kind: 'win', winner: top };
 }
 
@@ -138,8 +179,10 @@ function resolve(view: PathView, grouping: Grouping, status: number[] | null, re
   const prefer = options.prefer;
   if (prefer.kind === 'newest') {
     const [top, second] = newestTwo(grouping.groups);
-    if (top !== undefined && (second === undefined || top.newest - second.newest > options.modifyWindow)) {
-      return { kind: 'win', winner: top };
+    if (top !== undefined && (second === undefined || !sameMtime(top.newest, second.newest, pairWindow(view.rules, top.members[0], second.members[0])))) {
+      const ahead = futureHolder(view, top);
+      if (ahead === -1) return { kind: 'win', winner: top };
+      if (!reason.includes('dated in the future')) reason = `${reason}; the newest version, on ${view.machines[ahead]}, is dated in the future: --prefer newest does not pick it`;
     }
   } else if (prefer.kind === 'machine') {
     const i = view.machines.indexOf(prefer.machine);
@@ -178,7 +221,7 @@ function buildConflict(view: PathView, grouping: Grouping, status: number[] | nu
     let firstKept = -1;
     for (const i of g.members) {
       const s = status === null ? UNBASED : status[i];
-      if (s === CHANGED || s === DELETED) {
+      if (s === CHANGED || s === DELETED || s === CREATED) {
         if (firstChanged === -1) firstChanged = i;
         changed.push(view.machines[i]);
       } else {

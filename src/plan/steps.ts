@@ -1,7 +1,7 @@
 // Steps, deferred entries and deletion records for one decided path.
 import type { Deferred, Deletion, Entry, Step } from '../types.js';
 import type { PathView } from './decidePath.js';
-import { sameVersion, type VersionGroup } from './versions.js';
+import { pairPerms, pairWindow, sameVersion, type VersionGroup, type VersionRules } from './versions.js';
 
 /** An offline machine as the step builder needs it: its reason and its base map. */
 export interface OfflineMachine {
@@ -31,7 +31,8 @@ export function buildWinSteps(
   winner: VersionGroup,
   self: number,
   offline: readonly OfflineMachine[],
-  window: number,
+  /** Online machines (view order), then the offline ones (their order). */
+  rules: VersionRules,
 ): WinSteps {
   const path = view.path;
   const holds = new Array<boolean>(view.machines.length).fill(false);
@@ -65,8 +66,11 @@ export function buildWinSteps(
       }),
     );
   }
-  const deferred = offline.map((m): Deferred | undefined =>
-    sameVersion(m.base.get(path), source, window) ? undefined : Object.freeze({ path, machine: m.name, reason: m.reason, source }),
+  const n = view.machines.length;
+  const deferred = offline.map((m, k): Deferred | undefined =>
+    sameVersion(m.base.get(path), source, pairWindow(rules, self, n + k), pairPerms(rules, self, n + k))
+      ? undefined
+      : Object.freeze({ path, machine: m.name, reason: m.reason, source }),
   );
   return { pull, pushes, deferred };
 }

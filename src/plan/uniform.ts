@@ -1,19 +1,22 @@
-import type { Snapshot } from '../types.js';
-import { sameVersion } from './versions.js';
+import type { PlanOptions, Snapshot } from '../types.js';
+import { buildVersionRules, pairPerms, pairWindow, sameVersion } from './versions.js';
 
 /**
  * True when every online machine read every folder and holds the same paths with the same versions. Such a snapshot
  * plans to nothing but "in sync" whatever the base says (unless a machine is offline, whose
  * deferred entries depend on its base), so the caller may skip reading the base.
  */
-export function isUniformSnapshot(snapshot: Snapshot, window: number): boolean {
+export function isUniformSnapshot(snapshot: Snapshot, options: Pick<PlanOptions, 'modifyWindow' | 'windows' | 'ignorePerms'>): boolean {
   if (snapshot.machines.some((m) => m.status === 'offline') || (snapshot.unreadable?.size ?? 0) > 0) return false;
   const maps = [...snapshot.entries.values()];
   if (maps.length < 2) return maps.length === 1;
+  const rules = buildVersionRules([...snapshot.entries.keys()], options);
   const [first, ...others] = maps;
   if (others.some((m) => m.size !== first.size)) return false;
+  const windows = others.map((_, k) => pairWindow(rules, 0, k + 1));
+  const perms = others.map((_, k) => pairPerms(rules, 0, k + 1));
   for (const [path, entry] of first) {
-    for (const other of others) if (!sameVersion(entry, other.get(path), window)) return false;
+    for (let k = 0; k < others.length; k++) if (!sameVersion(entry, others[k].get(path), windows[k], perms[k])) return false;
   }
   return true;
 }

@@ -79,6 +79,9 @@ export interface DeletionDoc {
   readonly propagated: boolean;
 }
 
+/** A warning as written in a plan document (the same fields as PlanWarning). */
+export type WarningDoc = PlanWarning;
+
 /** The document described by schemas/plan.schema.json. */
 export interface PlanDocument {
   readonly formatVersion: 1;
@@ -93,8 +96,9 @@ export interface PlanDocument {
   readonly deferred: readonly DeferredDoc[];
   readonly conflicts: readonly ConflictDoc[];
   readonly deletions: readonly DeletionDoc[];
+  /** Absent in plans of older blats. */
+  readonly warnings?: readonly WarningDoc[];
   readonly inSync: number;
-  readonly warnings: readonly WarningDoc[];
   readonly summary: PlanSummary;
   /** The mass-deletion guard's verdict on the trash steps, when it was asked (`plan --propagate-deletes`). */
   readonly deletionGuard?: DeletionGuardDoc;
@@ -105,9 +109,6 @@ export interface DeletionGuardDoc {
   readonly passes: boolean;
   readonly problems: readonly string[];
 }
-
-/** A PlanWarning as written in a plan document (the same fields). */
-export type WarningDoc = PlanWarning;
 
 // ---------------------------------------------------------------- building
 
@@ -175,8 +176,8 @@ export function buildPlanDocument(plan: Plan, extra: { readonly deletionGuard?: 
       heldOn: [...d.heldOn],
       propagated: d.propagated,
     })),
-    inSync: plan.inSync,
     warnings: plan.warnings.map((w) => ({ ...w })),
+    inSync: plan.inSync,
     summary: summarisePlan(plan),
   };
   if (extra.deletionGuard === undefined) return doc;
@@ -251,11 +252,11 @@ function checkConsistency(doc: PlanDocument, plan: Plan): string | undefined {
   doc.conflicts.forEach((c, i) =>
     c.versions.forEach((v, j) => v.machines.forEach((m, k) => checks.push(unknown(`/conflicts/${i}/versions/${j}/machines/${k}`, m)))),
   );
+  (doc.warnings ?? []).forEach((w, i) => checks.push(unknown(`/warnings/${i}/machine`, w.machine)));
   doc.deletions.forEach((d, i) => {
     d.deletedOn.forEach((m, k) => checks.push(unknown(`/deletions/${i}/deletedOn/${k}`, m)));
     d.heldOn.forEach((m, k) => checks.push(unknown(`/deletions/${i}/heldOn/${k}`, m)));
   });
-  doc.warnings.forEach((w, i) => checks.push(unknown(`/warnings/${i}/machine`, w.machine)));
   const bad = checks.find((c) => c !== undefined);
   if (bad !== undefined) return bad;
   if (!Number.isFinite(plan.createdAtMs)) return `/createdAt is not a valid date`;
@@ -314,8 +315,8 @@ export function parsePlanDocument(value: unknown, fileName: string): Plan {
     deletions: doc.deletions.map(
       (d): Deletion => ({ path: d.path, deletedOn: [...d.deletedOn], heldOn: [...d.heldOn], propagated: d.propagated }),
     ),
+    warnings: (doc.warnings ?? []).map((w): PlanWarning => ({ ...w })),
     inSync: doc.inSync,
-    warnings: doc.warnings.map((w): PlanWarning => ({ ...w })),
   };
   const inconsistency = checkConsistency(doc, plan);
   if (inconsistency !== undefined) throw notAPlan(fileName, inconsistency);

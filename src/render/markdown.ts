@@ -136,7 +136,9 @@ function buildSections(plan: Plan): Section[] {
     sections.push({
       summary: `Warnings: ${count(plan.warnings.length)} (left undecided)`,
       head: '| path | machine | why |\n|---|---|---|',
-      rows: plan.warnings.map((w) => [`| ${escapeMarkdown(w.path)} | ${escapeMarkdown(w.machine)} | ${w.kind === 'unreadable' ? `could not read: ${escapeMarkdown(w.reason)}` : escapeMarkdown(w.kind)} |`]),
+      rows: plan.warnings.map((w) => [
+        `| ${escapeMarkdown(w.path)} | ${escapeMarkdown(w.machine)} | ${w.kind === 'unreadable' ? `could not read: ${escapeMarkdown(w.reason)}` : `dated ${formatMtime(w.mtime)}, in the future of its clock: never wins by being newest`} |`,
+      ]),
     });
   }
   if (plan.deletions.length > 0) {

@@ -250,17 +250,17 @@ function renderDeletionGuard(ctx: Ctx, problems: readonly string[]): string {
   return lines.join('\n');
 }
 
+/** One warning in words. */
+function warningLine(w: PlanWarning): string {
+  if (w.kind === 'future') return `${safe(w.path)}: dated ${formatMtime(w.mtime)} on ${safe(w.machine)}, in the future of its clock: it never wins by being newest`;
+  return `${safe(w.path)} on ${safe(w.machine)}: could not read (${safe(w.reason)}): nothing under it is copied, deleted or moved to trash on any machine until the scan can read it`;
+}
+
 function renderWarnings(ctx: Ctx, warnings: readonly PlanWarning[]): string {
-  const p = ctx.paint;
-  const unreadable = warnings.filter((w) => w.kind === 'unreadable');
-  const lines = [heading(ctx, `Warnings (${warnings.length}):`)];
-  if (unreadable.length > 0) {
-    lines.push(`  ${p('dim', '(unreadable: nothing under these folders is copied, deleted or moved to trash on any machine until the scan can read them)')}`);
-    const rows = unreadable.map((w) => [p('yellow', safe(w.path)), safe(w.machine), `could not read: ${safe(w.reason)}`]);
-    const head = ['folder', 'machine', 'why'].map((h) => p('bold', h));
-    lines.push(renderTable(rows, { head, width: ctx.width, flex: 0 }));
-  }
-  return lines.join('\n');
+  const shown = ctx.full ? warnings : warnings.slice(0, MAX_LISTED_ROWS);
+  const lines = shown.map((w) => `  ${ctx.paint('yellow', warningLine(w))}`);
+  if (shown.length < warnings.length) lines.push(`  ${ctx.paint('dim', `(${warnings.length - shown.length} more; use --full to list them all)`)}`);
+  return `${heading(ctx, `Warnings (${warnings.length}):`)}\n${lines.join('\n')}`;
 }
 
 // ---------------------------------------------------------------- whole view
@@ -271,6 +271,7 @@ export function renderPlanText(plan: Plan, opts: PlanTextOptions): string {
   const ctx: Ctx = { paint: buildPaint(opts.color), full: opts.full, width: opts.width, order };
   const blocks = [renderHeader(ctx, plan)];
   if (plan.targets.length > 0) blocks.push(`${heading(ctx, 'Narrowed to:')} ${plan.targets.map(safe).join(', ')}`);
+  if (plan.warnings.length > 0) blocks.push(renderWarnings(ctx, plan.warnings));
   if (isEmptyPlan(plan)) {
     blocks.push(ctx.paint('green', renderNoChangesLine(plan.inSync)));
     return `${blocks.join('\n\n')}\n`;

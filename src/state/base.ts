@@ -2,7 +2,7 @@
 //
 // Kept in two files of the state directory:
 // - base.json, compact and quick to parse for hundreds of thousands of paths × several machines:
-//     { "formatVersion": 2, "generation": G, "machines": [names…],
+//     { "formatVersion": 2, "generation": G, "machines": [names…], "covered": {name: [sync paths…]},
 //       "entries": [ [path, holders, type, mtime, size, mode, target?], … ] }
 //   (rows: see baseRows.ts). After a sync the machines agree, so each path is written (and
 //   held in memory) once, not once per machine. One row per line: readable and diffable.
@@ -10,15 +10,17 @@
 //   1% of the paths appends that 1% instead of rewriting everything. base.json is rewritten,
 //   with a new generation that retires the log, once the log names more paths than a quarter
 //   of base.json's rows (or when the log cannot be appended to as it was read).
+// `covered` (Base.covered) names, per machine, the sync paths it was last synced for; a log line's
+// `covered` adds to it. A base.json without it (older blats) covers nothing.
 import { randomBytes } from 'node:crypto';
 import { open, rm, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { buildUnderTest } from '../config/paths.js';
+import { buildUnderTest, collapseNested } from '../config/paths.js';
 import { BlatError } from '../errors.js';
-import type { Base, Entry } from '../types.js';
+import type { Base, BaseCoverage, Entry } from '../types.js';
 import { syncDirectory, writeFileAtomic } from './atomicWrite.js';
-import { findChangedBasePaths, parseBaseChanges, renderBaseChange, type BaseChange } from './baseChanges.js';
+import { findChangedBasePaths, parseBaseChanges, parseCoverage, renderBaseChange, type BaseChange } from './baseChanges.js';
 import { addBaseRows, renderAllBaseRows } from './baseRows.js';
 import { describeError, isRecord, parseJsonFile, readFileHead, readTextIfExists } from './fsErrors.js';
 import { LayeredBaseBuilder } from './layeredBase.js';
@@ -88,13 +90,50 @@ export async function readBase(stateDir: string): Promise<Base> {
     const logText = (await readTextIfExists(logFile)) ?? '';
     const log = parseBaseChanges(logText, parsed.generation);
     if (log.damagedLine !== undefined) throw new BlatError(`${logFile}:${log.damagedLine}: not a blat base change; delete it and base.json to start afresh`);
-    for (const change of log.changes) mergeBaseChange(logFile, parsed.builder, change);
+    for (const change of log.changes) {
+      mergeBaseChange(logFile, parsed.builder, change);
+      if (change.covered) parsed.covered = addCoverage(parsed.covered, change.covered);
+    }
     const whole = !log.stale && log.goodBytes === Buffer.byteLength(logText);
     origin = { generation: parsed.generation, rows: parsed.rows, logPaths: log.paths, logBytes: whole ? log.goodBytes : -1, partial: false };
   }
-  const base = parsed.builder.build();
+  const base = withCoverage(parsed.builder.build(), parsed.covered);
   if (origin) origins.set(base, origin);
   return base;
+}
+
+/** `entries` (a map the caller just made: it is given the property) as a Base covering `covered` (nothing when undefined or empty). */
+export function withCoverage(entries: ReadonlyMap<string, ReadonlyMap<string, Entry>>, covered: BaseCoverage | undefined): Base {
+  if (covered === undefined || covered.size === 0) return entries;
+  return Object.assign(entries, { covered }) as Base;
+}
+
+/** `covered` with `more` added, machine by machine (nested paths collapsed); `covered` itself when nothing is new. */
+export function addCoverage(covered: BaseCoverage | undefined, more: BaseCoverage | undefined): BaseCoverage {
+  const out = new Map<string, readonly string[]>(covered ?? []);
+  let grew = false;
+  more?.forEach((paths, name) => {
+    const had = out.get(name) ?? [];
+    const next = collapseNested([...had, ...paths]);
+    if (next.length !== had.length || next.some((p, i) => p !== had[i])) {
+      out.set(name, next);
+      grew = true;
+    }
+  });
+  return grew || covered === undefined ? out : covered;
+}
+
+/** What `next` covers that `previous` does not (per machine, its new paths); undefined when nothing. */
+function findAddedCoverage(previous: BaseCoverage | undefined, next: BaseCoverage | undefined): BaseCoverage | undefined {
+  if (next === undefined || next === previous) return undefined;
+  const added = new Map<string, readonly string[]>();
+  next.forEach((paths, name) => {
+    const had = previous?.get(name) ?? [];
+    const under = buildUnderTest(had);
+    const fresh = paths.filter((p) => !under(p));
+    if (fresh.length > 0) added.set(name, fresh);
+  });
+  return added.size > 0 ? added : undefined;
 }
 
 /**
@@ -107,13 +146,14 @@ export async function writeBase(stateDir: string, next: Base, previous?: Base): 
   let whole = next;
   if (previous && origin) {
     const changed = findChangedBasePaths(previous, next);
-    if (changed.size === 0) {
+    const covered = findAddedCoverage(previous.covered, next.covered);
+    if (changed.size === 0 && covered === undefined) {
       origins.set(next, origin);
       return;
     }
     const logPaths = origin.logPaths + changed.size;
     if (origin.logBytes >= 0 && logPaths <= Math.max(LOG_MIN_PATHS, origin.rows / 4)) {
-      const line = renderBaseChange(origin.generation, next, [...changed]);
+      const line = renderBaseChange(origin.generation, next, [...changed], covered);
       if (await appendBaseChange(baseChangesPath(stateDir), line, origin.logBytes)) {
         origins.set(next, { ...origin, logPaths, logBytes: origin.logBytes + Buffer.byteLength(line) });
         return;
@@ -130,7 +170,7 @@ export async function writeBase(stateDir: string, next: Base, previous?: Base): 
   origins.set(next, { generation, rows, logPaths: 0, logBytes: 0, partial: whole !== next });
 }
 
-/** `whole` with `paths` holding, on every machine, what `part` has there (nothing where it has nothing). */
+/** `whole` with `paths` holding, on every machine, what `part` has there (nothing where it has nothing); covering what both cover. */
 function mergeBasePaths(whole: Base, part: Base, paths: ReadonlySet<string>): Base {
   const out = new Map<string, ReadonlyMap<string, Entry>>();
   for (const name of new Set([...whole.keys(), ...part.keys()])) {
@@ -143,21 +183,22 @@ function mergeBasePaths(whole: Base, part: Base, paths: ReadonlySet<string>): Ba
     });
     if (entries.size > 0) out.set(name, entries);
   }
-  return out;
+  return withCoverage(out, addCoverage(whole.covered, part.covered));
 }
 
 /** base.json's text for `base` (each path once per distinct entry, with the machines holding it) and its row count. */
 function renderBaseFile(base: Base, generation: string): { readonly text: string; readonly rows: number } {
   const names = [...base.keys()];
-  const parts: string[] = [`{"formatVersion":${BASE_FORMAT},"generation":${JSON.stringify(generation)},"machines":${JSON.stringify(names)},"entries":[`];
+  const covered = base.covered === undefined || base.covered.size === 0 ? '' : `"covered":${JSON.stringify(Object.fromEntries(base.covered))},`;
+  const parts: string[] = [`{"formatVersion":${BASE_FORMAT},"generation":${JSON.stringify(generation)},"machines":${JSON.stringify(names)},${covered}"entries":[`];
   const none = renderAllBaseRows(names.map((n) => base.get(n)!), parts);
   const rows = parts.length - 1;
   parts.push(none ? ']}\n' : '\n]}\n');
   return { text: parts.join(''), rows };
 }
 
-/** base.json's entries (in a builder, for the log to be merged into), its generation and row count. */
-function parseBaseFile(file: string, text: string): { readonly builder: LayeredBaseBuilder; readonly generation?: string; readonly rows: number } {
+/** base.json's entries (in a builder, for the log to be merged into), coverage, generation and row count. */
+function parseBaseFile(file: string, text: string): { readonly builder: LayeredBaseBuilder; covered?: BaseCoverage; readonly generation?: string; readonly rows: number } {
   const value = parseJsonFile(file, text);
   const bad = (why: string): BlatError => new BlatError(`${file}: not a blat base file (${why}); delete it to start afresh`);
   if (!isRecord(value)) throw bad('not an object');
@@ -166,10 +207,12 @@ function parseBaseFile(file: string, text: string): { readonly builder: LayeredB
   if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) throw bad('machines is not a list of names');
   if (value.generation !== undefined && typeof value.generation !== 'string') throw bad('generation is not a string');
   if (!Array.isArray(value.entries)) throw bad('entries is not a list');
+  const covered = parseCoverage(value.covered);
+  if (covered === null) throw bad('covered is not a map of machines to lists of sync paths');
   const builder = new LayeredBaseBuilder(names);
   const badRow = addRows(builder, value.entries as unknown[], names);
   if (badRow >= 0) throw bad(`entries[${badRow}] is not a valid entry`);
-  return { builder, generation: value.generation as string | undefined, rows: value.entries.length };
+  return { builder, covered, generation: value.generation as string | undefined, rows: value.entries.length };
 }
 
 /** Adds rows whose holders index `names`; the index of the first bad row, or -1. */
@@ -230,6 +273,8 @@ async function appendBaseChange(file: string, line: string, expectedBytes: numbe
  * - Machines absent from `current` keep their previous entries untouched.
  * - Entries outside the scopes are untouched for every machine.
  * - Machines left with no entries at all are omitted.
+ * - Coverage: every machine of `current` is covered for `scopes` too (it took part in this sync);
+ *   what `previous` covered stays covered.
  * `previous` and `current` are not modified; the result may share their maps.
  */
 export function buildBaseAfterSync(
@@ -271,6 +316,6 @@ export function buildBaseAfterSync(
     }
     if (next.size > 0) out.set(machine, next);
   }
-  return out;
+  return withCoverage(out, addCoverage(previous.covered, new Map([...current.keys()].map((m) => [m, scopes]))));
 }
 

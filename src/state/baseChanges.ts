@@ -1,14 +1,14 @@
 // The base's change log (base.changes.jsonl): what an apply changed in the base, appended
 // instead of rewriting all of base.json. One JSON line per write:
-//   {"generation": G, "machines": [names…], "paths": [paths…], "entries": [rows…]}
+//   {"generation": G, "machines": [names…], "paths": [paths…], "entries": [rows…], "covered"?: {name: [sync paths…]}}
 // `paths` lists every path whose entry changed on some machine; on every machine, each such
 // path now holds what the line's rows (see baseRows.ts, holders index the line's `machines`)
-// say, and nothing where no row names the machine.
+// say, and nothing where no row names the machine. `covered` adds sync paths to the machines' coverage.
 // A line whose generation is not base.json's was written before base.json was last rewritten:
 // it is already in it, and ignored. A last line without its newline, or not JSON, was cut short
 // by a crash: ignored (that apply's update is lost, as it would be from a kill before the
 // rename of a rewritten base.json).
-import type { Base } from '../types.js';
+import type { Base, BaseCoverage } from '../types.js';
 import { isRecord } from './fsErrors.js';
 import { isSameBaseEntry, renderBaseRows } from './baseRows.js';
 
@@ -19,6 +19,8 @@ export interface BaseChange {
   readonly machines: readonly string[];
   readonly paths: readonly string[];
   readonly rows: readonly unknown[];
+  /** Coverage this line adds (Base.covered). */
+  readonly covered?: BaseCoverage;
 }
 
 /** The log's lines of `generation`, in order. */
@@ -53,12 +55,12 @@ export function findChangedBasePaths(previous: Base, next: Base): Set<string> {
   return changed;
 }
 
-/** The log line saying that `paths` now hold what `next` has there. */
-export function renderBaseChange(generation: string, next: Base, paths: readonly string[]): string {
+/** The log line saying that `paths` now hold what `next` has there (and that `covered` is now covered too). */
+export function renderBaseChange(generation: string, next: Base, paths: readonly string[], covered?: BaseCoverage): string {
   const names = [...next.keys()];
   const parts = [`{"generation":${JSON.stringify(generation)},"machines":${JSON.stringify(names)},"paths":${JSON.stringify(paths)},"entries":[`];
   renderBaseRows(names.map((n) => next.get(n)!), paths, parts, true, '');
-  parts.push(']}\n');
+  parts.push(covered === undefined ? ']}\n' : `],"covered":${JSON.stringify(Object.fromEntries(covered))}}\n`);
   return parts.join('');
 }
 
@@ -103,5 +105,19 @@ function parseLine(line: string, number: number): (BaseChange & { readonly gener
   if (!Array.isArray(machines) || !machines.every((n) => typeof n === 'string')) return undefined;
   if (!Array.isArray(paths) || !paths.every((p) => typeof p === 'string' && p !== '')) return undefined;
   if (!Array.isArray(entries)) return undefined;
-  return { generation: value.generation, line: number, machines: machines as string[], paths: paths as string[], rows: entries };
+  const covered = parseCoverage(value.covered);
+  if (covered === null) return undefined;
+  return { generation: value.generation, line: number, machines: machines as string[], paths: paths as string[], rows: entries, covered };
+}
+
+/** A `covered` value of base.json or of a log line: undefined when absent, null when not well formed. */
+export function parseCoverage(value: unknown): BaseCoverage | undefined | null {
+  if (value === undefined) return undefined;
+  if (!isRecord(value)) return null;
+  const out = new Map<string, readonly string[]>();
+  for (const [name, paths] of Object.entries(value)) {
+    if (!Array.isArray(paths) || !paths.every((p) => typeof p === 'string' && p !== '')) return null;
+    out.set(name, Object.freeze([...(paths as string[])]));
+  }
+  return out;
 }

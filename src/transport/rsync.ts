@@ -11,8 +11,25 @@ import { classifySshFailure } from './sshFailure.js';
  */
 export const TRANSFER_TEMP_DIR = '.blat-tmp';
 
-/** One side of a transfer: a root folder here, or on an ssh destination; `bwlimit` (KiB/s) caps any transfer touching it. */
-export type RsyncEndpoint = ({ readonly kind: 'local'; readonly root: string } | { readonly kind: 'ssh'; readonly host: string; readonly root: string }) & { readonly bwlimit?: number };
+/**
+ * One side of a transfer: a root folder here, or on an ssh destination; `bwlimit` (KiB/s) caps any
+ * transfer touching it; `ignorePerms` for a machine with `perms: ignore`.
+ */
+export type RsyncEndpoint = ({ readonly kind: 'local'; readonly root: string } | { readonly kind: 'ssh'; readonly host: string; readonly root: string }) & {
+  readonly bwlimit?: number;
+  readonly ignorePerms?: boolean;
+};
+
+/**
+ * Permission arguments: none (-a keeps modes) unless an end ignores permissions. Then modes are
+ * not set on the receiver (existing files keep theirs, new ones get the sent mode less the
+ * umask), and what a source that ignores them sends is rw-r--r-- for files, rwxr-xr-x for folders
+ * (symbolic: older rsyncs take no octal --chmod).
+ */
+function buildPermsArgs(req: Pick<RsyncRequest, 'from' | 'to'>): string[] {
+  if (req.from.ignorePerms) return ['--no-perms', '--chmod=Du=rwx,Dgo=rx,Fu=rw,Fgo=r'];
+  return req.to.ignorePerms ? ['--no-perms'] : [];
+}
 
 export interface RsyncRequest {
   readonly from: RsyncEndpoint;
@@ -67,19 +84,21 @@ function buildBwlimitArgs(req: RsyncRequest): string[] {
 /** rsync's arguments for one batch: times, modes and links kept, no owner/group, list on stdin. */
 export function buildRsyncArgs(req: RsyncRequest): string[] {
   if (req.whole?.folder !== undefined) {
-    const args = ['-a', '--no-owner', '--no-group', '-s', '--info=progress2', ...buildBwlimitArgs(req), ...req.whole.exclude.map((p) => `--exclude=${p}`), ...buildOwnExcludes(req.whole.own ?? [], req.whole.folder)];
+    const args = ['-a', '--no-owner', '--no-group', ...buildPermsArgs(req), '-s', '--info=progress2', ...buildBwlimitArgs(req), ...req.whole.exclude.map((p) => `--exclude=${p}`), ...buildOwnExcludes(req.whole.own ?? [], req.whole.folder)];
     if (req.from.kind === 'ssh' || req.to.kind === 'ssh') args.push('-e', buildRsyncRsh(req.sshOptions));
     args.push('--', `${buildRsyncLocation(req.from)}${req.whole.folder}/`, buildRsyncLocation(req.to));
     return args;
   }
-  const args = ['-a', '--no-owner', '--no-group', '-s', '--from0', '--files-from=-', '--info=progress2', ...buildBwlimitArgs(req)];
+  const args = ['-a', '--no-owner', '--no-group', ...buildPermsArgs(req), '-s', '--from0', '--files-from=-', '--info=progress2', ...buildBwlimitArgs(req)];
   if (req.whole) {
     // Into an empty staging folder: as fast as rsync -a, partial files only ever inside it.
     args.push('-r', ...req.whole.exclude.map((p) => `--exclude=${p}`), ...buildOwnExcludes(req.whole.own ?? []));
   } else {
     args.push('--no-inc-recursive', `--temp-dir=${TRANSFER_TEMP_DIR}`,
       // Never replace a folder the receiver has as a symlink (rsync would, to recreate an implied parent).
-      '--no-implied-dirs');
+      '--no-implied-dirs',
+      // Every listed file differs (blat compared them to the nanosecond): rsync's quick check, at whole seconds, would skip a same-size edit.
+      '--ignore-times');
     if (req.update) args.push('--update');
   }
   if (req.from.kind === 'ssh' || req.to.kind === 'ssh') args.push('-e', buildRsyncRsh(req.sshOptions));

@@ -108,6 +108,63 @@ describe('buildBaseAfterApply with the snapshot', () => {
   });
 });
 
+describe('buildBaseAfterApply: coverage', () => {
+  it('covers the online machines for the scanned paths, keeps what the offline ones had', () => {
+    const previous = baseOf({ m2: { 'docs/a': f(1) } }, { m2: ['docs'] });
+    const snapshot = snap({ self: 'here', machines: { here: { 'docs/a': f(5) }, m1: {}, m2: 'offline' } });
+    const plan = planFor(snapshot, previous);
+    const base = buildBaseAfterApply(previous, plan, allDone(plan), snapshot);
+    expect(Object.fromEntries(base.covered ?? [])).toEqual({ m2: ['docs'], here: ['docs'], m1: ['docs'] });
+    // A saved plan's apply scanned nothing: the coverage stays as it was.
+    expect(buildBaseAfterApply(previous, plan, allDone(plan), null).covered).toBe(previous.covered);
+  });
+
+  it('after a push that went stale (the target created the path meanwhile), the next plan is a conflict, not "newest wins"', () => {
+    const covered = { here: ['docs'], m1: ['docs'] };
+    const previous = baseOf({ here: { 'docs/old': f(1) }, m1: { 'docs/old': f(1) } }, covered);
+    const before = snap({ self: 'here', machines: { here: { 'docs/old': f(1), 'docs/n': f(100, 5) }, m1: { 'docs/old': f(1) } } });
+    const plan = planFor(before, previous);
+    expect(plan.steps.map((s) => `${s.action} ${s.path} ${s.to}`)).toEqual(['push docs/n m1']);
+    const stale: StepOutcome[] = [{ index: 0, step: plan.steps[0], status: 'stale', reason: 'm1 changed since the plan' }];
+    const base = buildBaseAfterApply(previous, plan, stale, before);
+    // m1 created its own docs/n, newer than here's: it must not silently replace here's.
+    const after = snap({ self: 'here', machines: { here: { 'docs/old': f(1), 'docs/n': f(100, 5) }, m1: { 'docs/old': f(1), 'docs/n': f(200, 7) } } });
+    const next = planFor(after, base);
+    expect(next.steps).toEqual([]);
+    expect(next.conflicts.map((c) => c.reason)).toEqual(['created on here and m1']);
+  });
+
+  it('a first apply whose pull failed: the next plan decides as before ("newest wins"), not a conflict', () => {
+    const before = snap({ self: 'here', machines: { here: { 'docs/n': f(100, 5) }, m1: { 'docs/n': f(200, 7) } } });
+    const plan = planFor(before);
+    expect(plan.steps.map((s) => `${s.action} ${s.path} ${s.from}`)).toEqual(['pull docs/n m1']);
+    const failed: StepOutcome[] = [{ index: 0, step: plan.steps[0], status: 'failed', reason: 'cut' }];
+    const base = buildBaseAfterApply(new Map(), plan, failed, before);
+    expect(plain(base)).toEqual({ here: { 'docs/n': f(100, 5) }, m1: { 'docs/n': f(200, 7) } });
+    expect(planFor(before, base).steps.map((s) => `${s.action} ${s.path} ${s.from}`)).toEqual(['pull docs/n m1']);
+  });
+
+  it('a held deletion keeps the base entry of a machine not covered yet (a base of an older blat)', () => {
+    const previous = baseOf({ here: { 'docs/d': f(1) }, m1: { 'docs/d': f(1) } });
+    const snapshot = snap({ self: 'here', machines: { here: {}, m1: { 'docs/d': f(1) } } });
+    const plan = planFor(snapshot, previous);
+    const base = buildBaseAfterApply(previous, plan, allDone(plan), snapshot);
+    expect(base.get('here')?.get('docs/d')).toEqual(f(1));
+    expect(planFor(snapshot, base).deletions.map((d) => d.path)).toEqual(['docs/d']);
+  });
+
+  it('a first apply whose push went stale covers both machines: the two versions are then a conflict', () => {
+    const before = snap({ self: 'here', machines: { here: { 'docs/n': f(100, 5) }, m1: {} } });
+    const plan = planFor(before);
+    const stale: StepOutcome[] = [{ index: 0, step: plan.steps[0], status: 'stale', reason: 'm1 changed since the plan' }];
+    const base = buildBaseAfterApply(new Map(), plan, stale, before);
+    // here held docs/n at that sync (its base now says so); m1 held nothing there and has created one since.
+    expect(plain(base)).toEqual({ here: { 'docs/n': f(100, 5) } });
+    const after = snap({ self: 'here', machines: { here: { 'docs/n': f(100, 5) }, m1: { 'docs/n': f(200, 7) } } });
+    expect(planFor(after, base).conflicts.map((c) => c.reason)).toEqual(['created on m1 while here held another version']);
+  });
+});
+
 describe('buildBaseAfterApply for a saved plan (no snapshot)', () => {
   it('updates only the entries the done steps touched', () => {
     const previous = baseOf({ here: { 'docs/old': f(1) }, m1: { 'docs/old': f(1), 'docs/keep': f(2) } });

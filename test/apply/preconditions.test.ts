@@ -32,6 +32,15 @@ describe('sameEntry', () => {
     expect(sameEntry(file(1_700_000_000), file(1_700_000_000.00001))).toBe(false);
   });
 
+  it('compares modes: a chmod since the plan makes a step stale', () => {
+    expect(sameEntry(file(10), { ...file(10), mode: 0o755 })).toBe(false);
+    const steps = [push('d/x', 'm1', file(10))];
+    const seen = restat({ self: { 'd/x': { ...file(10), mode: 0o755 } }, m1: {} });
+    expect([...checkPreconditions(steps, seen).values()].map((p) => p.reason)).toEqual([
+      'self changed since the plan (10 bytes, mode 755, mtime 1970-01-01T00:00:10.000Z, expected 10 bytes, mode 644, mtime 1970-01-01T00:00:10.000Z)',
+    ]);
+  });
+
   it('compares size, type and link target', () => {
     expect(sameEntry(file(10, 3), file(10, 4))).toBe(false);
     expect(sameEntry(file(10, 0), dir(10))).toBe(false);
@@ -125,9 +134,9 @@ describe('checkPreconditions', () => {
 });
 
 describe('describe', () => {
-  it('says absent, bytes and UTC mtime, or the type', () => {
+  it('says absent, bytes, mode and UTC mtime, or the type', () => {
     expect(describeEntry(null)).toBe('absent');
-    expect(describeEntry(file(1_700_000_000.25, 12))).toBe('12 bytes, mtime 2023-11-14T22:13:20.250Z');
+    expect(describeEntry(file(1_700_000_000.25, 12))).toBe('12 bytes, mode 644, mtime 2023-11-14T22:13:20.250Z');
     expect(describeEntry(dir(1))).toBe('dir');
     expect(describeEntry(link('t'))).toBe('symlink');
   });

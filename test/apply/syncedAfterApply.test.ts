@@ -79,8 +79,11 @@ describe('buildSyncedRecord', () => {
     const entries = new Map([['here', new Map<string, Entry>([['docs/a', f(20)]])], ['m1', new Map<string, Entry>([['docs/a', f(20)]])]]);
     const partial: Snapshot = { ...snapshot, entries, partial: { alike: 500, files: new Map([['here', 450], ['m1', 450]]) } };
     const partialPlan = planFor(partial, baseOf({ here: { 'docs/a': f(20) }, m1: { 'docs/a': f(20) } }));
-    const partialNext = baseOf({ here: { 'docs/a': f(20) }, m1: { 'docs/a': f(20) } });
+    const partialNext = baseOf({ here: { 'docs/a': f(20) }, m1: { 'docs/a': f(20) } }, { here: ['docs'], m1: ['docs'] });
     expect(buildSyncedRecord(key, listing, partial, partialNext, origin, partialPlan, [])).toMatchObject({ records: 501, files: 450 });
+    // A base that does not cover every machine for the scanned paths cannot stand behind a partial run.
+    const uncovered = baseOf({ here: { 'docs/a': f(20) }, m1: { 'docs/a': f(20) } }, { here: ['docs'] });
+    expect(buildSyncedRecord(key, listing, partial, uncovered, origin, partialPlan, [])).toBeNull();
   });
 
   it('is null when the apply did not leave every machine as self', () => {

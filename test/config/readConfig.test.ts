@@ -62,6 +62,37 @@ describe('findConfigPath', () => {
   });
 });
 
+describe('readConfig: per-machine modify windows and modes', () => {
+  it('reads machines.NAME.modifyWindow and perms; the planner compares each pair with the larger window', async () => {
+    const file = await write(`version: 1
+paths: [docs]
+modifyWindow: 0.5
+machines:
+  spencer: { host: spencer.local, root: /home/ajh }
+  usbdisk: { transport: local, root: /media/usb, modifyWindow: 2, perms: ignore }
+  nas: { host: nas, root: /srv, perms: keep }
+`);
+    const config = await readConfig(file, ENV);
+    expect(config.modifyWindow).toBe(0.5);
+    expect(config.machines[1]).toMatchObject({ name: 'usbdisk', modifyWindow: 2, perms: 'ignore' });
+    expect(config.machines[2]).not.toHaveProperty('perms');
+    expect(config.machines[2]).not.toHaveProperty('modifyWindow');
+    const { buildVersionOptions } = await import('../../src/commands/context.js');
+    expect(buildVersionOptions(config)).toEqual({ modifyWindow: 0.5, windows: { usbdisk: 2 }, ignorePerms: ['usbdisk'] });
+  });
+
+  it('refuses a negative window and an unknown perms value, naming the line', async () => {
+    const { file, lines } = await errorLines(`version: 1
+paths: [docs]
+machines:
+  usbdisk: { transport: local, root: /media/usb, modifyWindow: -2, perms: none }
+`);
+    expect(lines.join('\n')).toContain(`${file}:4:`);
+    expect(lines.join('\n')).toMatch(/machines\.usbdisk\.modifyWindow: must be at least 0/);
+    expect(lines.join('\n')).toMatch(/machines\.usbdisk\.perms: must be one of keep, ignore/);
+  });
+});
+
 describe('readConfig: valid files', () => {
   it('fills defaults and makes local paths absolute', async () => {
     const file = await write(MINIMAL);
@@ -74,7 +105,7 @@ describe('readConfig: valid files', () => {
       stateDir: join(dir, '.blat'),
       ownPaths: ['.blat', '.blat-tmp', '.blat-trash'],
       concurrency: 8,
-      modifyWindow: 1,
+      modifyWindow: 0,
       ssh: { options: [], connectTimeout: 5 },
       machines: [{ name: 'spencer', transport: 'ssh', host: 'spencer.local', root: '/home/ajh', aliases: [] }],
       digest: expect.stringMatching(/^[0-9a-f]{64}$/),

@@ -79,7 +79,7 @@ const cases: Case[] = [
   { name: 'window: exactly 1 s apart, same size = same version', machines: { a: synced(f(100, 5)), b: synced(f(101, 5)) }, inSync: 1 },
   { name: 'window: 0.5 s apart, different size = conflict', machines: { a: synced(f(100, 5)), b: synced(f(100.5, 6)) }, conflicts: ['docs/x: equal mtime, different size'] },
   { name: 'window: 2 s apart, different size = newest wins', machines: { a: synced(f(100, 5)), b: synced(f(102, 6)) }, steps: ['pull docs/x b>a'] },
-  { name: 'window: option honoured (0 s)', machines: { a: synced(f(100, 5)), b: synced(f(100.5, 5)) }, options: { modifyWindow: 0 }, steps: ['pull docs/x b>a'] },
+  { name: 'window: option honoured (0 s)', machines: { a: synced(f(100.2, 5)), b: synced(f(100.5, 5)) }, options: { modifyWindow: 0 }, steps: ['pull docs/x b>a'] },
   {
     name: 'window: a copy exactly the window away from its base is unchanged',
     machines: { a: synced(f(101)), b: synced(f(300, 20)) },

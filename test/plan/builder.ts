@@ -64,9 +64,10 @@ export function snap(spec: SnapSpec): Snapshot {
   });
 }
 
-/** A Base built from machine → path → entry literals. */
-export function baseOf(spec: Readonly<Record<string, Entries>>): Base {
-  return new Map(Object.entries(spec).map(([name, m]) => [name, new Map(Object.entries(m))]));
+/** A Base built from machine → path → entry literals, covering `covered` (machine → sync paths) when given. */
+export function baseOf(spec: Readonly<Record<string, Entries>>, covered?: Readonly<Record<string, readonly string[]>>): Base {
+  const map = new Map(Object.entries(spec).map(([name, m]) => [name, new Map(Object.entries(m))]));
+  return covered === undefined ? map : Object.assign(map, { covered: new Map(Object.entries(covered)) });
 }
 
 /** PlanOptions with defaults: no preference, deletions held, 1 s window, no targets. */

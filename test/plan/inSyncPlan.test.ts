@@ -30,7 +30,7 @@ const cases: [string, Snapshot, Base, Partial<PlanOptions>, number][] = [
     'versions alike within the window but not identical (mtime 0.5 s apart, modes, folder mtimes)',
     snap({ self: 'a', machines: { a: tree, b: { ...tree, 'docs/x': f(100.75), docs: dir(999), 'docs/link': link('../a b', 5) } }, digest: 'digest-3' }),
     baseOf({}),
-    { prefer: prefer.machine('b'), modifyWindow: 1 },
+    { prefer: prefer.machine('b'), modifyWindow: 1, ignorePerms: ['b'] },
     5,
   ],
   ['one machine alone', snap({ self: 'a', machines: { z: 'outofuse', a: tree } }), baseOf({ a: { 'docs/old': f(1) } }), {}, 5],
@@ -40,7 +40,7 @@ const cases: [string, Snapshot, Base, Partial<PlanOptions>, number][] = [
 describe('buildInSyncPlan', () => {
   it.each(cases)('makes the plan buildPlan makes: %s', (_label, snapshot, base, options, inSync) => {
     const planInput = input(snapshot, base, options);
-    expect(isUniformSnapshot(snapshot, planInput.options.modifyWindow)).toBe(true);
+    expect(isUniformSnapshot(snapshot, planInput.options)).toBe(true);
     const full = buildPlan(planInput);
     expect(full.inSync).toBe(inSync);
     expect(full.steps).toEqual([]);

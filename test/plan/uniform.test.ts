@@ -6,7 +6,7 @@ import { baseOf, dir, f, input, link, snap } from './builder.js';
 
 describe('isUniformSnapshot', () => {
   it('is true when every online machine holds the same versions (within the window)', () => {
-    expect(isUniformSnapshot(snap({ self: 'a', machines: { a: { 'docs/x': f(100) }, b: { 'docs/x': f(100.5) }, c: 'outofuse' } }), 1)).toBe(true);
+    expect(isUniformSnapshot(snap({ self: 'a', machines: { a: { 'docs/x': f(100) }, b: { 'docs/x': f(100.5) }, c: 'outofuse' } }), { modifyWindow: 1 })).toBe(true);
   });
   it.each([
     ['a path missing on one machine', { a: { 'docs/x': f(100), 'docs/y': f(1) }, b: { 'docs/x': f(100) } }],
@@ -14,13 +14,13 @@ describe('isUniformSnapshot', () => {
     ['a different version', { a: { 'docs/x': f(100) }, b: { 'docs/x': f(200) } }],
     ['a machine offline', { a: { 'docs/x': f(100) }, b: { 'docs/x': f(100) }, c: 'offline' }],
   ])('is false with %s', (_label, machines) => {
-    expect(isUniformSnapshot(snap({ self: 'a', machines: machines as never }), 1)).toBe(false);
+    expect(isUniformSnapshot(snap({ self: 'a', machines: machines as never }), { modifyWindow: 1 })).toBe(false);
   });
   it('promises what the planner does: a uniform snapshot plans the same with or without a base', () => {
     const s = snap({ self: 'a', machines: { a: { 'docs/x': f(100) }, b: { 'docs/x': f(100) } } });
     const withBase = buildPlan(input(s, baseOf({ a: { 'docs/x': f(50), 'docs/gone': f(1) }, b: { 'docs/x': f(50) } })));
     const without = buildPlan(input(s, baseOf({})));
-    expect(isUniformSnapshot(s, 1)).toBe(true);
+    expect(isUniformSnapshot(s, { modifyWindow: 1 })).toBe(true);
     expect(withBase).toEqual(without);
   });
 });
@@ -46,7 +46,7 @@ describe('isIdenticalSnapshot', () => {
     const s = snap({ self: 'a', machines: { a: tree(), b: { ...tree(), ...change } } });
     expect(isIdenticalSnapshot(s)).toBe(true);
     // scanAndPlan skips the uniform check (and the base) on an identical snapshot: identical implies uniform.
-    expect(isUniformSnapshot(s, 0)).toBe(true);
+    expect(isUniformSnapshot(s, { modifyWindow: 0 })).toBe(true);
   });
 
   it('is false when no machine was scanned', () => {
@@ -55,16 +55,16 @@ describe('isIdenticalSnapshot', () => {
 
   it('is false when an mtime differs by 0.5 s, though the snapshot is uniform within a 1 s window', () => {
     const s = snap({ self: 'a', machines: { a: tree(), b: { ...tree(), 'docs/x': f(100.75) } } });
-    expect(isUniformSnapshot(s, 1)).toBe(true);
+    expect(isUniformSnapshot(s, { modifyWindow: 1 })).toBe(true);
     expect(isIdenticalSnapshot(s)).toBe(false);
   });
 
   it.each<[string, Record<string, Entry>]>([
     ['a mode', { 'docs/x': f(100.25, 10, 0o600) }],
     ['a symlink\'s mtime', { 'docs/link': link('../a b', 1001) }],
-  ])('is false when only %s differs, though the snapshot is uniform', (_what, change) => {
+  ])('is false when only %s differs, though the snapshot is uniform (modes of c ignored)', (_what, change) => {
     const s = snap({ self: 'a', machines: { a: tree(), b: tree(), c: { ...tree(), ...change } } });
-    expect(isUniformSnapshot(s, 1)).toBe(true);
+    expect(isUniformSnapshot(s, { modifyWindow: 1, ignorePerms: ['c'] })).toBe(true);
     expect(isIdenticalSnapshot(s)).toBe(false);
   });
 

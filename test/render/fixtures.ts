@@ -62,7 +62,7 @@ export function fullPlan(): Plan {
       { path: 'old/kept.txt', deletedOn: ['b'], heldOn: ['a'], propagated: false },
     ],
     inSync: 42,
-    warnings: [],
+    warnings: [{ kind: 'future', path: 'notes/ahead.md', machine: 'b', mtime: 1_914_551_000.25 }],
   };
 }
 

@@ -89,6 +89,14 @@ describe('parsePlanDocument', () => {
     expect(parsePlanDocument(wire(plan), 'p.json')).toEqual(plan);
   });
 
+  it('reads a document without warnings (older blats) as a plan with none, and refuses a warning naming an unknown machine', () => {
+    const { warnings: _w, ...older } = wire(fullPlan());
+    expect(parsePlanDocument(older, 'p.json').warnings).toEqual([]);
+    const doc = wire(fullPlan());
+    expect(doc.warnings).toEqual([{ kind: 'future', path: 'notes/ahead.md', machine: 'b', mtime: 1_914_551_000.25 }]);
+    expect(refusal({ ...doc, warnings: [{ kind: 'future', path: 'notes/ahead.md', machine: 'zz', mtime: 1 }] })).toMatch(/\/warnings\/0\/machine names unknown machine "zz"/);
+  });
+
   it('returns a deeply frozen plan', () => {
     const plan = parsePlanDocument(wire(fullPlan()), 'p.json');
     expect(Object.isFrozen(plan)).toBe(true);

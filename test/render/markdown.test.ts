@@ -8,7 +8,7 @@ describe('renderPlanMarkdown', () => {
     const lines = text.split('\n');
     expect(lines[0]).toBe('## blat plan: 2 conflicts to resolve');
     expect(lines[2]).toBe(
-      '**Summary:** pull 1 file (2.0 KiB) from b · push 3 files (4.0 KiB) to b · move 1 file to trash on b · 1 owed to offline machines · 2 conflicts · 1 deletion held · c offline (timeout) · 42 paths in sync',
+      '**Summary:** pull 1 file (2.0 KiB) from b · push 3 files (4.0 KiB) to b · move 1 file to trash on b · 1 owed to offline machines · 2 conflicts · 1 deletion held · 1 warning · c offline (timeout) · 42 paths in sync',
     );
     expect(text).toContain('> [!WARNING]\n> 1 deletion is propagated: the remaining copies will be moved to each machine\'s trash.');
     expect(text).toContain('> [!WARNING]\n> 1 deletion is held:');
@@ -19,6 +19,7 @@ describe('renderPlanMarkdown', () => {
     expect(text).toContain('<details><summary>trash on b: 1 file</summary>');
     expect(text).toContain('<details><summary>Conflicts: 2 (resolve with blat diff, then --prefer MACHINE)</summary>');
     expect(text).toContain('| push | docs/link | a → b | link → ../x/y | 2024-04-24T23:06:40Z |');
+    expect(text).toContain('| notes/ahead.md | b | dated 2030-09-02T03:43:20Z, in the future of its clock: never wins by being newest |');
     expect(text.match(/<details>/g)?.length).toBe(text.match(/<\/details>/g)?.length);
   });
 

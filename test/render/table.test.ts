@@ -63,6 +63,11 @@ describe('renderPlanText: content', () => {
     expect(lineWith(text, 'absent')).toMatch(/│ b +│ absent +│ +│ changed +│/);
   });
 
+  it('lists warnings: a version dated in the future, with its machine and date', () => {
+    expect(text).toMatch(/Warnings \(1\):\n {2}notes\/ahead\.md: dated 2030-09-02T03:43:20Z on b, in the future of its clock: it never wins by being newest\n/);
+    expect(renderPlanText(emptyPlan(), plain)).not.toMatch(/Warnings/);
+  });
+
   it('lists deletions: deleted on, still on, held or propagated', () => {
     expect(lineWith(text, 'old/kept.txt')).toMatch(/│ old\/kept\.txt +│ b +│ a +│ held +│/);
     expect(lineWith(text, '│ old/gone.txt', 'propagated')).toMatch(/│ old\/gone\.txt +│ a +│ b +│ propagated \(to trash\) +│/);

@@ -104,6 +104,19 @@ describe('readDecimal', () => {
       expect(Math.abs(readDecimal(Buffer.from(s), 0, s.length) - Number(s))).toBeLessThan(1e-6);
     }
   });
+
+  it('keeps enough of find\'s nanoseconds that versions compare exactly: 0.1 s and 2 µs apart differ, one time printed two ways does not', async () => {
+    const { readDecimal } = await import('../../src/snapshot/parseScan.js');
+    const { sameMtime } = await import('../../src/plan/versions.js');
+    const read = (s: string) => readDecimal(Buffer.from(s), 0, s.length);
+    expect(sameMtime(read('1800000000.100000000'), read('1800000000.200000000'), 0)).toBe(false);
+    expect(sameMtime(read('1800000000.123456000'), read('1800000000.123458000'), 0)).toBe(false);
+    // GNU find's %T@ and perl's %.9f of a double, for one nanosecond time.
+    expect(sameMtime(read('1800000000.123456789'), read('1800000000.123456717'), 0)).toBe(true);
+    // A filesystem keeping whole seconds: compared at whole seconds.
+    expect(sameMtime(read('1800000000.900000000'), read('1800000000.000000000'), 0)).toBe(true);
+    expect(sameMtime(read('1800000000.900000000'), read('1800000001.000000000'), 0)).toBe(false);
+  });
 });
 
 /** Feeds the bytes in pieces of `size` bytes to a parser keeping the listing. */

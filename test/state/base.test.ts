@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BlatError } from '../../src/errors.js';
 import { buildUnderTest } from '../../src/config/paths.js';
-import { adoptPartialBase, buildBaseAfterSync, findBaseOrigin, isBaseAt, readBase, writeBase } from '../../src/state/base.js';
+import { addCoverage, adoptPartialBase, buildBaseAfterSync, findBaseOrigin, isBaseAt, readBase, withCoverage, writeBase } from '../../src/state/base.js';
 import { LayeredEntries } from '../../src/layeredEntries.js';
 import type { Base, Entry } from '../../src/types.js';
 
@@ -335,5 +335,48 @@ describe('the change log (base.changes.jsonl)', () => {
     await writeFile(join(dir, 'base.changes.jsonl'), badRow);
     const rowError = await readBase(dir).catch((e: unknown) => e);
     expect((rowError as BlatError).summary).toBe(`${join(dir, 'base.changes.jsonl')}:1: entries[0] is not a valid entry; delete it and base.json to start afresh`);
+  });
+});
+
+describe('coverage (which sync paths each machine was last synced for)', () => {
+  const covering = (b: Base, covered: Record<string, string[]>): Base => withCoverage(b, new Map(Object.entries(covered)));
+  const coveredOf = (b: Base): Record<string, readonly string[]> => Object.fromEntries(b.covered ?? []);
+
+  it('is written in base.json and read back, also for a machine holding nothing; a base.json without it covers nothing', async () => {
+    await writeBase(dir, covering(base({ a: { 'docs/x': file(1) } }), { a: ['docs'], empty: ['docs', 'notes'] }));
+    expect(coveredOf(await readBase(dir))).toEqual({ a: ['docs'], empty: ['docs', 'notes'] });
+    await writeBase(dir, base({ a: { 'docs/x': file(1) } }));
+    expect((await readBase(dir)).covered).toBeUndefined();
+  });
+
+  it('grows through the change log, even when no entry changed', async () => {
+    await writeBase(dir, covering(base({ a: { 'docs/x': file(1) }, b: { 'docs/x': file(1) } }), { a: ['docs'] }));
+    const read = await readBase(dir);
+    const next = buildBaseAfterSync(read, new Map([['a', read.get('a')!], ['b', read.get('b')!]]), ['docs', 'notes'], () => false);
+    expect(coveredOf(next)).toEqual({ a: ['docs', 'notes'], b: ['docs', 'notes'] });
+    await writeBase(dir, next, read);
+    expect(await readFile(join(dir, 'base.changes.jsonl'), 'utf8')).toContain('"covered":{"a":["notes"],"b":["docs","notes"]}');
+    const back = await readBase(dir);
+    expect(coveredOf(back)).toEqual({ a: ['docs', 'notes'], b: ['docs', 'notes'] });
+    // Nothing new: nothing written.
+    const same = buildBaseAfterSync(back, new Map([['a', back.get('a')!]]), ['docs/x'], () => false);
+    expect(same.covered).toBe(back.covered);
+    await writeBase(dir, same, back);
+    expect((await readFile(join(dir, 'base.changes.jsonl'), 'utf8')).split('\n')).toHaveLength(2);
+  });
+
+  it('refuses a damaged covered value, naming the file', async () => {
+    await writeFile(join(dir, 'base.json'), '{"formatVersion":2,"generation":"ab","machines":[],"covered":{"a":"docs"},"entries":[]}\n');
+    const error = await readBase(dir).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BlatError);
+    expect((error as Error).message).toContain('covered');
+  });
+
+  it('after a sync: the machines that took part are covered for the scanned paths, the others keep theirs', () => {
+    const previous = covering(base({ a: { 'docs/x': file(1) }, c: { 'docs/x': file(1) } }), { c: ['docs'] });
+    const next = buildBaseAfterSync(previous, new Map([['a', new Map()], ['b', new Map([['docs/y', file(2)]])]]), ['docs/sub'], () => false);
+    expect(coveredOf(next)).toEqual({ c: ['docs'], a: ['docs/sub'], b: ['docs/sub'] });
+    // A wider path replaces the narrower ones it holds.
+    expect(Object.fromEntries(addCoverage(next.covered, new Map([['a', ['docs']]])))).toMatchObject({ a: ['docs'] });
   });
 });

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, statSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -63,6 +63,49 @@ describe('buildRsyncArgs', () => {
     const args = buildRsyncArgs({ from: { kind: 'local', root: from }, to: { kind: 'local', root: to }, paths: [name], sshOptions: [], update: true });
     execFileSync('rsync', args, { input: `${name}\0` });
     expect(readFileSync(join(to, name), 'utf8')).toBe('content');
+  });
+});
+
+describe('buildRsyncArgs: versions and modes', () => {
+  const local = (root: string, ignorePerms?: boolean) => ({ kind: 'local' as const, root, ...(ignorePerms ? { ignorePerms } : {}) });
+
+  it('sends a listed file whose size and whole second match (rsync\'s quick check would skip a same-size edit)', () => {
+    const from = join(dir, 'same-second-from');
+    const to = join(dir, 'same-second-to');
+    execFileSync('mkdir', ['-p', from, join(to, TRANSFER_TEMP_DIR)]);
+    writeFileSync(join(from, 'f'), 'NEW');
+    writeFileSync(join(to, 'f'), 'old');
+    execFileSync('touch', ['-d', '@1700000000.2', join(from, 'f')]);
+    execFileSync('touch', ['-d', '@1700000000.1', join(to, 'f')]);
+    execFileSync('rsync', buildRsyncArgs({ from: local(from), to: local(to), paths: ['f'], sshOptions: [], update: true }), { input: 'f\0' });
+    expect(readFileSync(join(to, 'f'), 'utf8')).toBe('NEW');
+  });
+
+  it('keeps modes between machines that keep them; --no-perms when an end ignores them, rw-r--r-- sent from one that does', () => {
+    const req = { paths: [], sshOptions: [], update: false };
+    expect(buildRsyncArgs({ ...req, from: local('/a'), to: local('/b') }).some((a) => a.includes('perms') || a.startsWith('--chmod'))).toBe(false);
+    const toFat = buildRsyncArgs({ ...req, from: local('/a'), to: local('/b', true) });
+    expect(toFat).toContain('--no-perms');
+    expect(toFat.some((a) => a.startsWith('--chmod'))).toBe(false);
+    const fromFat = buildRsyncArgs({ ...req, from: local('/a', true), to: local('/b') });
+    expect(fromFat).toEqual(expect.arrayContaining(['--no-perms', '--chmod=Du=rwx,Dgo=rx,Fu=rw,Fgo=r']));
+    const wholeFromFat = buildRsyncArgs({ ...req, from: local('/a', true), to: local('/b'), whole: { exclude: [], folder: 'docs' } });
+    expect(wholeFromFat).toEqual(expect.arrayContaining(['--no-perms', '--chmod=Du=rwx,Dgo=rx,Fu=rw,Fgo=r']));
+  });
+
+  it('from a machine that ignores modes: an existing file keeps its mode, a new one gets rw-r--r-- (less the umask)', () => {
+    const from = join(dir, 'fat-from');
+    const to = join(dir, 'fat-to');
+    execFileSync('mkdir', ['-p', from, join(to, TRANSFER_TEMP_DIR)]);
+    for (const f of ['kept', 'new']) writeFileSync(join(from, f), `${f} v2`);
+    chmodSync(join(from, 'kept'), 0o777);
+    chmodSync(join(from, 'new'), 0o777);
+    writeFileSync(join(to, 'kept'), 'kept v1');
+    chmodSync(join(to, 'kept'), 0o700);
+    execFileSync('rsync', buildRsyncArgs({ from: local(from, true), to: local(to), paths: [], sshOptions: [], update: false }), { input: 'kept\0new\0' });
+    expect(readFileSync(join(to, 'kept'), 'utf8')).toBe('kept v2');
+    expect(statSync(join(to, 'kept')).mode & 0o777).toBe(0o700);
+    expect(statSync(join(to, 'new')).mode & 0o133).toBe(0); // no x bits, not group/other-writable
   });
 });
 
