@@ -22,6 +22,11 @@ export interface RsyncRequest {
   readonly sshOptions: readonly string[];
   /** Skip files that are newer on the receiver (a last guard against overwriting a newer version). */
   readonly update: boolean;
+  /**
+   * Listed transfers: a folder relative to the receiver's root (its trash run) where rsync moves
+   * whatever it replaces or removes at a listed path, at the moment it renames the new version in.
+   */
+  readonly backupDir?: string;
   /** Called with the number of bytes transferred so far (from --info=progress2), when known. */
   readonly onBytes?: (bytes: number) => void;
   /** Called with the child's pid once started (lets a test interrupt a transfer). */
@@ -65,6 +70,11 @@ export function buildRsyncArgs(req: RsyncRequest): string[] {
       // Never replace a folder the receiver has as a symlink (rsync would, to recreate an implied parent).
       '--no-implied-dirs');
     if (req.update) args.push('--update');
+    // Keep every replaced version: moved (renamed) under the trash run, at its own path, no suffix.
+    if (req.backupDir !== undefined) args.push('--backup', `--backup-dir=${req.backupDir}`, '--suffix=');
+    // Tests slow a transfer down to write on its receiver meanwhile (KiB per second; digits only).
+    const slow = process.env.BLAT_TEST_RSYNC_BWLIMIT;
+    if (slow !== undefined && /^\d+$/.test(slow)) args.push(`--bwlimit=${slow}`);
   }
   if (req.from.kind === 'ssh' || req.to.kind === 'ssh') args.push('-e', buildRsyncRsh(req.sshOptions));
   // `--` ends the options: a root can never be taken for one.
