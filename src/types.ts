@@ -135,6 +135,13 @@ export type Base = ReadonlyMap<string, ReadonlyMap<string, Entry>>;
 export type Action = 'pull' | 'push' | 'trash';
 
 /**
+ * What a step replaces on `to`, kept in that machine's trash: `older`, a copy the winner
+ * supersedes (or, for trash, the copy moved there); `changed`, a version `to` changed since
+ * the last sync (the loser of a resolved conflict).
+ */
+export type Replaces = 'older' | 'changed';
+
+/**
  * One transfer (or, for `trash`, one move into `.blat-trash/`).
  * Invariants:
  * - `pull`: `to` is self, `from` is an online machine holding the winner.
@@ -145,6 +152,9 @@ export type Action = 'pull' | 'push' | 'trash';
  *   that follows a pull of the same path, the pulled winner); `target` the
  *   entry expected on `to` (null = absent). A step whose machines no longer
  *   match these is not carried out.
+ * - `replaces` is set exactly when `target` is a file or symlink (a version
+ *   that goes to `to`'s trash): `changed` when it differs from `to`'s base
+ *   entry, else `older`. Absent when `target` is null or a folder.
  */
 export interface Step {
   readonly action: Action;
@@ -153,6 +163,7 @@ export interface Step {
   readonly to: string;
   readonly source: Entry | null;
   readonly target: Entry | null;
+  readonly replaces?: Replaces;
 }
 
 /** A stale machine that could not be served now; owed until it answers. */
@@ -237,6 +248,8 @@ export interface PlanSummary {
   readonly deferred: number;
   readonly conflicts: number;
   readonly deletions: number;
+  /** Steps that replace a version (file or symlink), each kept in its machine's trash. */
+  readonly kept: number;
 }
 
 /** One line of journal.jsonl. */

@@ -1,5 +1,5 @@
 // Steps, deferred entries and deletion records for one decided path.
-import type { Deferred, Deletion, Entry, Step } from '../types.js';
+import type { Deferred, Deletion, Entry, Replaces, Step } from '../types.js';
 import type { PathView } from './decidePath.js';
 import { sameVersion, type VersionGroup } from './versions.js';
 
@@ -49,6 +49,7 @@ export function buildWinSteps(
       to: view.machines[self],
       source,
       target: view.current[self] ?? null,
+      ...buildReplaces(view, self, window),
     });
   }
   const pushes: Step[] = [];
@@ -62,6 +63,7 @@ export function buildWinSteps(
         to: view.machines[i],
         source,
         target: view.current[i] ?? null,
+        ...buildReplaces(view, i, window),
       }),
     );
   }
@@ -72,11 +74,22 @@ export function buildWinSteps(
 }
 
 /** One `trash` step per online holder, each from the first machine (in machine order) where the path was deleted. */
-export function buildTrashSteps(view: PathView, deletedOn: readonly number[], holders: readonly number[]): Step[] {
+export function buildTrashSteps(view: PathView, deletedOn: readonly number[], holders: readonly number[], window: number): Step[] {
   const from = view.machines[deletedOn[0]];
   return holders.map((i) =>
-    Object.freeze({ action: 'trash' as const, path: view.path, from, to: view.machines[i], source: null, target: view.current[i] ?? null }),
+    Object.freeze({ action: 'trash' as const, path: view.path, from, to: view.machines[i], source: null, target: view.current[i] ?? null, ...buildReplaces(view, i, window) }),
   );
+}
+
+/**
+ * What a step replaces on machine `i` (see Step.replaces): nothing when it holds nothing or a
+ * folder there, `changed` when its entry differs from its base entry, else `older`.
+ */
+function buildReplaces(view: PathView, i: number, window: number): { replaces?: Replaces } {
+  const now = view.current[i];
+  if (now === undefined || now.type === 'dir') return {};
+  const base = view.base[i];
+  return { replaces: base !== undefined && !sameVersion(base, now, window) ? 'changed' : 'older' };
 }
 
 /**

@@ -13,6 +13,7 @@ import type {
   MachineObservation,
   Plan,
   PlanSummary,
+  Replaces,
   Step,
 } from '../types.js';
 
@@ -44,6 +45,8 @@ export interface StepDoc {
   readonly to: string;
   readonly source: EntryDoc | null;
   readonly target: EntryDoc | null;
+  /** What the step replaces on `to`, kept in its trash (see Step.replaces); absent when nothing. */
+  readonly replaces?: Replaces;
 }
 
 export interface DeferredDoc {
@@ -148,6 +151,7 @@ export function buildPlanDocument(plan: Plan): PlanDocument {
       to: s.to,
       source: s.source === null ? null : buildEntryDoc(s.source),
       target: s.target === null ? null : buildEntryDoc(s.target),
+      ...(s.replaces === undefined ? {} : { replaces: s.replaces }),
     })),
     deferred: plan.deferred.map((d) => ({ path: d.path, machine: d.machine, reason: d.reason, source: buildEntryDoc(d.source) })),
     conflicts: plan.conflicts.map((c) => ({ path: c.path, reason: c.reason, versions: c.versions.map(buildConflictVersionDoc) })),
@@ -239,6 +243,8 @@ function checkConsistency(doc: PlanDocument, plan: Plan): string | undefined {
   if (!Number.isFinite(plan.createdAtMs)) return `/createdAt is not a valid date`;
   const expected = summarisePlan(plan);
   for (const key of Object.keys(expected) as (keyof PlanSummary)[]) {
+    // A plan saved before `kept` was counted has neither it nor the steps' `replaces`.
+    if (key === 'kept' && doc.summary.kept === undefined) continue;
     if (doc.summary[key] !== expected[key]) {
       return `/summary/${key} is ${doc.summary[key]} but the plan has ${expected[key]}`;
     }
@@ -284,6 +290,7 @@ export function parsePlanDocument(value: unknown, fileName: string): Plan {
         to: s.to,
         source: s.source === null ? null : parseEntry(s.source),
         target: s.target === null ? null : parseEntry(s.target),
+        ...(s.replaces === undefined ? {} : { replaces: s.replaces }),
       }),
     ),
     deferred: doc.deferred.map((d): Deferred => ({ path: d.path, machine: d.machine, reason: d.reason, source: parseEntry(d.source) })),
