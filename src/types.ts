@@ -53,9 +53,11 @@ export interface Config {
   /** Seconds within which two mtimes count as equal (default 1). */
   readonly modifyWindow: number;
   readonly ssh: SshSettings;
+  /** The trash under every root (`.blat-trash/RUN/PATH`): runs older than `keepDays` days are removed. */
+  readonly trash: { readonly keepDays: number };
   /** In the order the file declares them. */
   readonly machines: readonly MachineConfig[];
-  /** sha256 (hex) of the canonical JSON of everything above but `file`. */
+  /** sha256 (hex) of the canonical JSON of everything above but `file` and `trash`. */
   readonly digest: string;
 }
 

@@ -14,6 +14,7 @@ export interface RawConfig {
   concurrency?: number;
   modifyWindow?: number;
   ssh?: { configFile?: string; options?: string[]; connectTimeout?: number };
+  trash?: { keepDays?: number };
   machines: Record<string, RawMachine>;
 }
 
@@ -35,6 +36,7 @@ export const CONFIG_DEFAULTS = {
   modifyWindow: 1,
   sshOptions: [] as readonly string[],
   connectTimeout: 5,
+  trashKeepDays: 30,
 } as const;
 
 /** `value` and everything reachable from it, frozen. */
@@ -89,7 +91,8 @@ function buildMachine(name: string, raw: RawMachine): MachineConfig {
  * The frozen Config for `raw` read from `file`: defaults filled, paths normalised and sorted,
  * `stateDir` and `ssh.configFile` absolute, machines in `machineOrder` (the file's order).
  * The digest covers the settings as declared (local paths as written, not resolved),
- * so the same settings in another folder digest the same.
+ * so the same settings in another folder digest the same; `trash` is left out of it (how long
+ * kept versions stay changes nothing a plan does).
  */
 export function buildConfig(raw: RawConfig, file: string, machineOrder: readonly string[], home: string): Config {
   const base = dirname(file);
@@ -126,6 +129,7 @@ export function buildConfig(raw: RawConfig, file: string, machineOrder: readonly
     ...settings,
     stateDir: resolveLocalPath(stateDirAsWritten, base, home),
     ssh,
+    trash: { keepDays: raw.trash?.keepDays ?? CONFIG_DEFAULTS.trashKeepDays },
     digest,
   });
 }
