@@ -2,7 +2,7 @@ import { runRsync, startRsync, TRANSFER_TEMP_DIR, type RsyncEndpoint, type Rsync
 import { openScriptSession, runScript, type ScriptSession } from '../transport/runScript.js';
 import { buildRsyncEndpoint, buildScriptTarget } from '../transport/targets.js';
 import { buildGiveBackScript, buildTrashScript, parseGiveBackOutput, parseTrashOutput } from '../transport/trashScript.js';
-import { buildKeptPath, TRASH_DIR } from './trashRun.js';
+import { buildKeptPath, buildPruneCutoff, TRASH_DIR } from './trashRun.js';
 import type { JournalWriter } from '../state/journal.js';
 import type { Config, Entry, JournalRecord, Plan, Step } from '../types.js';
 import { sameVersion } from '../plan/versions.js';
@@ -155,7 +155,7 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
   }
   try {
     const involved = collectInvolved(steps.filter((_, i) => !listedAsTree.has(i)));
-    const restat = await restatMachines(config, req.self, req.sshOptions, involved, { prepareDir: TRANSFER_TEMP_DIR, trees, sessions: req.sessions });
+    const restat = await restatMachines(config, req.self, req.sshOptions, involved, { prepareDir: TRANSFER_TEMP_DIR, pruneTrashBefore: buildPruneCutoff(req.now(), config.trash.keepDays), trees, sessions: req.sessions });
     await journalled;
     const problems = checkPreconditions(steps, restat);
     /** batch key → the subtrees sent whole. */

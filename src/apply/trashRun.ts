@@ -19,6 +19,11 @@ export function parseTrashRun(name: string): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
+/** The run name before which runs are removed when versions are kept `keepDays` days (names sort by time). */
+export function buildPruneCutoff(nowMs: number, keepDays: number): string {
+  return buildTrashRun(nowMs - keepDays * 86_400_000);
+}
+
 /** Where a run keeps the version it replaced at `path`, relative to the root. */
 export function buildKeptPath(run: string, path: string): string {
   return `${TRASH_DIR}/${run}/${path}`;

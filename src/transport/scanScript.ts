@@ -1,5 +1,6 @@
 import type { OsKind } from '../types.js';
 import { quoteShell } from './shellQuote.js';
+import { buildPruneLines } from './trashStoreScript.js';
 
 // The one shell script a scan runs on a machine. It is fed to `/bin/sh -s` on
 // standard input, so the remote login shell never parses a file name: every
@@ -37,6 +38,8 @@ export interface ScanScriptOptions {
   readonly os?: OsKind;
   /** A folder (relative to the root) to create if missing, emptied of files older than a day and of empty folders. */
   readonly prepareDir?: string;
+  /** Trash runs whose names sort before this one are removed on the way (silently: see trashStoreScript.ts). */
+  readonly pruneTrashBefore?: string;
   /** Stat mode: paths whose whole trees are listed too (excludes pruned), as tree mode lists them. */
   readonly trees?: readonly string[];
   /**
@@ -97,6 +100,7 @@ export function buildScanScript(opts: ScanScriptOptions): string {
     // Files left by killed transfers a day ago, then the folders they leave empty (a killed staging folder).
     lines.push(`mkdir -p -- ${d} 2>/dev/null && find ${d} -type f -mtime +0 -exec rm -f -- {} + 2>/dev/null; find ${d} -mindepth 1 -depth -type d -empty -exec rmdir -- {} \\; 2>/dev/null`);
   }
+  if (opts.pruneTrashBefore !== undefined) lines.push(...buildPruneLines(opts.pruneTrashBefore, false));
   const prune = buildPruneExpression(opts.exclude);
   if (opts.mode === 'tree') {
     if (quoted.length) {

@@ -107,3 +107,71 @@ describe('apply keeps what it replaces', () => {
     }
   });
 });
+
+describe('blat trash', () => {
+  const OLD_RUN = '2020-01-01T00-00-00-000Z';
+  const HOSTILE = `docs/it's $(touch pwned) a.txt`;
+
+  it('lists what each machine keeps; restore puts a version back (the next plan sees the change); prune and apply remove old runs', async () => {
+    const box = await machines.sandbox();
+    try {
+      await box.write('here', HOSTILE, 'newest, from here\n', '1700000900');
+      await box.write('m1', HOSTILE, 'older, on m1\n', '1700000100');
+      await box.write('m2', 'docs/b.txt', 'b\n', '1700000100');
+      expect((await apply(box)).code).toBe(0);
+
+      const listed = await runBlat(['trash', '--json'], { cwd: box.dir });
+      expect(listed.stderr).toBe('');
+      expect(listed.code).toBe(0);
+      const doc = JSON.parse(listed.stdout) as { machines: { name: string; listed: boolean }[]; kept: { machine: string; run: string; time: string; path: string; size: number }[] };
+      expect(doc.machines.map((m) => [m.name, m.listed])).toEqual([['m1', true], ['m2', true], ['m3', true], ['here', true]]);
+      expect(doc.kept.map((k) => [k.machine, k.path, k.size])).toEqual([['m1', HOSTILE, 'older, on m1\n'.length]]);
+      expect(Date.parse(doc.kept[0].time)).toBeGreaterThan(Date.now() - 120_000);
+      const text = await runBlat(['trash'], { cwd: box.dir });
+      expect(text.stdout).toContain(`m1      │ ${doc.kept[0].run}`);
+      expect(text.stdout).toContain(HOSTILE);
+      expect(text.stdout).toMatch(/1 version kept on 1 machine \(13 B\)\./);
+
+      // Restore m1's kept version: what m1 holds now goes to its trash; the next plan takes m1's as changed.
+      const restored = await runBlat(['trash', 'restore', HOSTILE, '--machine', 'm1'], { cwd: box.dir });
+      expect(restored.stderr).toBe('');
+      expect(restored.code).toBe(0);
+      expect(await box.read('m1', HOSTILE)).toBe('older, on m1\n');
+      expect(await keptVersions(box, 'm1', HOSTILE)).toEqual(['newest, from here\n']);
+      // Older than what the others hold, it is a conflict there, m1's version marked changed; --prefer m1 takes it.
+      const plan = JSON.parse((await runBlat(['plan', '--json'], { cwd: box.dir })).stdout) as { conflicts: { path: string; versions: { machines: string[]; changed: boolean }[] }[] };
+      expect(plan.conflicts.map((c) => [c.path, c.versions.filter((v) => v.changed).map((v) => v.machines)])).toEqual([[HOSTILE, [['m1']]]]);
+      expect((await apply(box, '--prefer', 'm1')).code).toBe(0);
+      for (const m of ['here', 'm1', 'm2', 'm3']) expect(await box.read(m, HOSTILE), m).toBe('older, on m1\n');
+      // The loser was kept everywhere it was replaced, here and on m2 and m3 (which held here's).
+      for (const m of ['here', 'm2', 'm3']) expect(await keptVersions(box, m, HOSTILE), m).toEqual(['newest, from here\n']);
+      const none = await runBlat(['trash', 'restore', 'docs/b.txt', '--machine', 'm3'], { cwd: box.dir });
+      expect(none.code).toBe(1);
+      expect(none.stderr).toBe("blat: docs/b.txt: no version of it is kept in m3's trash (see blat trash)\n");
+      expect(await box.exists('m3', 'docs/b.txt')).toBe(true);
+      expect(await box.exists('m1', 'pwned')).toBe(false);
+
+      // Runs older than trash.keepDays (30) go: by prune everywhere, and by apply where it writes.
+      for (const m of ['here', 'm2', 'm3']) await box.write(m, `.blat-trash/${OLD_RUN}/docs/old.txt`, 'long ago\n');
+      const pruned = await runBlat(['trash', 'prune'], { cwd: box.dir });
+      expect(pruned.code).toBe(0);
+      expect(pruned.stdout).toContain(`m2: 1 run older than 30 days removed (${OLD_RUN})`);
+      expect(pruned.stdout).toContain('m1: no run older than 30 days removed');
+      for (const m of ['here', 'm2', 'm3']) expect(await box.exists(m, `.blat-trash/${OLD_RUN}`), m).toBe(false);
+      expect(await keptVersions(box, 'm1', HOSTILE)).toEqual(['newest, from here\n']);
+
+      await box.write('m2', `.blat-trash/${OLD_RUN}/docs/old.txt`, 'long ago\n');
+      await box.write('m3', `.blat-trash/${OLD_RUN}/docs/old.txt`, 'long ago\n');
+      await box.write('here', 'docs/b.txt', 'b, newer\n', '1700000500');
+      await box.write('m3', 'docs/b.txt', 'b, newer\n', '1700000500');
+      // Only m1 and m2 are written to: m2's old run goes, m3's stays for blat trash prune.
+      const later = await apply(box);
+      expect(withoutMuxNoise(later.stderr)).toBe('');
+      expect(later.code).toBe(0);
+      expect(await box.exists('m2', `.blat-trash/${OLD_RUN}`)).toBe(false);
+      expect(await box.exists('m3', `.blat-trash/${OLD_RUN}`)).toBe(true);
+    } finally {
+      await box.cleanup();
+    }
+  });
+});
