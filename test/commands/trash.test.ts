@@ -108,6 +108,38 @@ describe('apply keeps what it replaces', () => {
   });
 });
 
+describe('apply keeps what it replaces, more', () => {
+  it('a file saved on a target over ssh while a push writes it ends back in place; a type change keeps the old type', async () => {
+    const box = await machines.sandbox();
+    try {
+      const size = 1_500_000;
+      await box.write('here', 'docs/big.bin', randomBytes(size), '1700000900');
+      await box.write('m1', 'docs/big.bin', 'old on m1\n', '1700000000');
+      await box.symlink('here', 'docs/was-a-file', 'big.bin', '1700000900');
+      await box.write('m2', 'docs/was-a-file', 'a file on m2\n', '1700000000');
+      const run = startBlatInBackground(['apply', '--auto-approve'], box.dir, { BLAT_TEST_RSYNC_BWLIMIT: '1000' });
+      try {
+        const temp = join(box.root('m1'), '.blat-tmp');
+        await waitFor('the push’s temporary file on m1', async () => ((await readdir(temp).catch(() => [])).length > 0 ? true : undefined), 20_000);
+        await writeFile(join(box.root('m1'), 'docs/big.bin'), 'saved on m1 during the push\n');
+        const ended = await run.ended;
+        expect(ended.stdout).toMatch(/changed on m1 during the transfer; kept/);
+        expect(ended.code).toBe(2);
+      } finally {
+        run.killGroup();
+      }
+      expect(await box.read('m1', 'docs/big.bin')).toBe('saved on m1 during the push\n');
+      expect(await keptVersions(box, 'm1', 'docs/big.bin')).toEqual([await readFile(join(box.root('here'), 'docs/big.bin'), 'utf8')]);
+      // The other pushes were done, and what they replaced kept.
+      expect(await box.read('m2', 'docs/big.bin')).toBe(await box.read('here', 'docs/big.bin'));
+      expect((await box.stat('m2', 'docs/was-a-file')).type).toBe('symlink');
+      expect(await keptVersions(box, 'm2', 'docs/was-a-file')).toEqual(['a file on m2\n']);
+    } finally {
+      await box.cleanup();
+    }
+  });
+});
+
 describe('blat trash', () => {
   const OLD_RUN = '2020-01-01T00-00-00-000Z';
   const HOSTILE = `docs/it's $(touch pwned) a.txt`;
