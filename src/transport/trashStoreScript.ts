@@ -58,13 +58,18 @@ export function parseTrashList(output: Buffer): { rootExists: boolean; complete:
 
 /**
  * Shell lines removing the trash runs whose names sort before `before` (a run name: names sort
- * by time), and only folders named like runs. With `report`, prints "pruned", RUN for each.
+ * by time), and only folders named like runs. A name is compared as the number its digits make
+ * (17 of them: fits the shell's 64-bit arithmetic), with builtins only: no process per run.
+ * In a subshell, so IFS and the positional parameters stay as they were. With `report`,
+ * prints "pruned", RUN for each.
  */
 export function buildPruneLines(before: string, report: boolean): string[] {
+  const cut = before.replace(/\D/g, '');
+  if (!/^\d{17}$/.test(cut)) throw new Error(`not a trash run name: ${before}`);
   const say = report ? ` && printf 'pruned\\0%s\\0' "$n"` : '';
   return [
-    `if [ -d ${TRASH} ]; then for d in ${TRASH}/*; do n=\${d##*/}; case $n in ${RUN_PATTERN}) ;; *) continue ;; esac;`,
-    `  if [ -d "$d" ] && [ ! -h "$d" ] && LC_ALL=C expr "x$n" \\< ${quoteShell(`x${before}`)} >/dev/null; then rm -rf -- "$d" 2>/dev/null${say}; fi; done; fi`,
+    `if [ -d ${TRASH} ]; then (for d in ${TRASH}/*; do n=\${d##*/}; case $n in ${RUN_PATTERN}) ;; *) continue ;; esac;`,
+    `  IFS=-TZ; set -- $n; IFS=' '; if [ "$1$2$3$4$5$6$7" -lt ${cut} ] && [ -d "$d" ] && [ ! -h "$d" ]; then rm -rf -- "$d" 2>/dev/null${say}; fi; done); fi`,
   ];
 }
 
