@@ -4,6 +4,7 @@ import { lstat, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { withFakeCommand } from '../helpers/fakeCommand.js';
 import { buildGiveBackScript, buildTrashScript, parseGiveBackOutput, parseTrashOutput } from '../../src/transport/trashScript.js';
 
 const out = (...fields: string[]): Buffer => Buffer.from(fields.map((f) => `${f}\0`).join(''), 'utf8');
@@ -123,6 +124,20 @@ describe('buildGiveBackScript run by /bin/sh', () => {
     }
     expect(await readdir(join(root, '.blat-tmp'))).toEqual([]);
     expect(existsSync(join(root, 'pwned'))).toBe(false);
+  });
+
+  it('leaves a path written once more meanwhile alone: that stays, the save stays kept, the transferred copy (its source has it) goes', async () => {
+    await mkdir(join(root, '.blat-tmp'));
+    await put('docs/a', 'transferred');
+    await put('.blat-trash/RUN/docs/a', 'saved during the transfer');
+    // An ln that finds the path written again (by the user, between the script's two moves).
+    const status = await withFakeCommand('ln', `printf 'written again' > "$3"; exit 1`, async () =>
+      parseGiveBackOutput(execFileSync('/bin/sh', ['-s'], { input: buildGiveBackScript(root, [{ path: 'docs/a', kept: '.blat-trash/RUN/docs/a', aside: '.blat-tmp/g0' }]), env: process.env })),
+    );
+    expect([...status]).toEqual([['docs/a', 'again']]);
+    expect(await readFile(join(root, 'docs/a'), 'utf8')).toBe('written again');
+    expect(await readFile(join(root, '.blat-trash/RUN/docs/a'), 'utf8')).toBe('saved during the transfer');
+    expect(await readdir(join(root, '.blat-tmp'))).toEqual([]);
   });
 
   it('changes nothing when the kept version is not a plain file or the temp folder is missing', async () => {

@@ -4,6 +4,7 @@ import { lstat, mkdir, mkdtemp, readFile, readdir, rm, symlink, utimes, writeFil
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { withFakeCommand } from '../helpers/fakeCommand.js';
 import {
   buildTrashListScript,
   buildTrashPruneScript,
@@ -92,6 +93,23 @@ describe('buildTrashRestoreScript', () => {
     await symlink('t', join(root, `.blat-trash/${MID}/docs/gone/link`));
     expect(run(buildTrashRestoreScript(root, MID, 'docs/gone/link', NEW)).toString()).toBe('ok\0');
     expect((await lstat(join(root, 'docs/gone/link'))).isSymbolicLink()).toBe(true);
+  });
+
+  it('restores by a rename where hard links fail (FAT), and never over a path written meanwhile', async () => {
+    const runWith = (script: string) => execFileSync('/bin/sh', ['-s'], { input: script, env: process.env }).toString();
+    await put(`.blat-trash/${MID}/docs/a`, 'kept');
+    await put('docs/a', 'current');
+    expect(await withFakeCommand('ln', 'exit 1', async () => runWith(buildTrashRestoreScript(root, MID, 'docs/a', NEW)))).toBe('ok\0');
+    expect(await readFile(join(root, 'docs/a'), 'utf8')).toBe('kept');
+    expect(await readFile(join(root, `.blat-trash/${NEW}/docs/a`), 'utf8')).toBe('current');
+
+    await put(`.blat-trash/${MID}/docs/b`, 'kept b');
+    await put('docs/b', 'current b');
+    const raced = await withFakeCommand('ln', `printf 'written meanwhile' > "$3"; exit 1`, async () => runWith(buildTrashRestoreScript(root, MID, 'docs/b', NEW)));
+    expect(raced).toBe('fail\0');
+    expect(await readFile(join(root, 'docs/b'), 'utf8')).toBe('written meanwhile');
+    expect(await readFile(join(root, `.blat-trash/${MID}/docs/b`), 'utf8')).toBe('kept b');
+    expect(await readFile(join(root, `.blat-trash/${NEW}/docs/b`), 'utf8')).toBe('current b');
   });
 
   it('changes nothing when the version is not kept or a folder is in the way', async () => {
