@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBlat } from '../helpers/cli.js';
 import type { Sandbox } from '../helpers/machines.js';
-import { startBlatInBackground, useDocsMachines, waitFor, withoutMuxNoise } from './support.js';
+import { expectOneError, startBlatInBackground, useDocsMachines, waitFor, withoutMuxNoise } from './support.js';
 
 const machines = useDocsMachines(['m1', 'm2', 'm3']);
 
@@ -202,6 +202,24 @@ describe('blat trash', () => {
       expect(later.code).toBe(0);
       expect(await box.exists('m2', `.blat-trash/${OLD_RUN}`)).toBe(false);
       expect(await box.exists('m3', `.blat-trash/${OLD_RUN}`)).toBe(true);
+    } finally {
+      await box.cleanup();
+    }
+  });
+
+  it('refuses bad restore arguments with one line, exit 1, changing nothing', async () => {
+    const box = await machines.sandbox();
+    try {
+      await box.write('m1', '.blat-trash/2024-05-01T12-00-00-000Z/docs/a.txt', 'kept\n');
+      const before = await readKept(box, 'm1');
+      const restore = (...args: string[]) => runBlat(['trash', 'restore', ...args], { cwd: box.dir });
+      expectOneError(await restore('docs/a.txt'), 'blat: trash restore: --machine MACHINE is required (the machine whose trash holds the version)');
+      expectOneError(await restore('../etc/passwd', '--machine', 'm1'), /^blat: \.\.\/etc\/passwd: not a path under the sync paths \(docs\)/);
+      expectOneError(await restore('other/a.txt', '--machine', 'm1'), /^blat: other\/a\.txt: not a path under the sync paths/);
+      expectOneError(await restore('docs/a.txt', '--machine', 'nosuch'), 'blat: --machine "nosuch": not a machine in use (m1, m2, m3, here)');
+      expectOneError(await restore('docs/a.txt', '--machine', 'm1', '--run', '../x'), 'blat: --run "../x": not a trash run name (like 2024-05-01T12-00-00-000Z)');
+      expect(await readKept(box, 'm1')).toEqual(before);
+      expect(await box.exists('m1', 'docs/a.txt')).toBe(false);
     } finally {
       await box.cleanup();
     }
