@@ -224,4 +224,19 @@ describe('blat trash', () => {
       await box.cleanup();
     }
   });
+
+  it('says which machine it could not list, exit 2, and lists the others', async () => {
+    const box = await machines.sandbox();
+    try {
+      await box.write('m1', '.blat-trash/2024-05-01T12-00-00-000Z/docs/a.txt', 'kept\n');
+      await machines.sshd.setOffline('m3', true);
+      const r = await runBlat(['trash'], { cwd: box.dir });
+      expect(r.code).toBe(2);
+      expect(r.stdout.split('\n')[0]).toMatch(/^m3: not listed \(unreachable: .+\)$/);
+      expect(r.stdout).toMatch(/│ m1 +│ 2024-05-01T12-00-00-000Z +│ .+ │ docs\/a\.txt +│ 5 B +│/);
+    } finally {
+      await machines.sshd.setOffline('m3', false);
+      await box.cleanup();
+    }
+  });
 });
