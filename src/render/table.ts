@@ -49,7 +49,7 @@ function stepWhy(p: Paint, step: Step): string {
 }
 
 /** What a step replaces on its target, kept in that machine's trash (see Step.replaces). */
-export function replacesNote(step: Step): string | undefined {
+function replacesNote(step: Step): string | undefined {
   if (step.replaces === 'changed') return `replaces ${safe(step.to)}'s version, changed since the last sync`;
   if (step.replaces === 'older') return step.action === 'trash' ? 'copy kept in trash' : 'replaces an older copy';
   return undefined;
