@@ -5,6 +5,8 @@ import { quoteShell } from './shellQuote.js';
 // Output: NUL-separated pairs "ok"|"gone"|"fail", ./path. Deepest paths first, so a
 // folder is only removed (rmdir) once what the plan moved out of it is gone; a folder
 // that still holds anything is left alone and reported as "fail".
+// Also the give-back script: a version saved on a machine while a transfer replaced it
+// (rsync kept it in the trash run) is swapped back into place (see buildGiveBackScript).
 
 /** The trash script for one machine, for `/bin/sh -s`. `stamp` is a folder-safe timestamp. */
 export function buildTrashScript(root: string, stamp: string, items: readonly { path: string; isDir: boolean }[]): string {
