@@ -64,6 +64,7 @@ Examples:
   blat plan --detailed-exitcode  exit 0 when in sync, 2 when there is work, 1 on error
   blat plan --markdown           the plan as a pull-request comment (CI)
   blat machines --probe          contact every machine and show the state table
+  blat trash                     the versions apply replaced, kept on each machine
   blat import ~/etc/machine.txt > blat.yaml`,
     );
 
@@ -140,6 +141,36 @@ Examples:
     .option('--probe', 'contact every machine that is not out of use first (blat.py --reload)')
     .option('--json', 'print the table as JSON')
     .action((_o, cmd: Command) => run(async () => (await import('./commands/machines.js')).machinesCommand(globals(cmd), io))());
+
+  const trash = program
+    .command('trash')
+    .description('list the versions apply kept in each machine\'s trash (.blat-trash/RUN/PATH); restore or prune them')
+    .option('--json', 'print the list as JSON')
+    .addHelpText(
+      'after',
+      `
+Every version apply replaces or removes on a machine is first moved to ROOT/.blat-trash/RUN/PATH
+there (RUN: the apply's time, UTC). Runs older than trash.keepDays (default 30) are removed by
+apply on the machines it writes to, and by blat trash prune.
+
+Examples:
+  blat trash                                         what each machine keeps: machine, run, path, size
+  blat trash restore docs/a.txt --machine m2         put m2's newest kept version of docs/a.txt back
+  blat trash restore docs/a.txt --machine m2 --run 2024-05-01T12-00-00-000Z
+  blat trash prune                                   remove runs older than trash.keepDays everywhere`,
+    )
+    .action((_o, cmd: Command) => run(async () => (await import('./commands/trash.js')).trashListCommand(globals(cmd), io))());
+  trash
+    .command('restore')
+    .description('put a kept version back on a machine; what is there now goes to its trash first (the next plan sees a change there)')
+    .argument('<path>', 'the path as blat trash lists it (relative to the root)')
+    .option('--machine <name>', 'the machine whose trash holds the version (required)')
+    .option('--run <run>', 'the run to take it from (default: the newest run holding it)')
+    .action((path: string, _o, cmd: Command) => run(async () => (await import('./commands/trash.js')).trashRestoreCommand(path, globals(cmd), io))());
+  trash
+    .command('prune')
+    .description('remove the runs older than trash.keepDays from every machine\'s trash')
+    .action((_o, cmd: Command) => run(async () => (await import('./commands/trash.js')).trashPruneCommand(globals(cmd), io))());
 
   program
     .command('diff')

@@ -65,9 +65,11 @@ export interface Config {
   /** Seconds within which two mtimes count as equal, for machines that do not declare their own (default 0). */
   readonly modifyWindow: number;
   readonly ssh: SshSettings;
+  /** The trash under every root (`.blat-trash/RUN/PATH`): runs older than `keepDays` days are removed. */
+  readonly trash: { readonly keepDays: number };
   /** In the order the file declares them. */
   readonly machines: readonly MachineConfig[];
-  /** sha256 (hex) of the canonical JSON of everything above but `file`. */
+  /** sha256 (hex) of the canonical JSON of everything above but `file` and `trash`. */
   readonly digest: string;
 }
 
@@ -175,6 +177,13 @@ export interface Base extends ReadonlyMap<string, ReadonlyMap<string, Entry>> {
 export type Action = 'pull' | 'push' | 'trash';
 
 /**
+ * What a step replaces on `to`, kept in that machine's trash: `older`, a copy the winner
+ * supersedes (or, for trash, the copy moved there); `changed`, a version `to` changed since
+ * the last sync (the loser of a resolved conflict).
+ */
+export type Replaces = 'older' | 'changed';
+
+/**
  * One transfer (or, for `trash`, one move into `.blat-trash/`).
  * Invariants:
  * - `pull`: `to` is self, `from` is an online machine holding the winner.
@@ -185,6 +194,9 @@ export type Action = 'pull' | 'push' | 'trash';
  *   that follows a pull of the same path, the pulled winner); `target` the
  *   entry expected on `to` (null = absent). A step whose machines no longer
  *   match these is not carried out.
+ * - `replaces` is set exactly when `target` is a file or symlink (a version
+ *   that goes to `to`'s trash): `changed` when it differs from `to`'s base
+ *   entry, else `older`. Absent when `target` is null or a folder.
  */
 export interface Step {
   readonly action: Action;
@@ -193,6 +205,7 @@ export interface Step {
   readonly to: string;
   readonly source: Entry | null;
   readonly target: Entry | null;
+  readonly replaces?: Replaces;
 }
 
 /** A stale machine that could not be served now; owed until it answers. */
@@ -297,6 +310,8 @@ export interface PlanSummary {
   readonly deferred: number;
   readonly conflicts: number;
   readonly deletions: number;
+  /** Steps that replace a version (file or symlink), each kept in its machine's trash. */
+  readonly kept: number;
 }
 
 /** One line of journal.jsonl. */

@@ -1,11 +1,12 @@
 import { runRsync, startRsync, TRANSFER_TEMP_DIR, type RsyncEndpoint, type RsyncRequest, type StartedRsync } from '../transport/rsync.js';
 import { openScriptSession, runScript, type ScriptSession } from '../transport/runScript.js';
 import { buildRsyncEndpoint, buildScriptTarget } from '../transport/targets.js';
-import { buildTrashScript, parseTrashOutput } from '../transport/trashScript.js';
+import { buildGiveBackScript, buildTrashScript, parseGiveBackOutput, parseTrashOutput } from '../transport/trashScript.js';
+import { buildKeptPath, buildPruneCutoff, TRASH_DIR } from './trashRun.js';
 import type { JournalWriter } from '../state/journal.js';
 import type { Config, Entry, JournalRecord, Plan, Step } from '../types.js';
 import { sameVersion } from '../plan/versions.js';
-import { checkPreconditions, collectInvolved, describe } from './preconditions.js';
+import { checkPreconditions, collectInvolved, describe, sameEntry } from './preconditions.js';
 import { restatMachines } from './restat.js';
 import { runLimited } from './runLimited.js';
 import { findNewSubtrees, findSendableSubtrees, WHOLE_SUBTREES_MIN, type NewSubtree } from './subtrees.js';
@@ -44,7 +45,7 @@ export interface ApplyRequest {
   /** Identifies this apply in the journal. */
   readonly run: string;
   readonly now: () => number;
-  /** Folder name under `.blat-trash/` for this run. */
+  /** Folder name under `.blat-trash/` for this run (see trashRun.ts): trash moves and the versions transfers replace. */
   readonly trashStamp: string;
   readonly onOutcome?: (outcome: StepOutcome) => void;
   readonly onProgress?: (progress: ApplyProgress) => void;
@@ -139,6 +140,7 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
     to: buildRsyncEndpoint(machine(to), req.self),
     sshOptions: req.sshOptions,
     update: group === 0,
+    backupDir: `${TRASH_DIR}/${req.trashStamp}`,
     onBytes: (bytes) => {
       inFlight.set(`${from}>${to}#${group}`, bytes);
       report(to);
@@ -156,7 +158,7 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
   }
   try {
     const involved = collectInvolved(steps.filter((_, i) => !listedAsTree.has(i)));
-    const restat = await restatMachines(config, req.self, req.sshOptions, involved, { prepareDir: TRANSFER_TEMP_DIR, trees, sessions: req.sessions });
+    const restat = await restatMachines(config, req.self, req.sshOptions, involved, { prepareDir: TRANSFER_TEMP_DIR, pruneTrashBefore: buildPruneCutoff(req.now(), config.trash.keepDays), trees, sessions: req.sessions });
     await journalled;
     const problems = checkPreconditions(steps, restat);
     /** batch key → the subtrees sent whole. */
@@ -300,8 +302,8 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
           for (const i of group) rsyncFailure.set(i, reason);
         }
       }
-      const verified = await verify(to, sent, rsyncFailure, undefined, look);
-      await finish([...failed, ...verified], to);
+      const verified = await verify(to, sent, rsyncFailure, undefined, look, true);
+      await finish([...failed, ...(await giveBackSaves(to, verified))], to);
     };
 
     /**
@@ -316,19 +318,58 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
       folders?: readonly string[],
       /** A shell already started on `to` for the look. */
       session?: ScriptSession,
-    ): Promise<StepOutcome[]> => {
+      /** Look at what rsync kept in the trash run too: a done step whose kept version is not the planned target is `saved`. */
+      withKept = false,
+    ): Promise<VerifiedOutcome[]> => {
       if (sent.length === 0) return [];
       const trees = folders ? new Map([[to, folders]]) : new Map();
-      const listed = folders ? [] : sent.map((i) => steps[i].path);
+      const kept = (i: number) => buildKeptPath(req.trashStamp, steps[i].path);
+      const listed = folders ? [] : sent.flatMap((i) => (withKept ? [steps[i].path, kept(i)] : [steps[i].path]));
       const sessions = session ? new Map([[to, session]]) : undefined;
       const seen = (await restatMachines(config, req.self, req.sshOptions, new Map([[to, listed]]), { trees, sessions })).get(to);
-      return sent.map((i): StepOutcome => {
+      return sent.map((i): VerifiedOutcome => {
         const step = steps[i];
         if (seen === undefined || 'unreachable' in seen) return { index: i, step, status: 'failed', reason: knownReason.get(i) ?? `${to} unreachable after the transfer (${seen && 'unreachable' in seen ? seen.unreachable : 'no answer'})` };
         const after = seen.get(step.path) ?? null;
-        return sameVersion(after ?? undefined, step.source ?? undefined, pairWindowOf(step.from, step.to), keepsPerms(step.from) && keepsPerms(step.to))
-          ? { index: i, step, status: 'done', after }
-          : { index: i, step, status: 'failed', reason: knownReason.get(i) ?? `after the transfer ${to} holds ${describe(after)} (newer there? left alone)` };
+        if (!sameVersion(after ?? undefined, step.source ?? undefined, pairWindowOf(step.from, step.to), keepsPerms(step.from) && keepsPerms(step.to))) {
+          return { index: i, step, status: 'failed', reason: knownReason.get(i) ?? `after the transfer ${to} holds ${describe(after)} (newer there? left alone)` };
+        }
+        // What rsync replaced is whatever was at the path when it renamed the new version in: a
+        // version saved meanwhile (not the planned target) is in the trash run, and must come back.
+        const replaced = withKept ? seen.get(kept(i)) : undefined;
+        if (replaced !== undefined && replaced.type !== 'dir' && !sameEntry(replaced, step.target)) return { index: i, step, status: 'done', after, saved: replaced };
+        return { index: i, step, status: 'done', after };
+      });
+    };
+
+    /**
+     * Puts back the versions saved on `to` while they were being replaced (see verify), the
+     * transferred copies going to the trash run instead; such steps are stale, the next plan
+     * sees the saved version as a change there. Nothing is ever dropped: what cannot be put back
+     * stays kept in the trash run, and the step says so.
+     */
+    const giveBackSaves = async (to: string, verified: readonly VerifiedOutcome[]): Promise<StepOutcome[]> => {
+      const saves = verified.filter((o) => o.saved !== undefined);
+      if (saves.length === 0) return [...verified];
+      const m = machine(to);
+      const items = saves.map((o, k) => ({ path: o.step.path, kept: buildKeptPath(req.trashStamp, o.step.path), aside: `${TRANSFER_TEMP_DIR}/given-back-${req.run}-${k}` }));
+      const chunks: Buffer[] = [];
+      const result = await runScript(buildScriptTarget(m, req.self, req.sshOptions), buildGiveBackScript(m.root, items), (c) => chunks.push(c));
+      const status = parseGiveBackOutput(Buffer.concat(chunks));
+      const where = `${TRASH_DIR}/${req.trashStamp}`;
+      const reasons = new Map(
+        saves.map((o) => {
+          const s = result.unreachable ? undefined : status.get(o.step.path);
+          const reason =
+            s === 'ok' ? `changed on ${to} during the transfer; kept (${to}'s version is back in place, the transferred one in ${where})`
+            : s === 'again' ? `changed on ${to} during the transfer, and again since; kept (that version is in place, the one saved during the transfer in ${where})`
+            : `changed on ${to} during the transfer; kept in ${where}, could not be put back in place`;
+          return [o.index, reason] as const;
+        }),
+      );
+      return verified.map((o): StepOutcome => {
+        const reason = reasons.get(o.index);
+        return reason === undefined ? o : { index: o.index, step: o.step, status: 'stale', reason };
       });
     };
 
@@ -397,6 +438,11 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
   } finally {
     await Promise.all([...early.values()].map((rsync) => rsync.cancel()));
   }
+}
+
+/** A step's outcome as the look after a transfer found it; `saved`: done, but what it replaced was saved meanwhile (not the planned target). */
+interface VerifiedOutcome extends StepOutcome {
+  readonly saved?: Entry;
 }
 
 /** True when the step deliberately replaces a newer target (a conflict resolved by --prefer). */

@@ -9,6 +9,8 @@ import type { Restat } from './preconditions.js';
 export interface RestatOptions {
   /** A folder to make ready under each root on the way (the transfer temp folder). */
   readonly prepareDir?: string;
+  /** Trash runs older than this run name are removed on the way (see buildPruneLines). */
+  readonly pruneTrashBefore?: string;
   /** Machine → paths whose whole trees are listed too (excludes left out), as a scan lists them. */
   readonly trees?: ReadonlyMap<string, Iterable<string>>;
   /** Machine → a shell already started there (see openScriptSession), used instead of a new one. */
@@ -43,6 +45,7 @@ export async function restatMachines(
         exclude: config.exclude,
         own: config.ownPaths,
         prepareDir: options.prepareDir,
+        pruneTrashBefore: options.pruneTrashBefore,
         trees: [...(trees.get(name) ?? [])],
       });
       if (!scan.ok) result.set(name, { unreachable: scan.reason });

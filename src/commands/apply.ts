@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { applySteps, type StepOutcome } from '../apply/applySteps.js';
 import { buildBaseAfterApply } from '../apply/baseAfterApply.js';
+import { buildTrashRun } from '../apply/trashRun.js';
 import { escapeControls } from '../escape.js';
 import { BlatError, UsageError } from '../errors.js';
 import { renderApplyResult, renderProgressLine } from '../render/applyResult.js';
@@ -161,7 +162,7 @@ export async function carryOut(
       journal,
       run,
       now: io.now,
-      trashStamp: new Date(io.now()).toISOString().replace(/[:.]/g, '-'),
+      trashStamp: buildTrashRun(io.now()),
       onOutcome: json ? (o) => emit({ event: 'step', status: o.status, action: o.step.action, path: o.step.path, from: o.step.from, to: o.step.to, reason: o.reason }) : undefined,
       onProgress: progress.update,
       sessions,

@@ -15,6 +15,7 @@ export interface RawConfig {
   concurrency?: number;
   modifyWindow?: number;
   ssh?: { configFile?: string; options?: string[]; connectTimeout?: number };
+  trash?: { keepDays?: number };
   machines: Record<string, RawMachine>;
 }
 
@@ -39,6 +40,7 @@ export const CONFIG_DEFAULTS = {
   modifyWindow: 0,
   sshOptions: [] as readonly string[],
   connectTimeout: 5,
+  trashKeepDays: 30,
 } as const;
 
 /** `value` and everything reachable from it, frozen. */
@@ -96,7 +98,8 @@ function buildMachine(name: string, raw: RawMachine): MachineConfig {
  * The frozen Config for `raw` read from `file`: defaults filled, paths normalised and sorted,
  * `stateDir` and `ssh.configFile` absolute, machines in `machineOrder` (the file's order).
  * The digest covers the settings as declared (local paths as written, not resolved),
- * so the same settings in another folder digest the same.
+ * so the same settings in another folder digest the same; `trash` is left out of it (how long
+ * kept versions stay changes nothing a plan does).
  */
 export function buildConfig(raw: RawConfig, file: string, machineOrder: readonly string[], home: string): Config {
   const base = dirname(file);
@@ -135,6 +138,7 @@ export function buildConfig(raw: RawConfig, file: string, machineOrder: readonly
     stateDir,
     ownPaths: buildOwnPaths(stateDir, machines),
     ssh,
+    trash: { keepDays: raw.trash?.keepDays ?? CONFIG_DEFAULTS.trashKeepDays },
     digest,
   });
 }

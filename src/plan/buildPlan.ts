@@ -80,7 +80,7 @@ export function buildPlan(input: PlanInput): Plan {
         conflicts.push(decision.conflict);
         break;
       case 'deletion':
-        if (decision.propagate) for (const s of buildTrashSteps(view, decision.deletedOn, decision.holders)) later.push(s);
+        if (decision.propagate) for (const s of buildTrashSteps(view, decision.deletedOn, decision.holders, rules)) later.push(s);
         deletions.push(buildDeletion(view, decision.deletedOn, decision.holders, onlineOrder, offline, decision.propagate));
         break;
       case 'win': {

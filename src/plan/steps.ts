@@ -1,5 +1,5 @@
 // Steps, deferred entries and deletion records for one decided path.
-import type { Deferred, Deletion, Entry, Step } from '../types.js';
+import type { Deferred, Deletion, Entry, Replaces, Step } from '../types.js';
 import type { PathView } from './decidePath.js';
 import { pairPerms, pairWindow, sameVersion, type VersionGroup, type VersionRules } from './versions.js';
 
@@ -50,6 +50,7 @@ export function buildWinSteps(
       to: view.machines[self],
       source,
       target: view.current[self] ?? null,
+      ...buildReplaces(view, self, rules),
     });
   }
   const pushes: Step[] = [];
@@ -63,6 +64,7 @@ export function buildWinSteps(
         to: view.machines[i],
         source,
         target: view.current[i] ?? null,
+        ...buildReplaces(view, i, rules),
       }),
     );
   }
@@ -76,11 +78,23 @@ export function buildWinSteps(
 }
 
 /** One `trash` step per online holder, each from the first machine (in machine order) where the path was deleted. */
-export function buildTrashSteps(view: PathView, deletedOn: readonly number[], holders: readonly number[]): Step[] {
+export function buildTrashSteps(view: PathView, deletedOn: readonly number[], holders: readonly number[], rules: VersionRules): Step[] {
   const from = view.machines[deletedOn[0]];
   return holders.map((i) =>
-    Object.freeze({ action: 'trash' as const, path: view.path, from, to: view.machines[i], source: null, target: view.current[i] ?? null }),
+    Object.freeze({ action: 'trash' as const, path: view.path, from, to: view.machines[i], source: null, target: view.current[i] ?? null, ...buildReplaces(view, i, rules) }),
   );
+}
+
+/**
+ * What a step replaces on machine `i` (see Step.replaces): nothing when it holds nothing or a
+ * folder there, `changed` when its entry differs from its base entry, else `older`.
+ */
+function buildReplaces(view: PathView, i: number, rules: VersionRules): { replaces?: Replaces } {
+  const now = view.current[i];
+  if (now === undefined || now.type === 'dir') return {};
+  const base = view.base[i];
+  // A machine against its own base: one filesystem, compared as decidePath does.
+  return { replaces: base !== undefined && !sameVersion(base, now, rules.windows[i], rules.perms[i], true) ? 'changed' : 'older' };
 }
 
 /**

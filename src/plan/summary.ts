@@ -1,11 +1,13 @@
 import type { Plan, PlanSummary } from '../types.js';
 
-/** Counts of a plan's steps by action, deferred entries, conflicts and held or propagated deletions. */
+/** Counts of a plan's steps by action, deferred entries, conflicts, held or propagated deletions, and versions kept in trash. */
 export function summarisePlan(plan: Plan): PlanSummary {
   let pull = 0;
   let push = 0;
   let trash = 0;
+  let kept = 0;
   for (const step of plan.steps) {
+    if (step.replaces !== undefined) kept++;
     if (step.action === 'pull') pull++;
     else if (step.action === 'push') push++;
     else trash++;
@@ -17,6 +19,7 @@ export function summarisePlan(plan: Plan): PlanSummary {
     deferred: plan.deferred.length,
     conflicts: plan.conflicts.length,
     deletions: plan.deletions.length,
+    kept,
   };
 }
 

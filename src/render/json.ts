@@ -14,6 +14,7 @@ import type {
   Plan,
   PlanSummary,
   PlanWarning,
+  Replaces,
   Step,
 } from '../types.js';
 
@@ -46,6 +47,8 @@ export interface StepDoc {
   readonly to: string;
   readonly source: EntryDoc | null;
   readonly target: EntryDoc | null;
+  /** What the step replaces on `to`, kept in its trash (see Step.replaces); absent when nothing. */
+  readonly replaces?: Replaces;
 }
 
 export interface DeferredDoc {
@@ -167,6 +170,7 @@ export function buildPlanDocument(plan: Plan, extra: { readonly deletionGuard?: 
       to: s.to,
       source: s.source === null ? null : buildEntryDoc(s.source),
       target: s.target === null ? null : buildEntryDoc(s.target),
+      ...(s.replaces === undefined ? {} : { replaces: s.replaces }),
     })),
     deferred: plan.deferred.map((d) => ({ path: d.path, machine: d.machine, reason: d.reason, source: buildEntryDoc(d.source) })),
     conflicts: plan.conflicts.map((c) => ({ path: c.path, reason: c.reason, versions: c.versions.map(buildConflictVersionDoc) })),
@@ -262,6 +266,8 @@ function checkConsistency(doc: PlanDocument, plan: Plan): string | undefined {
   if (!Number.isFinite(plan.createdAtMs)) return `/createdAt is not a valid date`;
   const expected = summarisePlan(plan);
   for (const key of Object.keys(expected) as (keyof PlanSummary)[]) {
+    // A plan saved before `kept` was counted has neither it nor the steps' `replaces`.
+    if (key === 'kept' && doc.summary.kept === undefined) continue;
     if (doc.summary[key] !== expected[key]) {
       return `/summary/${key} is ${doc.summary[key]} but the plan has ${expected[key]}`;
     }
@@ -308,6 +314,7 @@ export function parsePlanDocument(value: unknown, fileName: string): Plan {
         to: s.to,
         source: s.source === null ? null : parseEntry(s.source),
         target: s.target === null ? null : parseEntry(s.target),
+        ...(s.replaces === undefined ? {} : { replaces: s.replaces }),
       }),
     ),
     deferred: doc.deferred.map((d): Deferred => ({ path: d.path, machine: d.machine, reason: d.reason, source: parseEntry(d.source) })),

@@ -33,10 +33,10 @@ export interface TableLayout {
   readonly head?: readonly string[];
   /** Draw no borders at all (aligned columns only). */
   readonly borderless?: boolean;
-  /** Total width to fit in; the `flex` column is wrapped to fit. */
+  /** Total width to fit in; the `flex` columns are wrapped to fit. */
   readonly width?: number;
-  /** Index of the column that may wrap when `width` is too small. */
-  readonly flex?: number;
+  /** Index (or indexes) of the columns that may wrap when `width` is too small; the widest is narrowed first. */
+  readonly flex?: number | readonly number[];
 }
 
 const BORDERLESS = {
@@ -64,7 +64,8 @@ function makeTable(rows: readonly (readonly string[])[], layout: TableLayout, co
 /**
  * Rows laid out as a cli-table3 table (no colours from cli-table3 itself).
  * Cells must already be sanitised; when `width` is set and the table is wider,
- * the `flex` column is narrowed and wrapped rather than anything being cut.
+ * the `flex` columns are narrowed (the widest first, none below 12) and wrapped
+ * rather than anything being cut.
  */
 export function renderTable(rows: readonly (readonly string[])[], layout: TableLayout): string {
   const natural = makeTable(rows, layout);
@@ -72,9 +73,15 @@ export function renderTable(rows: readonly (readonly string[])[], layout: TableL
   const widest = Math.max(...natural.split('\n').map((l) => stripAnsi(l).length));
   if (widest <= layout.width) return natural;
   const all = layout.head !== undefined ? [layout.head, ...rows] : rows;
-  const flexNatural = Math.max(...all.map((r) => stripAnsi(r[layout.flex as number] ?? '').length)) + 2;
-  const flexWidth = Math.max(12, flexNatural - (widest - layout.width));
   const cols = all[0]?.length ?? 0;
-  const colWidths: (number | null)[] = Array.from({ length: cols }, (_, i) => (i === layout.flex ? flexWidth : null));
+  const colWidths: (number | null)[] = new Array<number | null>(cols).fill(null);
+  const flex = typeof layout.flex === 'number' ? [layout.flex] : layout.flex;
+  const naturalWidth = (c: number) => Math.max(...all.map((r) => Math.max(...stripAnsi(r[c] ?? '').split('\n').map((l) => l.length)))) + 2;
+  let excess = widest - layout.width;
+  for (const [c, w] of flex.map((c) => [c, naturalWidth(c)] as const).sort((x, y) => y[1] - x[1])) {
+    const cut = Math.max(0, Math.min(excess, w - 12));
+    colWidths[c] = w - cut;
+    excess -= cut;
+  }
   return makeTable(rows, layout, colWidths);
 }

@@ -42,8 +42,22 @@ function names(list: readonly string[]): string {
   return list.map(safe).join(', ');
 }
 
-/** Why a step is needed, derived from its expected entries. */
-function stepWhy(step: Step): string {
+/** Why a step is needed, derived from its expected entries, and what it replaces (kept in trash). */
+function stepWhy(p: Paint, step: Step): string {
+  const note = replacesNote(step);
+  const why = stepReason(step);
+  if (note === undefined) return why;
+  return `${why}; ${step.replaces === 'changed' ? p('yellow', note) : note}`;
+}
+
+/** What a step replaces on its target, kept in that machine's trash (see Step.replaces). */
+function replacesNote(step: Step): string | undefined {
+  if (step.replaces === 'changed') return `replaces ${safe(step.to)}'s version, changed since the last sync`;
+  if (step.replaces === 'older') return step.action === 'trash' ? 'copy kept in trash' : 'replaces an older copy';
+  return undefined;
+}
+
+function stepReason(step: Step): string {
   if (step.action === 'trash') return `deleted on ${safe(step.from)}`;
   if (step.target === null) return `missing on ${safe(step.to)}`;
   if (step.source !== null && step.target.mtime < step.source.mtime) {
@@ -143,10 +157,19 @@ function renderSteps(ctx: Ctx, steps: readonly Step[]): string {
       (s) => s.action,
       (s) => (s.action === 'pull' ? [s.from] : [s.to]),
     );
+    // Per group, the steps that replace a version changed since the last sync.
+    const changed = new Map<string, number>();
+    for (const s of steps) {
+      if (s.replaces !== 'changed') continue;
+      const key = `${s.action}\u0000${parentFolder(s.path)}`;
+      changed.set(key, (changed.get(key) ?? 0) + 1);
+    }
     const lines = groups.map(({ folder, kind, group }) => {
       const files = plural(group.count, 'file', 'files');
       const where = kind === 'pull' ? `from ${names(group.machines)}` : kind === 'push' ? `to ${names(group.machines)}` : `on ${names(group.machines)}`;
-      return `${safe(folder)} — ${files} to ${paintAction(ctx.paint, kind as Step['action'])} ${where}`;
+      const n = changed.get(`${kind}\u0000${folder}`) ?? 0;
+      const note = n === 0 ? '' : ` ${ctx.paint('yellow', `(${n} replacing a version changed since the last sync)`)}`;
+      return `${safe(folder)} — ${files} to ${paintAction(ctx.paint, kind as Step['action'])} ${where}${note}`;
     });
     return `${title}\n${folderLines(ctx, groups, lines, steps.length)}`;
   }
@@ -157,13 +180,13 @@ function renderSteps(ctx: Ctx, steps: readonly Step[]): string {
       paintAction(p, s.action),
       safe(s.path),
       `${safe(s.from)} → ${safe(s.to)}`,
-      stepWhy(s),
+      stepWhy(p, s),
       describeEntry(shown),
       shown === null ? '' : formatMtime(shown.mtime),
     ];
   });
   const head = ['action', 'path', 'from → to', 'why', 'size', 'mtime'].map((h) => p('bold', h));
-  return `${title}\n${renderTable(rows, { head, width: ctx.width, flex: 1 })}`;
+  return `${title}\n${renderTable(rows, { head, width: ctx.width, flex: [1, 3] })}`;
 }
 
 function renderDeferred(ctx: Ctx, deferred: readonly Deferred[]): string {

@@ -44,6 +44,8 @@ export async function scanMachine(
     /** Root-relative paths blat owns (config.ownPaths), never listed. */
     readonly own?: readonly string[];
     readonly prepareDir?: string;
+    /** Trash runs older than this run name are removed on the way. */
+    readonly pruneTrashBefore?: string;
     /** Tree mode: the listing digest of a known in-sync state (see buildScanScript). */
     readonly expect?: string;
     /** Keep the listing's bytes in `output.listing`. */
@@ -54,7 +56,7 @@ export async function scanMachine(
     readonly trees?: readonly string[];
   },
 ): Promise<MachineScan> {
-  const script = buildScanScript({ root: machine.root, paths: request.paths, mode: request.mode, exclude: request.exclude, own: request.own, os: machine.os, prepareDir: request.prepareDir, expect: request.expect, trees: request.trees });
+  const script = buildScanScript({ root: machine.root, paths: request.paths, mode: request.mode, exclude: request.exclude, own: request.own, os: machine.os, prepareDir: request.prepareDir, pruneTrashBefore: request.pruneTrashBefore, expect: request.expect, trees: request.trees });
   const parser = new ScanParser({ keepListing: request.keepListing, parse: request.parse });
   const startMs = Date.now();
   let clockOffsetMs = 0;

@@ -39,6 +39,11 @@ export interface RsyncRequest {
   readonly sshOptions: readonly string[];
   /** Skip files that are newer on the receiver (a last guard against overwriting a newer version). */
   readonly update: boolean;
+  /**
+   * Listed transfers: a folder relative to the receiver's root (its trash run) where rsync moves
+   * whatever it replaces or removes at a listed path, at the moment it renames the new version in.
+   */
+  readonly backupDir?: string;
   /** Called with the number of bytes transferred so far (from --info=progress2), when known. */
   readonly onBytes?: (bytes: number) => void;
   /** Called with the child's pid once started (lets a test interrupt a transfer). */
@@ -100,6 +105,8 @@ export function buildRsyncArgs(req: RsyncRequest): string[] {
       // Every listed file differs (blat compared them to the nanosecond): rsync's quick check, at whole seconds, would skip a same-size edit.
       '--ignore-times');
     if (req.update) args.push('--update');
+    // Keep every replaced version: moved (renamed) under the trash run, at its own path, no suffix.
+    if (req.backupDir !== undefined) args.push('--backup', `--backup-dir=${req.backupDir}`, '--suffix=');
   }
   if (req.from.kind === 'ssh' || req.to.kind === 'ssh') args.push('-e', buildRsyncRsh(req.sshOptions));
   // `--` ends the options: a root can never be taken for one.

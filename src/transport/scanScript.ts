@@ -1,5 +1,6 @@
 import type { OsKind } from '../types.js';
 import { quoteShell } from './shellQuote.js';
+import { buildPruneLines } from './trashStoreScript.js';
 
 // The one shell script a scan runs on a machine. It is fed to `/bin/sh -s` on
 // standard input, so the remote login shell never parses a file name: every
@@ -54,6 +55,8 @@ export interface ScanScriptOptions {
   readonly prepareDir?: string;
   /** Seconds (default STALL_TIMEOUT_S; find counts whole minutes, so it is rounded up to one). */
   readonly staleAfterS?: number;
+  /** Trash runs whose names sort before this one are removed on the way (silently: see trashStoreScript.ts). */
+  readonly pruneTrashBefore?: string;
   /** Stat mode: paths whose whole trees are listed too (excludes pruned), as tree mode lists them. */
   readonly trees?: readonly string[];
   /**
@@ -143,6 +146,7 @@ export function buildScanScript(opts: ScanScriptOptions): string {
     `printf 'root\\0'`,
   ];
   if (opts.prepareDir !== undefined) lines.push(...buildPrepareLines(opts.prepareDir, opts.staleAfterS ?? STALL_TIMEOUT_S));
+  if (opts.pruneTrashBefore !== undefined) lines.push(...buildPruneLines(opts.pruneTrashBefore, false));
   const prune = buildPruneExpression(opts.exclude, opts.own);
   if (opts.mode === 'tree') {
     if (quoted.length) {

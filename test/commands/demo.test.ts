@@ -16,11 +16,11 @@ afterEach(async () => {
 
 const FILES = ['docs/meeting notes.txt', 'docs/notes.txt', 'docs/todo.md', 'etc/machine.txt'];
 
-/** path → [content, exact mtime] of the demo's files on one machine. */
+/** path → [content, exact mtime] of the demo's files on one machine (its trash left out). */
 async function readFiles(root: string): Promise<Record<string, [string, bigint]>> {
   const out: Record<string, [string, bigint]> = {};
   for (const row of await readTree(root)) {
-    if (row.type === 'dir') continue;
+    if (row.type === 'dir' || row.path.startsWith('.blat-trash/')) continue;
     out[row.path] = [await readFile(join(root, row.path), 'utf8'), (await readStat(join(root, row.path))).mtimeNs];
   }
   return out;
@@ -36,7 +36,7 @@ describe('blat demo', () => {
     const sections = [...r.stdout.matchAll(/^=== (.*)$/gm)].map((m) => m[1]);
     expect(sections).toEqual(['blat plan', 'blat apply --auto-approve', 'blat plan (again: all in sync but what is owed to usbdisk)', 'blat journal']);
     const [, first, applied, second] = r.stdout.split(/^=== .*$/m);
-    expect(first).toMatch(/Plan: 2 to pull, 5 to push, \d+ deferred, 0 conflicts, 0 deletions held\./);
+    expect(first).toMatch(/Plan: 2 to pull, 5 to push, \d+ deferred, 0 conflicts, 0 deletions held; \d+ versions will be kept in trash\./);
     expect(applied).toMatch(/Apply finished: 7 done, 0 failed, 0 stale, \d+ deferred\./);
     expect(second).toMatch(/Plan: 0 to pull, 0 to push, \d+ deferred|No changes/);
     expect(second).not.toMatch(/│ (pull|push) /);

@@ -67,6 +67,11 @@ const byPathThenTo = (a: Brief, b: Brief): number =>
   a.action === b.action ? (a.path < b.path ? -1 : a.path > b.path ? 1 : a.to < b.to ? -1 : a.to > b.to ? 1 : 0) : a.action === 'pull' ? -1 : 1;
 const brief = (steps: readonly Brief[]): Brief[] => steps.map(({ action, path, from, to }) => ({ action, path, from, to })).sort(byPathThenTo);
 
+/** Steps whose target is a file or symlink: each replaces a version, kept in trash. */
+const keptBy = (doc: PlanDoc): number => doc.steps.filter((s) => s.target !== null && s.target.type !== 'dir').length;
+/** The summary line's tail for `kept` versions kept in trash. */
+const keptTail = (kept: number): string => (kept > 0 ? `; ${kept} versions will be kept in trash` : '');
+
 /** Asserts the invariant "every pull before every push/trash". */
 function expectPullsFirst(steps: readonly Brief[]): void {
   const firstOther = steps.findIndex((s) => s.action !== 'pull');
@@ -182,11 +187,14 @@ describe('blat plan against three ssh machines, an outofuse one and a local self
     // "docs" and "docs/same.txt" are alike on every online machine.
     expect(doc.inSync).toBe(2);
     const pushes = 2 * HOSTILE.length + 4;
-    expect(doc.summary).toEqual({ pull: 1, push: pushes, trash: 0, deferred: 0, conflicts: 0, deletions: 0 });
+    const kept = keptBy(doc);
+    expect(kept).toBeGreaterThan(0);
+    expect(doc.steps.filter((s) => s.target !== null).every((s) => (s as { replaces?: string }).replaces === 'older')).toBe(true);
+    expect(doc.summary).toEqual({ pull: 1, push: pushes, trash: 0, deferred: 0, conflicts: 0, deletions: 0, kept });
 
     // The text view: machines, one table row per step (a newline in a name cannot break a row), summary last.
     const lines = text.stdout.replace(/\n$/, '').split('\n');
-    expect(lines.at(-1)).toBe(`Plan: 1 to pull, ${pushes} to push, 0 deferred, 0 conflicts, 0 deletions held.`);
+    expect(lines.at(-1)).toBe(`Plan: 1 to pull, ${pushes} to push, 0 deferred, 0 conflicts, 0 deletions held${keptTail(kept)}.`);
     expect(text.stdout).toMatch(/^ {2}m1 +online +linux$/m);
     expect(text.stdout).toMatch(/^ {2}dead +outofuse \(left out\)$/m);
     expect(text.stdout).toMatch(/^ {2}here \(self\) +online +linux$/m);
@@ -266,14 +274,14 @@ describe('blat plan against three ssh machines, an outofuse one and a local self
       for (const d of doc.deferred.filter((x) => x.source.type === 'file')) {
         expect(d.source).toEqual(await entryOf(d.path === 'docs/from-m2.txt' ? 'm2' : 'here', d.path));
       }
-      expect(doc.summary).toEqual({ pull: 1, push: owed.length, trash: 0, deferred: deferred.length, conflicts: 0, deletions: 0 });
+      expect(doc.summary).toEqual({ pull: 1, push: owed.length, trash: 0, deferred: deferred.length, conflicts: 0, deletions: 0, kept: keptBy(doc) });
 
       expect(text.stdout).toMatch(/^ {2}m3 +offline \(refused\)$/m);
       expect(text.stdout).toMatch(/^ {2}dead +outofuse \(left out\)$/m);
       expect(text.stdout).not.toMatch(/dead +offline/);
       expect(text.stdout).toContain(`Deferred (${deferred.length}) — owed to machines that cannot be served now:`);
       expect(text.stdout.replace(/\n$/, '').split('\n').at(-1)).toBe(
-        `Plan: 1 to pull, ${owed.length} to push, ${deferred.length} deferred, 0 conflicts, 0 deletions held.`,
+        `Plan: 1 to pull, ${owed.length} to push, ${deferred.length} deferred, 0 conflicts, 0 deletions held${keptTail(keptBy(doc))}.`,
       );
       // m3 was tried (and refused) once per plan; dead never.
       expect(await spy.sshHosts()).toEqual(['m1', 'm1', 'm2', 'm2', 'm3', 'm3']);
@@ -437,7 +445,7 @@ describe('one transport call per machine per plan', () => {
     expectCleanStderr(many);
     const manyDoc = parsePlanJson(many);
     // 500 files and the folder: m1 lacks the odd ones, m2 and m3 lack or hold older copies of all.
-    expect(manyDoc.summary).toEqual({ pull: 0, push: 250 + 500 + 500 + 2, trash: 0, deferred: 0, conflicts: 0, deletions: 0 });
+    expect(manyDoc.summary).toEqual({ pull: 0, push: 250 + 500 + 500 + 2, trash: 0, deferred: 0, conflicts: 0, deletions: 0, kept: keptBy(manyDoc) });
     expect(await spy.sshHosts()).toEqual(oneHosts);
     expect(await spy.calls('rsync')).toEqual([]);
   });
@@ -490,7 +498,7 @@ describe('conflicts found through the base', () => {
       },
     ]);
     expect(doc.deletions).toEqual([{ path: 'docs/d.txt', deletedOn: ['m2'], heldOn: ['m1', 'm3', 'here'], propagated: false }]);
-    expect(doc.summary).toEqual({ pull: 0, push: 0, trash: 0, deferred: 0, conflicts: 1, deletions: 1 });
+    expect(doc.summary).toEqual({ pull: 0, push: 0, trash: 0, deferred: 0, conflicts: 1, deletions: 1, kept: 0 });
 
     const text = await runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir });
     expect(text.code).toBe(2);
@@ -514,6 +522,13 @@ describe('conflicts found through the base', () => {
     const mine = parsePlanJson(await runBlat(['plan', '--json', '--prefer', 'here'], { cwd: box.dir }));
     expect(mine.conflicts).toEqual([]);
     expect(brief(mine.steps)).toEqual(brief(['m1', 'm2', 'm3'].map((to) => ({ action: 'push', path: 'docs/c.txt', from: 'here', to }))));
+    // What each step replaces is kept: m1's edit (the conflict's loser) is named as such.
+    expect(newest.steps.map((s) => (s as { replaces?: string }).replaces)).toEqual(['changed', 'older', 'older']);
+    expect(mine.steps.map((s) => `${s.to} ${(s as { replaces?: string }).replaces}`).sort()).toEqual(['m1 changed', 'm2 older', 'm3 older']);
+    const mineText = await runBlat(['plan', '--prefer', 'here'], { cwd: box.dir });
+    expect(mineText.stdout).toMatch(/│ push +│ docs\/c\.txt +│ here → m1 +│ changed on here; replaces m1's version, changed since the last sync +│/);
+    expect(mineText.stdout).toMatch(/│ push +│ docs\/c\.txt +│ here → m2 +│ older on m2; replaces an older copy +│/);
+    expect(mineText.stdout.replace(/\n$/, '').split('\n').at(-1)).toBe('Plan: 0 to pull, 3 to push, 0 deferred, 0 conflicts, 1 deletions held; 3 versions will be kept in trash.');
 
     expect(await readAllTrees(box, ONLINE)).toEqual(before);
   });

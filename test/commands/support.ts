@@ -73,9 +73,9 @@ export interface BackgroundBlat {
   killGroup(): void;
 }
 
-/** Starts `node dist/cli.js args…` detached (its own process group), stdin closed. */
-export function startBlatInBackground(args: readonly string[], cwd: string): BackgroundBlat {
-  const child = spawn(process.execPath, [CLI_PATH, ...args], { cwd, env: buildCliEnv(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `node dist/cli.js args…` detached (its own process group), stdin closed, `env` added to the CLI's environment. */
+export function startBlatInBackground(args: readonly string[], cwd: string, env: Record<string, string> = {}): BackgroundBlat {
+  const child = spawn(process.execPath, [CLI_PATH, ...args], { cwd, env: buildCliEnv(env), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error('could not start blat in the background');
   const out: Buffer[] = [];
   const err: Buffer[] = [];

@@ -107,9 +107,21 @@ describe('readConfig: valid files', () => {
       concurrency: 8,
       modifyWindow: 0,
       ssh: { options: [], connectTimeout: 5 },
+      trash: { keepDays: 30 },
       machines: [{ name: 'spencer', transport: 'ssh', host: 'spencer.local', root: '/home/ajh', aliases: [] }],
       digest: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
+  });
+
+  it('reads trash.keepDays, refuses a negative or fractional one, and leaves it out of the digest', async () => {
+    const plain = await readConfig(await write(MINIMAL), ENV);
+    const week = await readConfig(await write(`${MINIMAL}trash: { keepDays: 7 }\n`, 'k.yaml'), ENV);
+    expect(week.trash).toEqual({ keepDays: 7 });
+    expect(week.digest).toBe(plain.digest);
+    for (const bad of ['-1', '1.5', '"30"']) {
+      await expect(readConfig(await write(`${MINIMAL}trash: { keepDays: ${bad} }\n`, 'bad.yaml'), ENV)).rejects.toThrow(/trash\.keepDays/);
+    }
+    await expect(readConfig(await write(`${MINIMAL}trash: { keep: 3 }\n`, 'bad.yaml'), ENV)).rejects.toThrow(/trash/);
   });
 
   it('reads every key, keeps machine order, normalises paths', async () => {
@@ -171,6 +183,7 @@ machines: { a: { host: a, root: /a } }
     expect(config.machines.map((m) => m.name)).toEqual(['spencer', 'dimboola', 'hamilton', 'usbdisk']);
     expect(config.paths).toEqual(['docs', 'etc/machine.txt']);
     expect(config.self).toBe('spencer');
+    expect(config.trash).toEqual({ keepDays: 30 });
   });
 });
 

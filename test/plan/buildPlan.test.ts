@@ -325,7 +325,7 @@ describe('buildPlan step contents', () => {
     const win = f(200, 9);
     const plan = buildPlan(input(snap({ self: 'a', machines: { a: synced(old), b: synced(win), c: {}, d: 'offline' } })));
     expect(plan.steps).toEqual([
-      { action: 'pull', path: X, from: 'b', to: 'a', source: win, target: old },
+      { action: 'pull', path: X, from: 'b', to: 'a', source: win, target: old, replaces: 'older' },
       { action: 'push', path: X, from: 'a', to: 'c', source: win, target: null },
     ]);
     expect(plan.deferred).toEqual([{ path: X, machine: 'd', reason: 'timeout', source: win }]);
@@ -335,7 +335,7 @@ describe('buildPlan step contents', () => {
     const mine = f(200.4, 9);
     const theirs = f(100, 5);
     const plan = buildPlan(input(snap({ self: 'a', machines: { a: synced(mine), b: synced(f(200, 9)), c: synced(theirs) } })));
-    expect(plan.steps).toEqual([{ action: 'push', path: X, from: 'a', to: 'c', source: mine, target: theirs }]);
+    expect(plan.steps).toEqual([{ action: 'push', path: X, from: 'a', to: 'c', source: mine, target: theirs, replaces: 'older' }]);
   });
 
   it('trash steps have no source and expect the holder\'s entry', () => {
@@ -343,7 +343,7 @@ describe('buildPlan step contents', () => {
     const plan = buildPlan(
       input(snap({ self: 'a', machines: { a: {}, b: synced(held) } }), baseOf({ a: synced(held), b: synced(held) }), { propagateDeletes: true }),
     );
-    expect(plan.steps).toEqual([{ action: 'trash', path: X, from: 'a', to: 'b', source: null, target: held }]);
+    expect(plan.steps).toEqual([{ action: 'trash', path: X, from: 'a', to: 'b', source: null, target: held, replaces: 'older' }]);
   });
 
   it('a conflict lists every version with who changed it', () => {
@@ -606,5 +606,27 @@ describe('buildPlan: a folder that is a symlink or a file on the receiving machi
     expect(plan.conflicts).toEqual([]);
     expect(plan.steps.filter((s) => s.to === 'b').map((s) => s.path)).toEqual(['docs/sub', 'docs/sub/a', 'docs/sub/deep', 'docs/sub/deep/b']);
     expect(plan.steps.filter((s) => s.to === 'c')).toHaveLength(5);
+  });
+});
+
+describe('buildPlan: what each step replaces (kept in trash)', () => {
+  const replaces = (plan: Plan): string[] => plan.steps.map((s) => `${showStep(s)}: ${s.replaces ?? '-'}`);
+
+  it('an older copy, a version changed since the last sync (a resolved conflict), or nothing', () => {
+    const base = { a: synced(f(100)), b: synced(f(100)), c: synced(f(100)) };
+    const plan = run({ self: 'a', machines: { a: synced(f(100)), b: synced(f(300, 20)), c: synced(f(200, 30)), d: {} }, base: { ...base, d: {} }, options: { prefer: prefer.machine('c') } });
+    expect(replaces(plan)).toEqual([`pull ${X} c>a: older`, `push ${X} a>b: changed`, `push ${X} a>d: -`]);
+    expect(plan.steps.filter((s) => s.replaces !== undefined)).toHaveLength(2);
+  });
+
+  it('without a base, every present copy is older; a folder or an absence replaces nothing', () => {
+    const plan = run({ machines: { a: { [X]: f(500), 'docs/l': link('new', 500), 'docs/d': dir(5) }, b: { [X]: f(100), 'docs/l': link('old', 100), 'docs/d': dir(9) }, c: { 'docs/d': dir(1) } } });
+    expect(replaces(plan).sort()).toEqual([`push ${X} a>b: older`, `push ${X} a>c: -`, 'push docs/l a>b: older', 'push docs/l a>c: -'].sort());
+  });
+
+  it('a propagated deletion keeps each holder’s copy', () => {
+    const base = { a: synced(f(100)), b: synced(f(100)), c: synced(f(100)) };
+    const plan = run({ machines: { a: {}, b: synced(f(100)), c: synced(f(100)) }, base, options: { propagateDeletes: true } });
+    expect(replaces(plan)).toEqual([`trash ${X} a>b: older`, `trash ${X} a>c: older`]);
   });
 });

@@ -30,12 +30,12 @@ export function fullPlan(): Plan {
       { name: 'e', status: 'online', os: 'linux', clockOffsetMs: -1500 },
     ],
     steps: [
-      { action: 'pull', path: 'docs/report.txt', from: 'b', to: 'a', source: NEW, target: OLD },
-      { action: 'push', path: 'docs/report.txt', from: 'a', to: 'b', source: NEW, target: OLD },
+      { action: 'pull', path: 'docs/report.txt', from: 'b', to: 'a', source: NEW, target: OLD, replaces: 'changed' },
+      { action: 'push', path: 'docs/report.txt', from: 'a', to: 'b', source: NEW, target: OLD, replaces: 'older' },
       { action: 'push', path: 'docs/new.txt', from: 'a', to: 'b', source: NEW, target: null },
       { action: 'push', path: 'docs/link', from: 'a', to: 'b', source: { type: 'symlink', mtime: 1_714_000_000, size: 7, mode: 0o777, target: '../x/y' }, target: null },
       { action: 'push', path: 'docs/sub', from: 'a', to: 'b', source: { type: 'dir', mtime: 1_714_000_000, size: 0, mode: 0o755 }, target: null },
-      { action: 'trash', path: 'old/gone.txt', from: 'a', to: 'b', source: null, target: OLD },
+      { action: 'trash', path: 'old/gone.txt', from: 'a', to: 'b', source: null, target: OLD, replaces: 'older' },
     ],
     deferred: [{ path: 'docs/report.txt', machine: 'c', reason: 'offline (timeout)', source: NEW }],
     conflicts: [

@@ -51,14 +51,16 @@ describe('buildPlanDocument', () => {
       to: 'a',
       source: { type: 'file', mtime: 1_714_560_000.123456, size: 2048, mode: 0o644 },
       target: { type: 'file', mtime: 1_714_500_000.25, size: 10, mode: 0o644 },
+      replaces: 'changed',
     });
+    expect('replaces' in doc.steps[2]).toBe(false);
     expect(doc.steps[3].source).toEqual({ type: 'symlink', mtime: 1_714_000_000, size: 7, mode: 0o777, target: '../x/y' });
     expect(doc.steps[5]).toMatchObject({ action: 'trash', source: null });
     expect(doc.conflicts[1].versions[1]).toEqual({ machines: ['b'], type: 'absent', mtime: null, size: null, mode: null, changed: true });
     expect(doc.conflicts[0].versions[2]).toEqual({ machines: ['e'], type: 'file', mtime: 1_714_540_000, size: 90, mode: 0o644, changed: false });
     expect(doc.deletions[1]).toEqual({ path: 'old/kept.txt', deletedOn: ['b'], heldOn: ['a'], propagated: false });
     expect(doc.inSync).toBe(42);
-    expect(doc.summary).toEqual({ pull: 1, push: 4, trash: 1, deferred: 1, conflicts: 2, deletions: 2 });
+    expect(doc.summary).toEqual({ pull: 1, push: 4, trash: 1, deferred: 1, conflicts: 2, deletions: 2, kept: 3 });
   });
 
   it('carries the mass-deletion guard verdict only when given, in a shape the schema accepts, and parses back to the same plan', () => {
@@ -95,6 +97,19 @@ describe('parsePlanDocument', () => {
     const doc = wire(fullPlan());
     expect(doc.warnings).toEqual([{ kind: 'future', path: 'notes/ahead.md', machine: 'b', mtime: 1_914_551_000.25 }]);
     expect(refusal({ ...doc, warnings: [{ kind: 'future', path: 'notes/ahead.md', machine: 'zz', mtime: 1 }] })).toMatch(/\/warnings\/0\/machine names unknown machine "zz"/);
+  });
+
+  it('reads a plan saved before versions kept were counted (no `kept`, no `replaces`), and checks `kept` when present', () => {
+    const older = wire(fullPlan()) as any;
+    delete older.summary.kept;
+    for (const step of older.steps) delete step.replaces;
+    expect(parsePlanDocument(older, 'p.json').steps.every((s) => s.replaces === undefined)).toBe(true);
+    const wrong = wire(fullPlan()) as any;
+    delete wrong.steps[1].replaces;
+    expect(refusal(wrong)).toBe('saved.plan: not a blat plan: /summary/kept is 3 but the plan has 2');
+    const bad = wire(fullPlan()) as any;
+    bad.steps[1].replaces = 'newer';
+    expect(refusal(bad)).toBe('saved.plan: not a blat plan: /steps/1/replaces must be equal to one of the allowed values: older, changed');
   });
 
   it('returns a deeply frozen plan', () => {

@@ -19,13 +19,15 @@ describe('renderPlanText: content', () => {
 
   it('ends with the summary line, exactly', () => {
     const lines = text.trimEnd().split('\n');
-    expect(lines[lines.length - 1]).toBe('Plan: 1 to pull, 4 to push, 1 to trash, 1 deferred, 2 conflicts, 2 deletions to propagate.');
+    expect(lines[lines.length - 1]).toBe('Plan: 1 to pull, 4 to push, 1 to trash, 1 deferred, 2 conflicts, 2 deletions to propagate; 3 versions will be kept in trash.');
   });
 
   it('says "held" when no deletion is propagated and leaves out trash when there is none', () => {
     const plan: Plan = { ...fullPlan(), steps: fullPlan().steps.slice(0, 2), deletions: [fullPlan().deletions[1]] };
+    const nothingKept: Plan = { ...plan, steps: plan.steps.map(({ replaces: _, ...s }) => s) };
+    expect(renderPlanText(nothingKept, plain).trimEnd().split('\n').pop()).toBe('Plan: 1 to pull, 1 to push, 1 deferred, 2 conflicts, 1 deletions held.');
     const lines = renderPlanText(plan, plain).trimEnd().split('\n');
-    expect(lines[lines.length - 1]).toBe('Plan: 1 to pull, 1 to push, 1 deferred, 2 conflicts, 1 deletions held.');
+    expect(lines[lines.length - 1]).toBe('Plan: 1 to pull, 1 to push, 1 deferred, 2 conflicts, 1 deletions held; 2 versions will be kept in trash.');
   });
 
   it("shows every machine's state in the header, self marked, os and a clock offset beyond 1 s", () => {
@@ -41,13 +43,13 @@ describe('renderPlanText: content', () => {
 
   it('lists steps with action, path, from → to, why, size and ISO mtime', () => {
     expect(lineWith(text, 'pull', 'docs/report.txt')).toMatch(
-      /│ pull +│ docs\/report\.txt +│ b → a +│ newer on b +│ 2\.0 KiB +│ 2024-05-01T10:40:00Z │/,
+      /│ pull +│ docs\/report\.txt +│ b → a +│ newer on b; replaces a's version, changed since the last sync +│ 2\.0 KiB +│ 2024-05-01T10:40:00Z │/,
     );
-    expect(lineWith(text, 'push', 'docs/report.txt')).toContain('older on b');
-    expect(lineWith(text, 'push', 'docs/new.txt')).toContain('missing on b');
+    expect(lineWith(text, 'push', 'docs/report.txt')).toContain('older on b; replaces an older copy');
+    expect(lineWith(text, 'push', 'docs/new.txt')).toMatch(/│ missing on b +│/);
     expect(lineWith(text, 'docs/link')).toContain('link → ../x/y');
     expect(lineWith(text, 'docs/sub')).toContain('│ dir ');
-    expect(lineWith(text, '│ trash', 'old/gone.txt')).toMatch(/│ a → b +│ deleted on a +│ 10 B +│ 2024-04-30T18:00:00Z │/);
+    expect(lineWith(text, '│ trash', 'old/gone.txt')).toMatch(/│ a → b +│ deleted on a; copy kept in trash +│ 10 B +│ 2024-04-30T18:00:00Z │/);
   });
 
   it('lists deferred entries with machine and reason', () => {

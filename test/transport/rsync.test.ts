@@ -109,6 +109,38 @@ describe('buildRsyncArgs: versions and modes', () => {
   });
 });
 
+describe('buildRsyncArgs, keeping what it replaces', () => {
+  it('moves every replaced file, symlink or file turned folder under the backup folder, at its own path, no suffix', () => {
+    const from = join(dir, 'keep-from');
+    const to = join(dir, 'keep-to');
+    execFileSync('mkdir', ['-p', join(from, 'd', 'now-a-dir'), join(to, 'd'), join(to, TRANSFER_TEMP_DIR)]);
+    const put = (root: string, rel: string, content: string, mtime: string) => {
+      writeFileSync(join(root, rel), content);
+      execFileSync('touch', ['-h', '-d', mtime, join(root, rel)]);
+    };
+    const name = "d/-rf $(touch x) 'q'\nnl";
+    put(from, name, 'new', '2024-01-02');
+    put(to, name, 'old version', '2024-01-01');
+    put(from, 'd/now-a-dir/in', 'inside', '2024-01-02');
+    put(to, 'd/now-a-dir', 'was a file', '2024-01-01');
+    execFileSync('ln', ['-s', 'new-target', join(from, 'd/link')]);
+    put(to, 'd/link', 'was a file too', '2024-01-01');
+    put(from, 'd/fresh', 'fresh', '2024-01-02');
+    const paths = [name, 'd/now-a-dir', 'd/now-a-dir/in', 'd/link', 'd/fresh'];
+    const args = buildRsyncArgs({ from: { kind: 'local', root: from }, to: { kind: 'local', root: to }, paths, sshOptions: [], update: true, backupDir: '.blat-trash/RUN' });
+    expect(args).toEqual(expect.arrayContaining(['--backup', '--backup-dir=.blat-trash/RUN', '--suffix=']));
+    execFileSync('rsync', args, { input: paths.map((p) => `${p}\0`).join('') });
+    expect(readFileSync(join(to, name), 'utf8')).toBe('new');
+    expect(readFileSync(join(to, '.blat-trash/RUN', name), 'utf8')).toBe('old version');
+    expect(readFileSync(join(to, '.blat-trash/RUN/d/now-a-dir'), 'utf8')).toBe('was a file');
+    expect(readFileSync(join(to, '.blat-trash/RUN/d/link'), 'utf8')).toBe('was a file too');
+    expect(readdirSync(join(to, '.blat-trash/RUN/d')).sort()).toEqual([name.slice(2), 'link', 'now-a-dir'].sort());
+    // Nothing but the transferred files in the temp folder's place: rsync left it empty.
+    expect(readdirSync(join(to, TRANSFER_TEMP_DIR))).toEqual([]);
+  });
+
+});
+
 describe('buildRsyncArgs, whole folders', () => {
   it('recurses into the listed folders with the excludes, and neither --temp-dir, --update nor --no-implied-dirs', () => {
     const args = buildRsyncArgs({

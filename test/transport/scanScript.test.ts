@@ -304,3 +304,24 @@ describe('buildScanScript with prepareDir', () => {
     expect(buildPrepareLines('.blat-tmp', 5).join('\n')).toContain('-cmin +1 ');
   });
 });
+
+describe('buildScanScript with pruneTrashBefore', () => {
+  it('removes the older trash runs on the way, silently: the output is the same scan', () => {
+    const r = mkdtempSync(join(tmpdir(), 'blat-prune-'));
+    try {
+      for (const run of ['2020-01-01T00-00-00-000Z', '2024-05-01T12-00-00-000Z']) {
+        mkdirSync(join(r, '.blat-trash', run, 'docs'), { recursive: true });
+        writeFileSync(join(r, '.blat-trash', run, 'docs/a'), 'kept');
+      }
+      mkdirSync(join(r, 'docs'));
+      writeFileSync(join(r, 'docs/a'), 'a');
+      const plain = run(buildScanScript({ root: r, paths: ['docs/a'], mode: 'stat', exclude: [], prepareDir: '.blat-tmp' }));
+      const pruning = run(buildScanScript({ root: r, paths: ['docs/a'], mode: 'stat', exclude: [], prepareDir: '.blat-tmp', pruneTrashBefore: '2024-01-01T00-00-00-000Z' }));
+      expect(pruning.complete).toBe(true);
+      expect([...pruning.entries]).toEqual([...plain.entries]);
+      expect(readdirSync(join(r, '.blat-trash'))).toEqual(['2024-05-01T12-00-00-000Z']);
+    } finally {
+      rmSync(r, { recursive: true, force: true });
+    }
+  });
+});

@@ -4,7 +4,8 @@ import { lstat, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildTrashScript, parseTrashOutput } from '../../src/transport/trashScript.js';
+import { withFakeCommand } from '../helpers/fakeCommand.js';
+import { buildGiveBackScript, buildTrashScript, parseGiveBackOutput, parseTrashOutput } from '../../src/transport/trashScript.js';
 
 const out = (...fields: string[]): Buffer => Buffer.from(fields.map((f) => `${f}\0`).join(''), 'utf8');
 
@@ -90,5 +91,70 @@ describe('buildTrashScript run by /bin/sh', () => {
     }
     expect(code).toBe(3);
     expect(parseTrashOutput(stdout).size).toBe(0);
+  });
+});
+
+describe('buildGiveBackScript run by /bin/sh', () => {
+  let root: string;
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'blat-giveback-'));
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+  const put = async (rel: string, content: string) => {
+    await mkdir(dirname(join(root, rel)), { recursive: true });
+    await writeFile(join(root, rel), content);
+  };
+  const run = (script: string): Buffer => execFileSync('/bin/sh', ['-s'], { input: script, cwd: tmpdir(), stdio: ['pipe', 'pipe', 'pipe'] });
+
+  it('swaps the saved version back into place and the transferred one into the trash run, hostile names too', async () => {
+    const hostile = ['docs/new\nline', `docs/it's "q"`, 'docs/$(touch pwned)', 'docs/-rf'];
+    await mkdir(join(root, '.blat-tmp'));
+    for (const [i, p] of hostile.entries()) {
+      await put(p, `transferred ${i}`);
+      await put(`.blat-trash/RUN/${p}`, `saved ${i}`);
+    }
+    const items = hostile.map((path, k) => ({ path, kept: `.blat-trash/RUN/${path}`, aside: `.blat-tmp/given-back-${k}` }));
+    const status = parseGiveBackOutput(run(buildGiveBackScript(root, items)));
+    expect(Object.fromEntries(status)).toEqual(Object.fromEntries(hostile.map((p) => [p, 'ok'])));
+    for (const [i, p] of hostile.entries()) {
+      expect(await readFile(join(root, p), 'utf8')).toBe(`saved ${i}`);
+      expect(await readFile(join(root, '.blat-trash/RUN', p), 'utf8')).toBe(`transferred ${i}`);
+    }
+    expect(await readdir(join(root, '.blat-tmp'))).toEqual([]);
+    expect(existsSync(join(root, 'pwned'))).toBe(false);
+  });
+
+  it('leaves a path written once more meanwhile alone: that stays, the save stays kept, the transferred copy (its source has it) goes', async () => {
+    await mkdir(join(root, '.blat-tmp'));
+    await put('docs/a', 'transferred');
+    await put('.blat-trash/RUN/docs/a', 'saved during the transfer');
+    // An ln that finds the path written again (by the user, between the script's two moves).
+    const status = await withFakeCommand('ln', `printf 'written again' > "$3"; exit 1`, async () =>
+      parseGiveBackOutput(execFileSync('/bin/sh', ['-s'], { input: buildGiveBackScript(root, [{ path: 'docs/a', kept: '.blat-trash/RUN/docs/a', aside: '.blat-tmp/g0' }]), env: process.env })),
+    );
+    expect([...status]).toEqual([['docs/a', 'again']]);
+    expect(await readFile(join(root, 'docs/a'), 'utf8')).toBe('written again');
+    expect(await readFile(join(root, '.blat-trash/RUN/docs/a'), 'utf8')).toBe('saved during the transfer');
+    expect(await readdir(join(root, '.blat-tmp'))).toEqual([]);
+  });
+
+  it('changes nothing when the kept version is not a plain file or the temp folder is missing', async () => {
+    await put('docs/a', 'transferred');
+    await mkdir(join(root, '.blat-trash/RUN/docs'), { recursive: true });
+    await symlink('elsewhere', join(root, '.blat-trash/RUN/docs/a'));
+    await put('docs/b', 'transferred b');
+    await put('.blat-trash/RUN/docs/b', 'saved b');
+    const items = [
+      { path: 'docs/a', kept: '.blat-trash/RUN/docs/a', aside: '.blat-tmp/x0' },
+      { path: 'docs/b', kept: '.blat-trash/RUN/docs/b', aside: '.blat-tmp/x1' },
+    ];
+    const status = parseGiveBackOutput(run(buildGiveBackScript(root, items)));
+    expect([...status]).toEqual([['docs/a', 'fail'], ['docs/b', 'fail']]);
+    expect(await readFile(join(root, 'docs/a'), 'utf8')).toBe('transferred');
+    expect((await lstat(join(root, '.blat-trash/RUN/docs/a'))).isSymbolicLink()).toBe(true);
+    expect(await readFile(join(root, 'docs/b'), 'utf8')).toBe('transferred b');
+    expect(await readFile(join(root, '.blat-trash/RUN/docs/b'), 'utf8')).toBe('saved b');
   });
 });
