@@ -38,7 +38,7 @@ describe('a folder the scan cannot read on one machine (chmod 000, scanned over 
       const plan = await runBlat(['plan', '--propagate-deletes', '--detailed-exitcode'], { cwd: box.dir });
       expect(plan.code).toBe(2);
       expect(plan.stdout).toMatch(/Warnings \(1\)/);
-      expect(plan.stdout).toMatch(/docs\/p[\s│]+m1[\s│]+could not read: permission denied/);
+      expect(plan.stdout).toContain("docs/p on m1: could not read (permission denied)");
       expect(plan.stdout).not.toMatch(/in sync|\d+ to trash|Deletions/);
       expect(plan.stderr).toContain('m1: could not read docs/p (permission denied)');
 

@@ -66,16 +66,16 @@ describe('blat apply after a complete apply (the synced listing)', () => {
 
       // Changes everywhere: self newer, a remote newer (self pulls), new on a remote, deleted on a
       // remote (held), a conflict, a new folder here, a hostile name rewritten, a link retargeted.
-      await box.write('here', 'docs/f1.txt', 'newer here\n', '1800000001');
-      await box.write('m2', 'docs/f2.txt', 'newer on m2\n', '1800000002');
-      await box.write('m3', 'docs/only-m3.txt', 'new on m3\n', '1800000003');
+      await box.write('here', 'docs/f1.txt', 'newer here\n', '1750000001');
+      await box.write('m2', 'docs/f2.txt', 'newer on m2\n', '1750000002');
+      await box.write('m3', 'docs/only-m3.txt', 'new on m3\n', '1750000003');
       await box.remove('m1', 'docs/f3.txt');
-      await box.write('m1', 'docs/f4.txt', 'm1 version\n', '1800000004');
-      await box.write('m2', 'docs/f4.txt', 'm2 version!\n', '1800000005');
-      await box.write('here', 'docs/fresh/a.txt', 'fresh\n', '1800000006');
-      await box.write('m3', `docs/it's "q" $(x).txt`, 'q newer\n', '1800000007');
+      await box.write('m1', 'docs/f4.txt', 'm1 version\n', '1750000004');
+      await box.write('m2', 'docs/f4.txt', 'm2 version!\n', '1750000005');
+      await box.write('here', 'docs/fresh/a.txt', 'fresh\n', '1750000006');
+      await box.write('m3', `docs/it's "q" $(x).txt`, 'q newer\n', '1750000007');
       await box.remove('here', 'docs/link');
-      await box.symlink('here', 'docs/link', 'f2.txt', '1800000008');
+      await box.symlink('here', 'docs/link', 'f2.txt', '1750000008');
 
       const whole = await planWhole(box);
       const second = await applyVerbose(box);
@@ -83,7 +83,7 @@ describe('blat apply after a complete apply (the synced listing)', () => {
       expect(line, second.stderr).not.toBeNull();
       expect(Number(line![2])).toBeLessThan(20); // the changed paths and the folders they are in, not all 36
       expect(withoutTime(second.plan)).toEqual(withoutTime(whole));
-      expect(second.code).toBe(0);
+      expect(second.code, second.stdout).toBe(0);
 
       // It left a conflict and a held deletion, and wrote the base: the synced listing no longer stands for it.
       const third = await runBlat(['plan', '--json', '--verbose'], { cwd: box.dir });
@@ -109,13 +109,13 @@ describe('blat apply after a complete apply (the synced listing)', () => {
       await seed(box);
       expect((await applyVerbose(box)).code).toBe(0);
       // Self changes and deletes; nothing else changes: self pulls nothing, so the next is recorded too.
-      await box.write('here', 'docs/f5.txt', 'five\n', '1800000010');
+      await box.write('here', 'docs/f5.txt', 'five\n', '1750000010');
       await box.remove('here', 'docs/f6.txt');
       const whole = await planWhole(box, ['--propagate-deletes']);
       const second = await applyVerbose(box, ['--propagate-deletes']);
       expect(second.stderr).toMatch(SYNCED_LINE);
       expect(withoutTime(second.plan)).toEqual(withoutTime(whole));
-      expect(second.code).toBe(0);
+      expect(second.code, second.stdout).toBe(0);
       for (const m of SSH) expect(existsSync(join(box.root(m), 'docs/f6.txt')), m).toBe(false);
       // The plan after it finds every machine alike from the synced listing, and records the in-sync memo for the next.
       const memo = join(box.dir, '.blat', 'in-sync.json');
@@ -137,7 +137,7 @@ describe('blat apply after a complete apply (the synced listing)', () => {
       expect(existsSync(join(box.root('m1'), 'docs/f7.txt'))).toBe(true);
 
       // Something out of the ordinary (a machine offline: its root is gone): every listing is read, and the plan is the whole one.
-      await box.write('here', 'docs/f7.txt', 'back\n', '1800000020');
+      await box.write('here', 'docs/f7.txt', 'back\n', '1750000020');
       await rename(box.root('m3'), `${box.root('m3')}.away`);
       const wholeOffline = await planWhole(box);
       const fourth = await applyVerbose(box);

@@ -100,9 +100,15 @@ describe('apply keeps what it replaces', () => {
       expect(await box.read('here', 'docs/big.bin')).toBe('saved by the user during the pull\n');
       // The save went into the file rsync then replaced: rsync kept it, blat put it back and kept the transferred copy.
       expect(await keptVersions(box, 'here', 'docs/big.bin')).toEqual([await readFile(join(box.root('m1'), 'docs/big.bin'), 'utf8')]);
-      // The next plan sees the save as the change it is.
-      const plan = JSON.parse((await runBlat(['plan', '--json'], { cwd: box.dir })).stdout) as { steps: { action: string; path: string; to: string }[] };
-      expect(plan.steps.filter((s) => s.path === 'docs/big.bin').map((s) => `${s.action} ${s.to}`)).toEqual(['push m1', 'push m2', 'push m3']);
+      // The next plan sees the save as the change it is: made on here's old copy while m1 held a
+      // newer one, it is a conflict (never silently pushed over m1's version, nor lost to it).
+      const plan = JSON.parse((await runBlat(['plan', '--json'], { cwd: box.dir })).stdout) as {
+        steps: { path: string }[];
+        conflicts: { path: string; versions: { machines: string[]; changed: boolean }[] }[];
+      };
+      expect(plan.steps.filter((s) => s.path === 'docs/big.bin')).toEqual([]);
+      const conflict = plan.conflicts.find((c) => c.path === 'docs/big.bin');
+      expect(conflict?.versions.find((v) => v.machines.includes('here'))?.changed).toBe(true);
     } finally {
       await box.cleanup();
     }
