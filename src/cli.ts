@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline/promises';
 import { BlatError } from './errors.js';
 import { escapeControls } from './escape.js';
 import { sanitizeForTerminal } from './escape.js';
-import type { CommandIO, GlobalOptions } from './commands/io.js';
+import { interruptExitCode, type CommandIO, type GlobalOptions, type Interrupts } from './commands/io.js';
 
 const VERSION = '0.1.0';
 
@@ -23,13 +23,45 @@ function buildWriter(stream: NodeJS.WriteStream): (text: string) => void {
   };
 }
 
+/**
+ * Answers SIGINT and SIGTERM: the first aborts the run's signal when a run holds interrupts (it
+ * then ends itself: transfers stopped, outcomes journalled, summary printed); otherwise, or at
+ * the second, the process ends at once with 128 + the signal's number.
+ */
+function watchInterrupts(stderr: (text: string) => void): Interrupts {
+  const controller = new AbortController();
+  let holds = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted || holds === 0) {
+      stderr(`\nblat: ${signal}: stopped at once\n`);
+      process.exit(interruptExitCode(signal));
+    }
+    stderr(`\nblat: ${signal}: stopping the transfers (again to stop at once)\n`);
+    controller.abort(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    hold() {
+      holds++;
+      let held = true;
+      return () => {
+        if (held) holds--;
+        held = false;
+      };
+    },
+  };
+}
+
 function buildIO(): CommandIO {
+  const stderr = buildWriter(process.stderr);
   return {
     cwd: process.cwd(),
     env: process.env,
     hostname: hostname(),
     stdout: buildWriter(process.stdout),
-    stderr: buildWriter(process.stderr),
+    stderr,
     stdoutIsTTY: process.stdout.isTTY === true,
     stdinIsTTY: process.stdin.isTTY === true,
     ask: async (question) => {
@@ -41,6 +73,7 @@ function buildIO(): CommandIO {
       }
     },
     now: () => Date.now(),
+    interrupts: watchInterrupts(stderr),
   };
 }
 

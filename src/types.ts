@@ -52,10 +52,12 @@ export interface Config {
   readonly concurrency: number;
   /** Seconds within which two mtimes count as equal (default 1). */
   readonly modifyWindow: number;
+  /** Seconds a machine may send nothing during a scan, check or transfer before it is given up as stalled (default 60). */
+  readonly stallTimeout: number;
   readonly ssh: SshSettings;
   /** In the order the file declares them. */
   readonly machines: readonly MachineConfig[];
-  /** sha256 (hex) of the canonical JSON of everything above but `file`. */
+  /** sha256 (hex) of the canonical JSON of everything above but `file` and `stallTimeout`. */
   readonly digest: string;
 }
 

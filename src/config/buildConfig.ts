@@ -13,6 +13,7 @@ export interface RawConfig {
   stateDir?: string;
   concurrency?: number;
   modifyWindow?: number;
+  stallTimeout?: number;
   ssh?: { configFile?: string; options?: string[]; connectTimeout?: number };
   machines: Record<string, RawMachine>;
 }
@@ -33,6 +34,7 @@ export const CONFIG_DEFAULTS = {
   stateDir: '.blat',
   concurrency: 8,
   modifyWindow: 1,
+  stallTimeout: 60,
   sshOptions: [] as readonly string[],
   connectTimeout: 5,
 } as const;
@@ -124,6 +126,8 @@ export function buildConfig(raw: RawConfig, file: string, machineOrder: readonly
   return deepFreeze({
     file,
     ...settings,
+    // Not in the digest: how long to wait changes no plan.
+    stallTimeout: raw.stallTimeout ?? CONFIG_DEFAULTS.stallTimeout,
     stateDir: resolveLocalPath(stateDirAsWritten, base, home),
     ssh,
     digest,

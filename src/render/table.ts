@@ -2,7 +2,8 @@
 import { isEmptyPlan, summarisePlan } from '../plan/summary.js';
 import type { Conflict, Deferred, Deletion, Entry, MachineObservation, Plan, Step } from '../types.js';
 import { formatClockOffset, formatMtime, formatSize, parentFolder, plural } from './format.js';
-import { renderNoChangesLine, renderSummaryLine } from './summary.js';
+import { buildRemaining, type PlanWithWarnings } from '../plan/remaining.js';
+import { renderNoChangesLine, renderRemainingLine, renderSummaryLine } from './summary.js';
 import { buildPaint, renderTable, type Paint } from './style.js';
 import { sanitizeForTerminal as safe } from '../escape.js';
 
@@ -241,13 +242,17 @@ function renderDeletions(ctx: Ctx, deletions: readonly Deletion[]): string {
 
 // ---------------------------------------------------------------- whole view
 
-/** The human plan view: header, step table, deferred/conflict/deletion sections, summary line last. */
-export function renderPlanText(plan: Plan, opts: PlanTextOptions): string {
+/**
+ * The human plan view: header, step table, deferred/conflict/deletion sections, summary line,
+ * and last what remains (see buildRemaining); "No changes … in sync" only when nothing does.
+ */
+export function renderPlanText(plan: PlanWithWarnings, opts: PlanTextOptions): string {
   const order = new Map(plan.machines.map((m, i) => [m.name, i] as const));
   const ctx: Ctx = { paint: buildPaint(opts.color), full: opts.full, width: opts.width, order };
   const blocks = [renderHeader(ctx, plan)];
   if (plan.targets.length > 0) blocks.push(`${heading(ctx, 'Narrowed to:')} ${plan.targets.map(safe).join(', ')}`);
-  if (isEmptyPlan(plan)) {
+  const remaining = buildRemaining(plan);
+  if (isEmptyPlan(plan) && remaining.length === 0) {
     blocks.push(ctx.paint('green', renderNoChangesLine(plan.inSync)));
     return `${blocks.join('\n\n')}\n`;
   }
@@ -256,6 +261,7 @@ export function renderPlanText(plan: Plan, opts: PlanTextOptions): string {
   if (plan.conflicts.length > 0) blocks.push(renderConflicts(ctx, plan.conflicts));
   if (plan.deletions.length > 0) blocks.push(renderDeletions(ctx, plan.deletions));
   const propagated = plan.deletions.some((d) => d.propagated);
-  blocks.push(ctx.paint('bold', renderSummaryLine(summarisePlan(plan), propagated)));
-  return `${blocks.join('\n\n')}\n`;
+  if (!isEmptyPlan(plan)) blocks.push(ctx.paint('bold', renderSummaryLine(summarisePlan(plan), propagated)));
+  else blocks.push('No changes can be made now.');
+  return `${blocks.join('\n\n')}\n${ctx.paint('bold', renderRemainingLine(remaining))}\n`;
 }

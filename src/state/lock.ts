@@ -1,4 +1,5 @@
 // The apply lock: one file in the state directory naming the blat that holds it.
+import { readFileSync, unlinkSync } from 'node:fs';
 import { link, mkdir, open, readFile, rm } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { FileHandle } from 'node:fs/promises';
@@ -30,7 +31,10 @@ export interface Lock {
   readonly file: string;
   /** Set when a stale lock (of a process on this host that is gone, or is no blat) was removed to take this one. */
   readonly warning?: string;
-  /** Removes the lock file if it still names this process; safe to call twice. */
+  /**
+   * Removes the lock file if it still names this process; safe to call twice. A process that
+   * exits holding it (process.exit on a second Ctrl-C) removes it on its way out.
+   */
   release(): Promise<void>;
 }
 
@@ -190,12 +194,22 @@ async function writeSynced(file: string, content: string): Promise<void> {
 
 function makeLock(file: string, holder: LockHolder, warning: string | undefined): Lock {
   let released = false;
+  const onExit = () => {
+    try {
+      const current = parseLockHolder(file, readFileSync(file, 'utf8'));
+      if (current.pid === holder.pid && current.host === holder.host) unlinkSync(file);
+    } catch {
+      // gone already, or not ours
+    }
+  };
+  process.once('exit', onExit);
   return {
     file,
     ...(warning === undefined ? {} : { warning }),
     async release(): Promise<void> {
       if (released) return;
       released = true;
+      process.removeListener('exit', onExit);
       let text: string | undefined;
       try {
         text = await readTextIfExists(file);

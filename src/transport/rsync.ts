@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { encodeFsText } from '../fsText.js';
+import { describeStall } from './runScript.js';
 import { buildRsyncRsh } from './sshArgs.js';
 import { classifySshFailure } from './sshFailure.js';
 
@@ -33,12 +34,21 @@ export interface RsyncRequest {
    * `rsync -a` does, incrementally, which is faster); `paths` is then ignored.
    */
   readonly whole?: { readonly exclude: readonly string[]; readonly folder?: string };
+  /** Seconds without any data before rsync gives up (`--timeout`; rsync sends keep-alives meanwhile). */
+  readonly stallTimeout?: number;
+  /** Aborted (Ctrl-C, SIGTERM): rsync is stopped with SIGTERM (it removes its temporary file). */
+  readonly signal?: AbortSignal;
 }
 
 export interface RsyncResult {
   readonly ok: boolean;
   /** rsync's own words when it failed (last lines of stderr). */
   readonly message?: string;
+}
+
+/** True when a failed transfer says the machine is gone for this run (unreachable, stalled, interrupted): nothing to look at there. */
+export function isMachineGone(result: RsyncResult): boolean {
+  return result.message !== undefined && /^(unreachable|stalled|interrupted)\b/.test(result.message);
 }
 
 /** The rsync argument that names an endpoint's root (trailing slash: copy contents). */
@@ -51,12 +61,12 @@ export function buildRsyncLocation(end: RsyncEndpoint): string {
 /** rsync's arguments for one batch: times, modes and links kept, no owner/group, list on stdin. */
 export function buildRsyncArgs(req: RsyncRequest): string[] {
   if (req.whole?.folder !== undefined) {
-    const args = ['-a', '--no-owner', '--no-group', '-s', '--info=progress2', ...req.whole.exclude.map((p) => `--exclude=${p}`)];
+    const args = ['-a', '--no-owner', '--no-group', '-s', '--info=progress2', ...buildTimeoutArgs(req), ...req.whole.exclude.map((p) => `--exclude=${p}`)];
     if (req.from.kind === 'ssh' || req.to.kind === 'ssh') args.push('-e', buildRsyncRsh(req.sshOptions));
     args.push('--', `${buildRsyncLocation(req.from)}${req.whole.folder}/`, buildRsyncLocation(req.to));
     return args;
   }
-  const args = ['-a', '--no-owner', '--no-group', '-s', '--from0', '--files-from=-', '--info=progress2'];
+  const args = ['-a', '--no-owner', '--no-group', '-s', '--from0', '--files-from=-', '--info=progress2', ...buildTimeoutArgs(req)];
   if (req.whole) {
     // Into an empty staging folder: as fast as rsync -a, partial files only ever inside it.
     args.push('-r', ...req.whole.exclude.map((p) => `--exclude=${p}`));
@@ -72,13 +82,20 @@ export function buildRsyncArgs(req: RsyncRequest): string[] {
   return args;
 }
 
+/** `--timeout=N` when the request has a stall timeout. */
+function buildTimeoutArgs(req: RsyncRequest): string[] {
+  return req.stallTimeout === undefined ? [] : [`--timeout=${req.stallTimeout}`];
+}
+
 const PROGRESS = /^\s*([\d,]+)\s+\d+%/;
 
 /**
  * A batched rsync started before its list is known: it connects (ssh, the remote rsync, the
  * protocol's first exchange) and then waits for the list on stdin, so nothing is read or sent
  * before `send`. The receiver looks for the temp folder only once the list has come, so the
- * precheck may make it meanwhile. `cancel` stops one whose list never came.
+ * precheck may make it meanwhile. `cancel` stops one whose list never came. Its `--timeout`
+ * does not run while it waits: the sender has sent nothing yet, and the receiver only times
+ * out once the transfer has begun (rsync 3.x), so a long precheck does not make it fail.
  */
 export interface StartedRsync {
   /** Writes the list (NUL-separated) and reports whether every listed path was transferred. Once. */
@@ -89,14 +106,20 @@ export interface StartedRsync {
 
 /** Starts one batched rsync whose list comes later (see StartedRsync). `req.paths` is ignored. */
 export function startRsync(req: Omit<RsyncRequest, 'paths'>): StartedRsync {
-  const child = execa('rsync', buildRsyncArgs({ ...req, paths: [] }), { stdin: 'pipe', reject: false, buffer: { stdout: false, stderr: true }, encoding: 'utf8' });
+  const child = execa('rsync', buildRsyncArgs({ ...req, paths: [] }), {
+    stdin: 'pipe',
+    reject: false,
+    buffer: { stdout: false, stderr: true },
+    encoding: 'utf8',
+    ...(req.signal ? { cancelSignal: req.signal } : {}),
+  });
   req.onStart?.(child.pid);
   child.stdin?.on('error', () => undefined); // an rsync gone early (unreachable) is reported by its exit
   readProgress(child.stdout, req.onBytes);
   return {
     async send(paths) {
       child.stdin?.end(encodeFsText(paths.map((p) => `${p}\0`).join(''))); // names outside UTF-8: their own bytes
-      return describeRsyncExit(await child);
+      return describeRsyncExit(await child, req.stallTimeout);
     },
     async cancel() {
       child.kill('SIGTERM');
@@ -125,8 +148,11 @@ function readProgress(stdout: Readable | null, onBytes: ((bytes: number) => void
 }
 
 /** ok, or rsync's reason for failing in a few words. */
-function describeRsyncExit(result: { exitCode?: number; signal?: string; stderr?: unknown }): RsyncResult {
+function describeRsyncExit(result: { exitCode?: number; signal?: string; stderr?: unknown; isCanceled?: boolean }, stallTimeout?: number): RsyncResult {
   if (result.exitCode === 0) return { ok: true };
+  if (result.isCanceled) return { ok: false, message: 'interrupted' };
+  // 30: rsync's "timeout in data send/receive" (--timeout).
+  if (result.exitCode === 30 && stallTimeout !== undefined) return { ok: false, message: describeStall(stallTimeout) };
   const stderr = String(result.stderr ?? '');
   const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
   const why =

@@ -62,6 +62,7 @@ describe('readConfig: valid files', () => {
       stateDir: join(dir, '.blat'),
       concurrency: 8,
       modifyWindow: 1,
+      stallTimeout: 60,
       ssh: { options: [], connectTimeout: 5 },
       machines: [{ name: 'spencer', transport: 'ssh', host: 'spencer.local', root: '/home/ajh', aliases: [] }],
       digest: expect.stringMatching(/^[0-9a-f]{64}$/),
@@ -76,6 +77,7 @@ exclude: ["*.o", ".git/"]
 stateDir: state/here
 concurrency: 3
 modifyWindow: 0.5
+stallTimeout: 7
 ssh:
   configFile: ~/.ssh/config
   options: ["-o", "Compression=no"]
@@ -95,6 +97,7 @@ machines:
     expect(config.stateDir).toBe(join(dir, 'state/here'));
     expect(config.concurrency).toBe(3);
     expect(config.modifyWindow).toBe(0.5);
+    expect(config.stallTimeout).toBe(7);
     expect(config.ssh).toEqual({ configFile: '/home/tester/.ssh/config', options: ['-o', 'Compression=no'], connectTimeout: 3 });
     expect(config.machines.map((m) => m.name)).toEqual(['zeta', 'spencer', 'dimboola', '42', 'hamilton', 'usbdisk']);
     expect(config.machines[1]).toEqual({ name: 'spencer', transport: 'ssh', host: 'spencer.local', root: '/home/ajh', aliases: ['ajh.co'] });

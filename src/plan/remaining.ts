@@ -1,0 +1,48 @@
+// What keeps the machines from being in sync, after a plan or after its apply: one answer for
+// plan, apply and apply --resume, so their exit codes and last lines cannot disagree.
+import type { Plan, Step } from '../types.js';
+
+/**
+ * One thing that remains. Counts are of (path, machine) pairs for steps, of paths for conflicts
+ * and held deletions, of folders for unreadable ones; `count` is never 0.
+ */
+export type RemainingItem =
+  | { readonly kind: 'to copy' | 'to trash' | 'conflict' | 'held deletion' | 'failed' | 'stale' | 'unreadable'; readonly count: number }
+  /** An in-use machine that did not answer (offline, stalled, root missing…), with the paths owed to it. */
+  | { readonly kind: 'unreachable'; readonly machine: string; readonly reason?: string; readonly owed: number };
+
+/** A step's outcome, as far as this needs it. */
+export interface RemainingOutcome {
+  readonly step: Step;
+  readonly status: 'done' | 'failed' | 'stale';
+}
+
+/** A plan, with the scan's warnings when it has them (an unreadable folder remains unknown). */
+export type PlanWithWarnings = Plan & { readonly warnings?: readonly { readonly kind: string }[] };
+
+/**
+ * What remains after `plan` (steps still to do) or, given its apply's `outcomes`, after the apply
+ * (steps done remain nothing; steps without an outcome remain to do). Empty exactly when every
+ * in-use machine answered and holds the same versions: nothing to copy or trash, owed, in
+ * conflict, held, failed, stale or unreadable. In a fixed order, unreachable machines last.
+ */
+export function buildRemaining(plan: PlanWithWarnings, outcomes?: readonly RemainingOutcome[]): RemainingItem[] {
+  const status = new Map<Step, RemainingOutcome['status']>();
+  for (const o of outcomes ?? []) status.set(o.step, o.status);
+  const counts = { 'to copy': 0, 'to trash': 0, conflict: plan.conflicts.length, 'held deletion': 0, failed: 0, stale: 0, unreadable: 0 };
+  for (const step of plan.steps) {
+    const s = status.get(step);
+    if (s === 'failed' || s === 'stale') counts[s]++;
+    else if (s === undefined) counts[step.action === 'trash' ? 'to trash' : 'to copy']++;
+  }
+  for (const d of plan.deletions) if (!d.propagated) counts['held deletion']++;
+  for (const w of plan.warnings ?? []) if (w.kind === 'unreadable') counts.unreadable++;
+  const items: RemainingItem[] = [];
+  for (const [kind, count] of Object.entries(counts) as [keyof typeof counts, number][]) if (count > 0) items.push({ kind, count });
+  for (const m of plan.machines) {
+    if (m.status !== 'offline') continue;
+    const owed = plan.deferred.filter((d) => d.machine === m.name).length;
+    items.push({ kind: 'unreachable', machine: m.name, ...(m.reason === undefined ? {} : { reason: m.reason }), owed });
+  }
+  return items;
+}
