@@ -93,9 +93,9 @@ const PROGRESS = /^\s*([\d,]+)\s+\d+%/;
  * A batched rsync started before its list is known: it connects (ssh, the remote rsync, the
  * protocol's first exchange) and then waits for the list on stdin, so nothing is read or sent
  * before `send`. The receiver looks for the temp folder only once the list has come, so the
- * precheck may make it meanwhile. `cancel` stops one whose list never came. Its `--timeout`
- * does not run while it waits: the sender has sent nothing yet, and the receiver only times
- * out once the transfer has begun (rsync 3.x), so a long precheck does not make it fail.
+ * precheck may make it meanwhile. `cancel` stops one whose list never came. Its receiver
+ * waits for the list only `--timeout` seconds (it then exits, having done nothing): a list that
+ * comes after half of that (a long precheck) goes through a new rsync instead.
  */
 export interface StartedRsync {
   /** Writes the list (NUL-separated) and reports whether every listed path was transferred. Once. */
@@ -106,7 +106,10 @@ export interface StartedRsync {
 
 /** Starts one batched rsync whose list comes later (see StartedRsync). `req.paths` is ignored. */
 export function startRsync(req: Omit<RsyncRequest, 'paths'>): StartedRsync {
-  const child = execa('rsync', buildRsyncArgs({ ...req, paths: [] }), {
+  const args = buildRsyncArgs({ ...req, paths: [] });
+  // For tests only: a slowed transfer, to be stopped or interrupted half-way (KiB per second).
+  if (process.env.BLAT_TEST_RSYNC_BWLIMIT) args.unshift(`--bwlimit=${process.env.BLAT_TEST_RSYNC_BWLIMIT}`);
+  const child = execa('rsync', args, {
     stdin: 'pipe',
     reject: false,
     buffer: { stdout: false, stderr: true },
@@ -115,16 +118,43 @@ export function startRsync(req: Omit<RsyncRequest, 'paths'>): StartedRsync {
   });
   req.onStart?.(child.pid);
   child.stdin?.on('error', () => undefined); // an rsync gone early (unreachable) is reported by its exit
-  readProgress(child.stdout, req.onBytes);
+  const startedMs = Date.now();
+  const cancel = async () => {
+    child.kill('SIGTERM');
+    await child;
+  };
+  // rsync's own --timeout misses a receiver stopped while ssh still takes data (its window holds
+  // megabytes, and rsync's keep-alives go through): once sending, an rsync that reports no progress
+  // and says nothing for stallTimeout seconds is stopped too (progress2 reports about every second).
+  let stalled = false;
+  let timer: NodeJS.Timeout | undefined;
+  const watch = () => {
+    if (req.stallTimeout === undefined || stalled) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      stalled = true;
+      child.kill('SIGTERM'); // rsync removes its temporary file
+      // Its ssh, waiting on the stopped machine, may keep rsync's output open: let go of it.
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    }, req.stallTimeout * 1000);
+  };
+  child.stderr?.on('data', () => timer !== undefined && watch());
+  readProgress(child.stdout, req.onBytes, () => timer !== undefined && watch());
   return {
     async send(paths) {
+      if (req.stallTimeout !== undefined && Date.now() - startedMs >= req.stallTimeout * 500) {
+        await cancel();
+        return startRsync(req).send(paths);
+      }
+      watch();
       child.stdin?.end(encodeFsText(paths.map((p) => `${p}\0`).join(''))); // names outside UTF-8: their own bytes
-      return describeRsyncExit(await child, req.stallTimeout);
+      const result = await child;
+      clearTimeout(timer);
+      if (stalled && req.stallTimeout !== undefined) return { ok: false, message: describeStall(req.stallTimeout) };
+      return describeRsyncExit(result, req.stallTimeout);
     },
-    async cancel() {
-      child.kill('SIGTERM');
-      await child;
-    },
+    cancel,
   };
 }
 
@@ -133,11 +163,12 @@ export function runRsync(req: RsyncRequest): Promise<RsyncResult> {
   return startRsync(req).send(req.paths);
 }
 
-/** Passes the byte counts of rsync's --info=progress2 lines to `onBytes`. */
-function readProgress(stdout: Readable | null, onBytes: ((bytes: number) => void) | undefined): void {
+/** Passes the byte counts of rsync's --info=progress2 lines to `onBytes`; `onData` hears of any output. */
+function readProgress(stdout: Readable | null, onBytes: ((bytes: number) => void) | undefined, onData: () => void): void {
   let carry = '';
   stdout?.setEncoding('utf8');
   stdout?.on('data', (text: string) => {
+    onData();
     const parts = (carry + text).split(/[\r\n]/);
     carry = parts.pop() ?? '';
     for (const line of parts) {
