@@ -16,10 +16,13 @@ import { buildSyncedRecord } from '../apply/syncedAfterApply.js';
 import { clearInSyncMemo } from '../state/inSyncMemo.js';
 import { compactJournal, openJournal } from '../state/journal.js';
 import { acquireLock, type Lock } from '../state/lock.js';
-import type { Base, Plan, Snapshot } from '../types.js';
+import type { Base, JournalRecord, Plan, Snapshot } from '../types.js';
 import { buildPlanOptions, readRunContext, readySshOptions, type RunContext } from './context.js';
 import { interruptExitCode, wantsColor, type CommandIO, type GlobalOptions } from './io.js';
-import { buildRemaining } from '../plan/remaining.js';
+import { buildRemaining, buildStillOwed, type PlanWithWarnings } from '../plan/remaining.js';
+import { isUnder } from '../config/paths.js';
+import { readOwedNow, writeOwedIndex } from '../state/owedIndex.js';
+import type { JournalWriter, OwedItem } from '../state/journal.js';
 import { scanSnapshot } from '../snapshot/scanSnapshot.js';
 import { scanAndPlan, type PlanRun } from './scanAndPlan.js';
 import { openScriptSession, type ScriptSession } from '../transport/runScript.js';
@@ -129,8 +132,11 @@ export async function carryOut(
   sshOptions: readonly string[],
   flags: ApplyFlags,
   io: CommandIO,
-  /** Journal items the caller settles once the outcomes are known (resume). */
-  settle: (outcomes: readonly StepOutcome[]) => readonly { path: string; machine: string; reason: string }[] = () => [],
+  /**
+   * Journal items the caller settles once the outcomes are known (resume). Without it, what the
+   * journal owed that the plan finds in sync on a machine that answered is settled.
+   */
+  settle?: (outcomes: readonly StepOutcome[]) => readonly { path: string; machine: string; reason: string }[],
 ): Promise<number> {
   const color = wantsColor(io);
   const json = flags.json === true;
@@ -156,7 +162,9 @@ export async function carryOut(
   // The precheck's shells start now, while the journal is made ready; ended below, used or not.
   const sessions = openPlanSessions(ctx, plan, sshOptions, signal);
   const progress = buildProgressWriter(io, json);
-  let journal: Awaited<ReturnType<typeof openJournal>> | undefined;
+  let journal: JournalWriter | undefined;
+  /** What this run appends to the journal, to bring the owed index up to date. */
+  const appended: JournalRecord[] = [];
   const known: StepOutcome[] = [];
   let begun = false;
   const run = `${io.now().toString(36)}-${process.pid}`;
@@ -170,7 +178,8 @@ export async function carryOut(
   try {
     await compactJournal(ctx.config.stateDir);
     if (plan.steps.length > 0) await clearInSyncMemo(ctx.config.stateDir);
-    journal = await openJournal(ctx.config.stateDir);
+    const owedBefore = await readOwedNow(ctx.config.stateDir);
+    journal = recordAppends(await openJournal(ctx.config.stateDir), appended);
     await journal.append({ t: io.now(), event: 'begin', run, command: 'apply', planDigest: plan.snapshotDigest });
     begun = true;
     const outcomes = await applySteps({
@@ -191,7 +200,8 @@ export async function carryOut(
       signal,
     });
     progress.clear();
-    await journal.appendMany(settle(outcomes).map((i) => ({ t: io.now(), event: 'settled' as const, run, ...i })));
+    const settled = settle ? settle(outcomes) : buildSettledInSync(plan, snapshot, owedBefore);
+    await journal.appendMany(settled.map((i) => ({ t: io.now(), event: 'settled' as const, run, ...i })));
     // Under the lock since the plan was made: the base read then is still the base.
     const base = from?.base ?? (await readBase(ctx.config.stateDir));
     const next = buildBaseAfterApply(base, plan, outcomes, snapshot);
@@ -199,6 +209,8 @@ export async function carryOut(
     if (snapshot && from?.selfListing) await recordSyncedListing(ctx.config.stateDir, from.selfListing, snapshot, next, plan, outcomes);
     const code = signal?.aborted ? interruptExitCode(signal.reason) : buildRemaining(plan, outcomes).length > 0 ? 2 : 0;
     await journal.append({ t: io.now(), event: 'end', run, exitCode: code });
+    await journal.close();
+    await writeOwedIndex(ctx.config.stateDir, owedBefore, appended);
     report(outcomes, code);
     return code;
   } catch (err) {
@@ -216,6 +228,37 @@ export async function carryOut(
     await Promise.all([...sessions.values()].map((session) => session.close()));
     release?.();
   }
+}
+
+/** The journal writer, keeping a copy of every record appended in `into`. */
+function recordAppends(journal: JournalWriter, into: JournalRecord[]): JournalWriter {
+  return {
+    file: journal.file,
+    append: (record) => {
+      into.push(record);
+      return journal.append(record);
+    },
+    appendMany: (records) => {
+      into.push(...records);
+      return journal.appendMany(records);
+    },
+    close: () => journal.close(),
+  };
+}
+
+/**
+ * The owed items a plain apply settles: those of a machine that answered, at a path it scanned,
+ * for which the plan has nothing (no step, deferral, conflict or held deletion): the machine
+ * holds what the others do. (A step's own outcome settles its item, or keeps it owed.) None
+ * without a snapshot (a saved plan) or when a folder could not be read.
+ */
+export function buildSettledInSync(plan: PlanWithWarnings, snapshot: Snapshot | null, owed: readonly OwedItem[]): { path: string; machine: string; reason: string }[] {
+  if (snapshot === null || owed.length === 0 || plan.warnings?.some((w) => w.kind === 'unreadable')) return [];
+  const answered = new Set(snapshot.machines.filter((m) => m.status === 'online').map((m) => m.name));
+  const still = buildStillOwed(plan);
+  return owed
+    .filter((o) => answered.has(o.machine) && snapshot.paths.some((p) => isUnder(o.path, p)) && !still(o.path, o.machine))
+    .map((o) => ({ path: o.path, machine: o.machine, reason: 'in sync after a fresh scan' }));
 }
 
 /** A shell started on every machine the plan's steps name (see openScriptSession). */

@@ -46,3 +46,13 @@ export function buildRemaining(plan: PlanWithWarnings, outcomes?: readonly Remai
   }
   return items;
 }
+
+/** A test: does the plan still have something for (path, machine) — a step to it, a deferral, a conflict, a held deletion? */
+export function buildStillOwed(plan: Plan): (path: string, machine: string) => boolean {
+  const pairs = new Set<string>();
+  for (const s of plan.steps) pairs.add(`${s.path}\0${s.to}`);
+  for (const d of plan.deferred) pairs.add(`${d.path}\0${d.machine}`);
+  const paths = new Set<string>(plan.conflicts.map((c) => c.path));
+  for (const d of plan.deletions) if (!d.propagated) paths.add(d.path);
+  return (path, machine) => paths.has(path) || pairs.has(`${path}\0${machine}`);
+}
