@@ -94,7 +94,7 @@ Examples:
   blat plan                      what would be pulled here and pushed where
   blat plan docs/ --json         the same for one folder, as JSON
   blat plan --out plan.json      save the plan, then: blat apply plan.json
-  blat plan --detailed-exitcode  exit 0 when in sync, 2 when there is work, 1 on error
+  blat plan --detailed-exitcode  exit 0 when in sync, 2 when anything remains, 1 on error
   blat machines --probe          contact every machine and show the state table
   blat import ~/etc/machine.txt > blat.yaml`,
     );
@@ -115,7 +115,7 @@ Examples:
     .option('--json', 'print the plan as one JSON document (schemas/plan.schema.json)')
     .option('--out <file>', 'save the plan for a later `blat apply FILE`')
     .option('--full', 'list every path instead of summarising more than 50 rows per folder')
-    .option('--detailed-exitcode', 'exit 0 when nothing is to be done, 2 when the plan has anything in it')
+    .option('--detailed-exitcode', 'exit 0 when every machine answered and all are in sync, 2 when anything remains (the last line says what)')
     .addOption(preferOption)
     .option('--propagate-deletes', 'plan moving deleted paths to .blat-trash/ on the other machines')
     .action((paths: string[], _o, cmd: Command) => run(async () => (await import('./commands/plan.js')).planCommand(paths, globals(cmd), io))());
@@ -134,7 +134,8 @@ Examples:
     .addHelpText(
       'after',
       `
-Exit codes: 0 every step done, 2 something remains owed (deferred, failed, stale: see blat journal), 1 error before any change.
+Exit codes: 0 every machine answered and all are in sync; 2 something remains (the last line says what;
+see blat journal), or an error once transfers began; 1 error before any change; 130/143 stopped by Ctrl-C/SIGTERM.
 
 Examples:
   blat apply                         plan, show, ask, apply
