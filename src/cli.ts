@@ -66,6 +66,8 @@ function buildIO(): CommandIO {
     stdinIsTTY: process.stdin.isTTY === true,
     ask: async (question) => {
       const rl = createInterface({ input: process.stdin, output: process.stderr });
+      // On a terminal, readline takes Ctrl-C as a key: pass it on as the interrupt it is.
+      rl.on('SIGINT', () => process.kill(process.pid, 'SIGINT'));
       try {
         return await rl.question(question);
       } finally {
