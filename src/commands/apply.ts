@@ -168,8 +168,8 @@ export async function carryOut(
   const known: StepOutcome[] = [];
   let begun = false;
   const run = `${io.now().toString(36)}-${process.pid}`;
-  const report = (outcomes: readonly StepOutcome[], code: number) => {
-    const remaining = buildRemaining(plan, outcomes);
+  const report = (outcomes: readonly StepOutcome[], code: number, stopped = false) => {
+    const remaining = [...buildRemaining(plan, outcomes), ...(stopped ? [{ kind: 'stopped' as const }] : [])];
     const counts = { done: 0, failed: 0, stale: 0 };
     for (const o of outcomes) counts[o.status]++;
     if (json) emit({ event: 'summary', ...counts, deferred: plan.deferred.length, conflicts: plan.conflicts.length, remaining, exitCode: code });
@@ -220,7 +220,7 @@ export async function carryOut(
     const lines = err instanceof BlatError ? err.lines : [sanitizeForTerminal((err as Error)?.message ?? String(err))];
     for (const line of lines) io.stderr(`blat: ${escapeControls(line)}\n`);
     await journal?.append({ t: io.now(), event: 'end', run, exitCode: 2 }).catch(() => undefined);
-    report(known, 2);
+    report(known, 2, true);
     return 2;
   } finally {
     progress.clear();

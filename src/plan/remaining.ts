@@ -9,7 +9,9 @@ import type { Plan, Step } from '../types.js';
 export type RemainingItem =
   | { readonly kind: 'to copy' | 'to trash' | 'conflict' | 'held deletion' | 'failed' | 'stale' | 'unreadable'; readonly count: number }
   /** An in-use machine that did not answer (offline, stalled, root missing…), with the paths owed to it. */
-  | { readonly kind: 'unreachable'; readonly machine: string; readonly reason?: string; readonly owed: number };
+  | { readonly kind: 'unreachable'; readonly machine: string; readonly reason?: string; readonly owed: number }
+  /** The apply was stopped by an error: what it did is not all known, nor recorded. */
+  | { readonly kind: 'stopped' };
 
 /** A step's outcome, as far as this needs it. */
 export interface RemainingOutcome {

@@ -32,6 +32,8 @@ export function renderRemainingLine(items: readonly RemainingItem[]): string {
       return `${safe(item.machine)} ${what}${item.owed > 0 ? ` (${plural(item.owed, 'path', 'paths')} owed)` : ''}`;
     }
     switch (item.kind) {
+      case 'stopped':
+        return 'apply stopped by an error (run blat plan to see where the machines stand)';
       case 'to copy':
         return `${plural(item.count, 'copy', 'copies')} to make`;
       case 'to trash':

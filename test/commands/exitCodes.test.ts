@@ -1,10 +1,17 @@
 // Exit codes and last lines tell the truth, for plan --detailed-exitcode, apply and apply --resume
 // alike: 0 only when every in-use machine answered and holds the same versions; 2 and "Not in
 // sync: …" when anything remains. And the journal never lists what the plan shows in sync.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { runBlat } from '../helpers/cli.js';
-import type { Sandbox } from '../helpers/machines.js';
-import { readOwed, useDocsMachines } from './support.js';
+import { makeSandbox, type Sandbox } from '../helpers/machines.js';
+import { readOwed, startBlatInBackground, useDocsMachines, waitFor, writeRandomFile } from './support.js';
+
+const run = promisify(execFile);
 
 const machines = useDocsMachines(['m1', 'm2']);
 
@@ -85,6 +92,43 @@ describe('a plain apply that settles what the journal owed', () => {
       expect(await readOwed(box)).toEqual([]);
     } finally {
       await machines.sshd.setOffline('m2', false);
+      await box.cleanup();
+    }
+  });
+});
+
+describe('an error once transfers have begun', () => {
+  // Mounting a tmpfs needs root.
+  it.skipIf(process.getuid?.() !== 0)('is exit 2 with the summary, not 1: the state folder fills up (a full tmpfs) mid-transfer', async () => {
+    const box = await makeSandbox({ sshd: machines.sshd, ssh: ['m1'], local: ['here'], self: 'here', paths: ['docs'], extraConfig: { stateDir: 'state' } });
+    const state = join(box.dir, 'state');
+    await mkdir(state);
+    await run('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', state]);
+    let blat: ReturnType<typeof startBlatInBackground> | undefined;
+    try {
+      await box.write('here', 'docs/a.txt', 'a\n', 1700000000);
+      expect((await runBlat(['apply', '--auto-approve'], { cwd: box.dir })).code).toBe(0);
+      // 512 KiB at 128 KiB/s: the state folder is filled while it is on its way.
+      await writeRandomFile(join(box.root('here'), 'docs', 'big.bin'), 512 * 1024);
+      process.env.BLAT_TEST_RSYNC_BWLIMIT = '128';
+      try {
+        blat = startBlatInBackground(['apply', '--auto-approve'], box.dir);
+      } finally {
+        delete process.env.BLAT_TEST_RSYNC_BWLIMIT;
+      }
+      await waitFor('the partial file on m1', async () => ((await readdir(join(box.root('m1'), '.blat-tmp')).catch(() => [])).length > 0 ? true : undefined));
+      await run('sh', ['-c', 'dd if=/dev/zero of="$1/fill" bs=4k 2>/dev/null; true', 'sh', state]);
+      const ended = await blat.ended;
+
+      expect(ended.code).toBe(2);
+      // The journal's next record, or the base after the transfers: whichever the full disk refused first.
+      expect(ended.stderr).toMatch(/^blat: .*\/state\/[\w.]+: cannot (append to the journal|write) \(.*ENOSPC.*\)$/m);
+      expect(ended.stdout).toMatch(/Apply finished: /);
+      expect(ended.stdout.trimEnd().split('\n').at(-1)).toMatch(/^Not in sync: .*apply stopped by an error \(run blat plan to see where the machines stand\)\.$/);
+      expect(existsSync(join(state, 'lock'))).toBe(false);
+    } finally {
+      blat?.killGroup();
+      await run('umount', ['-l', state]).catch(() => undefined);
       await box.cleanup();
     }
   });

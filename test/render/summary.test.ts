@@ -55,6 +55,12 @@ describe('renderRemainingLine', () => {
     ).toBe('Not in sync: 1 copy to make, 2 to trash, 1 conflict, 2 held deletions, 3 failed, 1 stale, 1 unreadable folder, m2 stalled (1 path owed), m3 unreachable (3 paths owed), m4 unreachable.');
   });
 
+  it('says last that an apply was stopped by an error', () => {
+    expect(renderRemainingLine([{ kind: 'to copy', count: 2 }, { kind: 'stopped' }])).toBe(
+      'Not in sync: 2 copies to make, apply stopped by an error (run blat plan to see where the machines stand).',
+    );
+  });
+
   it('escapes a hostile machine name', () => {
     expect(renderRemainingLine([{ kind: 'unreachable', machine: 'm\u001b[2J', owed: 0 }])).not.toContain('\u001b');
   });
