@@ -14,8 +14,11 @@ async function list(dir: string): Promise<string[]> {
   return readdir(dir).catch(() => []);
 }
 
-describe('blat apply stopped by SIGTERM', () => {
-  it('stops the transfers, removes partial files, journals every step, releases the lock, prints the summary, exits 143; --resume finishes', async () => {
+describe('blat apply stopped by a signal', () => {
+  it.each([
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const)('%s: stops the transfers, removes partial files, journals every step, releases the lock, prints the summary, exits %i; --resume finishes', async (sig, exitCode) => {
     const box = await machines.sandbox();
     let blat: ReturnType<typeof startBlatInBackground> | undefined;
     try {
@@ -32,10 +35,11 @@ describe('blat apply stopped by SIGTERM', () => {
       // Mid-transfer: the receivers' partial files are in their temp folders.
       const temp = (m: string) => join(box.root(m), '.blat-tmp');
       await waitFor('partial files on m1 and m2', async () => ((await list(temp('m1'))).length > 0 && (await list(temp('m2'))).length > 0 ? true : undefined));
-      process.kill(blat.pid, 'SIGTERM');
+      process.kill(blat.pid, sig);
       const ended = await blat.ended;
 
-      expect(ended.code).toBe(143);
+      expect(ended.code).toBe(exitCode);
+      expect(ended.stderr).toContain(`blat: ${sig}: stopping the transfers`);
       expect(ended.stdout).toMatch(/Apply finished: 0 done, 2 failed, 0 stale, 0 deferred\./);
       expect(ended.stdout).toMatch(/failed +push docs\/big\.bin here → m1: .*interrupted/);
       expect(ended.stdout.trimEnd().split('\n').at(-1)).toBe('Not in sync: 2 failed.');
@@ -45,7 +49,7 @@ describe('blat apply stopped by SIGTERM', () => {
       const run = records.at(-1)!.run;
       const mine = records.filter((r) => r.run === run);
       expect(mine.map((r) => r.event)).toEqual(['begin', 'planned', 'planned', 'failed', 'failed', 'end']);
-      expect(mine.at(-1)).toMatchObject({ event: 'end', exitCode: 143 });
+      expect(mine.at(-1)).toMatchObject({ event: 'end', exitCode });
       expect(mine.filter((r) => r.event === 'failed').every((r) => String(r.reason).includes('interrupted'))).toBe(true);
       // Nothing partial anywhere: not in the temp folders (once the receivers have cleaned up), not at the path.
       for (const m of ['m1', 'm2']) {
@@ -58,6 +62,34 @@ describe('blat apply stopped by SIGTERM', () => {
       expect(resumed.code).toBe(0);
       const original = await readFile(join(box.root('here'), 'docs', 'big.bin'));
       for (const m of ['m1', 'm2']) expect((await readFile(join(box.root(m), 'docs', 'big.bin'))).equals(original), m).toBe(true);
+      expect(await readOwed(box)).toEqual([]);
+    } finally {
+      blat?.killGroup();
+      await box.cleanup();
+    }
+  });
+
+  it('a second signal ends blat at once, the lock going with it; what it did not record stays owed to --resume', async () => {
+    const box = await machines.sandbox();
+    let blat: ReturnType<typeof startBlatInBackground> | undefined;
+    try {
+      await box.mkdir('here', 'docs');
+      await writeRandomFile(join(box.root('here'), 'docs', 'big.bin'), 1024 * 1024);
+      process.env.BLAT_TEST_RSYNC_BWLIMIT = '128';
+      try {
+        blat = startBlatInBackground(['apply', '--auto-approve'], box.dir);
+      } finally {
+        delete process.env.BLAT_TEST_RSYNC_BWLIMIT;
+      }
+      await waitFor('a partial file on m1', async () => ((await list(join(box.root('m1'), '.blat-tmp'))).length > 0 ? true : undefined));
+      process.kill(blat.pid, 'SIGTERM');
+      process.kill(blat.pid, 'SIGTERM');
+      const ended = await blat.ended;
+      expect(ended.code).toBe(143);
+      expect(ended.stderr).toContain('blat: SIGTERM: stopped at once');
+      expect(existsSync(join(box.dir, '.blat', 'lock'))).toBe(false);
+      expect((await readOwed(box)).map((o) => `${o.machine} ${o.path}`).sort()).toEqual(['m1 docs', 'm1 docs/big.bin', 'm2 docs', 'm2 docs/big.bin']);
+      expect((await runBlat(['apply', '--resume', '--auto-approve'], { cwd: box.dir })).code).toBe(0);
       expect(await readOwed(box)).toEqual([]);
     } finally {
       blat?.killGroup();
