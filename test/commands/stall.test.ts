@@ -6,16 +6,35 @@ import { readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+
+const execFileP = promisify(execFile);
 import { runBlat } from '../helpers/cli.js';
 import { makeSandbox, type Sandbox } from '../helpers/machines.js';
 import { readLoginUser } from '../helpers/provided.js';
-import { readOwed, useDocsMachines, waitFor, writeRandomFile } from './support.js';
+import { readOwed, startBlatInBackground, useDocsMachines, waitFor, writeRandomFile } from './support.js';
 
 const machines = useDocsMachines(['m1', 'm2']);
 
-/** here (self, local), m1 and m2 over ssh, syncing docs, giving a machine up after 2 s of silence. */
-function stallSandbox(): Promise<Sandbox> {
-  return makeSandbox({ sshd: machines.sshd, ssh: ['m1', 'm2'], local: ['here'], self: 'here', paths: ['docs'], extraConfig: { stallTimeout: 2 } });
+/** here (self, local), m1 and m2 over ssh, syncing docs, giving a machine up after `stallTimeout` s of silence. */
+function stallSandbox(stallTimeout = 2): Promise<Sandbox> {
+  return makeSandbox({ sshd: machines.sshd, ssh: ['m1', 'm2'], local: ['here'], self: 'here', paths: ['docs'], extraConfig: { stallTimeout } });
+}
+
+/** Makes `count` empty files under docs/many on a machine: a scan long enough to be caught running. */
+async function makeManyFiles(box: Sandbox, machine: string, count: number): Promise<void> {
+  const owner = `${readLoginUser().uid}:${readLoginUser().gid}`;
+  await execFileP('sh', ['-c', `mkdir -p docs/many && cd docs/many && seq 1 ${count} | sed s/^/f/ | xargs touch && chown -R "$1" "$2/docs"`, 'sh', owner, box.root(machine)], { cwd: box.root(machine) });
+}
+
+/** Stops (SIGSTOP) the scan of `machine` as soon as it runs (its find, or the shell around it), until `done()`; the pids stopped. */
+async function stopScan(box: Sandbox, machine: string, before: ReadonlySet<string>, done: () => boolean): Promise<number[]> {
+  const stopped: number[] = [];
+  while (!done() && stopped.length === 0) {
+    const pids = await readRemotePids(box.root(machine), ['find', 'xargs', 'sh'], before);
+    signal(pids, 'SIGSTOP');
+    stopped.push(...pids);
+  }
+  return stopped;
 }
 
 /** The pids there are now. */
@@ -64,18 +83,12 @@ describe('a machine that stops answering', () => {
     try {
       await box.write('here', 'docs/a.txt', 'a\n', 1700000000);
       await box.write('m2', 'docs/a.txt', 'a\n', 1700000000);
-      // Enough entries on m1 that its scan runs long enough to be caught and stopped.
-      await execFileP('sh', ['-c', 'mkdir -p docs/many && cd docs/many && seq 1 20000 | sed s/^/f/ | xargs touch && chown -R "$1" .', 'sh', `${readLoginUser().uid}:${readLoginUser().gid}`], { cwd: box.root('m1') });
+      await makeManyFiles(box, 'm1', 20_000);
       const before = await readPids();
       const planning = runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir, timeoutMs: 30_000 });
-      // Stop m1's scan where it runs (the find, or the shell around it) as soon as it is there.
       let done = false;
       void planning.finally(() => (done = true));
-      while (!done && stopped.length === 0) {
-        const pids = await readRemotePids(box.root('m1'), ['find', 'xargs', 'sh'], before);
-        signal(pids, 'SIGSTOP');
-        stopped.push(...pids);
-      }
+      stopped.push(...(await stopScan(box, 'm1', before, () => done)));
       expect(stopped.length, 'the scan of m1 was caught running').toBeGreaterThan(0);
       const r = await planning;
       expect(r.code).toBe(2);
@@ -125,6 +138,31 @@ describe('a machine that stops answering', () => {
       await box.cleanup();
     }
   });
-});
 
-const execFileP = promisify(execFile);
+  it('and SIGTERM while apply waits for its scan: blat ends at once (143), nothing changed, the lock gone', async () => {
+    const box = await stallSandbox(60);
+    const stopped: number[] = [];
+    let blat: ReturnType<typeof startBlatInBackground> | undefined;
+    try {
+      await box.write('here', 'docs/a.txt', 'a\n', 1700000000);
+      await makeManyFiles(box, 'm1', 20_000);
+      const before = await readPids();
+      blat = startBlatInBackground(['apply', '--auto-approve'], box.dir);
+      let done = false;
+      void blat.ended.finally(() => (done = true));
+      stopped.push(...(await stopScan(box, 'm1', before, () => done)));
+      expect(stopped.length, 'the scan of m1 was caught running').toBeGreaterThan(0);
+      await waitFor('the lock', async () => (existsSync(join(box.dir, '.blat', 'lock')) ? true : undefined));
+      process.kill(blat.pid, 'SIGTERM');
+      const ended = await blat.ended;
+      expect(ended.code).toBe(143);
+      expect(ended.stderr).toContain('blat: SIGTERM: stopped at once');
+      expect(existsSync(join(box.dir, '.blat', 'lock'))).toBe(false);
+      for (const m of ['m1', 'm2']) expect(existsSync(join(box.root(m), 'docs', 'a.txt')), m).toBe(false);
+    } finally {
+      blat?.killGroup();
+      endStopped(stopped);
+      await box.cleanup();
+    }
+  });
+});
