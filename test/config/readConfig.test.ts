@@ -188,6 +188,21 @@ machines:
     ]);
   });
 
+  it('reports a stallTimeout below 2 s or not whole', async () => {
+    const { file, lines } = await errorLines(`version: 1
+paths: [docs]
+stallTimeout: 1
+machines: { a: { host: a, root: /a } }
+`);
+    expect(lines).toEqual([`${file}:3:15: stallTimeout: must be at least 2`]);
+    const half = await errorLines(`version: 1
+paths: [docs]
+stallTimeout: 2.5
+machines: { a: { host: a, root: /a } }
+`);
+    expect(half.lines).toEqual([`${half.file}:3:15: stallTimeout: must be a whole number`]);
+  });
+
   it('reports unknown top-level and ssh keys', async () => {
     const { file, lines } = await errorLines(`version: 1
 path: [docs]
