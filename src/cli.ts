@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline/promises';
 import { BlatError } from './errors.js';
 import { escapeControls } from './escape.js';
 import { sanitizeForTerminal } from './escape.js';
-import type { CommandIO, GlobalOptions } from './commands/io.js';
+import { interruptExitCode, type CommandIO, type GlobalOptions, type Interrupts } from './commands/io.js';
 
 const VERSION = '0.1.0';
 
@@ -23,17 +23,51 @@ function buildWriter(stream: NodeJS.WriteStream): (text: string) => void {
   };
 }
 
+/**
+ * Answers SIGINT and SIGTERM: the first aborts the run's signal when a run holds interrupts (it
+ * then ends itself: transfers stopped, outcomes journalled, summary printed); otherwise, or at
+ * the second, the process ends at once with 128 + the signal's number.
+ */
+function watchInterrupts(stderr: (text: string) => void): Interrupts {
+  const controller = new AbortController();
+  let holds = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted || holds === 0) {
+      stderr(`\nblat: ${signal}: stopped at once\n`);
+      process.exit(interruptExitCode(signal));
+    }
+    stderr(`\nblat: ${signal}: stopping the transfers (again to stop at once)\n`);
+    controller.abort(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    hold() {
+      holds++;
+      let held = true;
+      return () => {
+        if (held) holds--;
+        held = false;
+      };
+    },
+  };
+}
+
 function buildIO(): CommandIO {
+  const stderr = buildWriter(process.stderr);
   return {
     cwd: process.cwd(),
     env: process.env,
     hostname: hostname(),
     stdout: buildWriter(process.stdout),
-    stderr: buildWriter(process.stderr),
+    stderr,
     stdoutIsTTY: process.stdout.isTTY === true,
     stdinIsTTY: process.stdin.isTTY === true,
     ask: async (question) => {
       const rl = createInterface({ input: process.stdin, output: process.stderr });
+      // On a terminal, readline takes Ctrl-C as a key: pass it on as the interrupt it is.
+      rl.on('SIGINT', () => process.kill(process.pid, 'SIGINT'));
       try {
         return await rl.question(question);
       } finally {
@@ -41,6 +75,7 @@ function buildIO(): CommandIO {
       }
     },
     now: () => Date.now(),
+    interrupts: watchInterrupts(stderr),
   };
 }
 
@@ -61,7 +96,7 @@ Examples:
   blat plan                      what would be pulled here and pushed where
   blat plan docs/ --json         the same for one folder, as JSON
   blat plan --out plan.json      save the plan, then: blat apply plan.json
-  blat plan --detailed-exitcode  exit 0 when in sync, 2 when there is work, 1 on error
+  blat plan --detailed-exitcode  exit 0 when in sync, 2 when anything remains, 1 on error
   blat plan --markdown           the plan as a pull-request comment (CI)
   blat machines --probe          contact every machine and show the state table
   blat trash                     the versions apply replaced, kept on each machine
@@ -85,7 +120,7 @@ Examples:
     .option('--markdown', 'print the plan as a pull-request comment (at most 60,000 characters); also appended to $GITHUB_STEP_SUMMARY when set')
     .option('--out <file>', 'save the plan for a later `blat apply FILE`')
     .option('--full', 'list every path instead of summarising more than 50 rows per folder')
-    .option('--detailed-exitcode', 'exit 0 when nothing is to be done, 2 when the plan has anything in it')
+    .option('--detailed-exitcode', 'exit 0 when every machine answered and all are in sync, 2 when anything remains (the last line says what)')
     .addOption(preferOption)
     .option('--propagate-deletes', 'plan moving deleted paths to .blat-trash/ on the other machines')
     .action((paths: string[], _o, cmd: Command) => run(async () => (await import('./commands/plan.js')).planCommand(paths, globals(cmd), io))());
@@ -104,7 +139,8 @@ Examples:
     .addHelpText(
       'after',
       `
-Exit codes: 0 every step done, 2 something remains owed (deferred, failed, stale: see blat journal), 1 error before any change.
+Exit codes: 0 every machine answered and all are in sync; 2 something remains (the last line says what;
+see blat journal), or an error once transfers began; 1 error before any change; 130/143 stopped by Ctrl-C/SIGTERM.
 
 Examples:
   blat apply                         plan, show, ask, apply

@@ -64,12 +64,14 @@ export interface Config {
   readonly concurrency: number;
   /** Seconds within which two mtimes count as equal, for machines that do not declare their own (default 0). */
   readonly modifyWindow: number;
+  /** Seconds a machine may send nothing during a scan, check or transfer before it is given up as stalled (default 60). */
+  readonly stallTimeout: number;
   readonly ssh: SshSettings;
   /** The trash under every root (`.blat-trash/RUN/PATH`): runs older than `keepDays` days are removed. */
   readonly trash: { readonly keepDays: number };
   /** In the order the file declares them. */
   readonly machines: readonly MachineConfig[];
-  /** sha256 (hex) of the canonical JSON of everything above but `file` and `trash`. */
+  /** sha256 (hex) of the canonical JSON of everything above but `file`, `trash` and `stallTimeout`. */
   readonly digest: string;
 }
 

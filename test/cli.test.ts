@@ -64,7 +64,7 @@ describe('help, version and usage errors', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: blat \[options\] \[command\]/);
     for (const cmd of ['plan', 'apply', 'journal', 'demo', 'show', 'machines', 'import']) expect(help.stdout).toMatch(new RegExp(`^ {2}${cmd}\\b`, 'm'));
-    expect(help.stdout).toContain('blat plan --detailed-exitcode  exit 0 when in sync, 2 when there is work, 1 on error');
+    expect(help.stdout).toContain('blat plan --detailed-exitcode  exit 0 when in sync, 2 when anything remains, 1 on error');
     const planHelp = await runBlat(['plan', '--help'], { cwd: box.dir });
     expect(planHelp.code).toBe(0);
     for (const opt of ['--json', '--out <file>', '--detailed-exitcode', '--prefer <newest|machine>', '--full']) expect(planHelp.stdout).toContain(opt);

@@ -1,4 +1,4 @@
-import { runRsync, startRsync, TRANSFER_TEMP_DIR, type RsyncEndpoint, type RsyncRequest, type StartedRsync } from '../transport/rsync.js';
+import { isMachineGone, runRsync, startRsync, TRANSFER_TEMP_DIR, type RsyncEndpoint, type RsyncRequest, type StartedRsync } from '../transport/rsync.js';
 import { openScriptSession, runScript, type ScriptSession } from '../transport/runScript.js';
 import { buildRsyncEndpoint, buildScriptTarget } from '../transport/targets.js';
 import { buildGiveBackScript, buildTrashScript, parseGiveBackOutput, parseTrashOutput } from '../transport/trashScript.js';
@@ -51,6 +51,8 @@ export interface ApplyRequest {
   readonly onProgress?: (progress: ApplyProgress) => void;
   /** Shells already started on the plan's machines (see openScriptSession), for the precheck to use instead of starting its own. */
   readonly sessions?: ReadonlyMap<string, ScriptSession>;
+  /** Aborted by Ctrl-C or SIGTERM: transfers and looks are stopped, nothing more is started, every step not done fails as "interrupted". */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -58,7 +60,9 @@ export interface ApplyRequest {
  * round trip per machine), pull (one rsync per source), then push and trash (one batch per
  * target, targets in parallel), looking at the results, journalling each outcome durably
  * as it happens. Folders new on a receiver go whole when their source is exactly as planned
- * (see transferWhole). Failures are returned as data; only journal I/O errors throw.
+ * (see transferWhole). Failures are returned as data; only journal I/O errors throw. A machine
+ * silent for `config.stallTimeout` seconds fails its steps as stalled; an aborted `req.signal`
+ * ends the apply early, every step not done failed as "interrupted" (and journalled so).
  */
 export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
   const { plan, config, journal } = req;
@@ -91,6 +95,12 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
     await journalled;
     return [];
   }
+
+  /** After an interrupt: every step without an outcome failed as "interrupted"; all the outcomes. */
+  const settleInterrupted = async (): Promise<StepOutcome[]> => {
+    await settle(steps.flatMap((step, index): StepOutcome[] => (outcomes[index] ? [] : [{ index, step, status: 'failed', reason: 'interrupted' }])));
+    return outcomes.filter((o): o is StepOutcome => o !== undefined);
+  };
 
   // 0. Folders new on a receiver (with enough under them) may go whole: their source is listed as
   //    a tree by the precheck instead of path by path, and the receiver is asked for the folder only.
@@ -133,12 +143,16 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
   /** The window two machines' mtimes compare with (the larger of theirs); whether a machine's modes count. */
   const pairWindowOf = (a: string, b: string) => Math.max(machine(a).modifyWindow ?? config.modifyWindow, machine(b).modifyWindow ?? config.modifyWindow);
   const keepsPerms = (name: string) => machine(name).perms !== 'ignore';
+  const limits = { stallTimeout: config.stallTimeout, signal: req.signal };
+  const target = (name: string) => buildScriptTarget(machine(name), req.self, req.sshOptions, limits);
+  const interrupted = () => req.signal?.aborted === true;
 
   /** The rsync of one listed group of a batch (group 0: guarded by --update), list aside. */
   const listedRequest = (from: string, to: string, group: number): Omit<RsyncRequest, 'paths'> => ({
     from: buildRsyncEndpoint(machine(from), req.self),
     to: buildRsyncEndpoint(machine(to), req.self),
     sshOptions: req.sshOptions,
+    ...limits,
     update: group === 0,
     backupDir: `${TRASH_DIR}/${req.trashStamp}`,
     onBytes: (bytes) => {
@@ -158,8 +172,9 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
   }
   try {
     const involved = collectInvolved(steps.filter((_, i) => !listedAsTree.has(i)));
-    const restat = await restatMachines(config, req.self, req.sshOptions, involved, { prepareDir: TRANSFER_TEMP_DIR, pruneTrashBefore: buildPruneCutoff(req.now(), config.trash.keepDays), trees, sessions: req.sessions });
+    const restat = await restatMachines(config, req.self, req.sshOptions, involved, { prepareDir: TRANSFER_TEMP_DIR, pruneTrashBefore: buildPruneCutoff(req.now(), config.trash.keepDays), trees, sessions: req.sessions, signal: req.signal });
     await journalled;
+    if (interrupted()) return await settleInterrupted();
     const problems = checkPreconditions(steps, restat);
     /** batch key → the subtrees sent whole. */
     const wholes = new Map<string, NewSubtree[]>();
@@ -188,6 +203,7 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
 
     /** One source → one target: folders new there whole, the rest path by path. */
     const transfer = async (from: string, to: string, indexes: readonly number[]): Promise<void> => {
+      if (interrupted()) return; // its steps fail as interrupted at the end
       const whole = wholes.get(`${from}\0${to}`) ?? [];
       const sentWhole = new Set(whole.flatMap((t) => t.members));
       if (whole.length > 0) await transferWhole(from, to, whole);
@@ -212,6 +228,7 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
           to: dest,
           paths,
           sshOptions: req.sshOptions,
+          ...limits,
           update: false,
           whole: { exclude: config.exclude, folder, own: config.ownPaths },
           onBytes: (bytes) => {
@@ -230,7 +247,7 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
         for (const move of moves) {
           const result = await send(into(move.from), [], move.to);
           if (!result.ok) failures.set(move.to, `rsync ${from} → ${to}: ${result.message}`);
-          if (result.message?.startsWith('unreachable')) {
+          if (isMachineGone(result)) {
             unreachable = failures.get(move.to);
             break;
           }
@@ -238,7 +255,7 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
       } else {
         const result = await send(into(staging), roots);
         if (!result.ok) for (const root of roots) failures.set(root, `rsync ${from} → ${to}: ${result.message}`);
-        if (result.message?.startsWith('unreachable')) unreachable = failures.get(roots[0]);
+        if (isMachineGone(result)) unreachable = failures.get(roots[0]);
       }
       inFlight.delete(key);
       if (unreachable !== undefined) {
@@ -249,7 +266,7 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
       const chunks: Buffer[] = [];
       const m = machine(to);
       const stagingDirs = direct ? moves.map((mv) => mv.from) : [staging];
-      const placing = await runScript(buildScriptTarget(m, req.self, req.sshOptions), buildPlaceScript(m.root, moves, stagingDirs), (c) => chunks.push(c));
+      const placing = await runScript(target(to), buildPlaceScript(m.root, moves, stagingDirs), (c) => chunks.push(c));
       const placed = parsePlaceOutput(Buffer.concat(chunks));
       const why = (root: string): string | undefined => {
         const status = placed.get(root);
@@ -271,7 +288,7 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
     const transferListed = async (from: string, to: string, indexes: readonly number[]): Promise<void> => {
       if (indexes.length === 0) return;
       // The shell for the look afterwards starts with the transfer.
-      const look = openScriptSession(buildScriptTarget(machine(to), req.self, req.sshOptions));
+      const look = openScriptSession(target(to));
       try {
         await transferListedWith(from, to, indexes, look);
       } finally {
@@ -295,7 +312,7 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
         inFlight.delete(`${from}>${to}#${g}`);
         const reason = `rsync ${from} → ${to}: ${result.message}`;
         if (result.ok) sent.push(...group);
-        else if (result.message?.startsWith('unreachable')) for (const i of group) failed.push({ index: i, step: steps[i], status: 'failed', reason });
+        else if (isMachineGone(result)) for (const i of group) failed.push({ index: i, step: steps[i], status: 'failed', reason });
         else {
           // A partial failure (one unreadable file…) may have transferred the rest of the batch: look.
           sent.push(...group);
@@ -326,7 +343,7 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
       const kept = (i: number) => buildKeptPath(req.trashStamp, steps[i].path);
       const listed = folders ? [] : sent.flatMap((i) => (withKept ? [steps[i].path, kept(i)] : [steps[i].path]));
       const sessions = session ? new Map([[to, session]]) : undefined;
-      const seen = (await restatMachines(config, req.self, req.sshOptions, new Map([[to, listed]]), { trees, sessions })).get(to);
+      const seen = (await restatMachines(config, req.self, req.sshOptions, new Map([[to, listed]]), { trees, sessions, signal: req.signal })).get(to);
       return sent.map((i): VerifiedOutcome => {
         const step = steps[i];
         if (seen === undefined || 'unreachable' in seen) return { index: i, step, status: 'failed', reason: knownReason.get(i) ?? `${to} unreachable after the transfer (${seen && 'unreachable' in seen ? seen.unreachable : 'no answer'})` };
@@ -382,11 +399,11 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
 
     /** Moves the trash steps' paths on one machine into .blat-trash/<stamp>/. */
     const trash = async (to: string, indexes: readonly number[]): Promise<void> => {
-      if (indexes.length === 0) return;
+      if (indexes.length === 0 || interrupted()) return;
       const m = machine(to);
       const chunks: Buffer[] = [];
       const script = buildTrashScript(m.root, req.trashStamp, indexes.map((i) => ({ path: steps[i].path, isDir: steps[i].target?.type === 'dir' })));
-      const result = await runScript(buildScriptTarget(m, req.self, req.sshOptions), script, (c) => chunks.push(c));
+      const result = await runScript(target(to), script, (c) => chunks.push(c));
       const status = parseTrashOutput(Buffer.concat(chunks));
       await finish(
         indexes.map((i): StepOutcome => {
@@ -434,6 +451,7 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
       await trash(to, idx.filter((i) => steps[i].action === 'trash'));
     });
 
+    if (interrupted()) return await settleInterrupted();
     return outcomes.filter((o): o is StepOutcome => o !== undefined);
   } finally {
     await Promise.all([...early.values()].map((rsync) => rsync.cancel()));

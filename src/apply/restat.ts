@@ -15,6 +15,8 @@ export interface RestatOptions {
   readonly trees?: ReadonlyMap<string, Iterable<string>>;
   /** Machine → a shell already started there (see openScriptSession), used instead of a new one. */
   readonly sessions?: ReadonlyMap<string, ScriptSession>;
+  /** Stops the looks (Ctrl-C, SIGTERM). */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -39,7 +41,7 @@ export async function restatMachines(
         result.set(name, { unreachable: 'not in the config' });
         return;
       }
-      const scan = await scanMachine(machine, options.sessions?.get(name) ?? buildScriptTarget(machine, self, sshOptions), {
+      const scan = await scanMachine(machine, options.sessions?.get(name) ?? buildScriptTarget(machine, self, sshOptions, { stallTimeout: config.stallTimeout, signal: options.signal }), {
         paths: [...paths],
         mode: 'stat',
         exclude: config.exclude,

@@ -16,9 +16,14 @@ import { buildSyncedRecord } from '../apply/syncedAfterApply.js';
 import { clearInSyncMemo } from '../state/inSyncMemo.js';
 import { compactJournal, openJournal } from '../state/journal.js';
 import { acquireLock, type Lock } from '../state/lock.js';
-import type { Base, Plan, Snapshot } from '../types.js';
+import type { Base, JournalRecord, Plan, Snapshot } from '../types.js';
 import { buildPlanOptions, readRunContext, readySshOptions, type RunContext } from './context.js';
-import { wantsColor, type CommandIO, type GlobalOptions } from './io.js';
+import { interruptExitCode, wantsColor, type CommandIO, type GlobalOptions } from './io.js';
+import { buildRemaining, buildStillOwed } from '../plan/remaining.js';
+import { isUnder } from '../config/paths.js';
+import { readOwedNow, writeOwedIndex } from '../state/owedIndex.js';
+import type { JournalWriter, OwedItem } from '../state/journal.js';
+import { scanSnapshot } from '../snapshot/scanSnapshot.js';
 import { scanAndPlan, type PlanRun } from './scanAndPlan.js';
 import { checkDeletionsAllowed } from './deletionGuard.js';
 import { checkSavedPlanFlags, checkSavedPlanNotApplied, checkSavedPlanSteps } from './savedPlan.js';
@@ -112,7 +117,10 @@ export async function withLock(ctx: RunContext, io: CommandIO, command: string, 
 
 /**
  * Shows the plan, asks (unless approved), applies it with the journal, then writes the base.
- * Exit 0 when every step is done and nothing is owed, 2 when something remains owed.
+ * Exit 0 when every step is done and nothing remains (see buildRemaining: every machine
+ * answered, nothing owed, in conflict, held…), 2 when something does, 130/143 when Ctrl-C or
+ * SIGTERM stopped it (transfers stopped, outcomes journalled, summary printed). An error once
+ * the apply has begun is reported with the summary so far, exit 2: something may have changed.
  */
 export async function carryOut(
   ctx: RunContext,
@@ -122,8 +130,11 @@ export async function carryOut(
   sshOptions: readonly string[],
   flags: ApplyFlags,
   io: CommandIO,
-  /** Journal items the caller settles once the outcomes are known (resume). */
-  settle: (outcomes: readonly StepOutcome[]) => readonly { path: string; machine: string; reason: string }[] = () => [],
+  /**
+   * Journal items the caller settles once the outcomes are known (resume). Without it, what the
+   * journal owed that the plan finds in sync on a machine that answered is settled.
+   */
+  settle?: (outcomes: readonly StepOutcome[]) => readonly { path: string; machine: string; reason: string }[],
 ): Promise<number> {
   const color = wantsColor(io);
   const json = flags.json === true;
@@ -144,17 +155,33 @@ export async function carryOut(
     }
   }
 
+  // From here Ctrl-C and SIGTERM stop the transfers and the apply ends itself (see Interrupts).
+  const release = io.interrupts?.hold();
+  const signal = io.interrupts?.signal;
   // The precheck's shells start now, while the journal is made ready; ended below, used or not.
-  const sessions = openPlanSessions(ctx, plan, sshOptions);
-  await compactJournal(ctx.config.stateDir);
-  if (plan.steps.length > 0) await clearInSyncMemo(ctx.config.stateDir);
-  const journal = await openJournal(ctx.config.stateDir);
-  const run = `${io.now().toString(36)}-${process.pid}`;
+  const sessions = openPlanSessions(ctx, plan, sshOptions, signal);
   const progress = buildProgressWriter(io, json);
-  let outcomes: StepOutcome[];
+  let journal: JournalWriter | undefined;
+  /** What this run appends to the journal, to bring the owed index up to date. */
+  const appended: JournalRecord[] = [];
+  const known: StepOutcome[] = [];
+  let begun = false;
+  const run = `${io.now().toString(36)}-${process.pid}`;
+  const report = (outcomes: readonly StepOutcome[], code: number, stopped = false) => {
+    const remaining = [...buildRemaining(plan, outcomes), ...(stopped ? [{ kind: 'stopped' as const }] : [])];
+    const counts = { done: 0, failed: 0, stale: 0 };
+    for (const o of outcomes) counts[o.status]++;
+    if (json) emit({ event: 'summary', ...counts, deferred: plan.deferred.length, conflicts: plan.conflicts.length, remaining, exitCode: code });
+    else io.stdout('\n' + renderApplyResult(outcomes, plan.deferred, { color, remaining }));
+  };
   try {
+    await compactJournal(ctx.config.stateDir);
+    if (plan.steps.length > 0) await clearInSyncMemo(ctx.config.stateDir);
+    const owedBefore = await readOwedNow(ctx.config.stateDir);
+    journal = recordAppends(await openJournal(ctx.config.stateDir), appended);
     await journal.append({ t: io.now(), event: 'begin', run, command: 'apply', planDigest: plan.snapshotDigest });
-    outcomes = await applySteps({
+    begun = true;
+    const outcomes = await applySteps({
       config: ctx.config,
       self: ctx.self.name,
       sshOptions,
@@ -163,37 +190,82 @@ export async function carryOut(
       run,
       now: io.now,
       trashStamp: buildTrashRun(io.now()),
-      onOutcome: json ? (o) => emit({ event: 'step', status: o.status, action: o.step.action, path: o.step.path, from: o.step.from, to: o.step.to, reason: o.reason }) : undefined,
+      onOutcome: (o) => {
+        known.push(o);
+        if (json) emit({ event: 'step', status: o.status, action: o.step.action, path: o.step.path, from: o.step.from, to: o.step.to, reason: o.reason });
+      },
       onProgress: progress.update,
       sessions,
+      signal,
     });
     progress.clear();
-    await journal.appendMany(settle(outcomes).map((i) => ({ t: io.now(), event: 'settled' as const, run, ...i })));
+    const settled = settle ? settle(outcomes) : buildSettledInSync(plan, snapshot, owedBefore);
+    await journal.appendMany(settled.map((i) => ({ t: io.now(), event: 'settled' as const, run, ...i })));
     // Under the lock since the plan was made: the base read then is still the base.
     const base = from?.base ?? (await readBase(ctx.config.stateDir));
     const next = buildBaseAfterApply(base, plan, outcomes, snapshot);
     await writeBase(ctx.config.stateDir, next, base);
     if (snapshot && from?.selfListing) await recordSyncedListing(ctx.config.stateDir, from.selfListing, snapshot, next, plan, outcomes);
-    const owed = outcomes.some((o) => o.status !== 'done') || plan.deferred.length > 0;
-    const code = owed ? 2 : 0;
+    const code = signal?.aborted ? interruptExitCode(signal.reason) : buildRemaining(plan, outcomes).length > 0 ? 2 : 0;
     await journal.append({ t: io.now(), event: 'end', run, exitCode: code });
-    const counts = { done: 0, failed: 0, stale: 0 };
-    for (const o of outcomes) counts[o.status]++;
-    if (json) emit({ event: 'summary', ...counts, deferred: plan.deferred.length, conflicts: plan.conflicts.length, exitCode: code });
-    else io.stdout('\n' + renderApplyResult(outcomes, plan.deferred, { color }));
+    await journal.close();
+    await writeOwedIndex(ctx.config.stateDir, owedBefore, appended);
+    report(outcomes, code);
     return code;
+  } catch (err) {
+    if (!begun) throw err;
+    // Transfers may have begun: say what is known, and that something may have changed (exit 2).
+    progress.clear();
+    const lines = err instanceof BlatError ? err.lines : [sanitizeForTerminal((err as Error)?.message ?? String(err))];
+    for (const line of lines) io.stderr(`blat: ${escapeControls(line)}\n`);
+    await journal?.append({ t: io.now(), event: 'end', run, exitCode: 2 }).catch(() => undefined);
+    report(known, 2, true);
+    return 2;
   } finally {
     progress.clear();
-    await journal.close();
+    await journal?.close().catch(() => undefined);
     await Promise.all([...sessions.values()].map((session) => session.close()));
+    release?.();
   }
 }
 
+/** The journal writer, keeping a copy of every record appended in `into`. */
+function recordAppends(journal: JournalWriter, into: JournalRecord[]): JournalWriter {
+  return {
+    file: journal.file,
+    append: (record) => {
+      into.push(record);
+      return journal.append(record);
+    },
+    appendMany: (records) => {
+      for (const record of records) into.push(record); // not push(...): 100,000s of records
+      return journal.appendMany(records);
+    },
+    close: () => journal.close(),
+  };
+}
+
+/**
+ * The owed items a plain apply settles: those of a machine that answered, at a path it scanned,
+ * for which the plan has nothing (no step, deferral, conflict or held deletion): the machine
+ * holds what the others do. (A step's own outcome settles its item, or keeps it owed.) None
+ * without a snapshot (a saved plan) or when a folder could not be read.
+ */
+export function buildSettledInSync(plan: Plan, snapshot: Snapshot | null, owed: readonly OwedItem[]): { path: string; machine: string; reason: string }[] {
+  if (snapshot === null || owed.length === 0 || plan.warnings?.some((w) => w.kind === 'unreadable')) return [];
+  const answered = new Set(snapshot.machines.filter((m) => m.status === 'online').map((m) => m.name));
+  const still = buildStillOwed(plan);
+  return owed
+    .filter((o) => answered.has(o.machine) && snapshot.paths.some((p) => isUnder(o.path, p)) && !still(o.path, o.machine))
+    .map((o) => ({ path: o.path, machine: o.machine, reason: 'in sync after a fresh scan' }));
+}
+
 /** A shell started on every machine the plan's steps name (see openScriptSession). */
-function openPlanSessions(ctx: RunContext, plan: Plan, sshOptions: readonly string[]): Map<string, ScriptSession> {
+function openPlanSessions(ctx: RunContext, plan: Plan, sshOptions: readonly string[], signal: AbortSignal | undefined): Map<string, ScriptSession> {
   const names = new Set(plan.steps.flatMap((s) => [s.from, s.to]));
+  const limits = { stallTimeout: ctx.config.stallTimeout, signal };
   return new Map(
-    ctx.config.machines.filter((m) => names.has(m.name)).map((m) => [m.name, openScriptSession(buildScriptTarget(m, ctx.self.name, sshOptions))] as const),
+    ctx.config.machines.filter((m) => names.has(m.name)).map((m) => [m.name, openScriptSession(buildScriptTarget(m, ctx.self.name, sshOptions, limits))] as const),
   );
 }
 

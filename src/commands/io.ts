@@ -11,6 +11,25 @@ export interface CommandIO {
   /** Reads one line from the terminal (for confirmations). */
   readonly ask: (question: string) => Promise<string>;
   readonly now: () => number;
+  /** Ctrl-C and SIGTERM, for a run that ends itself cleanly when they come (absent: they end the process). */
+  readonly interrupts?: Interrupts;
+}
+
+/** How a run sees Ctrl-C (SIGINT) and SIGTERM. */
+export interface Interrupts {
+  /** Aborted at the first SIGINT or SIGTERM; its `reason` is the signal's name. */
+  readonly signal: AbortSignal;
+  /**
+   * While held (until the returned function is called), the first signal only aborts `signal`:
+   * the holder stops its work, records it and ends. Otherwise, and at a second signal, the
+   * process ends at once (exit 130 or 143; the lock file goes with it).
+   */
+  hold(): () => void;
+}
+
+/** The exit code for a run ended by `signal` (128 + its number): 130 for SIGINT, 143 for SIGTERM. */
+export function interruptExitCode(signal: unknown): number {
+  return signal === 'SIGINT' ? 130 : 143;
 }
 
 /** Options every command accepts. */

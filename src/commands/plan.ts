@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import { isEmptyPlan } from '../plan/summary.js';
+import { buildRemaining } from '../plan/remaining.js';
 import { buildPlanDocument } from '../render/json.js';
 import { renderPlanText } from '../render/table.js';
 import { writeFileAtomic } from '../state/atomicWrite.js';
@@ -19,7 +19,7 @@ export interface PlanFlags extends GlobalOptions {
   readonly propagateDeletes?: boolean;
 }
 
-/** `blat plan [PATH...]`: scan, plan, print; exit 2 with --detailed-exitcode when there is anything to do. */
+/** `blat plan [PATH...]`: scan, plan, print; with --detailed-exitcode, exit 2 when anything remains (see buildRemaining), 0 when in sync. */
 export async function planCommand(paths: readonly string[], flags: PlanFlags, io: CommandIO): Promise<number> {
   if (flags.json && flags.markdown) throw new UsageError('--json and --markdown: choose one');
   const ctx = await readRunContext(flags, io, paths);
@@ -35,5 +35,5 @@ export async function planCommand(paths: readonly string[], flags: PlanFlags, io
     io.stdout(renderPlanText(plan, { color: wantsColor(io), full: flags.full === true, deletionGuard }));
     if (flags.out !== undefined) io.stdout(`\nSaved this plan to ${flags.out}; apply it with: blat apply ${flags.out}\n`);
   }
-  return flags.detailedExitcode && !isEmptyPlan(plan) ? 2 : 0;
+  return flags.detailedExitcode && buildRemaining(plan).length > 0 ? 2 : 0;
 }

@@ -1,7 +1,7 @@
 import { collapseNested, isUnder } from '../config/paths.js';
 import { sanitizeForTerminal } from '../escape.js';
 import { buildOwed, openJournal, readJournal, writeCompactJournal, type OwedItem } from '../state/journal.js';
-import type { Plan } from '../types.js';
+import { buildStillOwed } from '../plan/remaining.js';
 import { carryOut, requireApprovalPossible, withLock, type ApplyFlags } from './apply.js';
 import { buildPlanOptions, readRunContext } from './context.js';
 import type { CommandIO } from './io.js';
@@ -54,14 +54,4 @@ async function settleGone(stateDir: string, gone: readonly OwedItem[], io: Comma
   } finally {
     await journal.close();
   }
-}
-
-/** A test: does the plan still have something for (path, machine) — a step to it, a deferral, a conflict, a held deletion? */
-function buildStillOwed(plan: Plan): (path: string, machine: string) => boolean {
-  const pairs = new Set<string>();
-  for (const s of plan.steps) pairs.add(`${s.path}\0${s.to}`);
-  for (const d of plan.deferred) pairs.add(`${d.path}\0${d.machine}`);
-  const paths = new Set<string>(plan.conflicts.map((c) => c.path));
-  for (const d of plan.deletions) if (!d.propagated) paths.add(d.path);
-  return (path, machine) => paths.has(path) || pairs.has(`${path}\0${machine}`);
 }

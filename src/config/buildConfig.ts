@@ -14,6 +14,7 @@ export interface RawConfig {
   stateDir?: string;
   concurrency?: number;
   modifyWindow?: number;
+  stallTimeout?: number;
   ssh?: { configFile?: string; options?: string[]; connectTimeout?: number };
   trash?: { keepDays?: number };
   machines: Record<string, RawMachine>;
@@ -38,6 +39,7 @@ export const CONFIG_DEFAULTS = {
   stateDir: '.blat',
   concurrency: 8,
   modifyWindow: 0,
+  stallTimeout: 60,
   sshOptions: [] as readonly string[],
   connectTimeout: 5,
   trashKeepDays: 30,
@@ -135,6 +137,8 @@ export function buildConfig(raw: RawConfig, file: string, machineOrder: readonly
   return deepFreeze({
     file,
     ...settings,
+    // Not in the digest: how long to wait changes no plan.
+    stallTimeout: raw.stallTimeout ?? CONFIG_DEFAULTS.stallTimeout,
     stateDir,
     ownPaths: buildOwnPaths(stateDir, machines),
     ssh,

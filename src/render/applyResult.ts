@@ -1,4 +1,6 @@
+import type { RemainingItem } from '../plan/remaining.js';
 import type { Deferred, Step } from '../types.js';
+import { renderRemainingLine } from './summary.js';
 import { formatSize } from './format.js';
 import { buildPaint } from './style.js';
 import { sanitizeForTerminal as safe } from '../escape.js';
@@ -16,8 +18,11 @@ export function renderProgressLine(p: { machine: string; filesDone: number; file
   return `${pct}%  ${p.filesDone}/${p.filesTotal} files  ${formatSize(Math.min(p.bytesDone, p.bytesTotal))} of ${formatSize(p.bytesTotal)}  → ${safe(p.machine)}`;
 }
 
-/** The report after an apply: what failed or was stale and why, what stays owed, and a count line. */
-export function renderApplyResult(outcomes: readonly OutcomeView[], deferred: readonly Deferred[], opts: { color: boolean }): string {
+/**
+ * The report after an apply: what failed or was stale and why, what stays owed, a count line,
+ * and last what remains (see buildRemaining): "complete" only when nothing does.
+ */
+export function renderApplyResult(outcomes: readonly OutcomeView[], deferred: readonly Deferred[], opts: { color: boolean; remaining: readonly RemainingItem[] }): string {
   const paint = buildPaint(opts.color);
   const lines: string[] = [];
   const bad = outcomes.filter((o) => o.status !== 'done');
@@ -29,9 +34,11 @@ export function renderApplyResult(outcomes: readonly OutcomeView[], deferred: re
   }
   const count = (s: string) => outcomes.filter((o) => o.status === s).length;
   const owed = bad.length + deferred.length;
+  const complete = owed === 0 && opts.remaining.length === 0;
   lines.push(
-    `Apply ${owed === 0 ? 'complete' : 'finished'}: ${count('done')} done, ${count('failed')} failed, ${count('stale')} stale, ${deferred.length} deferred.` +
+    `Apply ${complete ? 'complete' : 'finished'}: ${count('done')} done, ${count('failed')} failed, ${count('stale')} stale, ${deferred.length} deferred.` +
       (owed > 0 ? ' What remains is owed: see `blat journal`, finish with `blat apply --resume`.' : ''),
   );
+  lines.push(paint('bold', renderRemainingLine(opts.remaining)));
   return lines.join('\n') + '\n';
 }

@@ -1,5 +1,8 @@
 // The one-line plan summary printed last by `blat plan` and `blat apply`.
+import type { RemainingItem } from '../plan/remaining.js';
 import type { PlanSummary } from '../types.js';
+import { sanitizeForTerminal as safe } from '../escape.js';
+import { plural } from './format.js';
 
 /**
  * `Plan: N to pull, N to push, [N to trash, ]N deferred, N conflicts, N deletions held[; N versions will be kept in trash].`
@@ -16,4 +19,35 @@ export function renderSummaryLine(summary: PlanSummary, propagated: boolean): st
 /** `No changes. Every machine is in sync (N paths).` — the line for an empty plan. */
 export function renderNoChangesLine(inSync: number): string {
   return `No changes. Every machine is in sync (${inSync} paths).`;
+}
+
+/**
+ * The last line of plan, apply and resume: `In sync: …` when nothing remains, else
+ * `Not in sync: 1 conflict, 2 held deletions, m3 unreachable (3 paths owed).`
+ */
+export function renderRemainingLine(items: readonly RemainingItem[]): string {
+  if (items.length === 0) return 'In sync: every machine answered and holds the same versions.';
+  const parts = items.map((item) => {
+    if (item.kind === 'unreachable') {
+      const what = item.reason?.startsWith('stalled') ? 'stalled' : 'unreachable';
+      return `${safe(item.machine)} ${what}${item.owed > 0 ? ` (${plural(item.owed, 'path', 'paths')} owed)` : ''}`;
+    }
+    switch (item.kind) {
+      case 'stopped':
+        return 'apply stopped by an error (run blat plan to see where the machines stand)';
+      case 'to copy':
+        return `${plural(item.count, 'copy', 'copies')} to make`;
+      case 'to trash':
+        return `${item.count} to trash`;
+      case 'conflict':
+        return plural(item.count, 'conflict', 'conflicts');
+      case 'held deletion':
+        return plural(item.count, 'held deletion', 'held deletions');
+      case 'unreadable':
+        return plural(item.count, 'unreadable folder', 'unreadable folders');
+      default:
+        return `${item.count} ${item.kind}`;
+    }
+  });
+  return `Not in sync: ${parts.join(', ')}.`;
 }

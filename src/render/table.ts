@@ -2,7 +2,8 @@
 import { isEmptyPlan, summarisePlan } from '../plan/summary.js';
 import type { Conflict, Deferred, Deletion, Entry, MachineObservation, Plan, PlanWarning, Step } from '../types.js';
 import { formatClockOffset, formatMtime, formatSize, parentFolder, plural } from './format.js';
-import { renderNoChangesLine, renderSummaryLine } from './summary.js';
+import { buildRemaining } from '../plan/remaining.js';
+import { renderNoChangesLine, renderRemainingLine, renderSummaryLine } from './summary.js';
 import { buildPaint, renderTable, type Paint } from './style.js';
 import { sanitizeForTerminal as safe } from '../escape.js';
 
@@ -288,14 +289,17 @@ function renderWarnings(ctx: Ctx, warnings: readonly PlanWarning[]): string {
 
 // ---------------------------------------------------------------- whole view
 
-/** The human plan view: header, step table, deferred/conflict/deletion sections, summary line last. */
+/**
+ * The human plan view: header, step table, deferred/conflict/deletion sections, summary line,
+ * and last what remains (see buildRemaining); "No changes … in sync" only when nothing does.
+ */
 export function renderPlanText(plan: Plan, opts: PlanTextOptions): string {
   const order = new Map(plan.machines.map((m, i) => [m.name, i] as const));
   const ctx: Ctx = { paint: buildPaint(opts.color), full: opts.full, width: opts.width, order };
   const blocks = [renderHeader(ctx, plan)];
   if (plan.targets.length > 0) blocks.push(`${heading(ctx, 'Narrowed to:')} ${plan.targets.map(safe).join(', ')}`);
-  if (plan.warnings.length > 0) blocks.push(renderWarnings(ctx, plan.warnings));
-  if (isEmptyPlan(plan)) {
+  const remaining = buildRemaining(plan);
+  if (isEmptyPlan(plan) && remaining.length === 0) {
     blocks.push(ctx.paint('green', renderNoChangesLine(plan.inSync)));
     return `${blocks.join('\n\n')}\n`;
   }
@@ -306,6 +310,7 @@ export function renderPlanText(plan: Plan, opts: PlanTextOptions): string {
   if (plan.warnings.length > 0) blocks.push(renderWarnings(ctx, plan.warnings));
   if (opts.deletionGuard !== undefined) blocks.push(renderDeletionGuard(ctx, opts.deletionGuard));
   const propagated = plan.deletions.some((d) => d.propagated);
-  blocks.push(ctx.paint('bold', renderSummaryLine(summarisePlan(plan), propagated)));
-  return `${blocks.join('\n\n')}\n`;
+  if (!isEmptyPlan(plan)) blocks.push(ctx.paint('bold', renderSummaryLine(summarisePlan(plan), propagated)));
+  else blocks.push('No changes can be made now.');
+  return `${blocks.join('\n\n')}\n${ctx.paint('bold', renderRemainingLine(remaining))}\n`;
 }

@@ -50,7 +50,7 @@ export async function scanMachines(req: ScanRequest): Promise<MachineScans> {
   return Promise.all(
     config.machines.map(async (m, i) => {
       if (m.state === 'outofuse') return null;
-      const scan = await scanMachine(m, buildScriptTarget(m, self, req.sshOptions), {
+      const scan = await scanMachine(m, buildScriptTarget(m, self, req.sshOptions, { stallTimeout: config.stallTimeout }), {
         paths: req.paths,
         mode: 'tree',
         exclude: config.exclude,

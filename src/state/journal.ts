@@ -226,7 +226,12 @@ function keyOf(path: string, machine: string): string {
  * `kind` and `reason` come from the latest. Sorted by machine, then since, then path.
  */
 export function buildOwed(records: readonly JournalRecord[]): OwedItem[] {
-  const owed = new Map<string, OwedItem>();
+  return advanceOwed([], records);
+}
+
+/** What is owed after `records`, given what was owed before them (pure; see buildOwed). */
+export function advanceOwed(before: readonly OwedItem[], records: readonly JournalRecord[]): OwedItem[] {
+  const owed = new Map<string, OwedItem>(before.map((o) => [keyOf(o.path, o.machine), o]));
   for (const record of records) {
     const target = recordKey(record);
     if (target === undefined) continue;

@@ -1,6 +1,7 @@
 // The apply lock: one file in the state directory naming the blat that holds it.
-import { link, mkdir, open, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFileSync, unlinkSync } from 'node:fs';
+import { link, mkdir, open, readFile, rm } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import type { FileHandle } from 'node:fs/promises';
 import { LockError } from '../errors.js';
 import { syncDirectory, tempPathFor } from './atomicWrite.js';
@@ -28,15 +29,19 @@ export interface LockHolder {
 export interface Lock {
   /** Absolute path of the lock file. */
   readonly file: string;
-  /** Set when a stale lock of a dead process on this host was removed to take this one. */
+  /** Set when a stale lock (of a process on this host that is gone, or is no blat) was removed to take this one. */
   readonly warning?: string;
-  /** Removes the lock file if it still names this process; safe to call twice. */
+  /**
+   * Removes the lock file if it still names this process; safe to call twice. A process that
+   * exits holding it (process.exit on a second Ctrl-C) removes it on its way out.
+   */
   release(): Promise<void>;
 }
 
 /**
  * Takes `STATEDIR/lock` or throws LockError naming the holder. A lock left by a
- * dead process on this same host is removed (once) and reported in `warning`.
+ * process of this same host that is dead, or whose pid now runs something that
+ * is not a blat, is removed (once) and reported in `warning`.
  */
 export async function acquireLock(stateDir: string, info: LockRequest): Promise<Lock> {
   const file = lockPath(stateDir);
@@ -54,11 +59,12 @@ export async function acquireLock(stateDir: string, info: LockRequest): Promise<
     const raw = await readLockText(file);
     if (raw === undefined) continue; // released between our create and our read: try again
     const other = parseLockHolder(file, raw);
-    if (attempt === 0 && other.host === info.hostname && !isProcessAlive(other.pid)) {
+    const stale = attempt === 0 && other.host === info.hostname ? await findStaleReason(other.pid) : undefined;
+    if (stale !== undefined) {
       // Remove only what we judged stale: a fresh lock written meanwhile is left alone.
       if ((await readLockText(file)) === raw) {
         await rm(file, { force: true });
-        warning = `removed stale lock of pid ${other.pid} (${other.command}) from ${other.time}`;
+        warning = `removed stale lock of pid ${other.pid} (${other.command}) from ${other.time}${stale}`;
       }
       continue;
     }
@@ -95,6 +101,34 @@ export function parseLockHolder(file: string, text: string): LockHolder {
   }
   const shown = text.length === 0 ? 'empty' : 'not a blat lock';
   throw new LockError(`${file}: unreadable lock file (${shown}); remove it if no blat is running`);
+}
+
+/**
+ * Why a lock naming `pid` (on this host) is stale: '' when no such process is alive, a few
+ * words when the pid now runs something that is not a blat (its command line, where /proc has
+ * it, names no blat program); undefined when it may be a blat at work (this process is one).
+ */
+async function findStaleReason(pid: number): Promise<string | undefined> {
+  if (!isProcessAlive(pid)) return '';
+  if (pid === process.pid) return undefined;
+  let cmdline: string;
+  try {
+    cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return undefined; // no /proc (macOS), or not ours to read: assume it is a blat
+  }
+  const args = cmdline.split('\0').filter((a) => a !== '');
+  if (args.length === 0) return ': that pid is a process that has ended'; // a zombie
+  return isBlatCommandLine(args) ? undefined : `: pid ${pid} now runs ${basename(args[0]).slice(0, 40)}, not a blat`;
+}
+
+/**
+ * True when a command line looks like a blat's: a program named blat (the npm bin, a launcher
+ * script, its bundle `blat-bundle.cjs`), or a program run from a blat checkout's dist/ (`node
+ * dist/cli.js`), possibly through node.
+ */
+export function isBlatCommandLine(args: readonly string[]): boolean {
+  return args.slice(0, 4).some((a) => /blat/i.test(basename(a)) || /(^|\/)blat[^/]*\/dist\//i.test(a));
 }
 
 /** True unless signalling `pid` says there is no such process (ESRCH). */
@@ -160,12 +194,22 @@ async function writeSynced(file: string, content: string): Promise<void> {
 
 function makeLock(file: string, holder: LockHolder, warning: string | undefined): Lock {
   let released = false;
+  const onExit = () => {
+    try {
+      const current = parseLockHolder(file, readFileSync(file, 'utf8'));
+      if (current.pid === holder.pid && current.host === holder.host) unlinkSync(file);
+    } catch {
+      // gone already, or not ours
+    }
+  };
+  process.once('exit', onExit);
   return {
     file,
     ...(warning === undefined ? {} : { warning }),
     async release(): Promise<void> {
       if (released) return;
       released = true;
+      process.removeListener('exit', onExit);
       let text: string | undefined;
       try {
         text = await readTextIfExists(file);

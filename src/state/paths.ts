@@ -8,6 +8,7 @@ export const STATE_FILE_NAMES = {
   base: 'base.json',
   baseChanges: 'base.changes.jsonl',
   journal: 'journal.jsonl',
+  owedIndex: 'journal.owed.json',
   inSyncMemo: 'in-sync.json',
   inSyncListing: 'in-sync.listing',
   syncedRecord: 'synced.json',
@@ -37,6 +38,11 @@ export function baseChangesPath(stateDir: string): string {
 /** Path of the journal (journal.jsonl) in `stateDir`. */
 export function journalPath(stateDir: string): string {
   return join(stateDir, STATE_FILE_NAMES.journal);
+}
+
+/** Path of the owed index (journal.owed.json: what the journal owes, as of its size) in `stateDir`. */
+export function owedIndexPath(stateDir: string): string {
+  return join(stateDir, STATE_FILE_NAMES.owedIndex);
 }
 
 /** Paths of the in-sync memo (in-sync.json) and of the listing it stands for (in-sync.listing) in `stateDir`. */

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { encodeFsText } from '../fsText.js';
+import { describeStall } from './runScript.js';
 import { buildRsyncRsh } from './sshArgs.js';
 import { classifySshFailure } from './sshFailure.js';
 
@@ -55,6 +56,10 @@ export interface RsyncRequest {
    * `rsync -a` does, incrementally, which is faster); `paths` is then ignored.
    */
   readonly whole?: { readonly exclude: readonly string[]; readonly folder?: string; readonly own?: readonly string[] };
+  /** Seconds without any data before rsync gives up (`--timeout`; rsync sends keep-alives meanwhile). */
+  readonly stallTimeout?: number;
+  /** Aborted (Ctrl-C, SIGTERM): rsync is stopped with SIGTERM (it removes its temporary file). */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -73,6 +78,11 @@ export interface RsyncResult {
   readonly message?: string;
 }
 
+/** True when a failed transfer says the machine is gone for this run (unreachable, stalled, interrupted): nothing to look at there. */
+export function isMachineGone(result: RsyncResult): boolean {
+  return result.message !== undefined && /^(unreachable|stalled|interrupted)\b/.test(result.message);
+}
+
 /** The rsync argument that names an endpoint's root (trailing slash: copy contents). */
 export function buildRsyncLocation(end: RsyncEndpoint): string {
   const root = end.root.endsWith('/') ? end.root : `${end.root}/`;
@@ -89,12 +99,12 @@ function buildBwlimitArgs(req: RsyncRequest): string[] {
 /** rsync's arguments for one batch: times, modes and links kept, no owner/group, list on stdin. */
 export function buildRsyncArgs(req: RsyncRequest): string[] {
   if (req.whole?.folder !== undefined) {
-    const args = ['-a', '--no-owner', '--no-group', ...buildPermsArgs(req), '-s', '--info=progress2', ...buildBwlimitArgs(req), ...req.whole.exclude.map((p) => `--exclude=${p}`), ...buildOwnExcludes(req.whole.own ?? [], req.whole.folder)];
+    const args = ['-a', '--no-owner', '--no-group', ...buildPermsArgs(req), '-s', '--info=progress2', ...buildBwlimitArgs(req), ...buildTimeoutArgs(req), ...req.whole.exclude.map((p) => `--exclude=${p}`), ...buildOwnExcludes(req.whole.own ?? [], req.whole.folder)];
     if (req.from.kind === 'ssh' || req.to.kind === 'ssh') args.push('-e', buildRsyncRsh(req.sshOptions));
     args.push('--', `${buildRsyncLocation(req.from)}${req.whole.folder}/`, buildRsyncLocation(req.to));
     return args;
   }
-  const args = ['-a', '--no-owner', '--no-group', ...buildPermsArgs(req), '-s', '--from0', '--files-from=-', '--info=progress2', ...buildBwlimitArgs(req)];
+  const args = ['-a', '--no-owner', '--no-group', ...buildPermsArgs(req), '-s', '--from0', '--files-from=-', '--info=progress2', ...buildBwlimitArgs(req), ...buildTimeoutArgs(req)];
   if (req.whole) {
     // Into an empty staging folder: as fast as rsync -a, partial files only ever inside it.
     args.push('-r', ...req.whole.exclude.map((p) => `--exclude=${p}`), ...buildOwnExcludes(req.whole.own ?? []));
@@ -114,13 +124,20 @@ export function buildRsyncArgs(req: RsyncRequest): string[] {
   return args;
 }
 
+/** `--timeout=N` when the request has a stall timeout. */
+function buildTimeoutArgs(req: RsyncRequest): string[] {
+  return req.stallTimeout === undefined ? [] : [`--timeout=${req.stallTimeout}`];
+}
+
 const PROGRESS = /^\s*([\d,]+)\s+\d+%/;
 
 /**
  * A batched rsync started before its list is known: it connects (ssh, the remote rsync, the
  * protocol's first exchange) and then waits for the list on stdin, so nothing is read or sent
  * before `send`. The receiver looks for the temp folder only once the list has come, so the
- * precheck may make it meanwhile. `cancel` stops one whose list never came.
+ * precheck may make it meanwhile. `cancel` stops one whose list never came. Its receiver
+ * waits for the list only `--timeout` seconds (it then exits, having done nothing): a list that
+ * comes after half of that (a long precheck) goes through a new rsync instead.
  */
 export interface StartedRsync {
   /** Writes the list (NUL-separated) and reports whether every listed path was transferred. Once. */
@@ -131,19 +148,53 @@ export interface StartedRsync {
 
 /** Starts one batched rsync whose list comes later (see StartedRsync). `req.paths` is ignored. */
 export function startRsync(req: Omit<RsyncRequest, 'paths'>): StartedRsync {
-  const child = execa('rsync', buildRsyncArgs({ ...req, paths: [] }), { stdin: 'pipe', reject: false, buffer: { stdout: false, stderr: true }, encoding: 'utf8' });
+  const args = buildRsyncArgs({ ...req, paths: [] });
+  const child = execa('rsync', args, {
+    stdin: 'pipe',
+    reject: false,
+    buffer: { stdout: false, stderr: true },
+    encoding: 'utf8',
+    ...(req.signal ? { cancelSignal: req.signal } : {}),
+  });
   req.onStart?.(child.pid);
   child.stdin?.on('error', () => undefined); // an rsync gone early (unreachable) is reported by its exit
-  readProgress(child.stdout, req.onBytes);
+  const startedMs = Date.now();
+  const cancel = async () => {
+    child.kill('SIGTERM');
+    await child;
+  };
+  // rsync's own --timeout misses a receiver stopped while ssh still takes data (its window holds
+  // megabytes, and rsync's keep-alives go through): once sending, an rsync that reports no progress
+  // and says nothing for stallTimeout seconds is stopped too (progress2 reports about every second).
+  let stalled = false;
+  let timer: NodeJS.Timeout | undefined;
+  const watch = () => {
+    if (req.stallTimeout === undefined || stalled) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      stalled = true;
+      child.kill('SIGTERM'); // rsync removes its temporary file
+      // Its ssh, waiting on the stopped machine, may keep rsync's output open: let go of it.
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    }, req.stallTimeout * 1000);
+  };
+  child.stderr?.on('data', () => timer !== undefined && watch());
+  readProgress(child.stdout, req.onBytes, () => timer !== undefined && watch());
   return {
     async send(paths) {
+      if (req.stallTimeout !== undefined && Date.now() - startedMs >= req.stallTimeout * 500) {
+        await cancel();
+        return startRsync(req).send(paths);
+      }
+      watch();
       child.stdin?.end(encodeFsText(paths.map((p) => `${p}\0`).join(''))); // names outside UTF-8: their own bytes
-      return describeRsyncExit(await child);
+      const result = await child;
+      clearTimeout(timer);
+      if (stalled && req.stallTimeout !== undefined) return { ok: false, message: describeStall(req.stallTimeout) };
+      return describeRsyncExit(result, req.stallTimeout);
     },
-    async cancel() {
-      child.kill('SIGTERM');
-      await child;
-    },
+    cancel,
   };
 }
 
@@ -152,11 +203,12 @@ export function runRsync(req: RsyncRequest): Promise<RsyncResult> {
   return startRsync(req).send(req.paths);
 }
 
-/** Passes the byte counts of rsync's --info=progress2 lines to `onBytes`. */
-function readProgress(stdout: Readable | null, onBytes: ((bytes: number) => void) | undefined): void {
+/** Passes the byte counts of rsync's --info=progress2 lines to `onBytes`; `onData` hears of any output. */
+function readProgress(stdout: Readable | null, onBytes: ((bytes: number) => void) | undefined, onData: () => void): void {
   let carry = '';
   stdout?.setEncoding('utf8');
   stdout?.on('data', (text: string) => {
+    onData();
     const parts = (carry + text).split(/[\r\n]/);
     carry = parts.pop() ?? '';
     for (const line of parts) {
@@ -167,8 +219,11 @@ function readProgress(stdout: Readable | null, onBytes: ((bytes: number) => void
 }
 
 /** ok, or rsync's reason for failing in a few words. */
-function describeRsyncExit(result: { exitCode?: number; signal?: string; stderr?: unknown }): RsyncResult {
+function describeRsyncExit(result: { exitCode?: number; signal?: string; stderr?: unknown; isCanceled?: boolean }, stallTimeout?: number): RsyncResult {
   if (result.exitCode === 0) return { ok: true };
+  if (result.isCanceled) return { ok: false, message: 'interrupted' };
+  // 30: rsync's "timeout in data send/receive" (--timeout).
+  if (result.exitCode === 30 && stallTimeout !== undefined) return { ok: false, message: describeStall(stallTimeout) };
   const stderr = String(result.stderr ?? '');
   const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
   const why =

@@ -2,15 +2,29 @@ import { execa } from 'execa';
 import { encodeFsText } from '../fsText.js';
 import { classifySshFailure } from './sshFailure.js';
 
-/** Where a script runs: this host, or an ssh destination with its options. */
-export type ScriptTarget =
+/** What bounds a process that talks to a machine: how long it may be silent, and what stops it. */
+export interface RunLimits {
+  /** Seconds the machine may send nothing (stdout or stderr) once given its work; then it is given up as stalled. */
+  readonly stallTimeout?: number;
+  /** Aborted (Ctrl-C, SIGTERM): the process is stopped. */
+  readonly signal?: AbortSignal;
+}
+
+/** Where a script runs: this host, or an ssh destination with its options; and its limits. */
+export type ScriptTarget = (
   | { readonly kind: 'local' }
-  | { readonly kind: 'ssh'; readonly host: string; readonly sshOptions: readonly string[] };
+  | { readonly kind: 'ssh'; readonly host: string; readonly sshOptions: readonly string[] }
+) & RunLimits;
+
+/** The reason given for a machine that sent nothing for `seconds`. */
+export function describeStall(seconds: number): string {
+  return `stalled (no answer for ${seconds} s)`;
+}
 
 export interface ScriptResult {
   readonly exitCode: number;
   readonly stderr: string;
-  /** Set when the machine could not be reached (ssh itself failed): the short reason. */
+  /** Set when the machine could not be reached (ssh itself failed), stalled or was stopped: the short reason. */
   readonly unreachable?: string;
 }
 
@@ -27,7 +41,11 @@ export interface ScriptSession {
   close(): Promise<void>;
 }
 
-/** Starts `/bin/sh -s` on the target now, for a script given later (see ScriptSession). */
+/**
+ * Starts `/bin/sh -s` on the target now, for a script given later (see ScriptSession). Once it
+ * has its script, a target silent for `stallTimeout` seconds is killed and reported unreachable
+ * as stalled; an aborted `signal` kills it too ("interrupted").
+ */
 export function openScriptSession(target: ScriptTarget): ScriptSession {
   const [file, args] =
     target.kind === 'local'
@@ -44,14 +62,43 @@ export function openScriptSession(target: ScriptTarget): ScriptSession {
   });
   child.stdin?.on('error', () => undefined); // a machine gone before the script: reported by the exit
   let onChunk: ((chunk: Buffer) => void) | undefined;
-  child.stdout?.on('data', (chunk: Buffer) => onChunk?.(chunk));
+  let stopped: string | undefined;
+  /** Kills the shell, and lets go of its output: a process it started (a stopped find) may hold it open. */
+  const stop = (why: string) => {
+    if (stopped !== undefined) return;
+    stopped = why;
+    child.kill('SIGKILL');
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+  };
+  const onAbort = () => stop('interrupted');
+  let timer: NodeJS.Timeout | undefined;
+  const watch = () => {
+    if (target.stallTimeout === undefined || stopped !== undefined) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => stop(describeStall(target.stallTimeout as number)), target.stallTimeout * 1000);
+  };
+  child.stdout?.on('data', (chunk: Buffer) => {
+    watch();
+    onChunk?.(chunk);
+  });
+  child.stderr?.on('data', watch);
+  target.signal?.addEventListener('abort', onAbort, { once: true });
+  if (target.signal?.aborted) onAbort();
+  const ended = () => {
+    clearTimeout(timer);
+    target.signal?.removeEventListener('abort', onAbort);
+  };
   return {
     async run(script, handler) {
       onChunk = handler;
+      watch();
       child.stdin?.end(encodeFsText(script)); // names outside UTF-8 go back as the bytes they were
       const result = await child;
+      ended();
       const stderr = decoder.decode(result.stderr as Uint8Array | undefined);
       const exitCode = result.exitCode ?? -1;
+      if (stopped !== undefined) return { exitCode, stderr, unreachable: stopped };
       if (result.failed && result.exitCode === undefined) {
         return { exitCode, stderr, unreachable: result.shortMessage };
       }
@@ -64,6 +111,7 @@ export function openScriptSession(target: ScriptTarget): ScriptSession {
       // Never given a script, it has run nothing: stopped at once (a machine gone meanwhile is not waited for).
       if (onChunk === undefined) child.kill('SIGTERM');
       await child;
+      ended();
     },
   };
 }

@@ -1,11 +1,11 @@
 import type { MachineConfig } from '../types.js';
-import type { ScriptTarget } from './runScript.js';
+import type { RunLimits, ScriptTarget } from './runScript.js';
 import type { RsyncEndpoint } from './rsync.js';
 
-/** How to reach a machine: self and `transport: local` machines run here, the others over ssh. */
-export function buildScriptTarget(machine: MachineConfig, self: string, sshOptions: readonly string[]): ScriptTarget {
-  if (machine.name === self || machine.transport === 'local' || machine.host === undefined) return { kind: 'local' };
-  return { kind: 'ssh', host: machine.host, sshOptions };
+/** How to reach a machine: self and `transport: local` machines run here, the others over ssh; with `limits`. */
+export function buildScriptTarget(machine: MachineConfig, self: string, sshOptions: readonly string[], limits: RunLimits = {}): ScriptTarget {
+  if (machine.name === self || machine.transport === 'local' || machine.host === undefined) return { kind: 'local', ...limits };
+  return { kind: 'ssh', host: machine.host, sshOptions, ...limits };
 }
 
 /** One side of an rsync transfer for a machine: a local folder for self and local machines, else `host:root`. */

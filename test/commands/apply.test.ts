@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 // End to end: `blat apply` against a real sshd, real rsync, three ssh machines and one local one.
 import { existsSync } from 'node:fs';
 import { chmod, lstat, lutimes, mkdir, readFile, readdir, readlink, symlink, utimes, writeFile } from 'node:fs/promises';
@@ -219,13 +221,17 @@ describe('blat apply: the lock', () => {
       await seedPushes(box);
       const lock = join(box.dir, '.blat', 'lock');
       await mkdir(join(box.dir, '.blat'), { recursive: true });
-      const text = `${JSON.stringify({ pid: process.pid, host: hostname(), time: '2024-05-01T12:00:00.000Z', command: 'blat apply' })}\n`;
+      // A live process whose command line is a blat's (a lock naming a pid that runs no blat is stale).
+      const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)', 'blat'], { stdio: 'ignore' });
+      await once(holder, 'spawn');
+      const pid = holder.pid as number;
+      const text = `${JSON.stringify({ pid, host: hostname(), time: '2024-05-01T12:00:00.000Z', command: 'blat apply' })}\n`;
       await writeFile(lock, text);
       const before = await readAll(box);
 
-      const r = await runBlat(['apply', '--auto-approve'], { cwd: box.dir });
+      const r = await runBlat(['apply', '--auto-approve'], { cwd: box.dir }).finally(() => holder.kill('SIGKILL'));
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain(`pid ${process.pid} on ${hostname()} since 2024-05-01T12:00:00.000Z (blat apply)`);
+      expect(r.stderr).toContain(`pid ${pid} on ${hostname()} since 2024-05-01T12:00:00.000Z (blat apply)`);
       expect(await readAll(box)).toEqual(before);
       expect(await readFile(lock, 'utf8')).toBe(text);
       expect(existsSync(join(box.dir, '.blat', 'journal.jsonl'))).toBe(false);
@@ -325,7 +331,10 @@ describe('blat apply: deletions', () => {
       expect(plan.stdout).toMatch(/docs\/f1\.txt/);
 
       const held = await runBlat(['apply', '--auto-approve'], { cwd: box.dir });
-      expect(held.code).toBe(0);
+      // Held: not in sync, and said so last.
+      expect(held.code).toBe(2);
+      expect(held.stdout).not.toContain('Apply complete');
+      expect(held.stdout.trimEnd().split('\n').at(-1)).toBe('Not in sync: 1 held deletion.');
       for (const m of ['here', 'm1', 'm3']) expect(await box.read(m, 'docs/f1.txt')).toBe('file 1\n');
       expect(await box.exists('m2', 'docs/f1.txt')).toBe(false);
       // Still held: the next plan lists it again.
@@ -401,7 +410,7 @@ describe('blat apply --json', () => {
       expect(steps.map((s) => `${s.path} ${s.to}`).sort()).toEqual(
         ['docs m1', 'docs m3', ...['docs/a.txt', 'docs/b.txt', 'docs/c.txt'].flatMap((p) => SSH.map((m) => `${p} ${m}`))].sort(),
       );
-      expect(events[events.length - 1]).toEqual({ event: 'summary', done: 11, failed: 0, stale: 0, deferred: 0, conflicts: 0, exitCode: 0 });
+      expect(events[events.length - 1]).toEqual({ event: 'summary', done: 11, failed: 0, stale: 0, deferred: 0, conflicts: 0, remaining: [], exitCode: 0 });
       expect(events.map((e) => e.event)).toEqual(['plan', ...steps.map(() => 'step'), 'summary']);
     } finally {
       await box.cleanup();
@@ -522,7 +531,9 @@ describe('blat apply: a folder that is a symlink on one machine', () => {
 
       const r = await runBlat(['apply', '--auto-approve'], { cwd: box.dir });
       expect(r.stdout).toMatch(/docs\/sub is a symlink on m2, not a folder/);
-      expect(r.code).toBe(0);
+      // Those conflicts remain: exit 2.
+      expect(r.code).toBe(2);
+      expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/^Not in sync: \d+ conflicts?\.$/);
       // The rest is synced; the paths under the link wait, on every machine, until it is sorted out.
       for (const m of SSH) expect(await box.read(m, 'docs/top.txt'), m).toBe('t\n');
       for (const m of ['m1', 'm3']) expect(await box.exists(m, 'docs/sub/a.txt'), m).toBe(false);

@@ -194,7 +194,8 @@ describe('blat plan against three ssh machines, an outofuse one and a local self
 
     // The text view: machines, one table row per step (a newline in a name cannot break a row), summary last.
     const lines = text.stdout.replace(/\n$/, '').split('\n');
-    expect(lines.at(-1)).toBe(`Plan: 1 to pull, ${pushes} to push, 0 deferred, 0 conflicts, 0 deletions held${keptTail(kept)}.`);
+    expect(lines.at(-2)).toBe(`Plan: 1 to pull, ${pushes} to push, 0 deferred, 0 conflicts, 0 deletions held${keptTail(kept)}.`);
+    expect(lines.at(-1)).toBe(`Not in sync: ${pushes + 1} copies to make.`);
     expect(text.stdout).toMatch(/^ {2}m1 +online +linux$/m);
     expect(text.stdout).toMatch(/^ {2}dead +outofuse \(left out\)$/m);
     expect(text.stdout).toMatch(/^ {2}here \(self\) +online +linux$/m);
@@ -280,9 +281,10 @@ describe('blat plan against three ssh machines, an outofuse one and a local self
       expect(text.stdout).toMatch(/^ {2}dead +outofuse \(left out\)$/m);
       expect(text.stdout).not.toMatch(/dead +offline/);
       expect(text.stdout).toContain(`Deferred (${deferred.length}) — owed to machines that cannot be served now:`);
-      expect(text.stdout.replace(/\n$/, '').split('\n').at(-1)).toBe(
+      expect(text.stdout.replace(/\n$/, '').split('\n').slice(-2)).toEqual([
         `Plan: 1 to pull, ${owed.length} to push, ${deferred.length} deferred, 0 conflicts, 0 deletions held${keptTail(keptBy(doc))}.`,
-      );
+        `Not in sync: ${owed.length + 1} copies to make, m3 unreachable (${deferred.length} paths owed).`,
+      ]);
       // m3 was tried (and refused) once per plan; dead never.
       expect(await spy.sshHosts()).toEqual(['m1', 'm1', 'm2', 'm2', 'm3', 'm3']);
     } finally {
@@ -507,7 +509,7 @@ describe('conflicts found through the base', () => {
     expect(text.stdout).toMatch(/│ +│ +│ m2, m3 +│ 2023-11-14T22:13:20Z +│ 5 B +│ unchanged +│/);
     expect(text.stdout).toMatch(/│ +│ +│ here +│ 2023-11-14T22:15:00Z +│ 12 B +│ changed +│/);
     expect(text.stdout).toMatch(/│ docs\/d\.txt +│ m2 +│ m1, m3, here +│ held +│/);
-    expect(text.stdout.replace(/\n$/, '').split('\n').at(-1)).toBe('Plan: 0 to pull, 0 to push, 0 deferred, 1 conflicts, 1 deletions held.');
+    expect(text.stdout.replace(/\n$/, '').split('\n').slice(-2)).toEqual(['Plan: 0 to pull, 0 to push, 0 deferred, 1 conflicts, 1 deletions held.', 'Not in sync: 1 conflict, 1 held deletion.']);
 
     const newest = parsePlanJson(await runBlat(['plan', '--json', '--prefer', 'newest'], { cwd: box.dir }));
     expect(newest.conflicts).toEqual([]);

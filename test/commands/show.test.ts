@@ -70,7 +70,7 @@ describe('blat plan --out FILE, then blat show FILE', () => {
     const footer = '\nSaved this plan to saved plan.json; apply it with: blat apply saved plan.json\n';
     expect(planned.stdout.endsWith(footer)).toBe(true);
     const planText = planned.stdout.slice(0, -footer.length);
-    expect(planText).toMatch(/\nPlan: 1 to pull, \d+ to push, \d+ deferred, 1 conflicts, 0 deletions held(; \d+ versions will be kept in trash)?\.\n$/);
+    expect(planText).toMatch(/\nPlan: 1 to pull, \d+ to push, \d+ deferred, 1 conflicts, 0 deletions held(; \d+ versions will be kept in trash)?\.\nNot in sync: \d+ copies to make, 1 conflict, m3 unreachable \(\d+ paths owed\)\.\n$/);
 
     await spy.reset();
     const shown = await runBlat(['show', 'saved plan.json'], { cwd: box.dir, env: spy.env });

@@ -106,6 +106,7 @@ describe('readConfig: valid files', () => {
       ownPaths: ['.blat', '.blat-tmp', '.blat-trash'],
       concurrency: 8,
       modifyWindow: 0,
+      stallTimeout: 60,
       ssh: { options: [], connectTimeout: 5 },
       trash: { keepDays: 30 },
       machines: [{ name: 'spencer', transport: 'ssh', host: 'spencer.local', root: '/home/ajh', aliases: [] }],
@@ -132,6 +133,7 @@ exclude: ["*.o", ".git/"]
 stateDir: state/here
 concurrency: 3
 modifyWindow: 0.5
+stallTimeout: 7
 ssh:
   configFile: ~/.ssh/config
   options: ["-o", "Compression=no"]
@@ -151,6 +153,7 @@ machines:
     expect(config.stateDir).toBe(join(dir, 'state/here'));
     expect(config.concurrency).toBe(3);
     expect(config.modifyWindow).toBe(0.5);
+    expect(config.stallTimeout).toBe(7);
     expect(config.ssh).toEqual({ configFile: '/home/tester/.ssh/config', options: ['-o', 'Compression=no'], connectTimeout: 3 });
     expect(config.machines.map((m) => m.name)).toEqual(['zeta', 'spencer', 'dimboola', '42', 'hamilton', 'usbdisk']);
     expect(config.machines[1]).toEqual({ name: 'spencer', transport: 'ssh', host: 'spencer.local', root: '/home/ajh', aliases: ['ajh.co'] });
@@ -240,6 +243,21 @@ machines:
       `${file}:4:3: machines.spencer: missing required key "host"`,
       `${file}:5:5: machines.spencer.hots: unknown key "hots" (did you mean "host"?)`,
     ]);
+  });
+
+  it('reports a stallTimeout below 2 s or not whole', async () => {
+    const { file, lines } = await errorLines(`version: 1
+paths: [docs]
+stallTimeout: 1
+machines: { a: { host: a, root: /a } }
+`);
+    expect(lines).toEqual([`${file}:3:15: stallTimeout: must be at least 2`]);
+    const half = await errorLines(`version: 1
+paths: [docs]
+stallTimeout: 2.5
+machines: { a: { host: a, root: /a } }
+`);
+    expect(half.lines).toEqual([`${half.file}:3:15: stallTimeout: must be a whole number`]);
   });
 
   it('reports unknown top-level and ssh keys', async () => {

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { renderNoChangesLine, renderSummaryLine } from '../../src/render/summary.js';
+import { renderNoChangesLine, renderRemainingLine, renderSummaryLine } from '../../src/render/summary.js';
 
 const counts = { pull: 1, push: 4, trash: 0, deferred: 2, conflicts: 3, deletions: 5, kept: 0 };
 
@@ -36,5 +36,38 @@ describe('renderSummaryLine', () => {
 describe('renderNoChangesLine', () => {
   it('names the number of paths in sync', () => {
     expect(renderNoChangesLine(12)).toBe('No changes. Every machine is in sync (12 paths).');
+  });
+});
+
+describe('renderRemainingLine', () => {
+  it('says in sync only when nothing remains', () => {
+    expect(renderRemainingLine([])).toBe('In sync: every machine answered and holds the same versions.');
+  });
+
+  it('says what remains, in words, machines last', () => {
+    expect(
+      renderRemainingLine([
+        { kind: 'to copy', count: 1 },
+        { kind: 'to trash', count: 2 },
+        { kind: 'conflict', count: 1 },
+        { kind: 'held deletion', count: 2 },
+        { kind: 'failed', count: 3 },
+        { kind: 'stale', count: 1 },
+        { kind: 'unreadable', count: 1 },
+        { kind: 'unreachable', machine: 'm2', reason: 'stalled (no answer for 60 s)', owed: 1 },
+        { kind: 'unreachable', machine: 'm3', reason: 'refused', owed: 3 },
+        { kind: 'unreachable', machine: 'm4', owed: 0 },
+      ]),
+    ).toBe('Not in sync: 1 copy to make, 2 to trash, 1 conflict, 2 held deletions, 3 failed, 1 stale, 1 unreadable folder, m2 stalled (1 path owed), m3 unreachable (3 paths owed), m4 unreachable.');
+  });
+
+  it('says last that an apply was stopped by an error', () => {
+    expect(renderRemainingLine([{ kind: 'to copy', count: 2 }, { kind: 'stopped' }])).toBe(
+      'Not in sync: 2 copies to make, apply stopped by an error (run blat plan to see where the machines stand).',
+    );
+  });
+
+  it('escapes a hostile machine name', () => {
+    expect(renderRemainingLine([{ kind: 'unreachable', machine: 'm\u001b[2J', owed: 0 }])).not.toContain('\u001b');
   });
 });

@@ -17,17 +17,30 @@ function lineWith(text: string, ...parts: string[]): string {
 describe('renderPlanText: content', () => {
   const text = renderPlanText(fullPlan(), plain);
 
-  it('ends with the summary line, exactly', () => {
+  it('ends with the summary line, then what remains, exactly', () => {
     const lines = text.trimEnd().split('\n');
-    expect(lines[lines.length - 1]).toBe('Plan: 1 to pull, 4 to push, 1 to trash, 1 deferred, 2 conflicts, 2 deletions to propagate; 3 versions will be kept in trash.');
+    expect(lines[lines.length - 2]).toBe('Plan: 1 to pull, 4 to push, 1 to trash, 1 deferred, 2 conflicts, 2 deletions to propagate; 3 versions will be kept in trash.');
+    expect(lines[lines.length - 1]).toBe('Not in sync: 5 copies to make, 1 to trash, 2 conflicts, 1 held deletion, c unreachable (1 path owed).');
+  });
+
+  it('never says "in sync" while a machine did not answer, even with nothing to do', () => {
+    const plan: Plan = { ...fullPlan(), steps: [], deferred: [], conflicts: [], deletions: [], warnings: [] };
+    const out = renderPlanText(plan, plain);
+    expect(out).not.toMatch(/in sync \(/);
+    expect(out.trimEnd().split('\n').slice(-2)).toEqual(['No changes can be made now.', 'Not in sync: c unreachable.']);
+  });
+
+  it('counts an unreadable folder (a scan warning) as remaining', () => {
+    const plan = { ...fullPlan(), machines: fullPlan().machines.filter((m) => m.status === 'online'), steps: [], deferred: [], conflicts: [], deletions: [], warnings: [{ kind: 'unreadable' as const, machine: 'a', path: 'docs/x', reason: 'permission denied' }] };
+    expect(renderPlanText(plan, plain).trimEnd().split('\n').at(-1)).toBe('Not in sync: 1 unreadable folder.');
   });
 
   it('says "held" when no deletion is propagated and leaves out trash when there is none', () => {
     const plan: Plan = { ...fullPlan(), steps: fullPlan().steps.slice(0, 2), deletions: [fullPlan().deletions[1]] };
     const nothingKept: Plan = { ...plan, steps: plan.steps.map(({ replaces: _, ...s }) => s) };
-    expect(renderPlanText(nothingKept, plain).trimEnd().split('\n').pop()).toBe('Plan: 1 to pull, 1 to push, 1 deferred, 2 conflicts, 1 deletions held.');
+    expect(renderPlanText(nothingKept, plain).trimEnd().split('\n').at(-2)).toBe('Plan: 1 to pull, 1 to push, 1 deferred, 2 conflicts, 1 deletions held.');
     const lines = renderPlanText(plan, plain).trimEnd().split('\n');
-    expect(lines[lines.length - 1]).toBe('Plan: 1 to pull, 1 to push, 1 deferred, 2 conflicts, 1 deletions held; 2 versions will be kept in trash.');
+    expect(lines[lines.length - 2]).toBe('Plan: 1 to pull, 1 to push, 1 deferred, 2 conflicts, 1 deletions held; 2 versions will be kept in trash.');
   });
 
   it("shows every machine's state in the header, self marked, os and a clock offset beyond 1 s", () => {
@@ -126,7 +139,7 @@ describe('renderPlanText: long sections', () => {
     expect(text).toContain('  docs/a/ — 80 files to push to b, c\n');
     expect(text).toContain('(120 paths summarised in 2 folders; use --full to list every path)');
     expect(text).not.toContain('f1.txt');
-    expect(text.trimEnd().split('\n').pop()).toBe('Plan: 0 to pull, 120 to push, 0 deferred, 0 conflicts, 0 deletions held.');
+    expect(text.trimEnd().split('\n').at(-2)).toBe('Plan: 0 to pull, 120 to push, 0 deferred, 0 conflicts, 0 deletions held.');
   });
 
   it('lists every path with full', () => {
@@ -210,13 +223,13 @@ describe('renderPlanText: the mass-deletion guard', () => {
 
   it('says it passes, just before the summary line', () => {
     const lines = renderPlanText(fullPlan(), { ...plain, deletionGuard: [] }).trimEnd().split('\n');
-    expect(lines.slice(-3)).toEqual(['Deletion guard: passes', '', expect.stringMatching(/^Plan: /)]);
+    expect(lines.slice(-4)).toEqual(['Deletion guard: passes', '', expect.stringMatching(/^Plan: /), expect.stringMatching(/^Not in sync: /)]);
   });
 
   it('says apply would refuse, how to go ahead, and each machine on its own line', () => {
     const text = renderPlanText(fullPlan(), { ...plain, deletionGuard: [problem, 'm3: a\nb'] });
     const lines = text.trimEnd().split('\n');
-    expect(lines.slice(-5)).toEqual([
+    expect(lines.slice(-6, -1)).toEqual([
       'Deletion guard: apply would refuse (check that no disk is unmounted; pass --force-deletes to go ahead):',
       `  ${problem}`,
       '  m3: a\\nb',

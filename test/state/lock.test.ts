@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LockError } from '../../src/errors.js';
-import { acquireLock } from '../../src/state/lock.js';
+import { acquireLock, isBlatCommandLine } from '../../src/state/lock.js';
 
 // Above Linux's largest pid_max (2**22), so no process can have it.
 const DEAD_PID = 2 ** 22 + 12345;
@@ -57,6 +59,41 @@ describe('acquireLock', () => {
     const lock = await acquireLock(dir, request({ command: 'apply --resume' }));
     expect(lock.warning).toBe(`removed stale lock of pid ${DEAD_PID} (apply) from 2024-04-30T08:00:00.000Z`);
     expect(JSON.parse(await readFile(lock.file, 'utf8'))).toEqual({ pid: process.pid, host: 'hostA', time: ISO, command: 'apply --resume' });
+  });
+
+  it('breaks a stale lock whose pid, alive, now runs something that is not a blat (a sleep)', async () => {
+    const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
+    await once(sleeper, 'spawn'); // exec'd: its command line is sleep's
+    try {
+      const pid = sleeper.pid as number;
+      await writeFile(join(dir, 'lock'), JSON.stringify({ pid, host: 'hostA', time: '2024-04-30T08:00:00.000Z', command: 'apply' }));
+      const lock = await acquireLock(dir, request({ command: 'apply --resume' }));
+      expect(lock.warning).toBe(`removed stale lock of pid ${pid} (apply) from 2024-04-30T08:00:00.000Z: pid ${pid} now runs sleep, not a blat`);
+      expect(JSON.parse(await readFile(lock.file, 'utf8')).command).toBe('apply --resume');
+    } finally {
+      sleeper.kill('SIGKILL');
+    }
+  });
+
+  it('keeps a lock whose live pid runs a blat (its command line names blat)', async () => {
+    const blat = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)', '/opt/blat/dist/bin/blat.js', 'apply'], { stdio: 'ignore' });
+    await once(blat, 'spawn');
+    try {
+      const pid = blat.pid as number;
+      await writeFile(join(dir, 'lock'), JSON.stringify({ pid, host: 'hostA', time: ISO, command: 'apply' }));
+      const error = await thrown(acquireLock(dir, request()));
+      expect(error.summary).toContain(`pid ${pid} on hostA`);
+    } finally {
+      blat.kill('SIGKILL');
+    }
+  });
+
+  it('tells a blat command line from others', () => {
+    expect(isBlatCommandLine(['node', '/usr/local/bin/blat', 'apply'])).toBe(true);
+    expect(isBlatCommandLine(['/usr/bin/node', '/srv/x/dist/bin/blat-bundle.cjs', 'plan'])).toBe(true);
+    expect(isBlatCommandLine(['/usr/bin/node', '/home/u/blat/dist/cli.js', 'plan'])).toBe(true);
+    expect(isBlatCommandLine(['sleep', '30'])).toBe(false);
+    expect(isBlatCommandLine(['/usr/bin/python3', 'server.py'])).toBe(false);
   });
 
   it('never breaks a lock held from another host, even with a pid unknown here', async () => {

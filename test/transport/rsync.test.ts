@@ -227,4 +227,15 @@ describe('startRsync', () => {
       expect(readFileSync(join(to, 'd', '-n $(x)'), 'utf8')).toBe('sent');
     });
   });
+
+  it('waits for its list longer than its stall timeout without giving up (a long precheck)', async () => {
+    const { to, req } = roots('waits-long', true);
+    expect(buildRsyncArgs({ ...req, paths: [], stallTimeout: 1 })).toContain('--timeout=1');
+    await withFakeCommand('ssh', 'shift\nexec "$@"', async () => {
+      const rsync = startRsync({ ...req, to: { kind: 'ssh', host: 'elsewhere', root: to }, stallTimeout: 1 });
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(await rsync.send(['d', 'd/-n $(x)'])).toEqual({ ok: true });
+      expect(readFileSync(join(to, 'd', '-n $(x)'), 'utf8')).toBe('sent');
+    });
+  });
 });

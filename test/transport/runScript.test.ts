@@ -41,3 +41,36 @@ describe('openScriptSession', () => {
     });
   });
 });
+
+describe('limits', () => {
+  it('gives up a target that sends nothing for stallTimeout seconds, even while a process it started holds its output', async () => {
+    const out = collect();
+    // sleep, started by the shell, keeps the output open after the shell is killed.
+    const result = await runScript({ kind: 'local', stallTimeout: 1 }, `printf a; sleep 5; printf b`, out.onChunk);
+    expect(result.unreachable).toBe('stalled (no answer for 1 s)');
+    expect(out.text()).toBe('a');
+  });
+
+  it('lets a target that keeps sending run longer than stallTimeout', async () => {
+    const out = collect();
+    const result = await runScript({ kind: 'local', stallTimeout: 1 }, `for i in 1 2 3 4; do printf x; sleep 0.4; done; echo done >&2`, out.onChunk);
+    expect(result).toEqual({ exitCode: 0, stderr: 'done\n' });
+    expect(out.text()).toBe('xxxx');
+  });
+
+  it('counts what the target writes on stderr as an answer', async () => {
+    const result = await runScript({ kind: 'local', stallTimeout: 1 }, `for i in 1 2 3 4; do echo e >&2; sleep 0.4; done`, () => undefined);
+    expect(result).toEqual({ exitCode: 0, stderr: 'e\ne\ne\ne\n' });
+  });
+
+  it('stops the target when its signal is aborted (interrupted)', async () => {
+    const controller = new AbortController();
+    const out = collect();
+    const running = runScript({ kind: 'local', signal: controller.signal }, `printf a; sleep 5`, (c) => {
+      out.onChunk(c);
+      controller.abort();
+    });
+    expect((await running).unreachable).toBe('interrupted');
+    expect(out.text()).toBe('a');
+  });
+});

@@ -1,0 +1,169 @@
+// A machine that stops answering mid-run (its find or rsync SIGSTOPped for real) is given up after
+// stallTimeout seconds: reported stalled, the other machines served, the lock released, exit 2.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, readlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const execFileP = promisify(execFile);
+import { runBlat } from '../helpers/cli.js';
+import { makeSandbox, type Sandbox } from '../helpers/machines.js';
+import { readLoginUser } from '../helpers/provided.js';
+import { readOwed, startBlatInBackground, useDocsMachines, waitFor, writeRandomFile } from './support.js';
+
+const machines = useDocsMachines(['m1', 'm2']);
+
+/** here (self, local), m1 and m2 over ssh, syncing docs, giving a machine up after `stallTimeout` s of silence. */
+function stallSandbox(stallTimeout = 2): Promise<Sandbox> {
+  return makeSandbox({ sshd: machines.sshd, ssh: ['m1', 'm2'], local: ['here'], self: 'here', paths: ['docs'], extraConfig: { stallTimeout } });
+}
+
+/** Makes `count` empty files under docs/many on a machine: a scan long enough to be caught running. */
+async function makeManyFiles(box: Sandbox, machine: string, count: number): Promise<void> {
+  const owner = `${readLoginUser().uid}:${readLoginUser().gid}`;
+  await execFileP('sh', ['-c', `mkdir -p docs/many && cd docs/many && seq 1 ${count} | sed s/^/f/ | xargs touch && chown -R "$1" "$2/docs"`, 'sh', owner, box.root(machine)], { cwd: box.root(machine) });
+}
+
+/** Stops (SIGSTOP) the scan of `machine` as soon as it runs (its find, or the shell around it), until `done()`; the pids stopped. */
+async function stopScan(box: Sandbox, machine: string, before: ReadonlySet<string>, done: () => boolean): Promise<number[]> {
+  const stopped: number[] = [];
+  while (!done() && stopped.length === 0) {
+    const pids = await readRemotePids(box.root(machine), ['find', 'xargs', 'sh'], before);
+    signal(pids, 'SIGSTOP');
+    stopped.push(...pids);
+  }
+  return stopped;
+}
+
+/** The pids there are now. */
+async function readPids(): Promise<Set<string>> {
+  return new Set(await readdir('/proc'));
+}
+
+/**
+ * Pids, but those in `before`, of the login user's processes named one of `names` working under
+ * `dir` (the remote side of a machine: other test files' processes of that user work elsewhere).
+ */
+async function readRemotePids(dir: string, names: readonly string[], before: ReadonlySet<string> = new Set()): Promise<number[]> {
+  const uid = readLoginUser().uid;
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry) || before.has(entry)) continue;
+    const comm = await readFile(`/proc/${entry}/comm`, 'utf8').catch(() => '');
+    if (!names.includes(comm.trim())) continue;
+    const [status, cwd] = await Promise.all([readFile(`/proc/${entry}/status`, 'utf8').catch(() => ''), readlink(`/proc/${entry}/cwd`).catch(() => '')]);
+    if (Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]) !== uid) continue;
+    if (cwd === dir || cwd.startsWith(`${dir}/`)) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+function signal(pids: readonly number[], sig: NodeJS.Signals): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // gone
+    }
+  }
+}
+
+/** Ends the processes a test stopped: SIGKILL (which a stopped process takes), then SIGCONT. */
+function endStopped(pids: readonly number[]): void {
+  signal(pids, 'SIGKILL');
+  signal(pids, 'SIGCONT');
+}
+
+describe('a machine that stops answering', () => {
+  it('during the scan (its find stopped): given up as stalled, the plan ends, exit 2', async () => {
+    const box = await stallSandbox();
+    const stopped: number[] = [];
+    try {
+      await box.write('here', 'docs/a.txt', 'a\n', 1700000000);
+      await box.write('m2', 'docs/a.txt', 'a\n', 1700000000);
+      await makeManyFiles(box, 'm1', 20_000);
+      const before = await readPids();
+      const planning = runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir, timeoutMs: 30_000 });
+      let done = false;
+      void planning.finally(() => (done = true));
+      stopped.push(...(await stopScan(box, 'm1', before, () => done)));
+      expect(stopped.length, 'the scan of m1 was caught running').toBeGreaterThan(0);
+      const r = await planning;
+      expect(r.code).toBe(2);
+      expect(r.stdout).toMatch(/^ {2}m1 +offline \(stalled \(no answer for 2 s\)\)$/m);
+      expect(r.stdout).toMatch(/^ {2}m2 +online/m);
+      expect(r.stdout).not.toMatch(/in sync \(/);
+      expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('Not in sync: m1 stalled (2 paths owed).');
+    } finally {
+      endStopped(stopped);
+      await box.cleanup();
+    }
+  });
+
+  it('during a push (its rsync stopped): the step fails as stalled and stays owed, the others are served, the lock released, exit 2', async () => {
+    const box = await stallSandbox();
+    const stopped: number[] = [];
+    try {
+      await box.write('here', 'docs/small.txt', 's\n', 1700000000);
+      await box.write('m1', 'docs/small.txt', 's\n', 1700000000);
+      await box.write('m2', 'docs/small.txt', 's\n', 1700000000);
+      expect((await runBlat(['apply', '--auto-approve'], { cwd: box.dir })).code).toBe(0);
+      // 1 MiB at 512 KiB/s: about 2 s to send, time enough to stop the receiver half-way.
+      await writeRandomFile(join(box.root('here'), 'docs', 'big.bin'), 1024 * 1024);
+      await box.writeConfig({ stallTimeout: 2, machines: { m1: { bwlimit: 512 }, m2: { bwlimit: 512 } } });
+      const applying = runBlat(['apply', '--auto-approve'], { cwd: box.dir, timeoutMs: 30_000 });
+      let done = false;
+      void applying.finally(() => (done = true));
+      const pids = await waitFor('the rsync receiving on m1', async () => {
+        const found = await readRemotePids(box.root('m1'), ['rsync']);
+        return found.length > 0 || done ? found : undefined;
+      });
+      signal(pids, 'SIGSTOP');
+      stopped.push(...pids);
+      expect(stopped.length).toBeGreaterThan(0);
+
+      const r = await applying;
+      expect(r.code).toBe(2);
+      expect(r.stdout).toMatch(/failed +push docs\/big\.bin here → m1: rsync here → m1: stalled \(no answer for 2 s\)/);
+      expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('Not in sync: 1 failed.');
+      // m2 was served; m1's copy stays owed; the lock is gone.
+      expect(await readFile(join(box.root('m2'), 'docs', 'big.bin'))).toEqual(await readFile(join(box.root('here'), 'docs', 'big.bin')));
+      expect(existsSync(join(box.dir, '.blat', 'lock'))).toBe(false);
+      const owed = await readOwed(box);
+      expect(owed.map((o) => `${o.machine} ${o.path} ${o.kind}`)).toEqual(['m1 docs/big.bin failed']);
+      expect(owed[0].reason).toContain('stalled (no answer for 2 s)');
+    } finally {
+      endStopped(stopped);
+      await box.cleanup();
+    }
+  });
+
+  it('and SIGTERM while apply waits for its scan: blat ends at once (143), nothing changed, the lock gone', async () => {
+    const box = await stallSandbox(60);
+    const stopped: number[] = [];
+    let blat: ReturnType<typeof startBlatInBackground> | undefined;
+    try {
+      await box.write('here', 'docs/a.txt', 'a\n', 1700000000);
+      await makeManyFiles(box, 'm1', 20_000);
+      const before = await readPids();
+      blat = startBlatInBackground(['apply', '--auto-approve'], box.dir);
+      let done = false;
+      void blat.ended.finally(() => (done = true));
+      stopped.push(...(await stopScan(box, 'm1', before, () => done)));
+      expect(stopped.length, 'the scan of m1 was caught running').toBeGreaterThan(0);
+      await waitFor('the lock', async () => (existsSync(join(box.dir, '.blat', 'lock')) ? true : undefined));
+      process.kill(blat.pid, 'SIGTERM');
+      const ended = await blat.ended;
+      expect(ended.code).toBe(143);
+      expect(ended.stderr).toContain('blat: SIGTERM: stopped at once');
+      expect(existsSync(join(box.dir, '.blat', 'lock'))).toBe(false);
+      for (const m of ['m1', 'm2']) expect(existsSync(join(box.root(m), 'docs', 'a.txt')), m).toBe(false);
+    } finally {
+      blat?.killGroup();
+      endStopped(stopped);
+      await box.cleanup();
+    }
+  });
+});
