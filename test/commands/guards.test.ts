@@ -58,7 +58,7 @@ describe('the mass-deletion guard under path arguments', () => {
       expect(withoutMuxNoise(planned.stderr)).toBe('');
       expect(planned.code).toBe(0);
       const lines = planned.stdout.trimEnd().split('\n');
-      expect(lines.slice(-5, -2)).toEqual([
+      expect(lines.slice(-6, -3)).toEqual([
         'Deletion guard: apply would refuse (check that no disk is unmounted; pass --force-deletes to go ahead):',
         `  ${problem('m1')}`,
         `  ${problem('here')}`,

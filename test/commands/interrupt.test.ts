@@ -78,6 +78,9 @@ describe('blat apply stopped by a signal', () => {
       blat = startBlatInBackground(['apply', '--auto-approve'], box.dir);
       await waitFor('a partial file on m1', async () => ((await list(join(box.root('m1'), '.blat-tmp'))).length > 0 ? true : undefined));
       process.kill(blat.pid, 'SIGTERM');
+      // Two signals sent at once may reach it as one: the second goes once the first was taken.
+      const first = blat;
+      await waitFor('the first signal taken', async () => (first.stderrSoFar().includes('SIGTERM') ? true : undefined));
       process.kill(blat.pid, 'SIGTERM');
       const ended = await blat.ended;
       expect(ended.code).toBe(143);

@@ -71,6 +71,8 @@ export interface BackgroundBlat {
   readonly ended: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
   /** SIGKILLs its whole process group (blat, rsync, ssh clients). */
   killGroup(): void;
+  /** What it has printed on stderr so far. */
+  stderrSoFar(): string;
 }
 
 /** Starts `node dist/cli.js args…` detached (its own process group), stdin closed, `env` added to the CLI's environment. */
@@ -88,6 +90,7 @@ export function startBlatInBackground(args: readonly string[], cwd: string, env:
   return {
     pid,
     ended,
+    stderrSoFar: () => Buffer.concat(err).toString(),
     killGroup() {
       try {
         process.kill(-pid, 'SIGKILL');
