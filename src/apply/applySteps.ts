@@ -1,3 +1,4 @@
+import { areNameOnly, buildRsyncExcludeRules } from '../config/excludes.js';
 import { runRsync, startRsync, TRANSFER_TEMP_DIR, type RsyncEndpoint, type RsyncRequest, type StartedRsync } from '../transport/rsync.js';
 import { openScriptSession, runScript, type ScriptSession } from '../transport/runScript.js';
 import { buildRsyncEndpoint, buildScriptTarget } from '../transport/targets.js';
@@ -208,7 +209,8 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
           paths,
           sshOptions: req.sshOptions,
           update: false,
-          whole: { exclude: config.exclude, folder, own: config.ownPaths },
+          // Sent whole, a folder's paths are matched from the transfer's root: the folder, or the root.
+          whole: { exclude: folder === undefined ? buildRsyncExcludeRules(config.exclude, config.paths) : config.exclude, folder, own: config.ownPaths },
           onBytes: (bytes) => {
             inFlight.set(key, bytes);
             report(to);
@@ -217,7 +219,7 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
       report(to);
       // A few folders, with excludes that do not depend on where the transfer starts: one plain
       // recursive rsync each (incremental, as fast as rsync -a). Otherwise one rsync of the list.
-      const direct = subtrees.length <= DIRECT_FOLDERS_MAX && config.exclude.every((p) => !p.replace(/\/+$/, '').includes('/'));
+      const direct = subtrees.length <= DIRECT_FOLDERS_MAX && areNameOnly(config.exclude);
       const moves: PlaceMove[] = direct ? roots.map((root, k) => ({ from: `${staging}-${k}`, to: root })) : roots.map((root) => ({ from: `${staging}/${root}`, to: root }));
       const failures = new Map<string, string>();
       let unreachable: string | undefined;

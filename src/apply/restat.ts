@@ -41,6 +41,7 @@ export async function restatMachines(
         paths: [...paths],
         mode: 'stat',
         exclude: config.exclude,
+        syncPaths: config.paths,
         own: config.ownPaths,
         prepareDir: options.prepareDir,
         trees: [...(trees.get(name) ?? [])],

@@ -41,6 +41,8 @@ export async function scanMachine(
     readonly paths: readonly string[];
     readonly mode: 'tree' | 'stat';
     readonly exclude: readonly string[];
+    /** The config's sync paths (anchored patterns, and those with a "/", are matched from them). */
+    readonly syncPaths?: readonly string[];
     /** Root-relative paths blat owns (config.ownPaths), never listed. */
     readonly own?: readonly string[];
     readonly prepareDir?: string;
@@ -54,7 +56,7 @@ export async function scanMachine(
     readonly trees?: readonly string[];
   },
 ): Promise<MachineScan> {
-  const script = buildScanScript({ root: machine.root, paths: request.paths, mode: request.mode, exclude: request.exclude, own: request.own, os: machine.os, prepareDir: request.prepareDir, expect: request.expect, trees: request.trees });
+  const script = buildScanScript({ root: machine.root, paths: request.paths, mode: request.mode, exclude: request.exclude, syncPaths: request.syncPaths, own: request.own, os: machine.os, prepareDir: request.prepareDir, expect: request.expect, trees: request.trees });
   const parser = new ScanParser({ keepListing: request.keepListing, parse: request.parse });
   const startMs = Date.now();
   let clockOffsetMs = 0;

@@ -54,6 +54,7 @@ export async function scanMachines(req: ScanRequest): Promise<MachineScans> {
         paths: req.paths,
         mode: 'tree',
         exclude: config.exclude,
+        syncPaths: config.paths,
         own: config.ownPaths,
         expect: req.expect?.get(m.name),
         keepListing: req.keepListingOf === m.name,

@@ -1,4 +1,5 @@
 import type { OsKind } from '../types.js';
+import { buildFindExcludeTests } from '../config/excludes.js';
 import { quoteShell } from './shellQuote.js';
 
 // The one shell script a scan runs on a machine. It is fed to `/bin/sh -s` on
@@ -40,8 +41,10 @@ export interface ScanScriptOptions {
   /** Relative paths (no "./"); `tree` walks each, `stat` looks at each alone. */
   readonly paths: readonly string[];
   readonly mode: 'tree' | 'stat';
-  /** rsync-style exclude patterns (tree mode). */
+  /** rsync-style exclude patterns (tree mode), each sync path a root of its own (see config/excludes.ts). */
   readonly exclude: readonly string[];
+  /** The config's sync paths (where anchored patterns, and those with a "/", are matched from); needed with such patterns. */
+  readonly syncPaths?: readonly string[];
   /** Root-relative paths blat owns (config.ownPaths): pruned wherever a tree is walked. */
   readonly own?: readonly string[];
   /** Declared OS; undefined = detect (GNU find if it has -printf, else find + perl). */
@@ -72,22 +75,26 @@ function escapeGlob(path: string): string {
 }
 
 /**
- * A find(1) expression that prunes what the rsync-style patterns exclude, and the root-relative
- * paths `own` (blat's folders: matched exactly, from the root), as shell words.
+ * A find(1) expression that prunes exactly what the rsync-style patterns exclude under the sync
+ * paths `syncPaths` (see config/excludes.ts: -name for slash-free patterns, -regex for the others),
+ * and the root-relative paths `own` (blat's folders: matched exactly, from the root), as shell
+ * words. `gnu`: GNU find (its -regex needs -regextype); else BSD find, started with -E.
  */
-export function buildPruneExpression(patterns: readonly string[], own: readonly string[] = []): string {
+export function buildPruneExpression(patterns: readonly string[], own: readonly string[] = [], syncPaths: readonly string[] = [], gnu = true): string {
   const owned = own.map((p) => `-path ${quoteShell('./' + escapeGlob(p))}`);
-  const tests = patterns.map((raw) => {
-    const dirOnly = raw.endsWith('/');
-    const pat = raw.replace(/\/+$/, '');
-    const anchored = pat.includes('/');
-    const test = anchored
-      ? `-path ${quoteShell('./' + pat.replace(/^\/+/, '').replace(/\*\*/g, '*'))}`
-      : `-name ${quoteShell(pat)}`;
-    return dirOnly ? `\\( -type d -a ${test} \\)` : test;
-  });
+  const found = buildFindExcludeTests(patterns, syncPaths);
+  const tests = found.names.map(([glob, dirOnly]) => (dirOnly ? `\\( -type d -a -name ${quoteShell(glob)} \\)` : `-name ${quoteShell(glob)}`));
+  const regextype = gnu ? '-regextype posix-extended ' : '';
+  if (found.regex !== undefined) tests.push(`${regextype}-regex ${quoteShell(found.regex)}`);
+  if (found.dirRegex !== undefined) tests.push(`\\( -type d -a ${regextype}-regex ${quoteShell(found.dirRegex)} \\)`);
   tests.push(...owned);
   return tests.length === 0 ? '' : `\\( ${tests.join(' -o ')} \\) -prune -o`;
+}
+
+/** Whether the prune expression uses -regex (BSD find then needs -E). */
+function usesRegex(patterns: readonly string[], syncPaths: readonly string[]): boolean {
+  const found = buildFindExcludeTests(patterns, syncPaths);
+  return found.regex !== undefined || found.dirRegex !== undefined;
 }
 
 /**
@@ -95,12 +102,19 @@ export function buildPruneExpression(patterns: readonly string[], own: readonly 
  * printf (a builtin: no argument limit) and xargs, so any number fits, in linear time. A missing
  * one is an absence: find's complaint about it is dropped by the caller.
  */
-function buildTreeListing(quoted: readonly string[], prune: string): string[] {
+function buildTreeListing(quoted: readonly string[], prune: Prune): string[] {
   const list = `printf '%s\\0' ${quoted.join(' ')} | xargs -0 sh -c`;
   return [
-    `if [ $gnu = 1 ]; then ${list} ${quoteShell(`exec find "$@" ${prune} ${GNU_UNREADABLE} -printf '${GNU_FORMAT}'`)} sh`,
-    `else ${list} ${quoteShell(`exec find "$@" ${prune} -print0`)} sh | perl -e '${PERL_STAT}'; fi`,
+    `if [ $gnu = 1 ]; then ${list} ${quoteShell(`exec find "$@" ${prune.gnu} ${GNU_UNREADABLE} -printf '${GNU_FORMAT}'`)} sh`,
+    `else ${list} ${quoteShell(`exec find ${prune.regex ? '-E ' : ''}"$@" ${prune.bsd} -print0`)} sh | perl -e '${PERL_STAT}'; fi`,
   ];
+}
+
+/** The prune expressions of both forms of find. */
+interface Prune {
+  readonly gnu: string;
+  readonly bsd: string;
+  readonly regex: boolean;
 }
 
 /**
@@ -143,7 +157,12 @@ export function buildScanScript(opts: ScanScriptOptions): string {
     `printf 'root\\0'`,
   ];
   if (opts.prepareDir !== undefined) lines.push(...buildPrepareLines(opts.prepareDir, opts.staleAfterS ?? STALL_TIMEOUT_S));
-  const prune = buildPruneExpression(opts.exclude, opts.own);
+  const syncPaths = opts.syncPaths ?? [];
+  const prune: Prune = {
+    gnu: buildPruneExpression(opts.exclude, opts.own, syncPaths, true),
+    bsd: buildPruneExpression(opts.exclude, opts.own, syncPaths, false),
+    regex: usesRegex(opts.exclude, syncPaths),
+  };
   if (opts.mode === 'tree') {
     if (quoted.length) {
       const listing = buildTreeListing(quoted, prune);

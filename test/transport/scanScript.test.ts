@@ -71,10 +71,12 @@ describe.each([
 
 describe('buildPruneExpression', () => {
   it('is empty without patterns', () => expect(buildPruneExpression([])).toBe(''));
-  it('maps basename, directory-only and anchored patterns', () => {
-    expect(buildPruneExpression(['*.o', '.git/', 'build/cache', '/top'])).toBe(
-      "\\( -name '*.o' -o \\( -type d -a -name '.git' \\) -o -path './build/cache' -o -path './top' \\) -prune -o",
+  it('maps slash-free patterns to -name, the others to one -regex from each sync path (find\'s -path would let "*" cross "/")', () => {
+    expect(buildPruneExpression(['*.o', '.git/', 'build/cache', '/top', 'a/*/b/'], [], ['docs', 'x.y'])).toBe(
+      "\\( -name '*.o' -o \\( -type d -a -name '.git' \\) -o -regextype posix-extended -regex '\\./(docs|x\\.y)/((.*/)?build/cache|top)'" +
+        " -o \\( -type d -a -regextype posix-extended -regex '\\./(docs|x\\.y)/((.*/)?a/[^/]*/b)' \\) \\) -prune -o",
     );
+    expect(buildPruneExpression([], [])).toBe('');
   });
 });
 
