@@ -27,6 +27,8 @@ export interface MachineConfig {
   readonly state?: 'outofuse';
   /** KiB/s that a transfer to or from this machine may use (rsync --bwlimit); absent = no limit. */
   readonly bwlimit?: number;
+  /** Compress transfers to or from this machine (rsync -z); absent = not compressed. */
+  readonly compress?: true;
 }
 
 /** ssh settings applied to every ssh machine. */

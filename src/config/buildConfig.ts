@@ -27,6 +27,7 @@ export interface RawMachine {
   os?: OsKind;
   state?: 'outofuse';
   bwlimit?: number;
+  compress?: boolean;
 }
 
 /** Defaults for the optional top-level keys (the schema's `default`s). */
@@ -85,6 +86,7 @@ function buildMachine(name: string, raw: RawMachine): MachineConfig {
     ...(raw.os !== undefined ? { os: raw.os } : {}),
     ...(raw.state !== undefined ? { state: raw.state } : {}),
     ...(raw.bwlimit !== undefined ? { bwlimit: raw.bwlimit } : {}),
+    ...(raw.compress === true ? { compress: true as const } : {}),
   };
 }
 

@@ -117,6 +117,11 @@ interface Prune {
   readonly regex: boolean;
 }
 
+/** The folder in the temp folder where rsync keeps the files of cut transfers (rsync.ts PARTIAL_DIR). */
+export const PARTIAL_NAME = 'partial';
+/** How long a cut transfer's file is kept for the next apply or resume to finish: a day. */
+export const PARTIAL_KEEP_MINUTES = 24 * 60;
+
 /**
  * Shell lines making the temp folder `dir` and removing what dead transfers left in it, so that
  * the next apply on the machine cleans up (not a day later), while a transfer still running (from
@@ -126,16 +131,20 @@ interface Prune {
  * - a folder at its top (a staging folder) in which nothing, itself included, changed status
  *   (ctime: created, written, renamed into) for as long: rsync gives the files it places there
  *   their source's old mtime, so mtimes say nothing about it.
+ * - not the folder `partial` (rsync's --partial-dir), whose files, what cut transfers had received,
+ *   are kept a day (PARTIAL_KEEP_MINUTES) for the next transfer of the same file to send only the rest.
  * find counts whole minutes (-mmin, -cmin): the timeout is rounded up to a minute, at least one.
  */
 export function buildPrepareLines(dir: string, staleS: number): string[] {
   const d = quoteShell(`./${dir}`);
   const minutes = Math.max(1, Math.ceil(staleS / 60));
   const staging = `for s; do [ -n "$(find "$s" ! -cmin +${minutes} -print 2>/dev/null | head -n 1)" ] || rm -rf -- "$s"; done`;
+  const partial = quoteShell(`./${dir}/${PARTIAL_NAME}`);
   return [
     `if mkdir -p -- ${d} 2>/dev/null; then`,
     `find ${d} -mindepth 1 -maxdepth 1 -type f -mmin +${minutes} -exec rm -f -- {} + 2>/dev/null`,
-    `find ${d} -mindepth 1 -maxdepth 1 -type d -exec sh -c ${quoteShell(staging)} sh {} + 2>/dev/null`,
+    `find ${d} -mindepth 1 -maxdepth 1 -type d ! -name ${PARTIAL_NAME} -exec sh -c ${quoteShell(staging)} sh {} + 2>/dev/null`,
+    `find ${partial} -mindepth 1 -maxdepth 1 -type f -mmin +${PARTIAL_KEEP_MINUTES} -exec rm -f -- {} + 2>/dev/null`,
     'fi',
   ];
 }

@@ -10,7 +10,7 @@ export function buildScriptTarget(machine: MachineConfig, self: string, sshOptio
 
 /** One side of an rsync transfer for a machine: a local folder for self and local machines, else `host:root`. */
 export function buildRsyncEndpoint(machine: MachineConfig, self: string): RsyncEndpoint {
-  const limit = machine.bwlimit !== undefined ? { bwlimit: machine.bwlimit } : {};
+  const limit = { ...(machine.bwlimit !== undefined ? { bwlimit: machine.bwlimit } : {}), ...(machine.compress ? { compress: true } : {}) };
   if (machine.name === self || machine.transport === 'local' || machine.host === undefined) return { kind: 'local', root: machine.root, ...limit };
   return { kind: 'ssh', host: machine.host, root: machine.root, ...limit };
 }

@@ -300,6 +300,25 @@ describe('buildScanScript with prepareDir', () => {
     }
   });
 
+  it('keeps what cut transfers left in the partial folder for a day (the next transfer of the file sends only the rest)', () => {
+    const r = mkdtempSync(join(tmpdir(), 'blat-prepare-'));
+    try {
+      mkdirSync(join(r, '.blat-tmp/partial'), { recursive: true });
+      const now = Math.floor(Date.now() / 1000);
+      writeFileSync(join(r, '.blat-tmp/partial/big.bin'), 'half');
+      execFileSync('touch', ['-d', `@${now - 3600}`, join(r, '.blat-tmp/partial/big.bin')]);
+      writeFileSync(join(r, '.blat-tmp/partial/old.bin'), 'forgotten');
+      execFileSync('touch', ['-d', `@${now - 2 * 86400}`, join(r, '.blat-tmp/partial/old.bin')]);
+      run(buildScanScript({ root: r, paths: [], mode: 'stat', exclude: [], prepareDir: '.blat-tmp' }));
+      expect(existsSync(join(r, '.blat-tmp/partial/big.bin'))).toBe(true);
+      expect(existsSync(join(r, '.blat-tmp/partial/old.bin'))).toBe(false);
+      // The partial folder is never taken for a staging folder, however long nothing changed in it.
+      expect(buildPrepareLines('.blat-tmp', 60).join('\n')).toContain("-type d ! -name partial -exec");
+    } finally {
+      rmSync(r, { recursive: true, force: true });
+    }
+  });
+
   it('rounds the stall timeout up to whole minutes for find', () => {
     expect(buildPrepareLines('.blat-tmp', 60).join('\n')).toContain('-mmin +1 ');
     expect(buildPrepareLines('.blat-tmp', 61).join('\n')).toContain('-mmin +2 ');
