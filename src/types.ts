@@ -27,6 +27,12 @@ export interface MachineConfig {
   readonly state?: 'outofuse';
   /** KiB/s that a transfer to or from this machine may use (rsync --bwlimit); absent = no limit. */
   readonly bwlimit?: number;
+  /**
+   * Exclude patterns of this machine alone (machines.NAME.exclude; absent when none), added to
+   * Config.exclude there: what they match is neither scanned nor written on it, and the planner
+   * leaves the machine out of those paths (no source, target nor deletion).
+   */
+  readonly exclude?: readonly string[];
   /** Compress transfers to or from this machine (rsync -z); absent = not compressed. */
   readonly compress?: true;
 }

@@ -1,3 +1,4 @@
+import { buildMachineExcludes } from '../config/excludes.js';
 import { buildPlan } from '../plan/buildPlan.js';
 import { buildInSyncPlan } from '../plan/inSyncPlan.js';
 import { countIdenticalPaths, isIdenticalSnapshot, isUniformSnapshot } from '../plan/uniform.js';
@@ -99,7 +100,7 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
   await writeMachineStates(config.stateDir, updateMachineStates(previous, observed.machines, takenAtMs));
 
   if (partial) {
-    const plan = buildPlan({ configDigest: config.digest, snapshot: partial.snapshot, base: partial.base, options, nowMs: io.now() });
+    const plan = buildPlan({ configDigest: config.digest, snapshot: partial.snapshot, base: partial.base, options, nowMs: io.now(), excludedOn: buildMachineExcludes(config) });
     // Alike on the paths that differ from the synced listing, so alike everywhere: the next plan may take the memo.
     if (isIdenticalSnapshot(partial.snapshot)) await recordInSync(ctx, null, scans, plan);
     return { plan, snapshot: partial.snapshot, base: partial.base, sshOptions, selfListing };
@@ -142,7 +143,7 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
         inSync: countIdenticalPaths(snapshot),
         nowMs: io.now(),
       })
-    : buildPlan({ configDigest: config.digest, snapshot, base: base ?? new Map(), options, nowMs: io.now() });
+    : buildPlan({ configDigest: config.digest, snapshot, base: base ?? new Map(), options, nowMs: io.now(), excludedOn: buildMachineExcludes(config) });
   if (identical && finalObserved.warnings.length === 0) await recordInSync(ctx, listingLost ? null : memo, finalScans, plan);
   return { plan, snapshot, base, sshOptions, selfListing };
 }

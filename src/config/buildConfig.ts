@@ -27,6 +27,7 @@ export interface RawMachine {
   os?: OsKind;
   state?: 'outofuse';
   bwlimit?: number;
+  exclude?: string[];
   compress?: boolean;
 }
 
@@ -86,6 +87,7 @@ function buildMachine(name: string, raw: RawMachine): MachineConfig {
     ...(raw.os !== undefined ? { os: raw.os } : {}),
     ...(raw.state !== undefined ? { state: raw.state } : {}),
     ...(raw.bwlimit !== undefined ? { bwlimit: raw.bwlimit } : {}),
+    ...(raw.exclude !== undefined && raw.exclude.length > 0 ? { exclude: [...raw.exclude] } : {}),
     ...(raw.compress === true ? { compress: true as const } : {}),
   };
 }

@@ -127,6 +127,7 @@ export function checkConfigSemantics(data: unknown): ConfigProblem[] {
   }
   problems.push(...checkPaths(top.paths));
   problems.push(...checkExcludes(top.exclude, top.paths, ['exclude']));
+  for (const [name, m] of Object.entries(machines ?? {})) problems.push(...checkExcludes(asRecord(m)?.exclude, top.paths, ['machines', name, 'exclude']));
   if (machines) problems.push(...checkAliases(machines));
   problems.push(...checkTilde(top.stateDir, ['stateDir']));
   problems.push(...checkTilde(asRecord(top.ssh)?.configFile, ['ssh', 'configFile']));

@@ -313,3 +313,22 @@ export function checkExcludePattern(raw: string, syncPaths: readonly string[]): 
   }
   return undefined;
 }
+
+/** The patterns a machine's scan and transfers leave out: the config's, then its own. */
+export function machineExcludes(config: { readonly exclude: readonly string[] }, machine: { readonly exclude?: readonly string[] }): readonly string[] {
+  return machine.exclude === undefined ? config.exclude : [...config.exclude, ...machine.exclude];
+}
+
+/**
+ * (machine, path, is a folder) → whether that machine's own patterns (machines.NAME.exclude) leave
+ * the path out there; undefined when no machine has any (the planner then asks nothing).
+ */
+export function buildMachineExcludes(config: {
+  readonly paths: readonly string[];
+  readonly machines: readonly { readonly name: string; readonly exclude?: readonly string[] }[];
+}): ((machine: string, path: string, isDir: boolean) => boolean) | undefined {
+  const matchers = new Map<string, ExcludeMatcher>();
+  for (const m of config.machines) if (m.exclude !== undefined && m.exclude.length > 0) matchers.set(m.name, compileExcludes(m.exclude, config.paths));
+  if (matchers.size === 0) return undefined;
+  return (machine, path, isDir) => matchers.get(machine)?.excludes(path, isDir) ?? false;
+}

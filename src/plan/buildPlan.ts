@@ -16,7 +16,15 @@ export interface PlanInput {
   readonly base: Base;
   readonly options: PlanOptions;
   readonly nowMs: number;
+  /**
+   * Whether a machine's own excludes (machines.NAME.exclude) cover a path: that machine then takes
+   * no part in it (neither source, target nor deletion; nothing owed to it). Absent: none has any.
+   */
+  readonly excludedOn?: MachineExcludes;
 }
+
+/** (machine, root-relative path, is a folder) → excluded on that machine alone. */
+export type MachineExcludes = (machine: string, path: string, isDir: boolean) => boolean;
 
 const NO_ENTRIES: ReadonlyMap<string, Entry> = new Map();
 
@@ -50,10 +58,14 @@ export function buildPlan(input: PlanInput): Plan {
 
   const warnings = buildUnreadableWarnings(snapshot);
   const unknown = buildUnknownTest(warnings);
-  const decide = (view: PathView): void => {
+  const decide = (whole: PathView): void => {
     // Under a folder some machine could not read: unknown there, so left undecided everywhere.
-    const around = unknown?.(view.path);
+    const around = unknown?.(whole.path);
     if (around === 'under') return;
+    const part = input.excludedOn === undefined ? null : restrictView(whole, input.excludedOn, self, onlineOrder, maps);
+    if (part === 'self') return; // excluded on self: blat syncs through self, so it is left alone everywhere
+    const { view, self: me, order, entries } = part ?? { view: whole, self, order: onlineOrder, entries: maps };
+    const owes = (machine: string) => input.excludedOn === undefined || !input.excludedOn(machine, whole.path, isFolder(whole));
     const decision = decidePath(view, options);
     // Above one: no deletion, and no winner other than a folder (either would take the unknown part along).
     if (around === 'above' && (decision.kind === 'deletion' || (decision.kind === 'win' && decision.winner.entry?.type !== 'dir'))) return;
@@ -62,9 +74,9 @@ export function buildPlan(input: PlanInput): Plan {
         if (!decision.present) break;
         inSync++;
         // Alike on every online machine; an offline machine not known (by its base) to hold it is still owed it.
-        const source = view.current[self] as Entry;
+        const source = view.current[me] as Entry;
         offline.forEach((m, k) => {
-          if (!sameVersion(m.base.get(view.path), source, options.modifyWindow)) {
+          if (!sameVersion(m.base.get(view.path), source, options.modifyWindow) && owes(m.name)) {
             owed[k].push(Object.freeze({ path: view.path, machine: m.name, reason: m.reason, source }));
           }
         });
@@ -75,19 +87,19 @@ export function buildPlan(input: PlanInput): Plan {
         break;
       case 'deletion':
         if (decision.propagate) for (const s of buildTrashSteps(view, decision.deletedOn, decision.holders)) later.push(s);
-        deletions.push(buildDeletion(view, decision.deletedOn, decision.holders, onlineOrder, offline, decision.propagate));
+        deletions.push(buildDeletion(view, decision.deletedOn, decision.holders, order, offline.filter((m) => owes(m.name)), decision.propagate));
         break;
       case 'win': {
-        const blocked = findBlockedTarget(view, decision.winner.members, maps);
+        const blocked = findBlockedTarget(view, decision.winner.members, entries);
         if (blocked !== undefined) {
           conflicts.push(buildBlockedConflict(view, decision.winner, blocked));
           break;
         }
-        const made = buildWinSteps(view, decision.winner, self, offline, options.modifyWindow);
+        const made = buildWinSteps(view, decision.winner, me, offline, options.modifyWindow);
         if (made.pull !== null) pulls.push(made.pull);
         for (const s of made.pushes) later.push(s);
         made.deferred.forEach((d, k) => {
-          if (d !== undefined) owed[k].push(d);
+          if (d !== undefined && owes(d.machine)) owed[k].push(d);
         });
         break;
       }
@@ -122,6 +134,44 @@ export function buildPlan(input: PlanInput): Plan {
     inSync: inSync + (snapshot.partial?.alike ?? 0),
     warnings,
   });
+}
+
+/** Whether any machine holds (or held) the path as a folder. */
+function isFolder(view: PathView): boolean {
+  for (let k = 0; k < view.machines.length; k++) if ((view.current[k] ?? view.base[k])?.type === 'dir') return true;
+  return false;
+}
+
+/** The view of a path over the online machines whose own excludes leave it in, with their indexes. */
+interface RestrictedView {
+  readonly view: PathView;
+  readonly self: number;
+  readonly order: readonly number[];
+  readonly entries: readonly ReadonlyMap<string, Entry>[];
+}
+
+/**
+ * `view` without the online machines whose own excludes cover its path: null when none does (the
+ * view stands), 'self' when self's do (blat syncs only through self).
+ */
+function restrictView(
+  view: PathView,
+  excludedOn: MachineExcludes,
+  self: number,
+  order: readonly number[],
+  maps: readonly ReadonlyMap<string, Entry>[],
+): RestrictedView | null | 'self' {
+  const dir = isFolder(view);
+  const keep: number[] = [];
+  for (let k = 0; k < view.machines.length; k++) if (!excludedOn(view.machines[k], view.path, dir)) keep.push(k);
+  if (keep.length === view.machines.length) return null;
+  if (!keep.includes(self)) return 'self';
+  return {
+    view: { path: view.path, machines: keep.map((k) => view.machines[k]), current: keep.map((k) => view.current[k]), base: keep.map((k) => view.base[k]) },
+    self: keep.indexOf(self),
+    order: keep.map((k) => order[k]),
+    entries: keep.map((k) => maps[k]),
+  };
 }
 
 /** One warning per folder an online machine could not read, sorted by path, then machine order. */

@@ -1,3 +1,4 @@
+import { machineExcludes } from '../config/excludes.js';
 import { createHash } from 'node:crypto';
 import { BlatError } from '../errors.js';
 import type { Config, Entry, MachineObservation, Snapshot, UnreadableFolder } from '../types.js';
@@ -53,7 +54,7 @@ export async function scanMachines(req: ScanRequest): Promise<MachineScans> {
       const scan = await scanMachine(m, buildScriptTarget(m, self, req.sshOptions), {
         paths: req.paths,
         mode: 'tree',
-        exclude: config.exclude,
+        exclude: machineExcludes(config, m),
         syncPaths: config.paths,
         own: config.ownPaths,
         expect: req.expect?.get(m.name),
