@@ -157,6 +157,11 @@ export interface Snapshot {
    * known under them on that machine: `entries` holds nothing there, which never means "deleted".
    */
   readonly unreadable?: ReadonlyMap<string, readonly UnreadableFolder[]>;
+  /**
+   * Checksum scans only (`plan --checksum`): online machine → file path → sha256 (hex) of its
+   * content. A file without one could not be read whole.
+   */
+  readonly sums?: ReadonlyMap<string, ReadonlyMap<string, string>>;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { buildMachineExcludes } from '../config/excludes.js';
 import { buildPlan } from '../plan/buildPlan.js';
+import { addChecksumConflicts } from '../plan/checksums.js';
 import { buildInSyncPlan } from '../plan/inSyncPlan.js';
 import { countIdenticalPaths, isIdenticalSnapshot, isUniformSnapshot } from '../plan/uniform.js';
 import { sanitizeForTerminal } from '../escape.js';
@@ -39,6 +40,12 @@ export interface ScanAndPlanOptions {
   readonly useSynced?: boolean;
   /** Told, in one line, how the machines were compared (for --verbose). */
   readonly report?: (line: string) => void;
+  /**
+   * `plan --checksum`: every machine also hashes every file under the paths (in the scan's round
+   * trip), and copies alike by size and mtime but not by content are conflicts. Every listing is
+   * read (no in-sync memo, no synced listing) and no memo is recorded.
+   */
+  readonly checksum?: boolean;
 }
 
 /**
@@ -59,10 +66,10 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
   const sshOptions = await readySshOptions(config);
   const scanned = config.machines.filter((m) => m.state !== 'outofuse').map((m) => m.name);
   const key = { configDigest: config.digest, self: ctx.self.name, paths: ctx.targets, machines: scanned };
-  const inSync = await readInSyncMemo(config.stateDir, key);
+  const inSync = how.checksum ? null : await readInSyncMemo(config.stateDir, key);
   // A plan takes the in-sync memo first (nothing is sent back while nothing changed); an apply
   // the synced listing (it is there after an apply, and compares whatever changed cheaply).
-  const synced = how.useSynced && (needBase || !inSync) ? await readSyncedRecord(config.stateDir, key) : null;
+  const synced = how.useSynced && !how.checksum && (needBase || !inSync) ? await readSyncedRecord(config.stateDir, key) : null;
   // With a synced listing every listing is wanted, to be compared with it as soon as it is here.
   const memo = synced ? null : inSync;
   const reference = synced ? readSyncedListingFile(config.stateDir, synced) : null;
@@ -75,6 +82,7 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
     expect: memo ? new Map(Object.entries(memo.machines)) : undefined,
     keepListingOf: ctx.self.name,
     unparsed: synced !== null,
+    checksum: how.checksum,
     onScanned: reference && synced ? (i, scan) => void (diffs[i] = reference.then((ref) => diffScan(ref, scan, synced.records))) : undefined,
   };
   // Apply's base is read while the machines are scanned (it is parsed in the gaps between their output).
@@ -133,7 +141,7 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
   const identical = isIdenticalSnapshot(snapshot);
   const base = baseRead ? await baseRead : identical || isUniformSnapshot(snapshot, options.modifyWindow) ? null : await readBase(config.stateDir);
   // Identical machines: nothing to do whatever the base says, every path alike (one walk fewer).
-  const plan = identical
+  const planned = identical
     ? buildInSyncPlan({
         configDigest: config.digest,
         self: ctx.self.name,
@@ -144,7 +152,8 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
         nowMs: io.now(),
       })
     : buildPlan({ configDigest: config.digest, snapshot, base: base ?? new Map(), options, nowMs: io.now(), excludedOn: buildMachineExcludes(config) });
-  if (identical && finalObserved.warnings.length === 0) await recordInSync(ctx, listingLost ? null : memo, finalScans, plan);
+  const plan = how.checksum ? addChecksumConflicts(planned, snapshot, options.modifyWindow) : planned;
+  if (identical && finalObserved.warnings.length === 0 && !how.checksum) await recordInSync(ctx, listingLost ? null : memo, finalScans, plan);
   return { plan, snapshot, base, sshOptions, selfListing };
 }
 

@@ -54,9 +54,11 @@ export async function scanMachine(
     readonly parse?: boolean;
     /** Stat mode: paths whose whole trees are listed too. */
     readonly trees?: readonly string[];
+    /** Tree mode: a sha256 of every file too (see buildScanScript). */
+    readonly checksum?: boolean;
   },
 ): Promise<MachineScan> {
-  const script = buildScanScript({ root: machine.root, paths: request.paths, mode: request.mode, exclude: request.exclude, syncPaths: request.syncPaths, own: request.own, os: machine.os, prepareDir: request.prepareDir, expect: request.expect, trees: request.trees });
+  const script = buildScanScript({ root: machine.root, paths: request.paths, mode: request.mode, exclude: request.exclude, syncPaths: request.syncPaths, own: request.own, os: machine.os, prepareDir: request.prepareDir, expect: request.expect, trees: request.trees, checksum: request.checksum });
   const parser = new ScanParser({ keepListing: request.keepListing, parse: request.parse });
   const startMs = Date.now();
   let clockOffsetMs = 0;

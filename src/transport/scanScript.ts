@@ -67,6 +67,30 @@ export interface ScanScriptOptions {
    * mktemp the tree is simply listed.
    */
   readonly expect?: string;
+  /**
+   * Tree mode: after the listing, a sha256 of every regular file under the paths (excludes pruned),
+   * as records `./path, "h", sha256 (hex), "", "", ""` (GNU: sha256sum; else perl's Digest::SHA).
+   * Reads every byte of those files. Not with `expect`.
+   */
+  readonly checksum?: boolean;
+}
+
+// Hash records from `sha256sum -z` ("HASH  PATH"), and from perl for BSD find.
+const SED_SUM_RECORD = `sed -z 's/^\\([0-9a-f]\\{64\\}\\)  \\(.*\\)$/\\2\\x00h\\x00\\1\\x00\\x00\\x00/'`;
+const PERL_SUM = [
+  'use Digest::SHA; $/ = "\\0";',
+  'while (defined(my $p = <STDIN>)) { chomp $p; my $d = Digest::SHA->new(256); eval { $d->addfile($p, "b"); 1 } or next;',
+  'printf "%s\\0h\\0%s\\0\\0\\0\\0", $p, $d->hexdigest; }',
+].join(' ');
+
+/** Shell lines printing a hash record for every regular file under the start points (see ScanScriptOptions.checksum). */
+function buildSumListing(quoted: readonly string[], prune: Prune): string[] {
+  const list = `printf '%s\\0' ${quoted.join(' ')} | xargs -0 sh -c`;
+  // find's complaints were the listing's to make: not twice.
+  return [
+    `if [ $gnu = 1 ]; then ${list} ${quoteShell(`exec find "$@" ${prune.gnu} -type f -print0 2>/dev/null`)} sh | xargs -0 -r sha256sum -z -- | ${SED_SUM_RECORD}`,
+    `else ${list} ${quoteShell(`exec find ${prune.regex ? '-E ' : ''}"$@" ${prune.bsd} -type f -print0 2>/dev/null`)} sh | perl -e '${PERL_SUM}'; fi`,
+  ];
 }
 
 /** `path` with find's glob characters escaped, so that -path matches it literally. */
@@ -175,7 +199,8 @@ export function buildScanScript(opts: ScanScriptOptions): string {
   if (opts.mode === 'tree') {
     if (quoted.length) {
       const listing = buildTreeListing(quoted, prune);
-      if (opts.expect === undefined) lines.push(...listing);
+      if (opts.checksum && opts.expect !== undefined) throw new Error('checksum: not with expect');
+      if (opts.expect === undefined) lines.push(...listing, ...(opts.checksum ? buildSumListing(quoted, prune) : []));
       else {
         if (!/^[0-9a-f]{64}$/.test(opts.expect)) throw new Error('expect: not a sha256 digest');
         lines.push(

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -54,6 +54,16 @@ describe.each([
     expect(out.entries.get('docs/new\nline')).toMatchObject({ type: 'file', size: 'new\nline'.length });
     for (const where of [root, join(root, 'docs'), dir, process.cwd()]) expect(existsSync(join(where, pwned))).toBe(false);
     expect(Math.abs(out.clock - Date.now() / 1000)).toBeLessThan(60);
+  });
+
+  it('with checksum, gives the sha256 of every file (excludes pruned, hostile names exactly), nothing for folders and links', () => {
+    const out = run(buildScanScript({ root, paths: ['docs', 'missing'], mode: 'tree', exclude: ['*.o', '.git/'], os, checksum: true }));
+    expect(out.complete).toBe(true);
+    const files = [...out.entries].filter(([, e]) => e.type === 'file').map(([p]) => p).sort();
+    expect([...(out.sums?.keys() ?? [])].sort()).toEqual(files);
+    for (const p of files) expect(out.sums?.get(p), p).toBe(createHash('sha256').update(readFileSync(join(root, p))).digest('hex'));
+    // Without it, no sums.
+    expect(run(buildScanScript({ root, paths: ['docs'], mode: 'tree', exclude: [], os })).sums).toBeUndefined();
   });
 
   it('re-stats a list of paths (missing ones are simply absent)', () => {
