@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { runBlat } from '../helpers/cli.js';
 import { useDocsMachines, withoutMuxNoise } from './support.js';
+import { makeToolSpy } from './toolSpy.js';
 
 const machines = useDocsMachines(['m1', 'm2']);
 
@@ -41,6 +42,44 @@ describe('excludes', () => {
       expect(await box.read('m2', 'docs/private/diary.txt')).toBe('m2\'s own diary, newer\n');
       expect(await box.exists('m2', '.blat-trash')).toBe(false);
 
+      const plan = await runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir });
+      expect(plan.stdout).toMatch(/No changes/);
+      expect(plan.code).toBe(0);
+    } finally {
+      await box.cleanup();
+    }
+  });
+
+  it('a folder new on the others goes whole with the same excludes (rsync rules from where its transfer starts)', async () => {
+    const box = await machines.sandbox();
+    try {
+      await box.writeConfig({ exclude: ['build/cache', '/proj/skip', '*.o'], machines: { m2: { exclude: ['proj/private/'] } } });
+      // Enough files for the folder to go whole (64 steps or more).
+      for (let i = 0; i < 80; i++) await box.write('here', `docs/proj/f${i}.txt`, `${i}\n`, '1700000000');
+      const spy = await makeToolSpy();
+      await box.write('here', 'docs/proj/sub/build/cache/junk', 'cache\n', '1700000000');
+      await box.write('here', 'docs/proj/skip', 'anchored at the sync path\n', '1700000000');
+      await box.write('here', 'docs/proj/sub/skip', 'not anchored here\n', '1700000000');
+      await box.write('here', 'docs/proj/x.o', 'object\n', '1700000000');
+      await box.write('here', 'docs/proj/private/p.txt', 'private\n', '1700000000');
+      const r = await runBlat(['apply', '--auto-approve'], { cwd: box.dir, env: spy.env });
+      expect(withoutMuxNoise(r.stderr)).toBe('');
+      expect(r.code).toBe(0);
+      // To m1 the folder went whole, by one list from the root: the patterns anchored at the sync path.
+      const whole = (await spy.calls('rsync')).filter((c) => / -r /.test(c));
+      await spy.cleanup();
+      expect(whole).toHaveLength(1);
+      expect(whole[0]).toContain('--exclude=/docs/proj/skip --exclude=*.o');
+      expect(whole[0]).toContain('--exclude=/docs/build/cache --exclude=/docs/**/build/cache');
+      for (const m of ['m1', 'm2']) {
+        expect(await box.read(m, 'docs/proj/f79.txt'), m).toBe('79\n');
+        expect(await box.read(m, 'docs/proj/sub/skip'), m).toBe('not anchored here\n');
+        expect(await box.exists(m, 'docs/proj/sub/build/cache'), m).toBe(false);
+        expect(await box.exists(m, 'docs/proj/skip'), m).toBe(false);
+        expect(await box.exists(m, 'docs/proj/x.o'), m).toBe(false);
+      }
+      expect(await box.read('m1', 'docs/proj/private/p.txt')).toBe('private\n');
+      expect(await box.exists('m2', 'docs/proj/private')).toBe(false);
       const plan = await runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir });
       expect(plan.stdout).toMatch(/No changes/);
       expect(plan.code).toBe(0);
