@@ -163,8 +163,6 @@ function buildClass(body: string, start: number, ere: boolean): { regex: string;
 export interface ExcludeMatcher {
   /** True when `path` (root-relative, under a sync path) or a folder above it within its sync path is excluded. */
   excludes(path: string, isDir: boolean): boolean;
-  /** True when `path` itself matches (its folders above not looked at). */
-  matches(path: string, isDir: boolean): boolean;
 }
 
 /** The sync path `path` lies in (equal or under), or undefined. */
@@ -189,13 +187,7 @@ export function compileExcludes(patterns: readonly string[], syncPaths: readonly
   const reAny = any.length ? new RegExp(`^(?:${any.join('|')})$`, 's') : null;
   const reDir = dirs.length ? new RegExp(`^(?:${dirs.join('|')})$`, 's') : null;
   const test = (rel: string, isDir: boolean) => (reAny !== null && reAny.test(rel)) || (isDir && reDir !== null && reDir.test(rel));
-  const matches = (path: string, isDir: boolean): boolean => {
-    const s = syncPathOf(path, syncPaths);
-    if (s === undefined || path === s) return false;
-    return test(path.slice(s.length + 1), isDir);
-  };
   return {
-    matches,
     excludes(path, isDir) {
       if (reAny === null && reDir === null) return false;
       const s = syncPathOf(path, syncPaths);
@@ -296,16 +288,17 @@ export function checkExcludePattern(raw: string, syncPaths: readonly string[]): 
   if (p.body === '') return `${JSON.stringify(raw)} would exclude everything`;
   const re = buildGlobRegex(p.body, p.wild, false);
   if (re === null || buildGlobRegex(p.body, p.wild, true) === null) {
-    return `${JSON.stringify(raw)}: a character class blat cannot read (a range across "/", a backslash inside brackets, an unknown [:class:] or no closing "]")`;
+    return `${JSON.stringify(raw)}: a character class blat cannot read (a range across "/", an unknown [:class:], no closing "]")`;
   }
-  if (p.anchored && /^\*+$/.test(p.body)) return `${JSON.stringify(raw)} would exclude everything under every sync path`;
-  const matcher = new RegExp(`^${p.anchored ? '' : '(?:.*/)?'}${re}$`, 's');
+  if (p.anchored) {
+    // Matched from inside each sync path: never the sync path itself, but "/*" is all it holds.
+    return /^\*+$/.test(p.body) ? `${JSON.stringify(raw)} would exclude everything under every sync path` : undefined;
+  }
+  const matcher = new RegExp(`^(?:.*/)?${re}$`, 's');
   for (const s of syncPaths) {
-    if (p.anchored) continue; // matched from inside the sync path: never the sync path itself
     const parts = s.split('/');
     for (let k = 1; k <= parts.length; k++) {
       const above = parts.slice(0, k).join('/');
-      // The sync path itself may be a file; the folders above it are folders.
       if (matcher.test(above)) {
         return `${JSON.stringify(raw)} matches the sync path ${JSON.stringify(s)}${k < parts.length ? ` (its folder ${JSON.stringify(above)})` : ''}: it would exclude all of it`;
       }
