@@ -63,7 +63,12 @@ export function buildPlan(input: PlanInput): Plan {
     const around = unknown?.(whole.path);
     if (around === 'under') return;
     const part = input.excludedOn === undefined ? null : restrictView(whole, input.excludedOn, self, onlineOrder, maps);
-    if (part === 'self') return; // excluded on self: blat syncs through self, so it is left alone everywhere
+    if (part === 'self') {
+      // Excluded on self: blat syncs only through self, so it is left alone everywhere; said when the others differ.
+      const others = buildExcludedOnSelfConflict(whole, input.excludedOn!, snapshot.self, options.modifyWindow);
+      if (others !== null) conflicts.push(others);
+      return;
+    }
     const { view, self: me, order, entries } = part ?? { view: whole, self, order: onlineOrder, entries: maps };
     const owes = (machine: string) => input.excludedOn === undefined || !input.excludedOn(machine, whole.path, isFolder(whole));
     const decision = decidePath(view, options);
@@ -133,6 +138,28 @@ export function buildPlan(input: PlanInput): Plan {
     deletions,
     inSync: inSync + (snapshot.partial?.alike ?? 0),
     warnings,
+  });
+}
+
+/**
+ * The conflict of a path excluded on self that the other online machines (those whose own excludes
+ * leave it in) hold in different versions; null when they agree.
+ */
+function buildExcludedOnSelfConflict(view: PathView, excludedOn: MachineExcludes, self: string, window: number): Conflict | null {
+  const dir = isFolder(view);
+  const groups: { machines: string[]; entry: Entry | null }[] = [];
+  for (let k = 0; k < view.machines.length; k++) {
+    if (excludedOn(view.machines[k], view.path, dir)) continue;
+    const entry = view.current[k] ?? null;
+    const group = groups.find((g) => sameVersion(g.entry ?? undefined, entry ?? undefined, window));
+    if (group) group.machines.push(view.machines[k]);
+    else groups.push({ machines: [view.machines[k]], entry });
+  }
+  if (groups.length < 2) return null;
+  return Object.freeze({
+    path: view.path,
+    reason: `excluded on ${self} (self), through which blat syncs: the others differ`,
+    versions: Object.freeze(groups.map((g) => Object.freeze({ machines: Object.freeze(g.machines), entry: g.entry, changed: false }))),
   });
 }
 

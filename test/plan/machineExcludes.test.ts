@@ -56,9 +56,15 @@ describe('buildPlan with machines\' own excludes', () => {
     expect(p.deferred.map((d) => `${d.machine} ${d.path}`)).toEqual(['d docs/y']);
   });
 
-  it('leaves a path excluded on self alone everywhere (blat syncs through self)', () => {
+  it('leaves a path excluded on self alone everywhere (blat syncs through self), a conflict when the others differ', () => {
     const p = plan({ a: {}, b: { 'docs/x': f(100) }, c: {}, d: { 'docs/x': f(50) } }, {}, {}, 'd');
     expect(p.steps).toEqual([]);
+    expect(p.conflicts.map((c) => `${c.path}: ${c.reason}: ${c.versions.map((v) => v.machines.join(',')).join(' | ')}`)).toEqual([
+      'docs/x: excluded on d (self), through which blat syncs: the others differ: a,c | b',
+    ]);
+    const alike = plan({ a: { 'docs/x': f(100) }, b: { 'docs/x': f(100) }, c: { 'docs/x': f(100) }, d: {} }, {}, {}, 'd');
+    expect(alike.steps).toEqual([]);
+    expect(alike.conflicts).toEqual([]);
   });
 
   it('changes nothing when no machine has excludes of its own', () => {
