@@ -123,6 +123,7 @@ Examples:
     .option('--detailed-exitcode', 'exit 0 when every machine answered and all are in sync, 2 when anything remains (the last line says what)')
     .addOption(preferOption)
     .option('--propagate-deletes', 'plan moving deleted paths to .blat-trash/ on the other machines')
+    .option('--checksum', 'also compare files by sha256, computed on each machine (reads every file under the paths): copies alike in size and mtime but not in content are conflicts')
     .action((paths: string[], _o, cmd: Command) => run(async () => (await import('./commands/plan.js')).planCommand(paths, globals(cmd), io))());
 
   program

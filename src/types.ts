@@ -31,6 +31,14 @@ export interface MachineConfig {
   readonly modifyWindow?: number;
   /** `ignore`: its permission bits are neither compared nor sent nor set (FAT, some network mounts). */
   readonly perms?: 'ignore';
+  /**
+   * Exclude patterns of this machine alone (machines.NAME.exclude; absent when none), added to
+   * Config.exclude there: what they match is neither scanned nor written on it, and the planner
+   * leaves the machine out of those paths (no source, target nor deletion).
+   */
+  readonly exclude?: readonly string[];
+  /** Compress transfers to or from this machine (rsync -z); absent = not compressed. */
+  readonly compress?: true;
 }
 
 /** ssh settings applied to every ssh machine. */
@@ -157,6 +165,11 @@ export interface Snapshot {
    * known under them on that machine: `entries` holds nothing there, which never means "deleted".
    */
   readonly unreadable?: ReadonlyMap<string, readonly UnreadableFolder[]>;
+  /**
+   * Checksum scans only (`plan --checksum`): online machine → file path → sha256 (hex) of its
+   * content. A file without one could not be read whole.
+   */
+  readonly sums?: ReadonlyMap<string, ReadonlyMap<string, string>>;
 }
 
 /**

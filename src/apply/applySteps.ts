@@ -1,3 +1,4 @@
+import { areNameOnly, buildRsyncExcludeRules, machineExcludes } from '../config/excludes.js';
 import { isMachineGone, runRsync, startRsync, TRANSFER_TEMP_DIR, type RsyncEndpoint, type RsyncRequest, type StartedRsync } from '../transport/rsync.js';
 import { openScriptSession, runScript, type ScriptSession } from '../transport/runScript.js';
 import { buildRsyncEndpoint, buildScriptTarget } from '../transport/targets.js';
@@ -222,6 +223,8 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
       const receiver = buildRsyncEndpoint(machine(to), req.self);
       const into = (rel: string) => ({ ...receiver, root: `${receiver.root.replace(/\/+$/, '')}/${rel}` });
       const key = `${from}>${to}#whole`;
+      // What either end leaves out: the config's patterns and both machines' own.
+      const patterns = [...new Set([...machineExcludes(config, machine(from)), ...machineExcludes(config, machine(to))])];
       const send = (dest: RsyncEndpoint, paths: readonly string[], folder?: string) =>
         runRsync({
           from: buildRsyncEndpoint(machine(from), req.self),
@@ -230,7 +233,8 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
           sshOptions: req.sshOptions,
           ...limits,
           update: false,
-          whole: { exclude: config.exclude, folder, own: config.ownPaths },
+          // Sent whole, a folder's paths are matched from the transfer's root: the folder, or the root.
+          whole: { exclude: folder === undefined ? buildRsyncExcludeRules(patterns, config.paths) : patterns, folder, own: config.ownPaths },
           onBytes: (bytes) => {
             inFlight.set(key, bytes);
             report(to);
@@ -239,7 +243,7 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
       report(to);
       // A few folders, with excludes that do not depend on where the transfer starts: one plain
       // recursive rsync each (incremental, as fast as rsync -a). Otherwise one rsync of the list.
-      const direct = subtrees.length <= DIRECT_FOLDERS_MAX && config.exclude.every((p) => !p.replace(/\/+$/, '').includes('/'));
+      const direct = subtrees.length <= DIRECT_FOLDERS_MAX && areNameOnly(patterns);
       const moves: PlaceMove[] = direct ? roots.map((root, k) => ({ from: `${staging}-${k}`, to: root })) : roots.map((root) => ({ from: `${staging}/${root}`, to: root }));
       const failures = new Map<string, string>();
       let unreachable: string | undefined;

@@ -1,3 +1,4 @@
+import { machineExcludes } from '../config/excludes.js';
 import { scanMachine } from '../snapshot/scanMachine.js';
 import { buildRootMissingReason } from '../snapshot/scanSnapshot.js';
 import type { ScriptSession } from '../transport/runScript.js';
@@ -44,7 +45,8 @@ export async function restatMachines(
       const scan = await scanMachine(machine, options.sessions?.get(name) ?? buildScriptTarget(machine, self, sshOptions, { stallTimeout: config.stallTimeout, signal: options.signal }), {
         paths: [...paths],
         mode: 'stat',
-        exclude: config.exclude,
+        exclude: machineExcludes(config, machine),
+        syncPaths: config.paths,
         own: config.ownPaths,
         prepareDir: options.prepareDir,
         pruneTrashBefore: options.pruneTrashBefore,

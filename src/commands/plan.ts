@@ -17,6 +17,7 @@ export interface PlanFlags extends GlobalOptions {
   readonly detailedExitcode?: boolean;
   readonly prefer?: string;
   readonly propagateDeletes?: boolean;
+  readonly checksum?: boolean;
 }
 
 /** `blat plan [PATH...]`: scan, plan, print; with --detailed-exitcode, exit 2 when anything remains (see buildRemaining), 0 when in sync. */
@@ -24,7 +25,7 @@ export async function planCommand(paths: readonly string[], flags: PlanFlags, io
   if (flags.json && flags.markdown) throw new UsageError('--json and --markdown: choose one');
   const ctx = await readRunContext(flags, io, paths);
   const options = buildPlanOptions(ctx, flags);
-  const { plan, snapshot, sshOptions } = await scanAndPlan(ctx, options, io, { needBase: false, useSynced: true, report: flags.verbose ? io.stderr : undefined });
+  const { plan, snapshot, sshOptions } = await scanAndPlan(ctx, options, io, { needBase: false, useSynced: true, report: flags.verbose ? io.stderr : undefined, checksum: flags.checksum === true });
   // With trash steps (--propagate-deletes), what apply's mass-deletion guard would say of them.
   const deletionGuard = await readDeletionProblems(ctx, plan, snapshot, sshOptions);
   const doc = buildPlanDocument(plan, { deletionGuard });

@@ -1,4 +1,6 @@
+import { buildMachineExcludes } from '../config/excludes.js';
 import { buildPlan } from '../plan/buildPlan.js';
+import { addChecksumConflicts } from '../plan/checksums.js';
 import { buildInSyncPlan } from '../plan/inSyncPlan.js';
 import { countIdenticalPaths, isIdenticalSnapshot, isUniformSnapshot } from '../plan/uniform.js';
 import { sanitizeForTerminal } from '../escape.js';
@@ -38,6 +40,12 @@ export interface ScanAndPlanOptions {
   readonly useSynced?: boolean;
   /** Told, in one line, how the machines were compared (for --verbose). */
   readonly report?: (line: string) => void;
+  /**
+   * `plan --checksum`: every machine also hashes every file under the paths (in the scan's round
+   * trip), and copies alike by size and mtime but not by content are conflicts. Every listing is
+   * read (no in-sync memo, no synced listing) and no memo is recorded.
+   */
+  readonly checksum?: boolean;
 }
 
 /**
@@ -58,10 +66,10 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
   const sshOptions = await readySshOptions(config);
   const scanned = config.machines.filter((m) => m.state !== 'outofuse').map((m) => m.name);
   const key = { configDigest: config.digest, self: ctx.self.name, paths: ctx.targets, machines: scanned };
-  const inSync = await readInSyncMemo(config.stateDir, key);
+  const inSync = how.checksum ? null : await readInSyncMemo(config.stateDir, key);
   // A plan takes the in-sync memo first (nothing is sent back while nothing changed); an apply
   // the synced listing (it is there after an apply, and compares whatever changed cheaply).
-  const synced = how.useSynced && (needBase || !inSync) ? await readSyncedRecord(config.stateDir, key) : null;
+  const synced = how.useSynced && !how.checksum && (needBase || !inSync) ? await readSyncedRecord(config.stateDir, key) : null;
   // With a synced listing every listing is wanted, to be compared with it as soon as it is here.
   const memo = synced ? null : inSync;
   const reference = synced ? readSyncedListingFile(config.stateDir, synced) : null;
@@ -74,6 +82,7 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
     expect: memo ? new Map(Object.entries(memo.machines)) : undefined,
     keepListingOf: ctx.self.name,
     unparsed: synced !== null,
+    checksum: how.checksum,
     onScanned: reference && synced ? (i, scan) => void (diffs[i] = reference.then((ref) => diffScan(ref, scan, synced.records))) : undefined,
   };
   // Apply's base is read while the machines are scanned (it is parsed in the gaps between their output).
@@ -99,7 +108,7 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
   await writeMachineStates(config.stateDir, updateMachineStates(previous, observed.machines, takenAtMs));
 
   if (partial) {
-    const plan = buildPlan({ configDigest: config.digest, snapshot: partial.snapshot, base: partial.base, options, nowMs: io.now() });
+    const plan = buildPlan({ configDigest: config.digest, snapshot: partial.snapshot, base: partial.base, options, nowMs: io.now(), excludedOn: buildMachineExcludes(config) });
     // Alike on the paths that differ from the synced listing, so alike everywhere: the next plan may take the memo.
     if (isIdenticalSnapshot(partial.snapshot)) await recordInSync(ctx, null, scans, plan);
     return { plan, snapshot: partial.snapshot, base: partial.base, sshOptions, selfListing };
@@ -132,7 +141,7 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
   const identical = isIdenticalSnapshot(snapshot);
   const base = baseRead ? await baseRead : identical || isUniformSnapshot(snapshot, options) ? null : await readBase(config.stateDir);
   // Identical machines: nothing to do whatever the base says, every path alike (one walk fewer).
-  const plan = identical
+  const planned = identical
     ? buildInSyncPlan({
         configDigest: config.digest,
         self: ctx.self.name,
@@ -142,8 +151,9 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
         inSync: countIdenticalPaths(snapshot),
         nowMs: io.now(),
       })
-    : buildPlan({ configDigest: config.digest, snapshot, base: base ?? new Map(), options, nowMs: io.now() });
-  if (identical && finalObserved.warnings.length === 0) await recordInSync(ctx, listingLost ? null : memo, finalScans, plan);
+    : buildPlan({ configDigest: config.digest, snapshot, base: base ?? new Map(), options, nowMs: io.now(), excludedOn: buildMachineExcludes(config) });
+  const plan = how.checksum ? addChecksumConflicts(planned, snapshot, options.modifyWindow) : planned;
+  if (identical && finalObserved.warnings.length === 0 && !how.checksum) await recordInSync(ctx, listingLost ? null : memo, finalScans, plan);
   return { plan, snapshot, base, sshOptions, selfListing };
 }
 

@@ -31,6 +31,8 @@ export interface RawMachine {
   bwlimit?: number;
   modifyWindow?: number;
   perms?: 'keep' | 'ignore';
+  exclude?: string[];
+  compress?: boolean;
 }
 
 /** Defaults for the optional top-level keys (the schema's `default`s). */
@@ -93,6 +95,8 @@ function buildMachine(name: string, raw: RawMachine): MachineConfig {
     ...(raw.bwlimit !== undefined ? { bwlimit: raw.bwlimit } : {}),
     ...(raw.modifyWindow !== undefined ? { modifyWindow: raw.modifyWindow } : {}),
     ...(raw.perms === 'ignore' ? { perms: raw.perms } : {}),
+    ...(raw.exclude !== undefined && raw.exclude.length > 0 ? { exclude: [...raw.exclude] } : {}),
+    ...(raw.compress === true ? { compress: true as const } : {}),
   };
 }
 

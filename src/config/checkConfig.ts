@@ -1,5 +1,6 @@
 // Checks on a parsed blat.yaml that JSON Schema cannot express.
 import type { Config } from '../types.js';
+import { checkExcludePattern } from './excludes.js';
 import { findStateDirIn, ROOT_OWN_NAMES } from './ownPaths.js';
 import { isUnder, normaliseSyncPath } from './paths.js';
 import type { ConfigProblem } from './problem.js';
@@ -101,6 +102,19 @@ export function checkOwnedSyncPaths(rawPaths: unknown, config: Config): ConfigPr
   return problems;
 }
 
+/** Problems with the exclude patterns at `where` (`exclude:` or a machine's): unreadable ones, and those that would exclude a whole sync path. */
+function checkExcludes(patterns: unknown, paths: unknown, where: readonly (string | number)[]): ConfigProblem[] {
+  if (!Array.isArray(patterns)) return [];
+  const syncPaths = Array.isArray(paths) ? paths.flatMap((p: unknown) => (typeof p === 'string' && !p.startsWith('/') ? [normaliseSyncPath(p) ?? []].flat() : [])) : [];
+  const problems: ConfigProblem[] = [];
+  patterns.forEach((raw: unknown, index) => {
+    if (typeof raw !== 'string' || raw === '') return;
+    const why = checkExcludePattern(raw, syncPaths);
+    if (why !== undefined) problems.push({ path: [...where, index], message: escapeControls(why) });
+  });
+  return problems;
+}
+
 /** Every semantic problem in the parsed document `data` (whatever its shape; wrong shapes are the schema's to report). */
 export function checkConfigSemantics(data: unknown): ConfigProblem[] {
   const top = asRecord(data);
@@ -112,6 +126,8 @@ export function checkConfigSemantics(data: unknown): ConfigProblem[] {
     problems.push({ path: ['self'], message: `${quoted(top.self)} is not a machine (machines: ${names})` });
   }
   problems.push(...checkPaths(top.paths));
+  problems.push(...checkExcludes(top.exclude, top.paths, ['exclude']));
+  for (const [name, m] of Object.entries(machines ?? {})) problems.push(...checkExcludes(asRecord(m)?.exclude, top.paths, ['machines', name, 'exclude']));
   if (machines) problems.push(...checkAliases(machines));
   problems.push(...checkTilde(top.stateDir, ['stateDir']));
   problems.push(...checkTilde(asRecord(top.ssh)?.configFile, ['ssh', 'configFile']));

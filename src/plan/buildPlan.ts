@@ -19,7 +19,15 @@ export interface PlanInput {
   readonly base: Base;
   readonly options: PlanOptions;
   readonly nowMs: number;
+  /**
+   * Whether a machine's own excludes (machines.NAME.exclude) cover a path: that machine then takes
+   * no part in it (neither source, target nor deletion; nothing owed to it). Absent: none has any.
+   */
+  readonly excludedOn?: MachineExcludes;
 }
+
+/** (machine, root-relative path, is a folder) → excluded on that machine alone. */
+export type MachineExcludes = (machine: string, path: string, isDir: boolean) => boolean;
 
 const NO_ENTRIES: ReadonlyMap<string, Entry> = new Map();
 
@@ -55,10 +63,19 @@ export function buildPlan(input: PlanInput): Plan {
 
   const warnings: PlanWarning[] = buildUnreadableWarnings(snapshot);
   const unknown = buildUnknownTest(warnings);
-  const decide = (view: PathView): void => {
+  const decide = (whole: PathView): void => {
     // Under a folder some machine could not read: unknown there, so left undecided everywhere.
-    const around = unknown?.(view.path);
+    const around = unknown?.(whole.path);
     if (around === 'under') return;
+    const part = input.excludedOn === undefined ? null : restrictView(whole, input.excludedOn, self, onlineOrder, maps);
+    if (part === 'self') {
+      // Excluded on self: blat syncs only through self, so it is left alone everywhere; said when the others differ.
+      const others = buildExcludedOnSelfConflict(whole, input.excludedOn!, snapshot.self);
+      if (others !== null) conflicts.push(others);
+      return;
+    }
+    const { view, self: me, order, entries } = part ?? { view: whole, self, order: onlineOrder, entries: maps };
+    const owes = (machine: string) => input.excludedOn === undefined || !input.excludedOn(machine, whole.path, isFolder(whole));
     const decision = decidePath(view, options);
     // Above one: no deletion, and no winner other than a folder (either would take the unknown part along).
     if (around === 'above' && (decision.kind === 'deletion' || (decision.kind === 'win' && decision.winner.entry?.type !== 'dir'))) return;
@@ -67,10 +84,10 @@ export function buildPlan(input: PlanInput): Plan {
         if (!decision.present) break;
         inSync++;
         // Alike on every online machine; an offline machine not known (by its base) to hold it is still owed it.
-        const source = view.current[self] as Entry;
+        const source = view.current[me] as Entry;
         offline.forEach((m, k) => {
-          const o = online.length + k;
-          if (!sameVersion(m.base.get(view.path), source, pairWindow(rules, self, o), pairPerms(rules, self, o))) {
+          const o = view.machines.length + k;
+          if (!sameVersion(m.base.get(view.path), source, pairWindow(view.rules, me, o), pairPerms(view.rules, me, o)) && owes(m.name)) {
             owed[k].push(Object.freeze({ path: view.path, machine: m.name, reason: m.reason, source }));
           }
         });
@@ -80,20 +97,20 @@ export function buildPlan(input: PlanInput): Plan {
         conflicts.push(decision.conflict);
         break;
       case 'deletion':
-        if (decision.propagate) for (const s of buildTrashSteps(view, decision.deletedOn, decision.holders, rules)) later.push(s);
-        deletions.push(buildDeletion(view, decision.deletedOn, decision.holders, onlineOrder, offline, decision.propagate));
+        if (decision.propagate) for (const s of buildTrashSteps(view, decision.deletedOn, decision.holders, view.rules)) later.push(s);
+        deletions.push(buildDeletion(view, decision.deletedOn, decision.holders, order, offline.filter((m) => owes(m.name)), decision.propagate));
         break;
       case 'win': {
-        const blocked = findBlockedTarget(view, decision.winner.members, maps);
+        const blocked = findBlockedTarget(view, decision.winner.members, entries);
         if (blocked !== undefined) {
           conflicts.push(buildBlockedConflict(view, decision.winner, blocked));
           break;
         }
-        const made = buildWinSteps(view, decision.winner, self, offline, rules);
+        const made = buildWinSteps(view, decision.winner, me, offline, view.rules);
         if (made.pull !== null) pulls.push(made.pull);
         for (const s of made.pushes) later.push(s);
         made.deferred.forEach((d, k) => {
-          if (d !== undefined) owed[k].push(d);
+          if (d !== undefined && owes(d.machine)) owed[k].push(d);
         });
         break;
       }
@@ -138,6 +155,80 @@ export function buildPlan(input: PlanInput): Plan {
     inSync: inSync + (snapshot.partial?.alike ?? 0),
     warnings,
   });
+}
+
+/**
+ * The conflict of a path excluded on self that the other online machines (those whose own excludes
+ * leave it in) hold in different versions; null when they agree.
+ */
+function buildExcludedOnSelfConflict(view: PathView, excludedOn: MachineExcludes, self: string): Conflict | null {
+  const dir = isFolder(view);
+  const groups: { first: number; machines: string[]; entry: Entry | null }[] = [];
+  for (let k = 0; k < view.machines.length; k++) {
+    if (excludedOn(view.machines[k], view.path, dir)) continue;
+    const entry = view.current[k] ?? null;
+    const group = groups.find((g) => sameVersion(g.entry ?? undefined, entry ?? undefined, pairWindow(view.rules, g.first, k), pairPerms(view.rules, g.first, k)));
+    if (group) group.machines.push(view.machines[k]);
+    else groups.push({ first: k, machines: [view.machines[k]], entry });
+  }
+  if (groups.length < 2) return null;
+  return Object.freeze({
+    path: view.path,
+    reason: `excluded on ${self} (self), through which blat syncs: the others differ`,
+    versions: Object.freeze(groups.map((g) => Object.freeze({ machines: Object.freeze(g.machines), entry: g.entry, changed: false }))),
+  });
+}
+
+/** Whether any machine holds (or held) the path as a folder. */
+function isFolder(view: PathView): boolean {
+  for (let k = 0; k < view.machines.length; k++) if ((view.current[k] ?? view.base[k])?.type === 'dir') return true;
+  return false;
+}
+
+/** The view of a path over the online machines whose own excludes leave it in, with their indexes. */
+interface RestrictedView {
+  readonly view: PathView;
+  readonly self: number;
+  readonly order: readonly number[];
+  readonly entries: readonly ReadonlyMap<string, Entry>[];
+}
+
+/**
+ * `view` without the online machines whose own excludes cover its path: null when none does (the
+ * view stands), 'self' when self's do (blat syncs only through self).
+ */
+function restrictView(
+  view: PathView,
+  excludedOn: MachineExcludes,
+  self: number,
+  order: readonly number[],
+  maps: readonly ReadonlyMap<string, Entry>[],
+): RestrictedView | null | 'self' {
+  const dir = isFolder(view);
+  const keep: number[] = [];
+  for (let k = 0; k < view.machines.length; k++) if (!excludedOn(view.machines[k], view.path, dir)) keep.push(k);
+  if (keep.length === view.machines.length) return null;
+  if (!keep.includes(self)) return 'self';
+  // The rules' online machines go with them; the offline ones (after them) stay as they are.
+  const offline = (list: readonly boolean[] | readonly number[]) => list.slice(view.machines.length);
+  const rules = {
+    windows: [...keep.map((k) => view.rules.windows[k]), ...offline(view.rules.windows)] as number[],
+    perms: [...keep.map((k) => view.rules.perms[k]), ...offline(view.rules.perms)] as boolean[],
+  };
+  return {
+    view: {
+      path: view.path,
+      machines: keep.map((k) => view.machines[k]),
+      current: keep.map((k) => view.current[k]),
+      base: keep.map((k) => view.base[k]),
+      covered: keep.map((k) => view.covered[k]),
+      future: keep.map((k) => view.future[k]),
+      rules,
+    },
+    self: keep.indexOf(self),
+    order: keep.map((k) => order[k]),
+    entries: keep.map((k) => maps[k]),
+  };
 }
 
 /** One warning per folder an online machine could not read, sorted by path, then machine order. */

@@ -22,6 +22,8 @@ export interface ScanOutput {
   readonly listingDigest: string;
   /** The listing's bytes, when the parser was asked to keep them. */
   readonly listing?: Buffer;
+  /** path → sha256 (hex) of the file's content, from a checksum scan (records of type "h"); absent when none. */
+  readonly sums?: ReadonlyMap<string, string>;
 }
 
 const NUL = 0;
@@ -31,6 +33,7 @@ const MINUS = 0x2d;
 const ZERO = 0x30;
 const TYPE_BYTES: Record<number, EntryType | undefined> = { 0x66: 'file', 0x64: 'dir', 0x6c: 'symlink' }; // f d l
 const UNREADABLE_TYPE = 0x75; // u
+const SUM_TYPE = 0x68; // h: a file's sha256, after the listing (checksum scans)
 const FRACTION_SCALE = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 
 /**
@@ -47,6 +50,7 @@ export class ScanParser {
   private skippedCount = 0;
   private readonly unreadable: string[] = [];
   private readonly entries = new Map<string, Entry>();
+  private readonly sums = new Map<string, string>();
   private readonly hash: Hash = createHash('sha256');
   private digest?: string;
   private readonly kept: Buffer[] | null;
@@ -142,6 +146,10 @@ export class ScanParser {
       this.unreadable.push(decodeFsText(buf, start + 2, e0));
       return e5 + 1;
     }
+    if (e1 === e0 + 2 && buf[e0 + 1] === SUM_TYPE) {
+      this.sums.set(decodeFsText(buf, start + 2, e0), buf.toString('latin1', e1 + 1, e2));
+      return e5 + 1;
+    }
     const entry = decodeRecordEntry(buf, e0, e1, e2, e3, e4, e5);
     if (entry === undefined) {
       this.skippedCount++;
@@ -165,6 +173,7 @@ export class ScanParser {
       unchanged: this.same,
       listingDigest: this.same ? '' : (this.digest ??= this.hash.digest('hex')),
       ...(this.kept ? { listing: Buffer.concat(this.kept) } : {}),
+      ...(this.sums.size > 0 ? { sums: this.sums } : {}),
     };
   }
 

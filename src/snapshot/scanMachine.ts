@@ -41,6 +41,8 @@ export async function scanMachine(
     readonly paths: readonly string[];
     readonly mode: 'tree' | 'stat';
     readonly exclude: readonly string[];
+    /** The config's sync paths (anchored patterns, and those with a "/", are matched from them). */
+    readonly syncPaths?: readonly string[];
     /** Root-relative paths blat owns (config.ownPaths), never listed. */
     readonly own?: readonly string[];
     readonly prepareDir?: string;
@@ -54,9 +56,11 @@ export async function scanMachine(
     readonly parse?: boolean;
     /** Stat mode: paths whose whole trees are listed too. */
     readonly trees?: readonly string[];
+    /** Tree mode: a sha256 of every file too (see buildScanScript). */
+    readonly checksum?: boolean;
   },
 ): Promise<MachineScan> {
-  const script = buildScanScript({ root: machine.root, paths: request.paths, mode: request.mode, exclude: request.exclude, own: request.own, os: machine.os, prepareDir: request.prepareDir, pruneTrashBefore: request.pruneTrashBefore, expect: request.expect, trees: request.trees });
+  const script = buildScanScript({ root: machine.root, paths: request.paths, mode: request.mode, exclude: request.exclude, syncPaths: request.syncPaths, own: request.own, os: machine.os, prepareDir: request.prepareDir, pruneTrashBefore: request.pruneTrashBefore, expect: request.expect, trees: request.trees, checksum: request.checksum });
   const parser = new ScanParser({ keepListing: request.keepListing, parse: request.parse });
   const startMs = Date.now();
   let clockOffsetMs = 0;

@@ -1,3 +1,4 @@
+import { machineExcludes } from '../config/excludes.js';
 import { createHash } from 'node:crypto';
 import { BlatError } from '../errors.js';
 import type { Config, Entry, MachineObservation, Snapshot, UnreadableFolder } from '../types.js';
@@ -18,6 +19,8 @@ export interface ScanRequest {
   readonly keepListingOf?: string;
   /** Keep every machine's listing unparsed (to be compared with the synced listing; see parseKeptListing). */
   readonly unparsed?: boolean;
+  /** A sha256 of every file too, on every machine (`plan --checksum`); not with `expect` nor `unparsed`. */
+  readonly checksum?: boolean;
   /** Called with each machine's scan (config index) as soon as it is done. */
   readonly onScanned?: (index: number, scan: MachineScan) => void;
 }
@@ -53,11 +56,13 @@ export async function scanMachines(req: ScanRequest): Promise<MachineScans> {
       const scan = await scanMachine(m, buildScriptTarget(m, self, req.sshOptions, { stallTimeout: config.stallTimeout }), {
         paths: req.paths,
         mode: 'tree',
-        exclude: config.exclude,
+        exclude: machineExcludes(config, m),
+        syncPaths: config.paths,
         own: config.ownPaths,
         expect: req.expect?.get(m.name),
         keepListing: req.keepListingOf === m.name,
         parse: !req.unparsed,
+        checksum: req.checksum,
       });
       req.onScanned?.(i, scan);
       return scan;
@@ -119,9 +124,11 @@ export function assembleSnapshot(
   unchangedEntries?: ReadonlyMap<string, Entry>,
 ): Snapshot {
   const entries = new Map<string, ReadonlyMap<string, Entry>>();
+  const sums = new Map<string, ReadonlyMap<string, string>>();
   req.config.machines.forEach((m, i) => {
     const scan = scans[i];
     if (observed.machines[i].status !== 'online' || !scan?.ok) return;
+    if (req.checksum) sums.set(m.name, scan.output.sums ?? new Map());
     if (!scan.output.unchanged) entries.set(m.name, scan.output.entries);
     else if (unchangedEntries) entries.set(m.name, unchangedEntries);
     else throw new Error(`${m.name} answered "same" but no in-sync entries were given`);
@@ -134,6 +141,7 @@ export function assembleSnapshot(
     takenAtMs,
     digest: observed.digest,
     ...(observed.unreadable.size > 0 ? { unreadable: observed.unreadable } : {}),
+    ...(req.checksum ? { sums } : {}),
   });
 }
 

@@ -13,11 +13,20 @@ import { classifySshFailure } from './sshFailure.js';
 export const TRANSFER_TEMP_DIR = '.blat-tmp';
 
 /**
- * One side of a transfer: a root folder here, or on an ssh destination; `bwlimit` (KiB/s) caps any
- * transfer touching it; `ignorePerms` for a machine with `perms: ignore`.
+ * Folder under each root where rsync keeps what a cut transfer had received (--partial-dir), so
+ * that the next transfer of that file sends only the rest. Inside TRANSFER_TEMP_DIR: never
+ * scanned nor sent; its files are kept a day (see scanScript.ts buildPrepareLines).
+ */
+export const PARTIAL_DIR = `${TRANSFER_TEMP_DIR}/partial`;
+
+/**
+ * One side of a transfer: a root folder here, or on an ssh destination; `bwlimit` (KiB/s) caps
+ * any transfer touching it, `compress` has any transfer touching it compressed (rsync -z),
+ * `ignorePerms` for a machine with `perms: ignore`.
  */
 export type RsyncEndpoint = ({ readonly kind: 'local'; readonly root: string } | { readonly kind: 'ssh'; readonly host: string; readonly root: string }) & {
   readonly bwlimit?: number;
+  readonly compress?: boolean;
   readonly ignorePerms?: boolean;
 };
 
@@ -96,20 +105,33 @@ function buildBwlimitArgs(req: RsyncRequest): string[] {
   return limits.length === 0 ? [] : [`--bwlimit=${Math.min(...limits)}`];
 }
 
+/**
+ * The arguments for a transfer's link and files: `--bwlimit=` for the tighter of the two
+ * endpoints' limits, `-z` when either end asks for compression (rsync ≥ 3.2 then picks the best
+ * algorithm both ends have, zstd first), and `--sparse` (runs of zeros are written as holes, so
+ * a sparse file stays sparse; blat never uses --inplace, with which older rsyncs refused it).
+ */
+function buildLinkArgs(req: RsyncRequest): string[] {
+  return [...buildBwlimitArgs(req), ...(req.from.compress || req.to.compress ? ['-z'] : []), '--sparse'];
+}
+
 /** rsync's arguments for one batch: times, modes and links kept, no owner/group, list on stdin. */
 export function buildRsyncArgs(req: RsyncRequest): string[] {
   if (req.whole?.folder !== undefined) {
-    const args = ['-a', '--no-owner', '--no-group', ...buildPermsArgs(req), '-s', '--info=progress2', ...buildBwlimitArgs(req), ...buildTimeoutArgs(req), ...req.whole.exclude.map((p) => `--exclude=${p}`), ...buildOwnExcludes(req.whole.own ?? [], req.whole.folder)];
+    const args = ['-a', '--no-owner', '--no-group', ...buildPermsArgs(req), '-s', '--info=progress2', ...buildLinkArgs(req), ...buildTimeoutArgs(req), ...req.whole.exclude.map((p) => `--exclude=${p}`), ...buildOwnExcludes(req.whole.own ?? [], req.whole.folder)];
     if (req.from.kind === 'ssh' || req.to.kind === 'ssh') args.push('-e', buildRsyncRsh(req.sshOptions));
     args.push('--', `${buildRsyncLocation(req.from)}${req.whole.folder}/`, buildRsyncLocation(req.to));
     return args;
   }
-  const args = ['-a', '--no-owner', '--no-group', ...buildPermsArgs(req), '-s', '--from0', '--files-from=-', '--info=progress2', ...buildBwlimitArgs(req), ...buildTimeoutArgs(req)];
+  const args = ['-a', '--no-owner', '--no-group', ...buildPermsArgs(req), '-s', '--from0', '--files-from=-', '--info=progress2', ...buildLinkArgs(req), ...buildTimeoutArgs(req)];
   if (req.whole) {
     // Into an empty staging folder: as fast as rsync -a, partial files only ever inside it.
     args.push('-r', ...req.whole.exclude.map((p) => `--exclude=${p}`), ...buildOwnExcludes(req.whole.own ?? []));
   } else {
-    args.push('--no-inc-recursive', `--temp-dir=${TRANSFER_TEMP_DIR}`,
+    // A cut transfer's file is kept in the partial folder (absolute: rsync takes a relative one
+    // from each file's own folder), and the next transfer of it sends only the rest.
+    const partial = `${req.to.root.replace(/\/+$/, '')}/${PARTIAL_DIR}`;
+    args.push('--no-inc-recursive', `--temp-dir=${TRANSFER_TEMP_DIR}`, `--partial-dir=${partial}`,
       // Never replace a folder the receiver has as a symlink (rsync would, to recreate an implied parent).
       '--no-implied-dirs',
       // Every listed file differs (blat compared them to the nanosecond): rsync's quick check, at whole seconds, would skip a same-size edit.

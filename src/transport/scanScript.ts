@@ -1,4 +1,5 @@
 import type { OsKind } from '../types.js';
+import { buildFindExcludeTests } from '../config/excludes.js';
 import { quoteShell } from './shellQuote.js';
 import { buildPruneLines } from './trashStoreScript.js';
 
@@ -41,8 +42,10 @@ export interface ScanScriptOptions {
   /** Relative paths (no "./"); `tree` walks each, `stat` looks at each alone. */
   readonly paths: readonly string[];
   readonly mode: 'tree' | 'stat';
-  /** rsync-style exclude patterns (tree mode). */
+  /** rsync-style exclude patterns (tree mode), each sync path a root of its own (see config/excludes.ts). */
   readonly exclude: readonly string[];
+  /** The config's sync paths (where anchored patterns, and those with a "/", are matched from); needed with such patterns. */
+  readonly syncPaths?: readonly string[];
   /** Root-relative paths blat owns (config.ownPaths): pruned wherever a tree is walked. */
   readonly own?: readonly string[];
   /** Declared OS; undefined = detect (GNU find if it has -printf, else find + perl). */
@@ -67,6 +70,30 @@ export interface ScanScriptOptions {
    * mktemp the tree is simply listed.
    */
   readonly expect?: string;
+  /**
+   * Tree mode: after the listing, a sha256 of every regular file under the paths (excludes pruned),
+   * as records `./path, "h", sha256 (hex), "", "", ""` (GNU: sha256sum; else perl's Digest::SHA).
+   * Reads every byte of those files. Not with `expect`.
+   */
+  readonly checksum?: boolean;
+}
+
+// Hash records from `sha256sum -z` ("HASH  PATH"), and from perl for BSD find.
+const SED_SUM_RECORD = `sed -z 's/^\\([0-9a-f]\\{64\\}\\)  \\(.*\\)$/\\2\\x00h\\x00\\1\\x00\\x00\\x00/'`;
+const PERL_SUM = [
+  'use Digest::SHA; $/ = "\\0";',
+  'while (defined(my $p = <STDIN>)) { chomp $p; my $d = Digest::SHA->new(256); eval { $d->addfile($p, "b"); 1 } or next;',
+  'printf "%s\\0h\\0%s\\0\\0\\0\\0", $p, $d->hexdigest; }',
+].join(' ');
+
+/** Shell lines printing a hash record for every regular file under the start points (see ScanScriptOptions.checksum). */
+function buildSumListing(quoted: readonly string[], prune: Prune): string[] {
+  const list = `printf '%s\\0' ${quoted.join(' ')} | xargs -0 sh -c`;
+  // find's complaints were the listing's to make: not twice.
+  return [
+    `if [ $gnu = 1 ]; then ${list} ${quoteShell(`exec find "$@" ${prune.gnu} -type f -print0 2>/dev/null`)} sh | xargs -0 -r sha256sum -z -- | ${SED_SUM_RECORD}`,
+    `else ${list} ${quoteShell(`exec find ${prune.regex ? '-E ' : ''}"$@" ${prune.bsd} -type f -print0 2>/dev/null`)} sh | perl -e '${PERL_SUM}'; fi`,
+  ];
 }
 
 /** `path` with find's glob characters escaped, so that -path matches it literally. */
@@ -75,22 +102,26 @@ function escapeGlob(path: string): string {
 }
 
 /**
- * A find(1) expression that prunes what the rsync-style patterns exclude, and the root-relative
- * paths `own` (blat's folders: matched exactly, from the root), as shell words.
+ * A find(1) expression that prunes exactly what the rsync-style patterns exclude under the sync
+ * paths `syncPaths` (see config/excludes.ts: -name for slash-free patterns, -regex for the others),
+ * and the root-relative paths `own` (blat's folders: matched exactly, from the root), as shell
+ * words. `gnu`: GNU find (its -regex needs -regextype); else BSD find, started with -E.
  */
-export function buildPruneExpression(patterns: readonly string[], own: readonly string[] = []): string {
+export function buildPruneExpression(patterns: readonly string[], own: readonly string[] = [], syncPaths: readonly string[] = [], gnu = true): string {
   const owned = own.map((p) => `-path ${quoteShell('./' + escapeGlob(p))}`);
-  const tests = patterns.map((raw) => {
-    const dirOnly = raw.endsWith('/');
-    const pat = raw.replace(/\/+$/, '');
-    const anchored = pat.includes('/');
-    const test = anchored
-      ? `-path ${quoteShell('./' + pat.replace(/^\/+/, '').replace(/\*\*/g, '*'))}`
-      : `-name ${quoteShell(pat)}`;
-    return dirOnly ? `\\( -type d -a ${test} \\)` : test;
-  });
+  const found = buildFindExcludeTests(patterns, syncPaths);
+  const tests = found.names.map(([glob, dirOnly]) => (dirOnly ? `\\( -type d -a -name ${quoteShell(glob)} \\)` : `-name ${quoteShell(glob)}`));
+  const regextype = gnu ? '-regextype posix-extended ' : '';
+  if (found.regex !== undefined) tests.push(`${regextype}-regex ${quoteShell(found.regex)}`);
+  if (found.dirRegex !== undefined) tests.push(`\\( -type d -a ${regextype}-regex ${quoteShell(found.dirRegex)} \\)`);
   tests.push(...owned);
   return tests.length === 0 ? '' : `\\( ${tests.join(' -o ')} \\) -prune -o`;
+}
+
+/** Whether the prune expression uses -regex (BSD find then needs -E). */
+function usesRegex(patterns: readonly string[], syncPaths: readonly string[]): boolean {
+  const found = buildFindExcludeTests(patterns, syncPaths);
+  return found.regex !== undefined || found.dirRegex !== undefined;
 }
 
 /**
@@ -98,13 +129,25 @@ export function buildPruneExpression(patterns: readonly string[], own: readonly 
  * printf (a builtin: no argument limit) and xargs, so any number fits, in linear time. A missing
  * one is an absence: find's complaint about it is dropped by the caller.
  */
-function buildTreeListing(quoted: readonly string[], prune: string): string[] {
+function buildTreeListing(quoted: readonly string[], prune: Prune): string[] {
   const list = `printf '%s\\0' ${quoted.join(' ')} | xargs -0 sh -c`;
   return [
-    `if [ $gnu = 1 ]; then ${list} ${quoteShell(`exec find "$@" ${prune} ${GNU_UNREADABLE} -printf '${GNU_FORMAT}'`)} sh`,
-    `else ${list} ${quoteShell(`exec find "$@" ${prune} -print0`)} sh | perl -e '${PERL_STAT}'; fi`,
+    `if [ $gnu = 1 ]; then ${list} ${quoteShell(`exec find "$@" ${prune.gnu} ${GNU_UNREADABLE} -printf '${GNU_FORMAT}'`)} sh`,
+    `else ${list} ${quoteShell(`exec find ${prune.regex ? '-E ' : ''}"$@" ${prune.bsd} -print0`)} sh | perl -e '${PERL_STAT}'; fi`,
   ];
 }
+
+/** The prune expressions of both forms of find. */
+interface Prune {
+  readonly gnu: string;
+  readonly bsd: string;
+  readonly regex: boolean;
+}
+
+/** The folder in the temp folder where rsync keeps the files of cut transfers (rsync.ts PARTIAL_DIR). */
+export const PARTIAL_NAME = 'partial';
+/** How long a cut transfer's file is kept for the next apply or resume to finish: a day. */
+export const PARTIAL_KEEP_MINUTES = 24 * 60;
 
 /**
  * Shell lines making the temp folder `dir` and removing what dead transfers left in it, so that
@@ -115,16 +158,20 @@ function buildTreeListing(quoted: readonly string[], prune: string): string[] {
  * - a folder at its top (a staging folder) in which nothing, itself included, changed status
  *   (ctime: created, written, renamed into) for as long: rsync gives the files it places there
  *   their source's old mtime, so mtimes say nothing about it.
+ * - not the folder `partial` (rsync's --partial-dir), whose files, what cut transfers had received,
+ *   are kept a day (PARTIAL_KEEP_MINUTES) for the next transfer of the same file to send only the rest.
  * find counts whole minutes (-mmin, -cmin): the timeout is rounded up to a minute, at least one.
  */
 export function buildPrepareLines(dir: string, staleS: number): string[] {
   const d = quoteShell(`./${dir}`);
   const minutes = Math.max(1, Math.ceil(staleS / 60));
   const staging = `for s; do [ -n "$(find "$s" ! -cmin +${minutes} -print 2>/dev/null | head -n 1)" ] || rm -rf -- "$s"; done`;
+  const partial = quoteShell(`./${dir}/${PARTIAL_NAME}`);
   return [
     `if mkdir -p -- ${d} 2>/dev/null; then`,
     `find ${d} -mindepth 1 -maxdepth 1 -type f -mmin +${minutes} -exec rm -f -- {} + 2>/dev/null`,
-    `find ${d} -mindepth 1 -maxdepth 1 -type d -exec sh -c ${quoteShell(staging)} sh {} + 2>/dev/null`,
+    `find ${d} -mindepth 1 -maxdepth 1 -type d ! -name ${PARTIAL_NAME} -exec sh -c ${quoteShell(staging)} sh {} + 2>/dev/null`,
+    `find ${partial} -mindepth 1 -maxdepth 1 -type f -mmin +${PARTIAL_KEEP_MINUTES} -exec rm -f -- {} + 2>/dev/null`,
     'fi',
   ];
 }
@@ -147,11 +194,17 @@ export function buildScanScript(opts: ScanScriptOptions): string {
   ];
   if (opts.prepareDir !== undefined) lines.push(...buildPrepareLines(opts.prepareDir, opts.staleAfterS ?? STALL_TIMEOUT_S));
   if (opts.pruneTrashBefore !== undefined) lines.push(...buildPruneLines(opts.pruneTrashBefore, false));
-  const prune = buildPruneExpression(opts.exclude, opts.own);
+  const syncPaths = opts.syncPaths ?? [];
+  const prune: Prune = {
+    gnu: buildPruneExpression(opts.exclude, opts.own, syncPaths, true),
+    bsd: buildPruneExpression(opts.exclude, opts.own, syncPaths, false),
+    regex: usesRegex(opts.exclude, syncPaths),
+  };
   if (opts.mode === 'tree') {
     if (quoted.length) {
       const listing = buildTreeListing(quoted, prune);
-      if (opts.expect === undefined) lines.push(...listing);
+      if (opts.checksum && opts.expect !== undefined) throw new Error('checksum: not with expect');
+      if (opts.expect === undefined) lines.push(...listing, ...(opts.checksum ? buildSumListing(quoted, prune) : []));
       else {
         if (!/^[0-9a-f]{64}$/.test(opts.expect)) throw new Error('expect: not a sha256 digest');
         lines.push(

@@ -10,7 +10,11 @@ export function buildScriptTarget(machine: MachineConfig, self: string, sshOptio
 
 /** One side of an rsync transfer for a machine: a local folder for self and local machines, else `host:root`. */
 export function buildRsyncEndpoint(machine: MachineConfig, self: string): RsyncEndpoint {
-  const extra = { ...(machine.bwlimit !== undefined ? { bwlimit: machine.bwlimit } : {}), ...(machine.perms === 'ignore' ? { ignorePerms: true } : {}) };
+  const extra = {
+    ...(machine.bwlimit !== undefined ? { bwlimit: machine.bwlimit } : {}),
+    ...(machine.perms === 'ignore' ? { ignorePerms: true } : {}),
+    ...(machine.compress ? { compress: true } : {}),
+  };
   if (machine.name === self || machine.transport === 'local' || machine.host === undefined) return { kind: 'local', root: machine.root, ...extra };
   return { kind: 'ssh', host: machine.host, root: machine.root, ...extra };
 }

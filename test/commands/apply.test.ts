@@ -568,7 +568,8 @@ describe('blat apply: folders new on a receiver go whole', () => {
 
   it.each([
     ['a plain recursive rsync', '*.tmp', /^(?!.*--files-from).* --exclude=\*\.tmp /],
-    ['one rsync of the list, when an exclude is anchored', 'docs/new/sub/*.tmp', / --files-from=- .* -r --exclude=docs\/new\/sub\/\*\.tmp /],
+    // A pattern with a "/" matches from the sync path (rsync's rules, the sync path the transfer's root): from the root it is anchored there.
+    ['one rsync of the list, when an exclude has a "/"', 'new/sub/*.tmp', / --files-from=- .* -r --exclude=\/docs\/new\/sub\/\*\.tmp --exclude=\/docs\/\*\*\/new\/sub\/\*\.tmp /],
   ])('sends a new folder with everything under it in one rsync per receiver (%s), excludes left out, nothing staged left', async (_how, exclude, shape) => {
     const box = await sandbox();
     const pwned = `/tmp/blat-pwned-${randomTag()}`;

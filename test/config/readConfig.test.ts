@@ -356,6 +356,28 @@ machines: { a: { host: a, root: /a } }
     ]);
   });
 
+  it('reports an exclude that would exclude a whole sync path, or that it cannot read, at the entry', async () => {
+    const { file, lines } = await errorLines(`version: 1
+paths: [docs, proj/code]
+exclude:
+  - "*.o"
+  - /
+  - docs/
+  - proj
+  - /*
+  - "[z-a"
+  - build/cache
+machines: { a: { host: a, root: /a } }
+`);
+    expect(lines).toEqual([
+      `${file}:5:5: exclude[1]: "/" would exclude everything`,
+      `${file}:6:5: exclude[2]: "docs/" matches the sync path "docs": it would exclude all of it`,
+      `${file}:7:5: exclude[3]: "proj" matches the sync path "proj/code" (its folder "proj"): it would exclude all of it`,
+      `${file}:8:5: exclude[4]: "/*" would exclude everything under every sync path`,
+      expect.stringMatching(new RegExp(`^${file}:9:5: exclude\\[5\\]: "\\[z-a": a character class blat cannot read`)),
+    ]);
+  });
+
   it("refuses the placeholder path that blat import writes", async () => {
     const { file, lines } = await errorLines('version: 1\npaths: [docs, CHANGE-ME]\nmachines: { a: { host: a, root: /a } }\n');
     expect(lines).toEqual([`${file}:2:15: paths[1]: "CHANGE-ME" is the placeholder blat import writes: list the files and folders to keep identical`]);

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, statSync, mkdirSync, mkdtempSync, readdirSync, r
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildRsyncArgs, startRsync, TRANSFER_TEMP_DIR } from '../../src/transport/rsync.js';
+import { buildRsyncArgs, startRsync, TRANSFER_TEMP_DIR, type RsyncEndpoint } from '../../src/transport/rsync.js';
 import { buildRsyncRsh } from '../../src/transport/sshArgs.js';
 import { withFakeCommand } from '../helpers/fakeCommand.js';
 
@@ -52,6 +52,33 @@ describe('buildRsyncArgs', () => {
     expect(capped.filter((a) => a.startsWith('--bwlimit'))).toEqual(['--bwlimit=300']);
     const whole = buildRsyncArgs({ ...base, from: { kind: 'local', root: '/a' }, to: { kind: 'local', root: '/b', bwlimit: 64 }, whole: { exclude: [], folder: 'docs' } });
     expect(whole).toContain('--bwlimit=64');
+  });
+
+  it('keeps a cut transfer\'s file in the receiver\'s partial folder, given absolute (a relative one is taken from each file\'s folder)', () => {
+    const base = { paths: [], sshOptions: [], update: true };
+    const push = buildRsyncArgs({ ...base, from: { kind: 'local', root: '/a' }, to: { kind: 'ssh', host: 'm2', root: '/home/u/' } });
+    expect(push).toContain('--partial-dir=/home/u/.blat-tmp/partial');
+    expect(push).toContain(`--temp-dir=${TRANSFER_TEMP_DIR}`);
+    expect(buildRsyncArgs({ ...base, from: { kind: 'ssh', host: 'm2', root: '/x' }, to: { kind: 'local', root: '/' } })).toContain('--partial-dir=/.blat-tmp/partial');
+    // Folders sent whole go into a staging folder thrown away whole: no partial folder there.
+    expect(buildRsyncArgs({ ...base, from: { kind: 'local', root: '/a' }, to: { kind: 'local', root: '/b' }, whole: { exclude: [] } }).some((a) => a.startsWith('--partial-dir'))).toBe(false);
+  });
+
+  it('compresses when either machine asks for it, keeps sparse files sparse, and never uses --inplace', () => {
+    const base = { paths: [], sshOptions: [], update: true };
+    const cases: [RsyncEndpoint, RsyncEndpoint, boolean][] = [
+      [{ kind: 'local', root: '/a' }, { kind: 'ssh', host: 'm2', root: '/b' }, false],
+      [{ kind: 'local', root: '/a', compress: true }, { kind: 'ssh', host: 'm2', root: '/b' }, true],
+      [{ kind: 'ssh', host: 'm2', root: '/b' }, { kind: 'local', root: '/a', compress: true }, true],
+    ];
+    for (const [from, to, z] of cases) {
+      for (const whole of [undefined, { exclude: [] }, { exclude: [], folder: 'docs' }]) {
+        const args = buildRsyncArgs({ ...base, from, to, whole });
+        expect(args.includes('-z'), JSON.stringify([from, to, whole])).toBe(z);
+        expect(args).toContain('--sparse');
+        expect(args).not.toContain('--inplace');
+      }
+    }
   });
 
   it('copies a listed hostile name exactly between two local roots', () => {

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -56,6 +56,16 @@ describe.each([
     expect(Math.abs(out.clock - Date.now() / 1000)).toBeLessThan(60);
   });
 
+  it('with checksum, gives the sha256 of every file (excludes pruned, hostile names exactly), nothing for folders and links', () => {
+    const out = run(buildScanScript({ root, paths: ['docs', 'missing'], mode: 'tree', exclude: ['*.o', '.git/'], os, checksum: true }));
+    expect(out.complete).toBe(true);
+    const files = [...out.entries].filter(([, e]) => e.type === 'file').map(([p]) => p).sort();
+    expect([...(out.sums?.keys() ?? [])].sort()).toEqual(files);
+    for (const p of files) expect(out.sums?.get(p), p).toBe(createHash('sha256').update(readFileSync(join(root, p))).digest('hex'));
+    // Without it, no sums.
+    expect(run(buildScanScript({ root, paths: ['docs'], mode: 'tree', exclude: [], os })).sums).toBeUndefined();
+  });
+
   it('re-stats a list of paths (missing ones are simply absent)', () => {
     const out = run(buildScanScript({ root, paths: ['docs/a b', 'docs/nope', "docs/it's", 'docs/-rf', 'docs/sub'], mode: 'stat', exclude: [], os }));
     expect([...out.entries.keys()].sort()).toEqual(['docs/-rf', 'docs/a b', "docs/it's", 'docs/sub']);
@@ -71,10 +81,12 @@ describe.each([
 
 describe('buildPruneExpression', () => {
   it('is empty without patterns', () => expect(buildPruneExpression([])).toBe(''));
-  it('maps basename, directory-only and anchored patterns', () => {
-    expect(buildPruneExpression(['*.o', '.git/', 'build/cache', '/top'])).toBe(
-      "\\( -name '*.o' -o \\( -type d -a -name '.git' \\) -o -path './build/cache' -o -path './top' \\) -prune -o",
+  it('maps slash-free patterns to -name, the others to one -regex from each sync path (find\'s -path would let "*" cross "/")', () => {
+    expect(buildPruneExpression(['*.o', '.git/', 'build/cache', '/top', 'a/*/b/'], [], ['docs', 'x.y'])).toBe(
+      "\\( -name '*.o' -o \\( -type d -a -name '.git' \\) -o -regextype posix-extended -regex '\\./(docs|x\\.y)/((.*/)?build/cache|top)'" +
+        " -o \\( -type d -a -regextype posix-extended -regex '\\./(docs|x\\.y)/((.*/)?a/[^/]*/b)' \\) \\) -prune -o",
     );
+    expect(buildPruneExpression([], [])).toBe('');
   });
 });
 
@@ -293,6 +305,25 @@ describe('buildScanScript with prepareDir', () => {
       mkdirSync(join(r, 'other'));
       run(buildScanScript({ root: join(r, 'other'), paths: [], mode: 'stat', exclude: [], prepareDir: '.blat-tmp' }));
       expect(existsSync(join(r, 'other/.blat-tmp'))).toBe(true);
+    } finally {
+      rmSync(r, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps what cut transfers left in the partial folder for a day (the next transfer of the file sends only the rest)', () => {
+    const r = mkdtempSync(join(tmpdir(), 'blat-prepare-'));
+    try {
+      mkdirSync(join(r, '.blat-tmp/partial'), { recursive: true });
+      const now = Math.floor(Date.now() / 1000);
+      writeFileSync(join(r, '.blat-tmp/partial/big.bin'), 'half');
+      execFileSync('touch', ['-d', `@${now - 3600}`, join(r, '.blat-tmp/partial/big.bin')]);
+      writeFileSync(join(r, '.blat-tmp/partial/old.bin'), 'forgotten');
+      execFileSync('touch', ['-d', `@${now - 2 * 86400}`, join(r, '.blat-tmp/partial/old.bin')]);
+      run(buildScanScript({ root: r, paths: [], mode: 'stat', exclude: [], prepareDir: '.blat-tmp' }));
+      expect(existsSync(join(r, '.blat-tmp/partial/big.bin'))).toBe(true);
+      expect(existsSync(join(r, '.blat-tmp/partial/old.bin'))).toBe(false);
+      // The partial folder is never taken for a staging folder, however long nothing changed in it.
+      expect(buildPrepareLines('.blat-tmp', 60).join('\n')).toContain("-type d ! -name partial -exec");
     } finally {
       rmSync(r, { recursive: true, force: true });
     }
