@@ -187,8 +187,21 @@ function resolve(view: PathView, grouping: Grouping, status: number[] | null, re
   } else if (prefer.kind === 'machine') {
     const i = view.machines.indexOf(prefer.machine);
     if (i !== -1 && view.current[i] !== undefined) return { kind: 'win', winner: grouping.groups[grouping.groupOf[i]] };
+    // It deleted the path since the last sync: the deletion wins, every other copy goes to trash.
+    if (i !== -1 && status !== null && status[i] === DELETED) return preferDeletion(view, status);
   }
   return { kind: 'conflict', conflict: buildConflict(view, grouping, status, reason) };
+}
+
+/** A conflict resolved for the machine that deleted the path: a propagated deletion from every machine that deleted it to every holder. */
+function preferDeletion(view: PathView, status: readonly number[]): PathDecision {
+  const deletedOn: number[] = [];
+  const holders: number[] = [];
+  for (let i = 0; i < view.current.length; i++) {
+    if (view.current[i] !== undefined) holders.push(i);
+    else if (status[i] === DELETED) deletedOn.push(i);
+  }
+  return { kind: 'deletion', deletedOn, holders, propagate: true };
 }
 
 /** The newest and second-newest present versions (first in machine order on equal mtimes). */
