@@ -22,7 +22,9 @@ async function keptVersions(box: Sandbox, machine: string, path: string): Promis
   return found.sort();
 }
 
-const apply = (box: Sandbox, ...args: string[]) => runBlat(['apply', '--auto-approve', ...args], { cwd: box.dir, timeoutMs: 60_000 });
+const apply = (box: Sandbox, ...args: string[]) => blat(box, 'apply', '--auto-approve', ...args);
+/** blat run from self's root (path arguments are relative to it), the sandbox's config named. */
+const blat = (box: Sandbox, ...args: string[]) => runBlat(['-c', box.configFile, ...args], { cwd: box.root('here'), timeoutMs: 60_000 });
 
 /** Every machine holds `content` at each path, then one apply records the base. */
 async function syncAll(box: Sandbox, paths: readonly string[], content = 'synced\n'): Promise<void> {
@@ -38,7 +40,7 @@ describe('--prefer MACHINE where MACHINE deleted the path', () => {
       await syncAll(box, ['docs/a.txt', 'docs/b.txt', 'docs/c.txt']);
       await box.remove('m1', 'docs/a.txt');
       await box.write('m2', 'docs/a.txt', 'edit on m2\n', '1700000500');
-      const plan = await runBlat(['plan'], { cwd: box.dir });
+      const plan = await blat(box, 'plan');
       expect(plan.stdout).toMatch(/Conflicts \(1\)/);
       const r = await apply(box, '--prefer', 'm1');
       expect(withoutMuxNoise(r.stderr)).toBe('');
@@ -46,9 +48,50 @@ describe('--prefer MACHINE where MACHINE deleted the path', () => {
       for (const m of ALL) expect(await box.exists(m, 'docs/a.txt'), m).toBe(false);
       expect(await keptVersions(box, 'm2', 'docs/a.txt')).toEqual(['edit on m2\n']);
       expect(await keptVersions(box, 'here', 'docs/a.txt')).toEqual(['synced\n']);
-      const again = await runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir });
+      const again = await blat(box, 'plan', '--detailed-exitcode');
       expect(again.code, again.stdout).toBe(0);
     } finally {
+      await box.cleanup();
+    }
+  });
+});
+
+describe('path arguments that name nothing', () => {
+  it('a path no machine holds and the base does not know is an error naming it, exit 1; under no sync path too', async () => {
+    const box = await machines.sandbox();
+    try {
+      await syncAll(box, ['docs/a.txt']);
+      for (const cmd of [['plan'], ['apply', '--auto-approve']]) {
+        const r = await blat(box, ...cmd, 'docs/nonexistent', 'docs/a.txt');
+        expect(r.stdout).toBe('');
+        expect(withoutMuxNoise(r.stderr)).toBe('blat: docs/nonexistent: no machine holds it and the last sync knew nothing there (a typo?)\n');
+        expect(r.code).toBe(1);
+      }
+      const outside = await blat(box, 'plan', 'elsewhere');
+      expect(outside.stderr).toMatch(/^blat: elsewhere is not under any entry of paths: in .*blat\.yaml\n$/);
+      expect(outside.code).toBe(1);
+      // Held somewhere, or known to the base (deleted everywhere since), is no error.
+      await box.write('m2', 'docs/sub/only-m2.txt', 'x\n', '1700000100');
+      expect((await blat(box, 'plan', 'docs/sub', 'docs/a.txt')).code).toBe(0);
+      for (const m of ALL) await box.remove(m, 'docs/a.txt');
+      const gone = await blat(box, 'plan', 'docs/a.txt');
+      expect(withoutMuxNoise(gone.stderr)).toBe('');
+      expect(gone.code).toBe(0);
+    } finally {
+      await box.cleanup();
+    }
+  });
+
+  it('when a machine that may hold it is offline, it is said and the run goes on', async () => {
+    const box = await machines.sandbox();
+    try {
+      await syncAll(box, ['docs/a.txt']);
+      await machines.sshd.setOffline('m2', true);
+      const r = await blat(box, 'plan', 'docs/nonexistent');
+      expect(r.stderr).toMatch(/^warning: docs\/nonexistent: no machine that answered holds it \(m2 is offline and may hold it\)$/m);
+      expect(r.code).toBe(0);
+    } finally {
+      await machines.sshd.setOffline('m2', false);
       await box.cleanup();
     }
   });
