@@ -115,6 +115,25 @@ Examples:
     .action((args: string[], _o, cmd: Command) => run(async () => (await import('./commands/apply.js')).applyCommand(args, globals(cmd), io))());
 
   program
+    .command('restore')
+    .description('undo held deletions: copy each path back from a machine holding it to the machines that deleted it')
+    .argument('<paths...>', 'held deletions (as blat plan lists them), relative to the current folder inside self\'s root')
+    .option('--auto-approve', 'do not ask before applying')
+    .option('--json', 'print the plan and one JSON line per step outcome, no progress line')
+    .option('--full', 'list every path instead of summarising more than 50 rows per folder')
+    .addHelpText(
+      'after',
+      `
+A path (or a folder holding paths) that is not a held deletion is refused, exit 1. The copy goes
+through apply: the same question, journal, checks and exit codes.
+
+Examples:
+  blat restore docs/report.txt                the plan of copying it back, then the question
+  blat restore docs/old/ --auto-approve       every held deletion under docs/old`,
+    )
+    .action((paths: string[], _o, cmd: Command) => run(async () => (await import('./commands/restore.js')).restoreCommand(paths, globals(cmd), io))());
+
+  program
     .command('journal')
     .description('show what is owed to which machine, oldest first')
     .option('--json', 'print it as JSON')

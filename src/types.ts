@@ -257,6 +257,8 @@ export interface PlanOptions {
   readonly ignorePerms?: readonly string[];
   /** Path arguments the run was narrowed to (empty = all of `paths`). */
   readonly targets: readonly string[];
+  /** `blat restore`: a held deletion is undone, the newest version still held copied back to where it was deleted. */
+  readonly restoreDeletions?: boolean;
 }
 
 /**

@@ -122,6 +122,7 @@ export function decidePath(view: PathView, options: PlanOptions): PathDecision {
     return { kind: 'win', winner: v };
   }
   if (deleted.length > 0) {
+    if (options.restoreDeletions) return decideNewest(view, grouping, status, options);
     const holders: number[] = [];
     let allUnchanged = true;
     for (let i = 0; i < n; i++) {

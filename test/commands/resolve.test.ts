@@ -96,3 +96,51 @@ describe('path arguments that name nothing', () => {
     }
   });
 });
+
+describe('blat restore', () => {
+  it('copies a held deletion back to the machine that deleted it, and nothing else; the next plan is in sync there', async () => {
+    const box = await machines.sandbox();
+    try {
+      await syncAll(box, ['docs/a.txt', 'docs/b.txt', 'docs/c.txt']);
+      await box.remove('m1', 'docs/a.txt');
+      await box.write('m2', 'docs/b.txt', 'newer on m2\n', '1700000500');
+      const held = await blat(box, 'plan', '--json');
+      expect(JSON.parse(held.stdout).deletions).toHaveLength(1);
+      // Shown and asked: no terminal, no --auto-approve: refused before anything.
+      const unasked = await blat(box, 'restore', 'docs/a.txt');
+      expect(unasked.code).toBe(1);
+      expect(await box.exists('m1', 'docs/a.txt')).toBe(false);
+
+      const r = await blat(box, 'restore', 'docs', '--auto-approve');
+      expect(withoutMuxNoise(r.stderr)).toBe('');
+      expect(r.stdout).toMatch(/docs\/a\.txt/);
+      expect(r.stdout).not.toMatch(/docs\/b\.txt/);
+      expect(r.code).toBe(0);
+      expect(await box.read('m1', 'docs/a.txt')).toBe('synced\n');
+      expect((await box.stat('m1', 'docs/a.txt')).mtimeNs).toBe((await box.stat('here', 'docs/a.txt')).mtimeNs);
+      // b.txt was not part of it: still to be pushed. a.txt is settled: in sync, and a later deletion is held again.
+      const after = JSON.parse((await blat(box, 'plan', '--json')).stdout);
+      expect(after.steps.map((s: { path: string }) => s.path)).toEqual(['docs/b.txt', 'docs/b.txt']);
+      expect(after.deletions).toEqual([]);
+      await box.remove('m2', 'docs/a.txt');
+      expect(JSON.parse((await blat(box, 'plan', '--json')).stdout).deletions.map((d: { path: string }) => d.path)).toEqual(['docs/a.txt']);
+    } finally {
+      await box.cleanup();
+    }
+  });
+
+  it('refuses a path that is not a held deletion with one line, exit 1, nothing changed', async () => {
+    const box = await machines.sandbox();
+    try {
+      await syncAll(box, ['docs/a.txt', 'docs/b.txt']);
+      await box.remove('m1', 'docs/a.txt');
+      const r = await blat(box, 'restore', 'docs/a.txt', 'docs/b.txt', '--auto-approve');
+      expect(r.stdout).toBe('');
+      expect(withoutMuxNoise(r.stderr)).toBe('blat: docs/b.txt: not a held deletion, nothing to restore (blat plan lists the held deletions)\n');
+      expect(r.code).toBe(1);
+      expect(await box.exists('m1', 'docs/a.txt')).toBe(false);
+    } finally {
+      await box.cleanup();
+    }
+  });
+});

@@ -331,6 +331,27 @@ const cases: Case[] = [
     conflicts: ['docs/x: changed on a and b'],
   },
   {
+    name: 'restore: a held deletion is copied back to where it was deleted',
+    machines: { a: {}, b: synced(f(100)), c: {}, d: 'offline' },
+    base: { a: synced(f(100)), b: synced(f(100)), c: synced(f(100)), d: synced(f(100)) },
+    options: { restoreDeletions: true },
+    steps: ['pull docs/x b>a', 'push docs/x a>c'],
+  },
+  {
+    name: 'restore: the newest version held comes back',
+    machines: { a: synced(f(100)), b: synced(f(200, 20)), c: {} },
+    base: { a: synced(f(100)), b: synced(f(200, 20)), c: synced(f(100)) },
+    options: { restoreDeletions: true },
+    steps: ['pull docs/x b>a', 'push docs/x a>c'],
+  },
+  {
+    name: 'restore: a changed copy against a deletion stays a conflict',
+    machines: { a: {}, b: synced(f(300, 20)), c: synced(f(100)) },
+    base: { a: synced(f(100)), b: synced(f(100)), c: synced(f(100)) },
+    options: { restoreDeletions: true },
+    conflicts: ['docs/x: changed on b, deleted on a'],
+  },
+  {
     name: 'deletion: a deleted dir is held like a file',
     machines: { a: {}, b: synced(dir()) },
     base: { a: synced(dir()), b: synced(dir()) },
