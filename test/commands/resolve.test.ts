@@ -144,3 +144,107 @@ describe('blat restore', () => {
     }
   });
 });
+
+describe('--keep-both', () => {
+  it('the newest stays at the path; the other version is kept beside it on every machine, named as Syncthing names it', async () => {
+    const box = await machines.sandbox();
+    try {
+      await syncAll(box, ['docs/a.txt', 'docs/b.txt', 'docs/c.txt']);
+      await box.write('here', 'docs/a.txt', 'edit here, older\n', '1700000300');
+      await box.write('m2', 'docs/a.txt', 'edit on m2, newer\n', '1700000500');
+      const kept = 'docs/a.conflict-here-20231114-221820.txt';
+      const plan = await blat(box, 'plan', '--keep-both');
+      expect(plan.stdout).toContain(kept);
+      expect(plan.stdout).not.toMatch(/Conflicts \(/);
+      const json = JSON.parse((await blat(box, 'plan', '--keep-both', '--json')).stdout);
+      expect(json.steps[0]).toMatchObject({ action: 'copy-aside', path: 'docs/a.txt', from: 'here', to: 'here', as: kept, target: null });
+      expect(json.summary.aside).toBe(1);
+
+      const r = await apply(box, '--keep-both');
+      expect(withoutMuxNoise(r.stderr)).toBe('');
+      expect(r.code).toBe(0);
+      const mtime = (await box.stat('here', 'docs/a.txt')).mtimeNs;
+      for (const m of ALL) {
+        expect(await box.read(m, 'docs/a.txt'), m).toBe('edit on m2, newer\n');
+        expect(await box.read(m, kept), m).toBe('edit here, older\n');
+        expect((await box.stat(m, kept)).mtimeNs, m).toBe(1700000300n * 1_000_000_000n);
+        expect((await box.stat(m, 'docs/a.txt')).mtimeNs, m).toBe(mtime);
+      }
+      // Nothing else was written: the older copies replaced went to trash as usual.
+      expect(await keptVersions(box, 'm1', 'docs/a.txt')).toEqual(['synced\n']);
+      const again = await blat(box, 'plan', '--detailed-exitcode');
+      expect(again.code, again.stdout).toBe(0);
+    } finally {
+      await box.cleanup();
+    }
+  });
+
+  it('a version held on another machine is copied there, then pulled and pushed; a name taken there meanwhile is never written over', async () => {
+    const box = await machines.sandbox();
+    try {
+      await syncAll(box, ['docs/a.txt', 'docs/b.txt', 'docs/c.txt']);
+      await box.write('m1', 'docs/a.txt', 'edit on m1, older\n', '1700000200');
+      await box.write('m2', 'docs/a.txt', 'edit on m2, newer\n', '1700000500');
+      const kept = 'docs/a.conflict-m1-20231114-221640.txt';
+      const saved = join(box.dir, 'plan.json');
+      expect((await blat(box, 'plan', '--keep-both', '--out', saved)).code).toBe(0);
+      // Saved plan applied later: the name appeared on m1 meanwhile, so nothing of docs/a.txt is done.
+      await box.write('m1', kept, 'not blat’s\n', '1700000100');
+      const refused = await blat(box, 'apply', saved);
+      expect(refused.code).toBe(2);
+      expect(refused.stdout).toMatch(/is there on m1 now/);
+      expect(await box.read('m1', kept)).toBe('not blat’s\n');
+      expect(await box.read('here', 'docs/a.txt')).toBe('synced\n');
+      expect(await box.read('m1', 'docs/a.txt')).toBe('edit on m1, older\n');
+      expect(await box.read('m2', 'docs/a.txt')).toBe('edit on m2, newer\n');
+      expect(await box.exists('here', kept)).toBe(false);
+      // Planned afresh, the name is taken: the next one is free.
+      const r = await apply(box, '--keep-both');
+      expect(withoutMuxNoise(r.stderr)).toBe('');
+      expect(r.code).toBe(0);
+      for (const m of ALL) {
+        expect(await box.read(m, 'docs/a.txt'), m).toBe('edit on m2, newer\n');
+        expect(await box.read(m, 'docs/a.conflict-m1-20231114-221640-2.txt'), m).toBe('edit on m1, older\n');
+      }
+    } finally {
+      await box.cleanup();
+    }
+  });
+});
+
+describe('one answer per conflict, with path arguments', () => {
+  it('apply docs/a.txt --prefer m1, then apply docs/b.txt --keep-both: each conflict gets its own', async () => {
+    const box = await machines.sandbox();
+    try {
+      await syncAll(box, ['docs/a.txt', 'docs/b.txt', 'docs/c.txt']);
+      for (const p of ['docs/a.txt', 'docs/b.txt']) {
+        await box.write('m1', p, `${p} on m1, older\n`, '1700000200');
+        await box.write('m2', p, `${p} on m2, newer\n`, '1700000500');
+      }
+      const first = await apply(box, 'docs/a.txt', '--prefer', 'm1');
+      expect(withoutMuxNoise(first.stderr)).toBe('');
+      expect(first.code).toBe(0);
+      for (const m of ALL) expect(await box.read(m, 'docs/a.txt'), m).toBe('docs/a.txt on m1, older\n');
+      expect(await box.read('m2', 'docs/b.txt')).toBe('docs/b.txt on m2, newer\n');
+      expect(await box.read('m1', 'docs/b.txt')).toBe('docs/b.txt on m1, older\n');
+      const conflicts = JSON.parse((await blat(box, 'plan', '--json')).stdout).conflicts;
+      expect(conflicts.map((c: { path: string }) => c.path)).toEqual(['docs/b.txt']);
+
+      const second = await apply(box, 'docs/b.txt', '--keep-both');
+      expect(withoutMuxNoise(second.stderr)).toBe('');
+      expect(second.code).toBe(0);
+      for (const m of ALL) {
+        expect(await box.read(m, 'docs/b.txt'), m).toBe('docs/b.txt on m2, newer\n');
+        expect(await box.read(m, 'docs/b.conflict-m1-20231114-221640.txt'), m).toBe('docs/b.txt on m1, older\n');
+      }
+      const again = await blat(box, 'plan', '--detailed-exitcode');
+      expect(again.code, again.stdout).toBe(0);
+      // The two answers cannot be given at once.
+      const both = await blat(box, 'plan', '--keep-both', '--prefer', 'm1');
+      expect(both.code).toBe(1);
+      expect(both.stderr).toMatch(/--keep-both and --prefer: choose one/);
+    } finally {
+      await box.cleanup();
+    }
+  });
+});
