@@ -122,6 +122,7 @@ Examples:
     .option('--full', 'list every path instead of summarising more than 50 rows per folder')
     .option('--detailed-exitcode', 'exit 0 when every machine answered and all are in sync, 2 when anything remains (the last line says what)')
     .addOption(preferOption)
+    .option('--keep-both', 'resolve conflicts between files: the newest stays at the path, every other version is kept beside it as STEM.conflict-MACHINE-YYYYMMDD-HHMMSS.EXT on every machine')
     .option('--propagate-deletes', 'plan moving deleted paths to .blat-trash/ on the other machines')
     .option('--checksum', 'also compare files by sha256, computed on each machine (reads every file under the paths): copies alike in size and mtime but not in content are conflicts')
     .action((paths: string[], _o, cmd: Command) => run(async () => (await import('./commands/plan.js')).planCommand(paths, globals(cmd), io))());
@@ -134,7 +135,8 @@ Examples:
     .option('--resume', 'finish what earlier applies could not do (see `blat journal`)')
     .option('--json', 'print the plan and one JSON line per step outcome, no progress line')
     .option('--full', 'list every path instead of summarising more than 50 rows per folder')
-    .addOption(new Option('--prefer <newest|machine>', "resolve conflicts: the newest version, or the named machine's"))
+    .addOption(new Option('--prefer <newest|machine>', "resolve conflicts: the newest version, or the named machine's (when it deleted the path: the deletion)"))
+    .option('--keep-both', 'resolve conflicts between files: the newest stays at the path, every other version is kept beside it as STEM.conflict-MACHINE-YYYYMMDD-HHMMSS.EXT on every machine')
     .option('--propagate-deletes', 'move paths deleted on one machine into .blat-trash/ on the others')
     .option('--force-deletes', 'let --propagate-deletes go past the mass-deletion guard')
     .addHelpText(
@@ -147,9 +149,30 @@ Examples:
   blat apply                         plan, show, ask, apply
   blat apply docs/ --auto-approve    no question (scripts, cron)
   blat apply plan.json               apply a plan saved by blat plan --out plan.json
+  blat apply docs/a.txt --prefer m2  resolve one conflict for m2's version (or deletion)
+  blat apply docs/b.txt --keep-both  keep every version of another, beside it
   blat apply --resume --auto-approve finish what is owed to machines that were offline`,
     )
     .action((args: string[], _o, cmd: Command) => run(async () => (await import('./commands/apply.js')).applyCommand(args, globals(cmd), io))());
+
+  program
+    .command('restore')
+    .description('undo held deletions: copy each path back from a machine holding it to the machines that deleted it')
+    .argument('<paths...>', 'held deletions (as blat plan lists them), relative to the current folder inside self\'s root')
+    .option('--auto-approve', 'do not ask before applying')
+    .option('--json', 'print the plan and one JSON line per step outcome, no progress line')
+    .option('--full', 'list every path instead of summarising more than 50 rows per folder')
+    .addHelpText(
+      'after',
+      `
+A path (or a folder holding paths) that is not a held deletion is refused, exit 1. The copy goes
+through apply: the same question, journal, checks and exit codes.
+
+Examples:
+  blat restore docs/report.txt                the plan of copying it back, then the question
+  blat restore docs/old/ --auto-approve       every held deletion under docs/old`,
+    )
+    .action((paths: string[], _o, cmd: Command) => run(async () => (await import('./commands/restore.js')).restoreCommand(paths, globals(cmd), io))());
 
   program
     .command('journal')

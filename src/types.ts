@@ -189,7 +189,7 @@ export interface Base extends ReadonlyMap<string, ReadonlyMap<string, Entry>> {
 }
 
 /** The closed set of things a step can do. */
-export type Action = 'pull' | 'push' | 'trash';
+export type Action = 'copy-aside' | 'pull' | 'push' | 'trash';
 
 /**
  * What a step replaces on `to`, kept in that machine's trash: `older`, a copy the winner
@@ -199,8 +199,12 @@ export type Action = 'pull' | 'push' | 'trash';
 export type Replaces = 'older' | 'changed';
 
 /**
- * One transfer (or, for `trash`, one move into `.blat-trash/`).
+ * One transfer (or, for `trash`, one move into `.blat-trash/`; for `copy-aside`, one copy on a machine).
  * Invariants:
+ * - `copy-aside` (--keep-both): `from` = `to`, the machine holding a losing version of a
+ *   conflicting file `path`; `source` is that version (a file), `target` null: `as`, a name in
+ *   the same folder (see buildConflictName), must be absent there. It copies the version to `as`
+ *   (cp -p, never over anything); steps of path `as` then spread the copy like any new file.
  * - `pull`: `to` is self, `from` is an online machine holding the winner.
  * - `push`: `from` is self, `to` is an online machine that is stale.
  * - `trash`: `from` is the machine where the path was deleted, `to` the
@@ -221,6 +225,8 @@ export interface Step {
   readonly source: Entry | null;
   readonly target: Entry | null;
   readonly replaces?: Replaces;
+  /** `copy-aside` only: the conflict-copy name (relative to the root) the version is copied to. */
+  readonly as?: string;
 }
 
 /** A stale machine that could not be served now; owed until it answers. */
@@ -263,6 +269,11 @@ export type Prefer = { readonly kind: 'none' } | { readonly kind: 'newest' } | {
 /** Options the planner takes besides its data. */
 export interface PlanOptions {
   readonly prefer: Prefer;
+  /**
+   * --keep-both: a conflict between files is resolved as `prefer newest` would, and every other
+   * version is kept beside it on every machine under a conflict-copy name (copy-aside steps).
+   */
+  readonly keepBoth?: boolean;
   readonly propagateDeletes: boolean;
   /** Seconds; two mtimes this close are equal (machines not in `windows`). */
   readonly modifyWindow: number;
@@ -272,12 +283,16 @@ export interface PlanOptions {
   readonly ignorePerms?: readonly string[];
   /** Path arguments the run was narrowed to (empty = all of `paths`). */
   readonly targets: readonly string[];
+  /** `blat restore`: a held deletion is undone, the newest version still held copied back to where it was deleted. */
+  readonly restoreDeletions?: boolean;
 }
 
 /**
  * A pure value computed from (config, snapshot, base, options).
  * Invariants:
- * - every pull comes before every push and trash step;
+ * - every copy-aside step comes before every other step; every pull before every push and trash step;
+ * - the path `as` of a copy-aside step has a pull (when `from` is not self) and pushes that
+ *   take it from `from` to every other online machine, and comes in no other step;
  * - at most one pull per path, and a path with a pull has its pushes after it;
  * - (action, path, to) is unique;
  * - a path appears in at most one of: steps, conflicts, held deletions;
@@ -319,6 +334,8 @@ export type PlanWarning =
 
 /** Counts shown in the summary line and the JSON `summary`. */
 export interface PlanSummary {
+  /** copy-aside steps: versions of conflicts kept beside the path under a conflict-copy name (--keep-both). */
+  readonly aside: number;
   readonly pull: number;
   readonly push: number;
   readonly trash: number;

@@ -12,6 +12,7 @@ import { restatMachines } from './restat.js';
 import { runLimited } from './runLimited.js';
 import { findNewSubtrees, findSendableSubtrees, WHOLE_SUBTREES_MIN, type NewSubtree } from './subtrees.js';
 import { buildPlaceScript, parsePlaceOutput, type PlaceMove } from '../transport/placeScript.js';
+import { buildAsideScript, parseAsideOutput } from '../transport/asideScript.js';
 
 export type StepStatus = 'done' | 'failed' | 'stale';
 
@@ -107,7 +108,7 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
   //    a tree by the precheck instead of path by path, and the receiver is asked for the folder only.
   const pulled = new Set(steps.filter((s) => s.action === 'pull').map((s) => s.path));
   const batches = groupBy(
-    steps.flatMap((s, i) => (s.action === 'trash' || (s.action === 'push' && pulled.has(s.path)) ? [] : [i])),
+    steps.flatMap((s, i) => (s.action === 'trash' || s.action === 'copy-aside' || (s.action === 'push' && pulled.has(s.path)) ? [] : [i])),
     (i) => `${steps[i].from}\0${steps[i].to}`,
   );
   // A folder whose parent another batch creates (pulls from two machines into a new folder here)
@@ -172,11 +173,15 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
     for (const to of pushTargets) early.set(to, startRsync(listedRequest(req.self, to, 0)));
   }
   try {
-    const involved = collectInvolved(steps.filter((_, i) => !listedAsTree.has(i)));
+    // 0. Versions kept aside (--keep-both), before anything is looked at: their copies are the
+    //    sources of the transfers that spread them. A path whose copy was not made is left alone.
+    const asideProblems = await copyAside(req, steps, settle);
+    const involved = collectInvolved(steps.filter((s, i) => !listedAsTree.has(i) && s.action !== 'copy-aside'));
     const restat = await restatMachines(config, req.self, req.sshOptions, involved, { prepareDir: TRANSFER_TEMP_DIR, pruneTrashBefore: buildPruneCutoff(req.now(), config.trash.keepDays), trees, sessions: req.sessions, signal: req.signal });
     await journalled;
     if (interrupted()) return await settleInterrupted();
     const problems = checkPreconditions(steps, restat);
+    for (const [i, p] of asideProblems) problems.set(i, p);
     /** batch key → the subtrees sent whole. */
     const wholes = new Map<string, NewSubtree[]>();
     for (const c of candidates) {
@@ -197,7 +202,7 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
     }
     await settle([...problems].map(([index, p]) => ({ index, step: steps[index], status: p.status, reason: p.reason })));
 
-    progress.filesTotal = steps.length - problems.size;
+    progress.filesTotal = steps.filter((s) => s.action !== 'copy-aside').length - problems.size;
     progress.bytesTotal = steps.reduce((sum, s, i) => sum + (problems.has(i) || s.source?.type !== 'file' ? 0 : s.source.size), 0);
 
     let stagings = 0;
@@ -375,7 +380,7 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
       const m = machine(to);
       const items = saves.map((o, k) => ({ path: o.step.path, kept: buildKeptPath(req.trashStamp, o.step.path), aside: `${TRANSFER_TEMP_DIR}/given-back-${req.run}-${k}` }));
       const chunks: Buffer[] = [];
-      const result = await runScript(buildScriptTarget(m, req.self, req.sshOptions), buildGiveBackScript(m.root, items), (c) => chunks.push(c));
+      const result = await runScript(target(to), buildGiveBackScript(m.root, items), (c) => chunks.push(c));
       const status = parseGiveBackOutput(Buffer.concat(chunks));
       const where = `${TRASH_DIR}/${req.trashStamp}`;
       const reasons = new Map(
@@ -440,7 +445,7 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
     for (const o of outcomes) if (o && o.step.action === 'pull') pullOutcome.set(o.step.path, o);
     const blocked: StepOutcome[] = [];
     const later = steps.flatMap((s, i) => {
-      if (s.action === 'pull' || !runnable(i)) return [];
+      if (s.action === 'pull' || s.action === 'copy-aside' || !runnable(i)) return [];
       const pulled = pullOutcome.get(s.path);
       if (pulled && pulled.status !== 'done') {
         blocked.push({ index: i, step: s, status: pulled.status, reason: `not pushed: the pull of this path from ${pulled.step.from} was ${pulled.status}` });
@@ -460,6 +465,67 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
   } finally {
     await Promise.all([...early.values()].map((rsync) => rsync.cancel()));
   }
+}
+
+/**
+ * Carries out the copy-aside steps, one script per machine (machines in parallel) after a look at
+ * each path and name: the version there must still be the planned one, the name free. Settles
+ * them, and returns the other steps that must not run (by index): those of a path whose copy was
+ * not made (the version would be replaced without its copy), and those spreading that copy.
+ */
+async function copyAside(
+  req: ApplyRequest,
+  steps: readonly Step[],
+  settle: (list: StepOutcome[]) => Promise<void>,
+): Promise<Map<number, { status: 'stale' | 'failed'; reason: string }>> {
+  const blocked = new Map<number, { status: 'stale' | 'failed'; reason: string }>();
+  const asides = steps.flatMap((s, i) => (s.action === 'copy-aside' && s.as !== undefined ? [i] : []));
+  if (asides.length === 0) return blocked;
+  const byMachine = groupBy(asides, (i) => steps[i].from);
+  const involved = new Map([...byMachine].map(([m, idx]) => [m, idx.flatMap((i) => [steps[i].path, steps[i].as as string])] as const));
+  const seen = await restatMachines(req.config, req.self, req.sshOptions, involved);
+  const outcomes: StepOutcome[] = [];
+  await Promise.all(
+    [...byMachine].map(async ([name, idx]) => {
+      const fresh = seen.get(name);
+      const ready: number[] = [];
+      for (const i of idx) {
+        const step = steps[i];
+        const as = step.as as string;
+        if (fresh === undefined || 'unreachable' in fresh) outcomes.push({ index: i, step, status: 'failed', reason: `${name} unreachable (${fresh && 'unreachable' in fresh ? fresh.unreachable : 'no answer'})` });
+        else if (!sameEntry(fresh.get(step.path), step.source)) outcomes.push({ index: i, step, status: 'stale', reason: `${name} changed since the plan (${describe(fresh.get(step.path) ?? null)}, expected ${describe(step.source)})` });
+        else if (fresh.has(as)) outcomes.push({ index: i, step, status: 'stale', reason: `${as} is there on ${name} now (${describe(fresh.get(as) ?? null)}); left alone` });
+        else ready.push(i);
+      }
+      if (ready.length === 0) return;
+      const m = req.config.machines.find((c) => c.name === name)!;
+      const items = ready.map((i, k) => ({ path: steps[i].path, as: steps[i].as as string, temp: `${TRANSFER_TEMP_DIR}/aside-${req.run}-${k}` }));
+      const chunks: Buffer[] = [];
+      const result = await runScript(buildScriptTarget(m, req.self, req.sshOptions, { stallTimeout: req.config.stallTimeout, signal: req.signal }), buildAsideScript(m.root, TRANSFER_TEMP_DIR, items), (c) => chunks.push(c));
+      const status = parseAsideOutput(Buffer.concat(chunks));
+      for (const i of ready) {
+        const step = steps[i];
+        const as = step.as as string;
+        const s = result.unreachable ? undefined : status.get(as);
+        if (s === 'ok') outcomes.push({ index: i, step, status: 'done', after: step.source });
+        else if (result.unreachable) outcomes.push({ index: i, step, status: 'failed', reason: `${name} unreachable (${result.unreachable})` });
+        else if (s === 'exists') outcomes.push({ index: i, step, status: 'stale', reason: `${as} appeared on ${name}; left alone` });
+        else if (s === 'gone') outcomes.push({ index: i, step, status: 'stale', reason: `${step.path} is no longer a file on ${name}` });
+        else outcomes.push({ index: i, step, status: 'failed', reason: `could not copy ${step.path} to ${as} on ${name}${result.exitCode === 3 ? ' (root missing)' : ''}` });
+      }
+    }),
+  );
+  outcomes.sort((a, b) => a.index - b.index);
+  await settle(outcomes);
+  for (const o of outcomes) {
+    if (o.status === 'done') continue;
+    const as = o.step.as as string;
+    steps.forEach((s, i) => {
+      if (s.action === 'copy-aside' || (s.path !== o.step.path && s.path !== as)) return;
+      blocked.set(i, { status: o.status === 'failed' ? 'failed' : 'stale', reason: `not carried out: ${o.step.from}'s version of ${o.step.path} was not kept as ${as} (${o.reason ?? o.status})` });
+    });
+  }
+  return blocked;
 }
 
 /** A step's outcome as the look after a transfer found it; `saved`: done, but what it replaced was saved meanwhile (not the planned target). */

@@ -58,6 +58,11 @@ interface EntryUpdate {
 function updatesOf(done: readonly StepOutcome[]): EntryUpdate[] {
   const updates: EntryUpdate[] = [];
   for (const o of done) {
+    // A copy kept aside: a new file `as` on its machine, the path itself untouched.
+    if (o.step.action === 'copy-aside') {
+      if (o.step.as !== undefined) updates.push({ machine: o.step.from, path: o.step.as, entry: o.after ?? null });
+      continue;
+    }
     if (o.step.action !== 'trash' && o.step.source) updates.push({ machine: o.step.from, path: o.step.path, entry: o.step.source });
     updates.push({ machine: o.step.to, path: o.step.path, entry: o.after ?? null });
   }

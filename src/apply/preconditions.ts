@@ -33,6 +33,7 @@ export function checkPreconditions(steps: readonly Step[], restat: Restat): Map<
   const problems = new Map<number, { status: 'stale' | 'failed'; reason: string }>();
   const pulled = new Set(steps.filter((s) => s.action === 'pull').map((s) => s.path));
   steps.forEach((step, i) => {
+    if (step.action === 'copy-aside') return; // looked at before its copy is made (applySteps)
     for (const machine of [step.from, step.to]) {
       const seen = restat.get(machine);
       if (seen && 'unreachable' in seen) {

@@ -37,6 +37,8 @@ export interface ApplyFlags extends GlobalOptions {
   readonly json?: boolean;
   readonly full?: boolean;
   readonly prefer?: string;
+  /** --keep-both: conflicts between files resolved as --prefer newest, every other version kept beside as a conflict copy. */
+  readonly keepBoth?: boolean;
   readonly propagateDeletes?: boolean;
   readonly forceDeletes?: boolean;
 }

@@ -40,9 +40,11 @@ export function parsePrefer(value: string | undefined, config: Config): Prefer {
 }
 
 /** Planner options from the command line and the config. */
-export function buildPlanOptions(ctx: RunContext, flags: { prefer?: string; propagateDeletes?: boolean }): PlanOptions {
+export function buildPlanOptions(ctx: RunContext, flags: { prefer?: string; keepBoth?: boolean; propagateDeletes?: boolean }): PlanOptions {
+  if (flags.keepBoth && flags.prefer !== undefined) throw new UsageError('--keep-both and --prefer: choose one (each conflict gets one answer; narrow the run with path arguments to answer conflicts differently)');
   return {
     prefer: parsePrefer(flags.prefer, ctx.config),
+    ...(flags.keepBoth ? { keepBoth: true } : {}),
     propagateDeletes: flags.propagateDeletes === true,
     ...buildVersionOptions(ctx.config),
     targets: ctx.narrowed ? ctx.targets : [],

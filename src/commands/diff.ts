@@ -85,7 +85,7 @@ function describeEntry(e: Entry): string {
 async function readFrom(config: Config, self: string, sshOptions: readonly string[], v: HeldVersion, script: (root: string) => string): Promise<{ bytes: Buffer; exitCode: number }> {
   const machine = config.machines.find((m) => m.name === v.machines[0])!;
   const chunks: Buffer[] = [];
-  const result = await runScript(buildScriptTarget(machine, self, sshOptions), script(machine.root), (c) => chunks.push(c));
+  const result = await runScript(buildScriptTarget(machine, self, sshOptions, { stallTimeout: config.stallTimeout }), script(machine.root), (c) => chunks.push(c));
   if (result.unreachable) throw new BlatError(`diff: ${machine.name} unreachable (${result.unreachable})`);
   if (result.exitCode === 3) throw new BlatError(`diff: root ${escapeControls(machine.root)} missing on ${machine.name}`);
   if (result.exitCode === 4) throw new BlatError(`diff: the file is no longer a file on ${machine.name}; run blat diff again`);

@@ -16,6 +16,8 @@ export interface PlanFlags extends GlobalOptions {
   readonly full?: boolean;
   readonly detailedExitcode?: boolean;
   readonly prefer?: string;
+  /** --keep-both: conflicts between files resolved as --prefer newest, every other version kept beside as a conflict copy. */
+  readonly keepBoth?: boolean;
   readonly propagateDeletes?: boolean;
   readonly checksum?: boolean;
 }

@@ -6,8 +6,8 @@ import { readJournal } from '../state/journal.js';
 import type { Config, Plan } from '../types.js';
 
 /** Refuses planning options given with a saved plan: it is applied as it was planned, and would ignore them. */
-export function checkSavedPlanFlags(file: string, flags: { readonly prefer?: string; readonly propagateDeletes?: boolean }): void {
-  const ignored = [flags.prefer !== undefined ? '--prefer' : '', flags.propagateDeletes ? '--propagate-deletes' : ''].filter((f) => f !== '');
+export function checkSavedPlanFlags(file: string, flags: { readonly prefer?: string; readonly keepBoth?: boolean; readonly propagateDeletes?: boolean }): void {
+  const ignored = [flags.prefer !== undefined ? '--prefer' : '', flags.keepBoth ? '--keep-both' : '', flags.propagateDeletes ? '--propagate-deletes' : ''].filter((f) => f !== '');
   if (ignored.length === 0) return;
   throw new BlatError(
     `${escapeControls(file)}: refused: a saved plan is applied as it was planned, so ${ignored.join(' and ')} would be ignored; give ${ignored.length === 1 ? 'it' : 'them'} to blat plan --out FILE instead`,

@@ -3,7 +3,9 @@ import { buildPlan } from '../plan/buildPlan.js';
 import { addChecksumConflicts } from '../plan/checksums.js';
 import { buildInSyncPlan } from '../plan/inSyncPlan.js';
 import { countIdenticalPaths, isIdenticalSnapshot, isUniformSnapshot } from '../plan/uniform.js';
-import { sanitizeForTerminal } from '../escape.js';
+import { escapeControls, sanitizeForTerminal } from '../escape.js';
+import { BlatError } from '../errors.js';
+import { findUnheldTargets } from '../plan/unheldTargets.js';
 import { readBase } from '../state/base.js';
 import { readInSyncListing, readInSyncMemo, writeInSyncMemo, type InSyncMemo } from '../state/inSyncMemo.js';
 import { readMachineStates, updateMachineStates, writeMachineStates } from '../state/machineState.js';
@@ -107,6 +109,7 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
   for (const w of observed.warnings) io.stderr(`warning: ${sanitizeForTerminal(w)}\n`);
   await writeMachineStates(config.stateDir, updateMachineStates(previous, observed.machines, takenAtMs));
 
+  if (partial) await checkTargetsHeld(ctx, partial.snapshot, partial.base, io);
   if (partial) {
     const plan = buildPlan({ configDigest: config.digest, snapshot: partial.snapshot, base: partial.base, options, nowMs: io.now(), excludedOn: buildMachineExcludes(config) });
     // Alike on the paths that differ from the synced listing, so alike everywhere: the next plan may take the memo.
@@ -140,6 +143,7 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
   // Identical implies uniform: one walk over the entries in the usual, synced case.
   const identical = isIdenticalSnapshot(snapshot);
   const base = baseRead ? await baseRead : identical || isUniformSnapshot(snapshot, options) ? null : await readBase(config.stateDir);
+  await checkTargetsHeld(ctx, snapshot, base, io);
   // Identical machines: nothing to do whatever the base says, every path alike (one walk fewer).
   const planned = identical
     ? buildInSyncPlan({
@@ -155,6 +159,29 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
   const plan = how.checksum ? addChecksumConflicts(planned, snapshot, options.modifyWindow) : planned;
   if (identical && finalObserved.warnings.length === 0 && !how.checksum) await recordInSync(ctx, listingLost ? null : memo, finalScans, plan);
   return { plan, snapshot, base, sshOptions, selfListing };
+}
+
+/**
+ * Refuses path arguments that name nothing (no machine holds anything there, the base knows
+ * nothing there): one line naming them, exit 1. When an offline machine, or a folder a scan could
+ * not read, may hold one, it is said on stderr instead and the run goes on. Whole sync paths are
+ * not checked: one empty everywhere is in sync.
+ */
+async function checkTargetsHeld(ctx: RunContext, snapshot: Snapshot, base: Base | null, io: CommandIO): Promise<void> {
+  if (!ctx.narrowed) return;
+  const targets = ctx.targets.filter((t) => !ctx.config.paths.includes(t));
+  let found = findUnheldTargets(targets, snapshot, base);
+  // The base was not needed for the plan: read now, only for what no machine holds.
+  if (base === null && found.missing.length + found.unknown.length > 0) found = findUnheldTargets(targets, snapshot, await readBase(ctx.config.stateDir));
+  const offline = snapshot.machines.filter((m) => m.status === 'offline').map((m) => m.name);
+  for (const t of found.unknown) {
+    const why = offline.length > 0 ? `${offline.join(', ')} ${offline.length === 1 ? 'is' : 'are'} offline and may hold it` : 'a folder above or under it could not be read';
+    io.stderr(`warning: ${escapeControls(t)}: no machine that answered holds it (${why})\n`);
+  }
+  if (found.missing.length > 0) {
+    const names = found.missing.map(escapeControls).join(', ');
+    throw new BlatError(`${names}: no machine holds ${found.missing.length === 1 ? 'it' : 'them'} and the last sync knew nothing there (a typo?)`);
+  }
 }
 
 /**

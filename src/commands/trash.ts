@@ -54,7 +54,7 @@ export async function trashRestoreCommand(arg: string, flags: GlobalOptions & { 
     }
     const stamp = buildTrashRun(io.now());
     const chunks: Buffer[] = [];
-    const result = await runScript(buildScriptTarget(machine, ctx.self.name, sshOptions), buildTrashRestoreScript(machine.root, run, path, stamp), (c) => chunks.push(c));
+    const result = await runScript(buildScriptTarget(machine, ctx.self.name, sshOptions, { stallTimeout: ctx.config.stallTimeout }), buildTrashRestoreScript(machine.root, run, path, stamp), (c) => chunks.push(c));
     const status = Buffer.concat(chunks).toString('latin1').split('\0')[0];
     const where = `${escapeControls(path)} on ${machine.name}`;
     if (result.unreachable) throw new BlatError(`${machine.name} unreachable (${escapeControls(result.unreachable)}); nothing restored`);
@@ -76,7 +76,7 @@ export async function trashPruneCommand(flags: GlobalOptions, io: CommandIO): Pr
     const results = await Promise.all(
       inUse(ctx).map(async (m) => {
         const chunks: Buffer[] = [];
-        const result = await runScript(buildScriptTarget(m, ctx.self.name, sshOptions), buildTrashPruneScript(m.root, before), (c) => chunks.push(c));
+        const result = await runScript(buildScriptTarget(m, ctx.self.name, sshOptions, { stallTimeout: ctx.config.stallTimeout }), buildTrashPruneScript(m.root, before), (c) => chunks.push(c));
         return { m, result, pruned: parsePruneOutput(Buffer.concat(chunks)) };
       }),
     );
@@ -99,7 +99,7 @@ function inUse(ctx: RunContext): MachineConfig[] {
 /** One machine's trash, or why it could not be listed. */
 async function readMachineTrash(ctx: RunContext, m: MachineConfig, sshOptions: readonly string[]): Promise<MachineTrash> {
   const chunks: Buffer[] = [];
-  const result = await runScript(buildScriptTarget(m, ctx.self.name, sshOptions), buildTrashListScript(m.root), (c) => chunks.push(c));
+  const result = await runScript(buildScriptTarget(m, ctx.self.name, sshOptions, { stallTimeout: ctx.config.stallTimeout }), buildTrashListScript(m.root), (c) => chunks.push(c));
   if (result.unreachable) return { machine: m.name, problem: `unreachable: ${result.unreachable}` };
   const listed = parseTrashList(Buffer.concat(chunks));
   if (!listed.rootExists && listed.complete) return { machine: m.name, problem: `root ${m.root} missing` };

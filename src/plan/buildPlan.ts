@@ -2,7 +2,8 @@
 import { BlatError } from '../errors.js';
 import type { Base, Conflict, Deferred, Deletion, Entry, Plan, PlanOptions, PlanWarning, Snapshot, Step } from '../types.js';
 import { decidePath, type PathView } from './decidePath.js';
-import { buildDeletion, buildTrashSteps, buildWinSteps, type OfflineMachine } from './steps.js';
+import { buildAsideSteps, buildDeletion, buildTrashSteps, buildWinSteps, type OfflineMachine } from './steps.js';
+import { buildConflictName } from './conflictName.js';
 import { buildUnderTest } from '../config/paths.js';
 import { readEntryParts } from '../layeredEntries.js';
 import { buildVersionRules, pairPerms, pairWindow, sameVersion, type VersionRules } from './versions.js';
@@ -54,8 +55,11 @@ export function buildPlan(input: PlanInput): Plan {
 
   // Offline machines last: their windows and modes matter only against self's version (owed entries).
   const rules = buildVersionRules([...online, ...offline.map((m) => m.name)], options);
+  const asides: Step[] = [];
   const pulls: Step[] = [];
   const later: Step[] = [];
+  /** Conflict-copy names given in this plan (--keep-both). */
+  const named = new Set<string>();
   const owed: Deferred[][] = offline.map(() => []);
   const conflicts: Conflict[] = [];
   const deletions: Deletion[] = [];
@@ -100,6 +104,46 @@ export function buildPlan(input: PlanInput): Plan {
         if (decision.propagate) for (const s of buildTrashSteps(view, decision.deletedOn, decision.holders, view.rules)) later.push(s);
         deletions.push(buildDeletion(view, decision.deletedOn, decision.holders, order, offline.filter((m) => owes(m.name)), decision.propagate));
         break;
+      case 'keep-both': {
+        const blocked = findBlockedTarget(view, decision.winner.members, maps);
+        if (blocked !== undefined) {
+          conflicts.push(buildBlockedConflict(view, decision.winner, blocked));
+          break;
+        }
+        // A free name for each kept version: taken on no machine (scanned, or in its base) nor by this plan.
+        const taken = (name: string) => named.has(name) || maps.some((m) => m.has(name)) || [...base.values()].some((b) => b.has(name));
+        const names = decision.kept.map((g) => {
+          const holder = g.members[0];
+          for (let n = 1; n <= 9; n++) {
+            const name = buildConflictName(view.path, view.machines[holder], (g.entry as Entry).mtime, n);
+            if (!taken(name)) return name;
+          }
+          return undefined;
+        });
+        const full = names.findIndex((n) => n === undefined);
+        if (full !== -1) {
+          const c = decision.conflict;
+          const first = buildConflictName(view.path, view.machines[decision.kept[full].members[0]], (decision.kept[full].entry as Entry).mtime);
+          conflicts.push(Object.freeze({ ...c, reason: `${c.reason}; --keep-both: ${first} and its numbered variants are taken` }));
+          break;
+        }
+        decision.kept.forEach((g, k) => {
+          const as = names[k] as string;
+          named.add(as);
+          const made = buildAsideSteps(view, g.members[0], as, self, offline);
+          asides.push(made.aside);
+          if (made.pull !== null) pulls.push(made.pull);
+          for (const s of made.pushes) later.push(s);
+          made.deferred.forEach((d, j) => owed[j].push(d));
+        });
+        const made = buildWinSteps(view, decision.winner, self, offline, rules);
+        if (made.pull !== null) pulls.push(made.pull);
+        for (const s of made.pushes) later.push(s);
+        made.deferred.forEach((d, k) => {
+          if (d !== undefined) owed[k].push(d);
+        });
+        break;
+      }
       case 'win': {
         const blocked = findBlockedTarget(view, decision.winner.members, entries);
         if (blocked !== undefined) {
@@ -129,6 +173,7 @@ export function buildPlan(input: PlanInput): Plan {
   });
 
   // Only what the plan holds is sorted, not every path: a plan of a large tree in sync sorts nothing.
+  asides.sort(byPath); // stable: a path's copies stay in the order of their versions
   pulls.sort(byPath);
   later.sort(byPath); // stable: a path's steps stay in machine order
   for (const list of owed) list.sort(byPath);
@@ -136,7 +181,8 @@ export function buildPlan(input: PlanInput): Plan {
   deletions.sort(byPath);
   warnings.sort(byPath);
 
-  const steps = pulls;
+  const steps = asides;
+  for (const s of pulls) steps.push(s);
   for (const s of later) steps.push(s);
   const deferred: Deferred[] = [];
   for (const list of owed) for (const d of list) deferred.push(d);

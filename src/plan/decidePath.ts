@@ -23,6 +23,8 @@ export type PathDecision =
   | { readonly kind: 'same'; readonly present: boolean }
   | { readonly kind: 'win'; readonly winner: VersionGroup }
   | { readonly kind: 'conflict'; readonly conflict: Conflict }
+  /** --keep-both: `winner` takes the path; each of `kept` (every other present version) is kept aside by its first holder. */
+  | { readonly kind: 'keep-both'; readonly winner: VersionGroup; readonly kept: readonly VersionGroup[]; readonly conflict: Conflict }
   | {
       readonly kind: 'deletion';
       readonly deletedOn: readonly number[];
@@ -122,6 +124,7 @@ export function decidePath(view: PathView, options: PlanOptions): PathDecision {
     return { kind: 'win', winner: v };
   }
   if (deleted.length > 0) {
+    if (options.restoreDeletions) return decideNewest(view, grouping, status, options);
     const holders: number[] = [];
     let allUnchanged = true;
     for (let i = 0; i < n; i++) {
@@ -177,7 +180,11 @@ function decideNewest(view: PathView, grouping: Grouping, status: number[] | nul
 /** Applies `options.prefer` to a conflict: the preferred version wins, or the conflict stands. */
 function resolve(view: PathView, grouping: Grouping, status: number[] | null, reason: string, options: PlanOptions): PathDecision {
   const prefer = options.prefer;
-  if (prefer.kind === 'newest') {
+  if (options.keepBoth) {
+    const kept = keepBoth(view, grouping, status);
+    if (typeof kept !== 'string') return { kind: 'keep-both', ...kept, conflict: buildConflict(view, grouping, status, reason) };
+    reason = `${reason}; --keep-both: ${kept}`;
+  } else if (prefer.kind === 'newest') {
     const [top, second] = newestTwo(grouping.groups);
     if (top !== undefined && (second === undefined || !sameMtime(top.newest, second.newest, pairWindow(view.rules, top.members[0], second.members[0])))) {
       const ahead = futureHolder(view, top);
@@ -187,8 +194,37 @@ function resolve(view: PathView, grouping: Grouping, status: number[] | null, re
   } else if (prefer.kind === 'machine') {
     const i = view.machines.indexOf(prefer.machine);
     if (i !== -1 && view.current[i] !== undefined) return { kind: 'win', winner: grouping.groups[grouping.groupOf[i]] };
+    // It deleted the path since the last sync: the deletion wins, every other copy goes to trash.
+    if (i !== -1 && status !== null && status[i] === DELETED) return preferDeletion(view, status);
   }
   return { kind: 'conflict', conflict: buildConflict(view, grouping, status, reason) };
+}
+
+/**
+ * --keep-both's answer: the newest present version wins (on equal mtimes, the first in machine
+ * order); every other version some machine changed or created since the last sync (without a
+ * base: every other present version) is kept; a copy no machine changed is an older one, replaced
+ * as usual. Or why it cannot: a version that is not a file, or a newest version dated in the future.
+ */
+function keepBoth(view: PathView, grouping: Grouping, status: readonly number[] | null): { winner: VersionGroup; kept: VersionGroup[] } | string {
+  const present = grouping.groups.filter((g) => g.entry !== null);
+  if (present.some((g) => g.entry!.type !== 'file')) return 'it keeps files only, and a version here is a folder or a symlink';
+  const [top] = newestTwo(grouping.groups);
+  const ahead = futureHolder(view, top);
+  if (ahead !== -1) return `the newest version, on ${view.machines[ahead]}, is dated in the future`;
+  const own = (g: VersionGroup) => status === null || g.members.some((i) => status[i] === CHANGED || status[i] === CREATED || status[i] === UNBASED);
+  return { winner: top, kept: present.filter((g) => g !== top && own(g)) };
+}
+
+/** A conflict resolved for the machine that deleted the path: a propagated deletion from every machine that deleted it to every holder. */
+function preferDeletion(view: PathView, status: readonly number[]): PathDecision {
+  const deletedOn: number[] = [];
+  const holders: number[] = [];
+  for (let i = 0; i < view.current.length; i++) {
+    if (view.current[i] !== undefined) holders.push(i);
+    else if (status[i] === DELETED) deletedOn.push(i);
+  }
+  return { kind: 'deletion', deletedOn, holders, propagate: true };
 }
 
 /** The newest and second-newest present versions (first in machine order on equal mtimes). */

@@ -2,10 +2,21 @@
 // step must be one the planner could have made with this config.
 import { buildUnderTest, normaliseSyncPath } from '../config/paths.js';
 import type { Config, Plan, Step } from '../types.js';
+import { isConflictNameOf } from './conflictName.js';
 
-/** A step as the refusal names it: `push docs/a.txt here → m1`. */
+/** A step as the refusal names it: `push docs/a.txt here → m1`, `copy-aside docs/a.txt on m1 as docs/a.conflict-….txt`. */
 function describeStep(s: Step): string {
+  if (s.action === 'copy-aside') return `${s.action} ${s.path} on ${s.from} as ${s.as ?? '?'}`;
   return `${s.action} ${s.path} ${s.from} → ${s.to}`;
+}
+
+/** What is wrong with a copy-aside step (see Step): its place among the steps, its machines, its entries, its name. */
+function checkAside(s: Step, pastAsides: boolean): string | undefined {
+  if (pastAsides) return 'is a copy-aside after another step (copy-aside steps come first)';
+  if (s.from !== s.to) return 'is a copy-aside between two machines (it copies on one)';
+  if (s.source?.type !== 'file' || s.target !== null || s.replaces !== undefined) return 'is a copy-aside of something other than a file, or over something';
+  if (s.as === undefined || !isConflictNameOf(s.path, s.as)) return 'is a copy-aside to a name that is not a conflict copy beside the path';
+  return undefined;
 }
 
 /**
@@ -32,20 +43,26 @@ export function checkSavedPlan(plan: Plan, config: Config): string | undefined {
 
   const seen = new Set<string>();
   let pastPulls = false;
+  let pastAsides = false;
+  // Conflict copies (--keep-both) lie beside their path: inside the config's paths, perhaps outside a target that names the path itself.
+  const copies = new Set(plan.steps.flatMap((s) => (s.action === 'copy-aside' && s.as !== undefined ? [s.as] : [])));
   for (let i = 0; i < plan.steps.length; i++) {
     const s = plan.steps[i];
     const key = `${s.action}\0${s.path}\0${s.to}`;
     const why =
       machineProblem(s.from) ??
       machineProblem(s.to) ??
-      (s.from === s.to ? `has ${s.from} at both ends` : undefined) ??
+      (s.action === 'copy-aside' ? checkAside(s, pastAsides) : undefined) ??
+      (s.action !== 'copy-aside' && s.as !== undefined ? 'names a conflict copy (as) but is not a copy-aside' : undefined) ??
+      (s.from === s.to && s.action !== 'copy-aside' ? `has ${s.from} at both ends` : undefined) ??
       (s.action === 'pull' && s.to !== plan.self ? `is a pull that does not go to self (${plan.self})` : undefined) ??
       (s.action === 'push' && s.from !== plan.self ? `is a push that does not come from self (${plan.self})` : undefined) ??
       (s.action === 'pull' && pastPulls ? 'is a pull after a push or trash step (pulls come first)' : undefined) ??
       (seen.has(key) ? 'repeats an earlier step' : undefined) ??
-      placeProblem(s.path);
+      (copies.has(s.path) && s.action !== 'copy-aside' ? (inPaths(s.path) ? undefined : placeProblem(s.path)) : placeProblem(s.path));
     if (why !== undefined) return `step ${i + 1} (${describeStep(s)}) ${why}`;
-    if (s.action !== 'pull') pastPulls = true;
+    if (s.action !== 'copy-aside') pastAsides = true;
+    if (s.action !== 'pull' && s.action !== 'copy-aside') pastPulls = true;
     seen.add(key);
   }
   for (let i = 0; i < plan.deferred.length; i++) {

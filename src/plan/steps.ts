@@ -77,6 +77,35 @@ export function buildWinSteps(
   return { pull, pushes, deferred };
 }
 
+/** The steps that keep one losing version of a conflict beside its path (--keep-both), and what offline machines are owed. */
+export interface AsideSteps {
+  readonly aside: Step;
+  readonly pull: Step | null;
+  readonly pushes: readonly Step[];
+  /** deferred[k] belongs to offline[k]: each is owed the copy. */
+  readonly deferred: readonly Deferred[];
+}
+
+/**
+ * The copy of machine `holder`'s version to `as` on that machine (copy-aside), then the new file
+ * `as` spread from there as any new file: a pull to self (unless self is the holder) and a push
+ * from self to every other online machine; every offline machine is owed it.
+ */
+export function buildAsideSteps(view: PathView, holder: number, as: string, self: number, offline: readonly OfflineMachine[]): AsideSteps {
+  const source = view.current[holder] as Entry;
+  const name = view.machines[holder];
+  const aside: Step = Object.freeze({ action: 'copy-aside' as const, path: view.path, from: name, to: name, source, target: null, as });
+  const pull: Step | null =
+    holder === self ? null : Object.freeze({ action: 'pull' as const, path: as, from: name, to: view.machines[self], source, target: null });
+  const pushes: Step[] = [];
+  for (let i = 0; i < view.machines.length; i++) {
+    if (i === self || i === holder) continue;
+    pushes.push(Object.freeze({ action: 'push' as const, path: as, from: view.machines[self], to: view.machines[i], source, target: null }));
+  }
+  const deferred = offline.map((m): Deferred => Object.freeze({ path: as, machine: m.name, reason: m.reason, source }));
+  return { aside, pull, pushes, deferred };
+}
+
 /** One `trash` step per online holder, each from the first machine (in machine order) where the path was deleted. */
 export function buildTrashSteps(view: PathView, deletedOn: readonly number[], holders: readonly number[], rules: VersionRules): Step[] {
   const from = view.machines[deletedOn[0]];

@@ -2,6 +2,7 @@ import type { Plan, PlanSummary } from '../types.js';
 
 /** Counts of a plan's steps by action, deferred entries, conflicts, held or propagated deletions, and versions kept in trash. */
 export function summarisePlan(plan: Plan): PlanSummary {
+  let aside = 0;
   let pull = 0;
   let push = 0;
   let trash = 0;
@@ -10,9 +11,11 @@ export function summarisePlan(plan: Plan): PlanSummary {
     if (step.replaces !== undefined) kept++;
     if (step.action === 'pull') pull++;
     else if (step.action === 'push') push++;
+    else if (step.action === 'copy-aside') aside++;
     else trash++;
   }
   return {
+    aside,
     pull,
     push,
     trash,
@@ -47,6 +50,7 @@ export function summariseTransfers(plan: Plan): Readonly<Record<'pull' | 'push' 
     trash: { files: 0, bytes: 0, machines: [] as string[] },
   };
   for (const step of plan.steps) {
+    if (step.action === 'copy-aside') continue; // a copy on one machine, no transfer
     const t = totals[step.action];
     const entry = step.action === 'trash' ? step.target : step.source;
     const machine = step.action === 'pull' ? step.from : step.to;

@@ -49,6 +49,8 @@ export interface StepDoc {
   readonly target: EntryDoc | null;
   /** What the step replaces on `to`, kept in its trash (see Step.replaces); absent when nothing. */
   readonly replaces?: Replaces;
+  /** copy-aside only: the conflict-copy name (see Step.as). */
+  readonly as?: string;
 }
 
 export interface DeferredDoc {
@@ -102,7 +104,8 @@ export interface PlanDocument {
   /** Absent in plans of older blats. */
   readonly warnings?: readonly WarningDoc[];
   readonly inSync: number;
-  readonly summary: PlanSummary;
+  /** `aside` only when the plan has copy-aside steps. */
+  readonly summary: Omit<PlanSummary, 'aside'> & { readonly aside?: number };
   /** The mass-deletion guard's verdict on the trash steps, when it was asked (`plan --propagate-deletes`). */
   readonly deletionGuard?: DeletionGuardDoc;
 }
@@ -171,6 +174,7 @@ export function buildPlanDocument(plan: Plan, extra: { readonly deletionGuard?: 
       source: s.source === null ? null : buildEntryDoc(s.source),
       target: s.target === null ? null : buildEntryDoc(s.target),
       ...(s.replaces === undefined ? {} : { replaces: s.replaces }),
+      ...(s.as === undefined ? {} : { as: s.as }),
     })),
     deferred: plan.deferred.map((d) => ({ path: d.path, machine: d.machine, reason: d.reason, source: buildEntryDoc(d.source) })),
     conflicts: plan.conflicts.map((c) => ({ path: c.path, reason: c.reason, versions: c.versions.map(buildConflictVersionDoc) })),
@@ -182,10 +186,16 @@ export function buildPlanDocument(plan: Plan, extra: { readonly deletionGuard?: 
     })),
     warnings: plan.warnings.map((w) => ({ ...w })),
     inSync: plan.inSync,
-    summary: summarisePlan(plan),
+    summary: buildSummaryDoc(plan),
   };
   if (extra.deletionGuard === undefined) return doc;
   return { ...doc, deletionGuard: { passes: extra.deletionGuard.length === 0, problems: [...extra.deletionGuard] } };
+}
+
+/** The plan's counts, `aside` only when there are copy-aside steps (a plan without is written as before --keep-both). */
+function buildSummaryDoc(plan: Plan): PlanDocument['summary'] {
+  const { aside, ...rest } = summarisePlan(plan);
+  return aside > 0 ? { aside, ...rest } : rest;
 }
 
 // ---------------------------------------------------------------- parsing
@@ -268,6 +278,8 @@ function checkConsistency(doc: PlanDocument, plan: Plan): string | undefined {
   for (const key of Object.keys(expected) as (keyof PlanSummary)[]) {
     // A plan saved before `kept` was counted has neither it nor the steps' `replaces`.
     if (key === 'kept' && doc.summary.kept === undefined) continue;
+    // Nor one saved before --keep-both: it has no copy-aside steps.
+    if (key === 'aside' && doc.summary.aside === undefined && expected.aside === 0) continue;
     if (doc.summary[key] !== expected[key]) {
       return `/summary/${key} is ${doc.summary[key]} but the plan has ${expected[key]}`;
     }
@@ -315,6 +327,7 @@ export function parsePlanDocument(value: unknown, fileName: string): Plan {
         source: s.source === null ? null : parseEntry(s.source),
         target: s.target === null ? null : parseEntry(s.target),
         ...(s.replaces === undefined ? {} : { replaces: s.replaces }),
+        ...(s.as === undefined ? {} : { as: s.as }),
       }),
     ),
     deferred: doc.deferred.map((d): Deferred => ({ path: d.path, machine: d.machine, reason: d.reason, source: parseEntry(d.source) })),

@@ -39,7 +39,8 @@ function describeEntry(e: Entry | null): string {
 
 function stepRow(s: Step): string {
   const shown = s.action === 'trash' ? s.target : s.source;
-  return `| ${s.action} | ${escapeMarkdown(s.path)} | ${escapeMarkdown(s.from)} → ${escapeMarkdown(s.to)} | ${describeEntry(shown)} | ${shown === null ? '' : formatMtime(shown.mtime)} |`;
+  const ends = s.action === 'copy-aside' ? `on ${escapeMarkdown(s.from)}, to ${escapeMarkdown(s.as ?? '')}` : `${escapeMarkdown(s.from)} → ${escapeMarkdown(s.to)}`;
+  return `| ${s.action} | ${escapeMarkdown(s.path)} | ${ends} | ${describeEntry(shown)} | ${shown === null ? '' : formatMtime(shown.mtime)} |`;
 }
 
 function conflictRows(c: Conflict): string[] {
@@ -107,7 +108,7 @@ function buildSections(plan: Plan): Section[] {
   const sections: Section[] = [];
   const byMachine = new Map<string, Step[]>();
   for (const s of plan.steps) {
-    const key = s.action === 'pull' ? `pull to ${s.to} (self)` : s.action === 'push' ? `push to ${s.to}` : `trash on ${s.to}`;
+    const key = s.action === 'pull' ? `pull to ${s.to} (self)` : s.action === 'push' ? `push to ${s.to}` : s.action === 'copy-aside' ? `conflict copies on ${s.to}` : `trash on ${s.to}`;
     const list = byMachine.get(key);
     if (list) list.push(s);
     else byMachine.set(key, [s]);

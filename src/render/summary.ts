@@ -13,7 +13,8 @@ export function renderSummaryLine(summary: PlanSummary, propagated: boolean): st
   const trash = summary.trash > 0 ? `${summary.trash} to trash, ` : '';
   const deletions = propagated ? `${summary.deletions} deletions to propagate` : `${summary.deletions} deletions held`;
   const kept = summary.kept > 0 ? `; ${summary.kept} versions will be kept in trash` : '';
-  return `Plan: ${summary.pull} to pull, ${summary.push} to push, ${trash}${summary.deferred} deferred, ${summary.conflicts} conflicts, ${deletions}${kept}.`;
+  const aside = summary.aside > 0 ? `${summary.aside} conflict copies kept beside their paths, ` : '';
+  return `Plan: ${aside}${summary.pull} to pull, ${summary.push} to push, ${trash}${summary.deferred} deferred, ${summary.conflicts} conflicts, ${deletions}${kept}.`;
 }
 
 /** `No changes. Every machine is in sync (N paths).` — the line for an empty plan. */

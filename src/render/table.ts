@@ -59,6 +59,7 @@ function replacesNote(step: Step): string | undefined {
 }
 
 function stepReason(step: Step): string {
+  if (step.action === 'copy-aside') return `keep both: ${safe(step.from)}'s version copied to ${safe(step.as ?? '')}`;
   if (step.action === 'trash') return `deleted on ${safe(step.from)}`;
   if (step.target === null) return `missing on ${safe(step.to)}`;
   if (step.source !== null && step.target.mtime < step.source.mtime) {
@@ -68,7 +69,7 @@ function stepReason(step: Step): string {
 }
 
 function paintAction(p: Paint, action: Step['action']): string {
-  return p(action === 'pull' ? 'cyan' : action === 'push' ? 'green' : 'red', action);
+  return p(action === 'pull' ? 'cyan' : action === 'push' ? 'green' : action === 'copy-aside' ? 'yellow' : 'red', action);
 }
 
 function heading(ctx: Ctx, text: string): string {
@@ -180,7 +181,7 @@ function renderSteps(ctx: Ctx, steps: readonly Step[]): string {
     return [
       paintAction(p, s.action),
       safe(s.path),
-      `${safe(s.from)} → ${safe(s.to)}`,
+      s.action === 'copy-aside' ? `on ${safe(s.from)}` : `${safe(s.from)} → ${safe(s.to)}`,
       stepWhy(p, s),
       describeEntry(shown),
       shown === null ? '' : formatMtime(shown.mtime),
