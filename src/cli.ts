@@ -64,6 +64,8 @@ function buildIO(): CommandIO {
     stderr,
     stdoutIsTTY: process.stdout.isTTY === true,
     stdinIsTTY: process.stdin.isTTY === true,
+    stdoutColumns: process.stdout.columns,
+    stderrIsTTY: process.stderr.isTTY === true,
     ask: async (question) => {
       const rl = createInterface({ input: process.stdin, output: process.stderr });
       // On a terminal, readline takes Ctrl-C as a key: pass it on as the interrupt it is.

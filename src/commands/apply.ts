@@ -18,7 +18,7 @@ import { compactJournal, openJournal } from '../state/journal.js';
 import { acquireLock, type Lock } from '../state/lock.js';
 import type { Base, JournalRecord, Plan, Snapshot } from '../types.js';
 import { buildPlanOptions, readRunContext, readySshOptions, type RunContext } from './context.js';
-import { interruptExitCode, wantsColor, type CommandIO, type GlobalOptions } from './io.js';
+import { interruptExitCode, terminalWidth, wantsColor, type CommandIO, type GlobalOptions } from './io.js';
 import { buildRemaining, buildStillOwed } from '../plan/remaining.js';
 import { isUnder } from '../config/paths.js';
 import { readOwedNow, writeOwedIndex } from '../state/owedIndex.js';
@@ -145,7 +145,7 @@ export async function carryOut(
   const deletionGuard = await checkDeletionsAllowed(ctx, plan, snapshot, sshOptions, flags);
 
   if (json) emit({ event: 'plan', plan: buildPlanDocument(plan, { deletionGuard }) });
-  else io.stdout(renderPlanText(plan, { color, full: flags.full === true, deletionGuard }));
+  else io.stdout(renderPlanText(plan, { color, full: flags.full === true, width: terminalWidth(io), deletionGuard }));
 
   if (plan.steps.length > 0 && !flags.autoApprove) {
     const answer = await io.ask(`\nApply ${plan.steps.length} steps? [y/N] `);

@@ -126,7 +126,7 @@ describe('blat: a version dated in the future', () => {
       const future = Math.floor(Date.now() / 1000) + 86_400;
       await box.write('here', 'docs/a.txt', 'edited here\n', '1700000500.5');
       await box.write('m1', 'docs/a.txt', 'dated tomorrow on m1\n', `${future}.25`);
-      const plan = await runBlat(['plan', '--detailed-exitcode', '--prefer', 'newest'], { cwd: box.dir });
+      const plan = await runBlat(['plan', '--detailed-exitcode', '--prefer', 'newest'], { cwd: box.dir, env: { COLUMNS: '300' } });
       expect(plan.code).toBe(2);
       expect(plan.stdout).toMatch(/Warnings \(1\)/);
       expect(plan.stdout).toMatch(/docs\/a\.txt: dated .* on m1, in the future/);
