@@ -8,6 +8,7 @@ import { BlatError, UsageError } from '../errors.js';
 import { renderApplyResult, renderProgressLine } from '../render/applyResult.js';
 import { buildPlanDocument } from '../render/json.js';
 import { renderPlanText } from '../render/table.js';
+import { describeTransfers } from '../render/summary.js';
 import { sanitizeForTerminal } from '../escape.js';
 import { findBaseOrigin, readBase, writeBase } from '../state/base.js';
 import { readFileHead } from '../state/fsErrors.js';
@@ -148,7 +149,7 @@ export async function carryOut(
   else io.stdout(renderPlanText(plan, { color, full: flags.full === true, width: terminalWidth(io), deletionGuard }));
 
   if (plan.steps.length > 0 && !flags.autoApprove) {
-    const answer = await io.ask(`\nApply ${plan.steps.length} steps? [y/N] `);
+    const answer = await io.ask(`\nApply: ${describeTransfers(plan)}? [y/N] `);
     if (!/^y(es)?$/i.test(answer.trim())) {
       io.stderr('Apply cancelled; nothing was changed.\n');
       return 1;
@@ -167,12 +168,13 @@ export async function carryOut(
   const known: StepOutcome[] = [];
   let begun = false;
   const run = `${io.now().toString(36)}-${process.pid}`;
+  const startedMs = io.now();
   const report = (outcomes: readonly StepOutcome[], code: number, stopped = false) => {
     const remaining = [...buildRemaining(plan, outcomes), ...(stopped ? [{ kind: 'stopped' as const }] : [])];
     const counts = { done: 0, failed: 0, stale: 0 };
     for (const o of outcomes) counts[o.status]++;
     if (json) emit({ event: 'summary', ...counts, deferred: plan.deferred.length, conflicts: plan.conflicts.length, remaining, exitCode: code });
-    else io.stdout('\n' + renderApplyResult(outcomes, plan.deferred, { color, remaining }));
+    else io.stdout('\n' + renderApplyResult(outcomes, plan.deferred, { color, remaining, elapsedMs: io.now() - startedMs }));
   };
   try {
     await compactJournal(ctx.config.stateDir);

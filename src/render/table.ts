@@ -4,7 +4,7 @@ import type { Conflict, Deferred, Deletion, Entry, MachineObservation, Plan, Pla
 import { formatClockOffset, formatMtime, formatSize, parentFolder, plural } from './format.js';
 import { buildRemaining } from '../plan/remaining.js';
 import { countFiles, describeTransfers, formatCount, renderNoChangesLine, renderRemainingLine, renderSummaryLine } from './summary.js';
-import { displayWidth, fitLines, wrapProse } from './width.js';
+import { displayWidth, fitLines, shortenMiddle, wrapProse } from './width.js';
 import { buildPaint, renderTable, type Paint } from './style.js';
 import { sanitizeForTerminal as safe } from '../escape.js';
 
@@ -110,9 +110,13 @@ function renderHeader(ctx: Ctx, plan: Plan): string {
 }
 
 function indent(block: string): string {
+  return indentBy('  ', block);
+}
+
+function indentBy(prefix: string, block: string): string {
   return block
     .split('\n')
-    .map((l) => (l === '' ? l : `  ${l}`))
+    .map((l) => (l === '' ? l : `${prefix}${l}`))
     .join('\n');
 }
 
@@ -230,30 +234,43 @@ function renderDeferred(ctx: Ctx, deferred: readonly Deferred[]): string {
 
 function renderConflicts(ctx: Ctx, all: readonly Conflict[]): string {
   const title = heading(ctx, `Conflicts (${formatCount(all.length)}) — changed differently on several machines; nothing is copied:`);
-  const hint = `  ${ctx.paint('dim', '(compare: blat diff PATH; choose a version: --prefer newest or --prefer MACHINE)')}`;
+  const hint = `  ${ctx.paint('dim', '(compare with blat diff PATH; resolve with --prefer newest or --prefer MACHINE)')}`;
   const conflicts = ctx.full ? all : all.slice(0, MAX_LISTED_ITEMS);
   const more = conflicts.length < all.length ? `\n${moreNote(ctx, all.length - conflicts.length, 'conflicts')}` : '';
   const p = ctx.paint;
-  const table = (wide: boolean): string => {
-    // Narrow, the reason goes under the path (a conflict has two versions at least), and dates drop their seconds.
-    const when = (mtime: number): string => (wide ? formatMtime(mtime) : formatMtime(mtime).slice(0, 16).replace('T', ' '));
+  const table = (): string => {
     const rows: string[][] = [];
     for (const c of conflicts) {
       c.versions.forEach((v, i) => {
         rows.push([
-          i === 0 ? p('magenta', safe(c.path)) : !wide && i === 1 ? p('dim', safe(c.reason)) : '',
-          ...(wide ? [i === 0 ? safe(c.reason) : ''] : []),
+          i === 0 ? p('magenta', safe(c.path)) : '',
+          i === 0 ? safe(c.reason) : '',
           names(v.machines),
-          v.entry === null ? 'absent' : when(v.entry.mtime),
+          v.entry === null ? 'absent' : formatMtime(v.entry.mtime),
           v.entry === null ? '' : describeEntry(v.entry),
           v.changed ? p('yellow', 'changed') : 'unchanged',
         ]);
       });
     }
-    const head = ['path', ...(wide ? ['reason'] : []), 'machines', 'mtime', 'size', wide ? 'since last sync' : 'last sync'].map((h) => p('bold', h));
-    return renderTable(rows, { head, width: wide ? undefined : ctx.width, flex: 0, keep: [2] });
+    const head = ['path', 'reason', 'machines', 'mtime', 'size', 'since last sync'].map((h) => p('bold', h));
+    return renderTable(rows, { head, flex: 0 });
   };
-  return `${title}\n${fitsOrElse(ctx, table(true), () => table(false))}${more}\n${hint}`;
+  // Too wide for the table: each conflict as its path and reason, then one line per version.
+  const blocks = (width: number): string =>
+    conflicts
+      .map((c) => {
+        const head = `${safe(c.path)} — ${safe(c.reason)}`;
+        const top = displayWidth(head) + 2 <= width ? `  ${p('magenta', safe(c.path))} — ${safe(c.reason)}` : `  ${p('magenta', shortenMiddle(safe(c.path), width - 2))}\n${wrapProse(safe(c.reason), width, '    ')}`;
+        const rows = c.versions.map((v) => [
+          names(v.machines),
+          v.entry === null ? 'absent' : formatMtime(v.entry.mtime),
+          v.entry === null ? '' : describeEntry(v.entry),
+          v.changed ? p('yellow', 'changed since the last sync') : 'unchanged',
+        ]);
+        return `${top}\n${indentBy('    ', renderTable(rows, { borderless: true, width: width - 4 }))}`;
+      })
+      .join('\n');
+  return `${title}\n${fitsOrElse(ctx, table(), () => blocks(ctx.width as number))}${more}\n${hint}`;
 }
 
 function deletionStatus(p: Paint, d: Deletion): string {

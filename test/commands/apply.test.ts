@@ -51,7 +51,7 @@ describe('blat apply: diverging trees', () => {
       const r = await runBlat(['apply', '--auto-approve'], { cwd: box.dir, timeoutMs: 60_000 });
       expect(withoutMuxNoise(r.stderr)).toBe('');
       expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(/Apply complete: \d+ done, 0 failed, 0 stale, 0 deferred\./);
+      expect(r.stdout).toMatch(/Apply complete: [\d,]+ files? \([^)]*\) in [\d.]+ s; \d+ done, 0 failed, 0 stale, 0 deferred\./);
 
       const again = await runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir });
       expect(again.stdout).toMatch(/No changes/);
@@ -127,13 +127,13 @@ describe('blat apply: approval on a terminal', () => {
       await seedPushes(box);
       const before = await readAll(box);
       const no = await runBlatOnTerminal(['apply'], box.dir, 'n\n');
-      expect(no.stdout).toMatch(/Apply 11 steps\? \[y\/N\]/);
+      expect(no.stdout).toMatch(/Apply: push 9 files \([\d.]+ K?i?B\) to \d machines?\? \[y\/N\]/);
       expect(no.stdout).toMatch(/Apply cancelled; nothing was changed\./);
       expect(no.code).toBe(1);
       expect(await readAll(box)).toEqual(before);
 
       const yes = await runBlatOnTerminal(['apply'], box.dir, 'y\n');
-      expect(yes.stdout).toMatch(/Apply complete: 11 done, 0 failed, 0 stale, 0 deferred\./);
+      expect(yes.stdout).toMatch(/Apply complete: 9 files \([^)]*\) in [\d.]+ s; 11 done, 0 failed, 0 stale, 0 deferred\./);
       expect(yes.code).toBe(0);
       for (const m of SSH) expect(await box.read(m, 'docs/c.txt')).toBe('c from here\n');
     } finally {
@@ -159,7 +159,7 @@ describe('blat apply FILE: saved plans', () => {
       expect(r.stdout).toMatch(/stale +push docs\/a\.txt here → m2: m2 changed since the plan/);
       expect(r.stdout).toMatch(/stale +push docs\/c\.txt here → m1: here changed since the plan/);
       // 11 planned: docs/ made on m1 and m3, three files to three machines.
-      expect(r.stdout).toMatch(/Apply finished: 7 done, 0 failed, 4 stale, 0 deferred\./);
+      expect(r.stdout).toMatch(/Apply finished: [^;]*; 7 done, 0 failed, 4 stale, 0 deferred\./);
       // The edits survive.
       expect(await box.read('m2', 'docs/a.txt')).toBe('edited on m2 after the plan\n');
       expect((await box.stat('m2', 'docs/a.txt')).mtimeNs).toBe(1700002000500000000n);
@@ -483,7 +483,7 @@ describe('blat apply: partial failures', () => {
       const r = await runBlat(['apply', '--auto-approve'], { cwd: box.dir });
       expect(r.code).toBe(2);
       expect(r.stdout).toMatch(/failed pull docs\/secret\.txt m1 → here: rsync m1 → here: .*Permission denied/);
-      expect(r.stdout).toMatch(/Apply finished: \d+ done, 3 failed, 0 stale, 0 deferred\./);
+      expect(r.stdout).toMatch(/Apply finished: [^;]*; \d+ done, 3 failed, 0 stale, 0 deferred\./);
       for (const m of ['here', 'm2', 'm3']) {
         expect(await box.read(m, 'docs/good.txt'), m).toBe('good\n');
         expect((await box.stat(m, 'docs/other.txt')).mtimeNs, m).toBe(1700005001250000000n);

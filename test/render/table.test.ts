@@ -243,6 +243,13 @@ describe('renderPlanText: colour and width', () => {
     expect(renderPlanText(plan, { ...plain, full: true, width: 80 })).toContain(`│ ${long} `);
   });
 
+  it('shows conflicts too wide for a table as each path and reason, then a line per version', () => {
+    const text = renderPlanText(fullPlan(), { ...plain, width: 80 });
+    expect(text).toContain('\n  notes/todo.md — changed on a and b\n    a  2024-05-01T07:53:20Z  100 B  changed since the last sync\n');
+    expect(text).toContain('\n    b  absent                     changed since the last sync\n');
+    expect(renderPlanText(fullPlan(), { ...plain, width: 200 })).toMatch(/│ notes\/todo\.md +│ changed on a and b +│ a +│ 2024-05-01T07:53:20Z +│ 100 B +│ changed +│/);
+  });
+
   it('fits hostile names escaped first, then shortened: no raw control character, no line wider than the width', () => {
     for (const color of [false, true]) {
       const text = renderPlanText(hostilePlan(), { color, full: false, width: 60 });
