@@ -5,7 +5,7 @@ import { buildBaseAfterApply } from '../apply/baseAfterApply.js';
 import { buildTrashRun } from '../apply/trashRun.js';
 import { escapeControls } from '../escape.js';
 import { BlatError, UsageError } from '../errors.js';
-import { renderApplyResult, renderProgressLine } from '../render/applyResult.js';
+import { renderApplyResult, renderProgressLine, summariseDone } from '../render/applyResult.js';
 import { buildPlanDocument } from '../render/json.js';
 import { renderPlanText } from '../render/table.js';
 import { describeTransfers } from '../render/summary.js';
@@ -173,7 +173,7 @@ export async function carryOut(
     const remaining = [...buildRemaining(plan, outcomes), ...(stopped ? [{ kind: 'stopped' as const }] : [])];
     const counts = { done: 0, failed: 0, stale: 0 };
     for (const o of outcomes) counts[o.status]++;
-    if (json) emit({ event: 'summary', ...counts, deferred: plan.deferred.length, conflicts: plan.conflicts.length, remaining, exitCode: code });
+    if (json) emit({ event: 'summary', ...counts, deferred: plan.deferred.length, conflicts: plan.conflicts.length, ...summariseDone(outcomes), elapsedMs: Math.max(0, io.now() - startedMs), remaining, exitCode: code });
     else io.stdout('\n' + renderApplyResult(outcomes, plan.deferred, { color, remaining, elapsedMs: io.now() - startedMs }));
   };
   try {
