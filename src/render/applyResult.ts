@@ -13,12 +13,6 @@ export interface OutcomeView {
   readonly reason?: string;
 }
 
-/** The live progress line: files and bytes done of the total and the machine being served. */
-export function renderProgressLine(p: { machine: string; filesDone: number; filesTotal: number; bytesDone: number; bytesTotal: number }): string {
-  const pct = p.bytesTotal > 0 ? Math.min(100, Math.floor((100 * p.bytesDone) / p.bytesTotal)) : p.filesTotal > 0 ? Math.floor((100 * p.filesDone) / p.filesTotal) : 100;
-  return `${pct}%  ${p.filesDone}/${p.filesTotal} files  ${formatSize(Math.min(p.bytesDone, p.bytesTotal))} of ${formatSize(p.bytesTotal)}  → ${safe(p.machine)}`;
-}
-
 /** Files copied (pulls and pushes done; folders aside) and their bytes. */
 export function summariseDone(outcomes: readonly OutcomeView[]): { files: number; bytes: number } {
   let files = 0;

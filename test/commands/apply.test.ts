@@ -121,6 +121,31 @@ function runBlatOnTerminal(args: readonly string[], cwd: string, input: string) 
 }
 
 describe('blat apply: approval on a terminal', () => {
+  it('shows the progress on the terminal while transferring (percent, files, bytes, a line per machine), redrawn in place and cleared, the In sync line last', async () => {
+    const box = await sandbox();
+    try {
+      await box.writeConfig({ machines: { m1: { bwlimit: 256 }, m2: { bwlimit: 256 } } });
+      await writeFile(join(box.root('here'), 'docs', 'big.bin'), Buffer.alloc(640 * 1024, 7)).catch(async () => {
+        await mkdir(join(box.root('here'), 'docs'), { recursive: true });
+        await writeFile(join(box.root('here'), 'docs', 'big.bin'), Buffer.alloc(640 * 1024, 7));
+      });
+      const r = await runBlatOnTerminal(['apply', '--auto-approve'], box.dir, '');
+      expect(r.code).toBe(0);
+      // Drawn: the whole, then one line per machine being written; at least once redrawn in place (cursor up, clear below).
+      expect(r.stdout).toMatch(/\r\u001b\[J +\d+% +\d+\/\d+ files +[\d.]+ [KM]iB of [\d.]+ [KM]iB/);
+      expect(r.stdout).toMatch(/\n {2}→ m[12] {2}\d+\/\d+ files/);
+      expect(r.stdout).toMatch(/\u001b\[\d+A\r\u001b\[J/);
+      const percents = [...r.stdout.matchAll(/\u001b\[J +(\d+)%/g)].map((m) => Number(m[1]));
+      expect(percents.length).toBeGreaterThan(0);
+      expect(percents).toEqual([...percents].sort((a, b) => a - b));
+      const end = r.stdout.replace(/\r\n/g, '\n').trimEnd().split('\n');
+      expect(end.at(-1)).toMatch(/In sync: every machine answered and holds the same versions\.$/);
+      expect(end.at(-2)).toMatch(/^Apply complete: 3 files \(1\.9 MiB\) in [\d.]+ s; \d+ done, 0 failed, 0 stale, 0 deferred\.$/);
+    } finally {
+      await box.cleanup();
+    }
+  }, 60_000);
+
   it('asks, and a "n" changes nothing while a "y" applies', async () => {
     const box = await sandbox();
     try {
@@ -410,7 +435,7 @@ describe('blat apply --json', () => {
       expect(steps.map((s) => `${s.path} ${s.to}`).sort()).toEqual(
         ['docs m1', 'docs m3', ...['docs/a.txt', 'docs/b.txt', 'docs/c.txt'].flatMap((p) => SSH.map((m) => `${p} ${m}`))].sort(),
       );
-      expect(events[events.length - 1]).toEqual({ event: 'summary', done: 11, failed: 0, stale: 0, deferred: 0, conflicts: 0, remaining: [], exitCode: 0 });
+      expect(events[events.length - 1]).toEqual({ event: 'summary', done: 11, failed: 0, stale: 0, deferred: 0, conflicts: 0, files: 9, bytes: 108, elapsedMs: expect.any(Number), remaining: [], exitCode: 0 });
       expect(events.map((e) => e.event)).toEqual(['plan', ...steps.map(() => 'step'), 'summary']);
     } finally {
       await box.cleanup();
