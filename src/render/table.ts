@@ -98,15 +98,22 @@ function machineState(p: Paint, m: MachineObservation): string {
 }
 
 function renderHeader(ctx: Ctx, plan: Plan): string {
-  const rows = plan.machines.map((m) => [
-    m.name === plan.self ? `${safe(m.name)} ${ctx.paint('bold', '(self)')}` : safe(m.name),
-    machineState(ctx.paint, m),
-    m.os ?? '',
-    m.clockOffsetMs !== undefined && Math.abs(m.clockOffsetMs) > 1000 ? ctx.paint('yellow', `clock ${formatClockOffset(m.clockOffsetMs)}`) : '',
-  ]);
-  const lines = [heading(ctx, 'Machines:')];
-  if (rows.length > 0) lines.push(indent(renderTable(rows, { borderless: true })));
-  return lines.join('\n');
+  const table = (state: (m: MachineObservation) => string): string => {
+    const rows = plan.machines.map((m) => [
+      m.name === plan.self ? `${safe(m.name)} ${ctx.paint('bold', '(self)')}` : safe(m.name),
+      state(m),
+      m.os ?? '',
+      m.clockOffsetMs !== undefined && Math.abs(m.clockOffsetMs) > 1000 ? ctx.paint('yellow', `clock ${formatClockOffset(m.clockOffsetMs)}`) : '',
+    ]);
+    return rows.length > 0 ? `\n${indent(renderTable(rows, { borderless: true }))}` : '';
+  };
+  const whole = `${heading(ctx, 'Machines:')}${table((m) => machineState(ctx.paint, m))}`;
+  // Too wide (a long reason): the states in a word, each reason in full below.
+  return fitsOrElse(ctx, whole, () => {
+    const reasons = plan.machines.filter((m) => m.status === 'offline' && m.reason !== undefined).map((m) => ctx.paint('red', wrapProse(`${safe(m.name)}: ${safe(m.reason as string)}`, ctx.width as number, '  ')));
+    const short = (m: MachineObservation): string => (m.status === 'offline' ? ctx.paint('red', m.rootMissing ? 'root missing' : 'offline') : machineState(ctx.paint, m));
+    return [`${heading(ctx, 'Machines:')}${table(short)}`, ...reasons].join('\n');
+  });
 }
 
 function indent(block: string): string {

@@ -250,6 +250,15 @@ describe('renderPlanText: colour and width', () => {
     expect(renderPlanText(fullPlan(), { ...plain, width: 200 })).toMatch(/│ notes\/todo\.md +│ changed on a and b +│ a +│ 2024-05-01T07:53:20Z +│ 100 B +│ changed +│/);
   });
 
+  it('says a long offline reason in full below the machines when the header would be too wide', () => {
+    const reason = 'root missing: disk not mounted, or a wrong root? (/media/a/very/long/path/to/the/root of the machine)';
+    const plan: Plan = { ...emptyPlan(), machines: [...emptyPlan().machines, { name: 'usb', status: 'offline', rootMissing: true, reason }] };
+    const text = renderPlanText(plan, { ...plain, width: 60 });
+    expect(text).toMatch(/^ {2}usb +root missing *$/m);
+    expect(text.split('\n').slice(0, -3).join('\n').replace(/\n {4}/g, ' ')).toContain(`  usb: ${reason}`);
+    for (const line of text.trimEnd().split('\n').slice(0, -2)) expect([...line].length).toBeLessThanOrEqual(60);
+  });
+
   it('fits hostile names escaped first, then shortened: no raw control character, no line wider than the width', () => {
     for (const color of [false, true]) {
       const text = renderPlanText(hostilePlan(), { color, full: false, width: 60 });
