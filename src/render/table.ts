@@ -200,11 +200,15 @@ function renderDeferredCounts(ctx: Ctx, deferred: readonly Deferred[]): string {
   for (const d of deferred) {
     let g = byMachine.get(d.machine);
     if (g === undefined) byMachine.set(d.machine, (g = { files: 0, bytes: 0, reason: d.reason }));
+    if (d.source.type === 'dir') continue; // folders are not counted as files
     g.files++;
     if (d.source.type === 'file') g.bytes += d.source.size;
   }
   const lines = [heading(ctx, `Deferred (${formatCount(deferred.length)}) — owed to machines that cannot be served now:`)];
-  for (const [machine, g] of byMachine) lines.push(`  ${ctx.paint('yellow', safe(machine))}: ${countFiles(g.files)} (${formatSize(g.bytes)}) owed: ${safe(g.reason)}`);
+  for (const [machine, g] of byMachine) {
+    const text = `${safe(machine)}: ${countFiles(g.files)} (${formatSize(g.bytes)}) owed: ${safe(g.reason)}`;
+    lines.push(ctx.width === undefined ? `  ${text}` : wrapProse(text, ctx.width, '  '));
+  }
   return lines.join('\n');
 }
 
@@ -214,17 +218,29 @@ function renderSteps(ctx: Ctx, steps: readonly Step[]): string {
   if (steps.length > MAX_LISTED_STEPS && !ctx.full) return renderStepCounts(ctx, steps);
   const title = heading(ctx, `Steps (${formatCount(steps.length)}):`);
   const p = ctx.paint;
-  // Too wide for the width, the mtime gives way to the path (--full shows it).
-  const table = (dated: boolean): string => {
+  // Too wide for the width, the mtime gives way to the path, then the why (--full shows both).
+  const table = (dated: boolean, why: boolean, width?: number): string => {
     const rows = steps.map((s) => {
       const shown = s.action === 'trash' ? s.target : s.source;
-      const row = [paintAction(p, s.action), safe(s.path), `${safe(s.from)} → ${safe(s.to)}`, stepWhy(p, s), describeEntry(shown)];
-      return dated ? [...row, shown === null ? '' : formatMtime(shown.mtime)] : row;
+      return [
+        paintAction(p, s.action),
+        safe(s.path),
+        `${safe(s.from)} → ${safe(s.to)}`,
+        ...(why ? [stepWhy(p, s)] : []),
+        describeEntry(shown),
+        ...(dated ? [shown === null ? '' : formatMtime(shown.mtime)] : []),
+      ];
     });
-    const head = ['action', 'path', 'from → to', 'why', 'size', ...(dated ? ['mtime'] : [])].map((h) => p('bold', h));
-    return renderTable(rows, { head, width: dated ? undefined : ctx.width, flex: 1 });
+    const head = ['action', 'path', 'from → to', ...(why ? ['why'] : []), 'size', ...(dated ? ['mtime'] : [])].map((h) => p('bold', h));
+    return renderTable(rows, { head, width, flex: 1 });
   };
-  return `${title}\n${fitsOrElse(ctx, table(true), () => table(false))}`;
+  const changed = steps.filter((s) => s.replaces === 'changed').length;
+  const narrow = (): string => {
+    const text = `(${plural(changed, 'step replaces', 'steps replace')} a version changed since the last sync, kept in trash: blat plan --full)`;
+    const note = changed === 0 ? '' : `\n${p('yellow', wrapProse(text, ctx.width as number, '  '))}`;
+    return `${table(false, false, ctx.width)}${note}`;
+  };
+  return `${title}\n${fitsOrElse(ctx, table(true, true), () => fitsOrElse(ctx, table(false, true), narrow))}`;
 }
 
 function renderDeferred(ctx: Ctx, deferred: readonly Deferred[]): string {
@@ -234,9 +250,10 @@ function renderDeferred(ctx: Ctx, deferred: readonly Deferred[]): string {
   const table = (dated: boolean): string => {
     const rows = deferred.map((d) => [safe(d.path), p('yellow', safe(d.machine)), safe(d.reason), describeEntry(d.source), ...(dated ? [formatMtime(d.source.mtime)] : [])]);
     const head = ['path', 'machine', 'reason', 'size', ...(dated ? ['mtime'] : [])].map((h) => p('bold', h));
-    return renderTable(rows, { head, width: dated ? undefined : ctx.width, flex: 0 });
+    return renderTable(rows, { head, flex: 0 });
   };
-  return `${title}\n${fitsOrElse(ctx, table(true), () => table(false))}`;
+  // Too wide even without dates: counted per machine, each reason in full.
+  return fitsOrElse(ctx, `${title}\n${table(true)}`, () => fitsOrElse(ctx, `${title}\n${table(false)}`, () => renderDeferredCounts(ctx, deferred)));
 }
 
 function renderConflicts(ctx: Ctx, all: readonly Conflict[]): string {

@@ -259,6 +259,16 @@ describe('renderPlanText: colour and width', () => {
     for (const line of text.trimEnd().split('\n').slice(0, -2)) expect([...line].length).toBeLessThanOrEqual(60);
   });
 
+  it('gives up the mtime, then the why, before shortening paths; says how many steps replace a changed version', () => {
+    const at = (width: number) => renderPlanText(fullPlan(), { ...plain, width });
+    expect(lineWith(at(200), '│ pull ', 'docs/report.txt')).toMatch(/│ newer on b; replaces a's version, changed since the last sync +│ 2\.0 KiB +│ 2024-05-01T10:40:00Z +│$/);
+    expect(lineWith(at(125), '│ pull ', 'docs/report.txt')).toMatch(/│ newer on b; replaces a's version, changed since the last sync +│ 2\.0 KiB +│$/);
+    const narrow = at(60);
+    expect(lineWith(narrow, '│ pull ', 'docs/report.txt')).toMatch(/^│ pull +│ docs\/report\.txt +│ b → a +│ 2\.0 KiB +│$/);
+    expect(narrow.replace(/\n {4}/g, ' ')).toContain('  (1 step replaces a version changed since the last sync, kept in trash: blat plan --full)');
+    expect(at(50)).toContain('\n  c: 1 file (2.0 KiB) owed: offline (timeout)\n');
+  });
+
   it('fits hostile names escaped first, then shortened: no raw control character, no line wider than the width', () => {
     for (const color of [false, true]) {
       const text = renderPlanText(hostilePlan(), { color, full: false, width: 60 });
