@@ -1,14 +1,14 @@
 // The human view of a plan: machine header, steps table, deferred, conflicts, deletions, summary.
 import { isEmptyPlan, summarisePlan } from '../plan/summary.js';
 import type { Conflict, Deferred, Deletion, Entry, MachineObservation, Plan, PlanWarning, Step } from '../types.js';
-import { formatClockOffset, formatMtime, formatSize, parentFolder, plural } from './format.js';
+import { formatClockOffset, formatMtime, formatSize, plural } from './format.js';
 import { buildRemaining } from '../plan/remaining.js';
 import { countFiles, describeTransfers, formatCount, renderNoChangesLine, renderRemainingLine, renderSummaryLine } from './summary.js';
 import { displayWidth, fitLines, shortenMiddle, wrapProse } from './width.js';
 import { buildPaint, renderTable, type Paint } from './style.js';
 import { sanitizeForTerminal as safe } from '../escape.js';
 
-/** Plans with at most this many steps list them one by one in the default view; more are counted per top folder and machine. */
+/** Plans with at most this many steps list them one by one in the default view; more are counted per folder and machine (see countingDepth). */
 export const MAX_LISTED_STEPS = 20;
 /** Rows of step counts shown in the default view. */
 export const MAX_DEFAULT_GROUPS = 12;
