@@ -64,6 +64,8 @@ function buildIO(): CommandIO {
     stderr,
     stdoutIsTTY: process.stdout.isTTY === true,
     stdinIsTTY: process.stdin.isTTY === true,
+    stdoutColumns: process.stdout.columns,
+    stderrIsTTY: process.stderr.isTTY === true,
     ask: async (question) => {
       const rl = createInterface({ input: process.stdin, output: process.stderr });
       // On a terminal, readline takes Ctrl-C as a key: pass it on as the interrupt it is.
@@ -119,7 +121,7 @@ Examples:
     .option('--json', 'print the plan as one JSON document (schemas/plan.schema.json)')
     .option('--markdown', 'print the plan as a pull-request comment (at most 60,000 characters); also appended to $GITHUB_STEP_SUMMARY when set')
     .option('--out <file>', 'save the plan for a later `blat apply FILE`')
-    .option('--full', 'list every path instead of summarising more than 50 rows per folder')
+    .option('--full', 'list every step instead of counting them per folder and machine, every path whole')
     .option('--detailed-exitcode', 'exit 0 when every machine answered and all are in sync, 2 when anything remains (the last line says what)')
     .addOption(preferOption)
     .option('--keep-both', 'resolve conflicts between files: the newest stays at the path, every other version is kept beside it as STEM.conflict-MACHINE-YYYYMMDD-HHMMSS.EXT on every machine')
@@ -133,8 +135,8 @@ Examples:
     .argument('[paths-or-file...]', 'paths to narrow the run to, or one plan file saved by `blat plan --out`')
     .option('--auto-approve', 'do not ask before applying')
     .option('--resume', 'finish what earlier applies could not do (see `blat journal`)')
-    .option('--json', 'print the plan and one JSON line per step outcome, no progress line')
-    .option('--full', 'list every path instead of summarising more than 50 rows per folder')
+    .option('--json', 'one JSON event per line (schemas/apply-events.schema.json), no progress')
+    .option('--full', 'list every step instead of counting them per folder and machine, every path whole')
     .addOption(new Option('--prefer <newest|machine>', "resolve conflicts: the newest version, or the named machine's (when it deleted the path: the deletion)"))
     .option('--keep-both', 'resolve conflicts between files: the newest stays at the path, every other version is kept beside it as STEM.conflict-MACHINE-YYYYMMDD-HHMMSS.EXT on every machine')
     .option('--propagate-deletes', 'move paths deleted on one machine into .blat-trash/ on the others')

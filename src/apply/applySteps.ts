@@ -36,6 +36,17 @@ export interface ApplyProgress {
   readonly filesTotal: number;
   readonly bytesDone: number;
   readonly bytesTotal: number;
+  /** The same counts per machine written to (steps' `to`), bytes in flight included. */
+  readonly machines?: readonly MachineProgress[];
+}
+
+/** Counts of the steps that write to one machine. */
+export interface MachineProgress {
+  readonly name: string;
+  readonly filesDone: number;
+  readonly filesTotal: number;
+  readonly bytesDone: number;
+  readonly bytesTotal: number;
 }
 
 export interface ApplyRequest {
@@ -131,14 +142,27 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
   }
 
   const progress = { filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 };
+  const perMachine = new Map<string, { filesDone: number; filesTotal: number; bytesDone: number; bytesTotal: number }>();
+  const machineCounts = (name: string) => {
+    let m = perMachine.get(name);
+    if (m === undefined) perMachine.set(name, (m = { filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 }));
+    return m;
+  };
+  /** `from>to#group` → bytes that rsync has sent so far. */
   const inFlight = new Map<string, number>();
+  const flying = (to?: string) => {
+    let n = 0;
+    for (const [key, bytes] of inFlight) if (to === undefined || key.slice(key.indexOf('>') + 1, key.lastIndexOf('#')) === to) n += bytes;
+    return n;
+  };
   const report = (machine: string) =>
     req.onProgress?.({
       machine,
       filesDone: progress.filesDone,
       filesTotal: progress.filesTotal,
-      bytesDone: progress.bytesDone + [...inFlight.values()].reduce((a, b) => a + b, 0),
+      bytesDone: progress.bytesDone + flying(),
       bytesTotal: progress.bytesTotal,
+      machines: [...perMachine].map(([name, m]) => ({ name, ...m, bytesDone: m.bytesDone + flying(name) })),
     });
 
   const machine = (name: string) => config.machines.find((m) => m.name === name)!;
@@ -204,6 +228,12 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
 
     progress.filesTotal = steps.filter((s) => s.action !== 'copy-aside').length - problems.size;
     progress.bytesTotal = steps.reduce((sum, s, i) => sum + (problems.has(i) || s.source?.type !== 'file' ? 0 : s.source.size), 0);
+    steps.forEach((s, i) => {
+      if (problems.has(i)) return;
+      const m = machineCounts(s.to);
+      m.filesTotal++;
+      if (s.source?.type === 'file') m.bytesTotal += s.source.size;
+    });
 
     let stagings = 0;
 
@@ -402,6 +432,11 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
     const finish = async (list: StepOutcome[], machineName: string) => {
       progress.filesDone += list.length;
       progress.bytesDone += list.reduce((sum, o) => sum + (o.step.source?.type === 'file' ? o.step.source.size : 0), 0);
+      for (const o of list) {
+        const m = machineCounts(o.step.to);
+        m.filesDone++;
+        if (o.step.source?.type === 'file') m.bytesDone += o.step.source.size;
+      }
       await settle(list);
       report(machineName);
     };

@@ -5,9 +5,11 @@ import { buildBaseAfterApply } from '../apply/baseAfterApply.js';
 import { buildTrashRun } from '../apply/trashRun.js';
 import { escapeControls } from '../escape.js';
 import { BlatError, UsageError } from '../errors.js';
-import { renderApplyResult, renderProgressLine } from '../render/applyResult.js';
+import { renderApplyResult, summariseDone } from '../render/applyResult.js';
+import { buildProgressState, renderProgressLines, updateProgress, type ProgressReport } from '../render/progress.js';
 import { buildPlanDocument } from '../render/json.js';
 import { renderPlanText } from '../render/table.js';
+import { describeTransfers } from '../render/summary.js';
 import { sanitizeForTerminal } from '../escape.js';
 import { findBaseOrigin, readBase, writeBase } from '../state/base.js';
 import { readFileHead } from '../state/fsErrors.js';
@@ -18,7 +20,7 @@ import { compactJournal, openJournal } from '../state/journal.js';
 import { acquireLock, type Lock } from '../state/lock.js';
 import type { Base, JournalRecord, Plan, Snapshot } from '../types.js';
 import { buildPlanOptions, readRunContext, readySshOptions, type RunContext } from './context.js';
-import { interruptExitCode, wantsColor, type CommandIO, type GlobalOptions } from './io.js';
+import { interruptExitCode, terminalWidth, wantsColor, type CommandIO, type GlobalOptions } from './io.js';
 import { buildRemaining, buildStillOwed } from '../plan/remaining.js';
 import { isUnder } from '../config/paths.js';
 import { readOwedNow, writeOwedIndex } from '../state/owedIndex.js';
@@ -147,10 +149,10 @@ export async function carryOut(
   const deletionGuard = await checkDeletionsAllowed(ctx, plan, snapshot, sshOptions, flags);
 
   if (json) emit({ event: 'plan', plan: buildPlanDocument(plan, { deletionGuard }) });
-  else io.stdout(renderPlanText(plan, { color, full: flags.full === true, deletionGuard }));
+  else io.stdout(renderPlanText(plan, { color, full: flags.full === true, width: terminalWidth(io), deletionGuard }));
 
   if (plan.steps.length > 0 && !flags.autoApprove) {
-    const answer = await io.ask(`\nApply ${plan.steps.length} steps? [y/N] `);
+    const answer = await io.ask(`\nApply: ${describeTransfers(plan)}? [y/N] `);
     if (!/^y(es)?$/i.test(answer.trim())) {
       io.stderr('Apply cancelled; nothing was changed.\n');
       return 1;
@@ -169,12 +171,13 @@ export async function carryOut(
   const known: StepOutcome[] = [];
   let begun = false;
   const run = `${io.now().toString(36)}-${process.pid}`;
+  const startedMs = io.now();
   const report = (outcomes: readonly StepOutcome[], code: number, stopped = false) => {
     const remaining = [...buildRemaining(plan, outcomes), ...(stopped ? [{ kind: 'stopped' as const }] : [])];
     const counts = { done: 0, failed: 0, stale: 0 };
     for (const o of outcomes) counts[o.status]++;
-    if (json) emit({ event: 'summary', ...counts, deferred: plan.deferred.length, conflicts: plan.conflicts.length, remaining, exitCode: code });
-    else io.stdout('\n' + renderApplyResult(outcomes, plan.deferred, { color, remaining }));
+    if (json) emit({ event: 'summary', ...counts, deferred: plan.deferred.length, conflicts: plan.conflicts.length, ...summariseDone(outcomes), elapsedMs: Math.max(0, io.now() - startedMs), remaining, exitCode: code });
+    else io.stdout('\n' + renderApplyResult(outcomes, plan.deferred, { color, remaining, elapsedMs: io.now() - startedMs }));
   };
   try {
     await compactJournal(ctx.config.stateDir);
@@ -289,25 +292,37 @@ async function recordSyncedListing(
   if (record) await writeSyncedListing(stateDir, record, self.listing).catch(() => undefined);
 }
 
-/** A live progress line on a terminal, for applies longer than about a second; nothing otherwise. */
-function buildProgressWriter(io: CommandIO, json: boolean) {
+/**
+ * The live progress on a terminal (stderr, not with --json): the whole and one line per machine
+ * being written, redrawn in place at most every 100 ms once the apply has run a second, and
+ * cleared at the end. Nothing otherwise.
+ */
+export function buildProgressWriter(io: CommandIO, json: boolean) {
   const started = io.now();
-  let shown = false;
+  let state = buildProgressState(started);
+  /** Lines on screen now (the cursor is at the end of the last). */
+  let drawn = 0;
   let last = 0;
-  const active = io.stdoutIsTTY && !json;
+  const active = io.stderrIsTTY === true && !json;
+  // One column spare: a line as wide as the terminal would move the cursor to the next.
+  const width = Math.max(20, terminalWidth({ ...io, stdoutIsTTY: true }) - 1);
+  /** Back to the first drawn line, cleared to the end of the screen. */
+  const erase = () => (drawn > 1 ? `\u001b[${drawn - 1}A` : '') + '\r\u001b[J';
   return {
     update: active
-      ? (p: Parameters<typeof renderProgressLine>[0]) => {
+      ? (p: ProgressReport) => {
           const now = io.now();
+          state = updateProgress(state, p, now);
           if (now - started < 1000 || now - last < 100) return;
           last = now;
-          shown = true;
-          io.stderr(`\r\u001b[K${renderProgressLine(p)}`);
+          const lines = renderProgressLines(state, now, width);
+          io.stderr(erase() + lines.join('\n'));
+          drawn = lines.length;
         }
       : undefined,
     clear: () => {
-      if (shown) io.stderr('\r\u001b[K');
-      shown = false;
+      if (drawn > 0) io.stderr(erase());
+      drawn = 0;
     },
   };
 }

@@ -8,6 +8,10 @@ export interface CommandIO {
   readonly stderr: (text: string) => void;
   readonly stdoutIsTTY: boolean;
   readonly stdinIsTTY: boolean;
+  /** The terminal's width in columns, when stdout is one. */
+  readonly stdoutColumns?: number;
+  /** True when stderr is a terminal (the live progress goes there). */
+  readonly stderrIsTTY?: boolean;
   /** Reads one line from the terminal (for confirmations). */
   readonly ask: (question: string) => Promise<string>;
   readonly now: () => number;
@@ -42,4 +46,12 @@ export interface GlobalOptions {
 /** True when output may carry ANSI colour: a terminal, and NO_COLOR unset. */
 export function wantsColor(io: CommandIO): boolean {
   return io.stdoutIsTTY && (io.env.NO_COLOR === undefined || io.env.NO_COLOR === '') && io.env.TERM !== 'dumb';
+}
+
+/** The width views fit in: `COLUMNS` when set to a number, else the terminal's columns when stdout is one, else 80. */
+export function terminalWidth(io: CommandIO): number {
+  const fromEnv = Number.parseInt(io.env.COLUMNS ?? '', 10);
+  if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv;
+  if (io.stdoutIsTTY && io.stdoutColumns !== undefined && io.stdoutColumns > 0) return io.stdoutColumns;
+  return 80;
 }

@@ -5,7 +5,7 @@ import { renderPlanText } from '../render/table.js';
 import { writeFileAtomic } from '../state/atomicWrite.js';
 import { resolve } from 'node:path';
 import { buildPlanOptions, readRunContext } from './context.js';
-import { wantsColor, type CommandIO, type GlobalOptions } from './io.js';
+import { terminalWidth, wantsColor, type CommandIO, type GlobalOptions } from './io.js';
 import { scanAndPlan } from './scanAndPlan.js';
 import { readDeletionProblems } from './deletionGuard.js';
 
@@ -35,7 +35,7 @@ export async function planCommand(paths: readonly string[], flags: PlanFlags, io
   if (flags.json) io.stdout(JSON.stringify(doc, null, 2) + '\n');
   else if (flags.markdown) await (await import('./markdown.js')).writeMarkdownPlan(plan, io, deletionGuard);
   else {
-    io.stdout(renderPlanText(plan, { color: wantsColor(io), full: flags.full === true, deletionGuard }));
+    io.stdout(renderPlanText(plan, { color: wantsColor(io), full: flags.full === true, width: terminalWidth(io), deletionGuard }));
     if (flags.out !== undefined) io.stdout(`\nSaved this plan to ${flags.out}; apply it with: blat apply ${flags.out}\n`);
   }
   return flags.detailedExitcode && buildRemaining(plan).length > 0 ? 2 : 0;

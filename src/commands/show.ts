@@ -5,7 +5,7 @@ import { BlatError, UsageError } from '../errors.js';
 import { buildPlanDocument, parsePlanDocument } from '../render/json.js';
 import { renderPlanText } from '../render/table.js';
 import type { Plan } from '../types.js';
-import { wantsColor, type CommandIO, type GlobalOptions } from './io.js';
+import { terminalWidth, wantsColor, type CommandIO, type GlobalOptions } from './io.js';
 
 /** Reads and validates a plan saved by `blat plan --out FILE`. */
 export async function readSavedPlan(file: string, cwd: string): Promise<Plan> {
@@ -33,6 +33,6 @@ export async function showCommand(file: string, flags: GlobalOptions & { json?: 
   const plan = await readSavedPlan(file, io.cwd);
   if (flags.json) io.stdout(JSON.stringify(buildPlanDocument(plan), null, 2) + '\n');
   else if (flags.markdown) await (await import('./markdown.js')).writeMarkdownPlan(plan, io);
-  else io.stdout(renderPlanText(plan, { color: wantsColor(io), full: flags.full === true }));
+  else io.stdout(renderPlanText(plan, { color: wantsColor(io), full: flags.full === true, width: terminalWidth(io) }));
   return 0;
 }

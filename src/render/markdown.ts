@@ -1,9 +1,10 @@
 // A plan as a pull-request comment (the shape tfcmt and Atlantis users know): a title with the
 // outcome, one summary line, a warning for deletions, folded sections, at most `maxChars`. Pure.
 import { escapeControls } from '../escape.js';
-import { isEmptyPlan, summariseTransfers, type ActionTotals } from '../plan/summary.js';
+import { isEmptyPlan, summariseTransfers } from '../plan/summary.js';
 import type { Conflict, Deferred, Deletion, Entry, Plan, Step } from '../types.js';
 import { formatMtime, formatSize, plural } from './format.js';
+import { describeTotals, formatCount } from './summary.js';
 
 /** GitHub refuses comments over 65,536 characters; this leaves room for a bot's own header. */
 export const MARKDOWN_MAX_CHARS = 60_000;
@@ -18,17 +19,7 @@ export function escapeMarkdown(text: string): string {
     .replace(/\|/g, '&#124;');
 }
 
-const count = (n: number): string => n.toLocaleString('en-US');
-
-/** `push 1,204 files (1.2 GiB) to 3 machines`, or undefined when the action has no step. */
-function describeTotals(action: 'pull' | 'push' | 'trash', t: ActionTotals): string | undefined {
-  if (t.machines.length === 0) return undefined;
-  const files = `${count(t.files)} ${t.files === 1 ? 'file' : 'files'}`;
-  const where = t.machines.length === 1 ? escapeMarkdown(t.machines[0]) : `${t.machines.length} machines`;
-  if (action === 'pull') return `pull ${files} (${formatSize(t.bytes)}) from ${where}`;
-  if (action === 'push') return `push ${files} (${formatSize(t.bytes)}) to ${where}`;
-  return `move ${files} to trash on ${where}`;
-}
+const count = formatCount;
 
 function describeEntry(e: Entry | null): string {
   if (e === null) return 'absent';
@@ -77,7 +68,7 @@ function renderTitle(plan: Plan): string {
 /** One line: what apply would move, and what stays. */
 function renderSummary(plan: Plan): string {
   const totals = summariseTransfers(plan);
-  const parts = (['pull', 'push', 'trash'] as const).map((a) => describeTotals(a, totals[a])).filter((p): p is string => p !== undefined);
+  const parts = (['pull', 'push', 'trash'] as const).map((a) => describeTotals(a, totals[a], escapeMarkdown)).filter((p): p is string => p !== undefined);
   if (plan.deferred.length > 0) parts.push(`${count(plan.deferred.length)} owed to offline machines`);
   if (plan.conflicts.length > 0) parts.push(plural(plan.conflicts.length, 'conflict', 'conflicts'));
   const held = plan.deletions.filter((d) => !d.propagated).length;

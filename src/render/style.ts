@@ -1,5 +1,5 @@
-// ANSI styling by plain escape codes and the cli-table3 layout every renderer shares.
-import Table from 'cli-table3';
+// ANSI styling by plain escape codes and the table layout every renderer shares.
+import { displayWidth, shortenMiddle } from './width.js';
 
 export type Style = 'bold' | 'dim' | 'red' | 'green' | 'yellow' | 'cyan' | 'magenta';
 
@@ -22,66 +22,87 @@ export function buildPaint(color: boolean): Paint {
   return (style, text) => (text === '' ? text : `\u001b[${CODES[style][0]}m${text}\u001b[${CODES[style][1]}m`);
 }
 
-/** `s` without ANSI colour codes. */
-export function stripAnsi(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/\u001b\[[0-9;]*m/g, '');
-}
+export { stripAnsi } from './width.js';
 
 export interface TableLayout {
   /** Column headings (already styled). Omit for a borderless list. */
   readonly head?: readonly string[];
   /** Draw no borders at all (aligned columns only). */
   readonly borderless?: boolean;
-  /** Total width to fit in; the `flex` columns are wrapped to fit. */
+  /** Total width to fit in; columns are narrowed and their cells shortened in the middle to fit. */
   readonly width?: number;
-  /** Index (or indexes) of the columns that may wrap when `width` is too small; the widest is narrowed first. */
+  /** Columns narrowed only when nothing else can be (dates). */
+  readonly keep?: readonly number[];
+  /** Index (or indexes) of the columns narrowed first when `width` is too small (paths); the widest first. */
   readonly flex?: number | readonly number[];
 }
 
-const BORDERLESS = {
-  top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
-  bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
-  left: '', 'left-mid': '', mid: '', 'mid-mid': '',
-  right: '', 'right-mid': '', middle: '',
-};
-
-function makeTable(rows: readonly (readonly string[])[], layout: TableLayout, colWidths?: (number | null)[]): string {
-  const table = new Table({
-    ...(layout.head !== undefined ? { head: [...layout.head] } : {}),
-    ...(layout.borderless === true ? { chars: BORDERLESS } : {}),
-    style: { head: [], border: [], compact: true, 'padding-left': layout.borderless === true ? 0 : 1, 'padding-right': layout.borderless === true ? 2 : 1 },
-    ...(colWidths !== undefined ? { colWidths, wordWrap: true, wrapOnWordBoundary: false } : {}),
-  });
-  for (const row of rows) table.push([...row]);
-  return table
-    .toString()
-    .split('\n')
-    .map((line) => line.trimEnd())
-    .join('\n');
+/**
+ * Rows laid out in columns, as cli-table3 draws them in compact style (one row per line, a rule
+ * under the head), in linear time: cli-table3 itself takes seconds for thousands of rows. Cells
+ * are one line each; widths count terminal columns, colour codes aside.
+ */
+function makeTable(rows: readonly (readonly string[])[], layout: TableLayout): string {
+  const all = layout.head !== undefined ? [layout.head, ...rows] : rows;
+  const cols = Math.max(0, ...all.map((r) => r.length));
+  const widths = Array.from({ length: cols }, (_, c) => Math.max(0, ...all.map((r) => displayWidth(r[c] ?? ''))));
+  const pad = (cell: string, c: number) => cell + ' '.repeat(widths[c] - displayWidth(cell));
+  if (layout.borderless === true) {
+    return all.map((r) => widths.map((_, c) => `${pad(r[c] ?? '', c)}  `).join('').trimEnd()).join('\n');
+  }
+  const rule = (left: string, mid: string, right: string) => `${left}${widths.map((w) => '─'.repeat(w + 2)).join(mid)}${right}`;
+  const line = (r: readonly string[]) => `│${widths.map((_, c) => ` ${pad(r[c] ?? '', c)} `).join('│')}│`.trimEnd();
+  const out = [rule('┌', '┬', '┐')];
+  if (layout.head !== undefined) out.push(line(layout.head));
+  if (layout.head !== undefined && rows.length > 0) out.push(rule('├', '┼', '┤'));
+  for (const r of rows) out.push(line(r));
+  out.push(rule('└', '┴', '┘'));
+  return out.join('\n');
 }
 
+/** The widest line of a block, in terminal columns. */
+function widestLine(block: string): number {
+  return Math.max(0, ...block.split('\n').map((l) => displayWidth(l)));
+}
+
+/** Narrowing stops at these widths: other columns first down to MIN_TEXT, then paths to MIN_FLEX, then any to MIN_OTHER. */
+const MIN_TEXT = 16;
+const MIN_FLEX = 8;
+const MIN_OTHER = 4;
+
 /**
- * Rows laid out as a cli-table3 table (no colours from cli-table3 itself).
- * Cells must already be sanitised; when `width` is set and the table is wider,
- * the `flex` columns are narrowed (the widest first, none below 12) and wrapped
- * rather than anything being cut.
+ * Rows laid out as a table (see makeTable). Cells must already be
+ * sanitised (one line each); when `width` is set and the table is wider, columns are narrowed —
+ * the `flex` ones first, the widest first — and their cells shortened in the middle
+ * (`docs/very/lo…/file.txt`), never wrapped into another row.
  */
 export function renderTable(rows: readonly (readonly string[])[], layout: TableLayout): string {
   const natural = makeTable(rows, layout);
-  if (layout.width === undefined || layout.flex === undefined) return natural;
-  const widest = Math.max(...natural.split('\n').map((l) => stripAnsi(l).length));
-  if (widest <= layout.width) return natural;
+  if (layout.width === undefined) return natural;
+  let excess = widestLine(natural) - layout.width;
+  if (excess <= 0) return natural;
   const all = layout.head !== undefined ? [layout.head, ...rows] : rows;
   const cols = all[0]?.length ?? 0;
-  const colWidths: (number | null)[] = new Array<number | null>(cols).fill(null);
-  const flex = typeof layout.flex === 'number' ? [layout.flex] : layout.flex;
-  const naturalWidth = (c: number) => Math.max(...all.map((r) => Math.max(...stripAnsi(r[c] ?? '').split('\n').map((l) => l.length)))) + 2;
-  let excess = widest - layout.width;
-  for (const [c, w] of flex.map((c) => [c, naturalWidth(c)] as const).sort((x, y) => y[1] - x[1])) {
-    const cut = Math.max(0, Math.min(excess, w - 12));
-    colWidths[c] = w - cut;
-    excess -= cut;
-  }
-  return makeTable(rows, layout, colWidths);
+  const widths = Array.from({ length: cols }, (_, c) => Math.max(0, ...all.map((r) => displayWidth(r[c] ?? ''))));
+  const flex = layout.flex === undefined ? [] : typeof layout.flex === 'number' ? [layout.flex] : layout.flex;
+  /** Narrows the widest of `candidates` (down to the next widest, by the excess at most) until the table fits or none is above `min`. */
+  const narrow = (candidates: readonly number[], min: number) => {
+    while (excess > 0) {
+      const open = candidates.filter((i) => widths[i] > min).sort((x, y) => widths[y] - widths[x]);
+      if (open.length === 0) return;
+      const floor = Math.max(min, open.length > 1 ? widths[open[1]] : min);
+      const cut = Math.min(excess, Math.max(1, widths[open[0]] - floor));
+      widths[open[0]] -= cut;
+      excess -= cut;
+    }
+  };
+  const every = Array.from({ length: cols }, (_, c) => c);
+  const keep = new Set(layout.keep ?? []);
+  const others = every.filter((c) => !flex.includes(c) && !keep.has(c));
+  narrow(others, MIN_TEXT); // long words ("why", reasons) first, to a readable width
+  narrow(flex, MIN_FLEX); // then the paths
+  narrow(others, MIN_OTHER);
+  narrow(every, MIN_OTHER);
+  const fit = (row: readonly string[]) => row.map((cell, c) => shortenMiddle(cell, widths[c]));
+  return makeTable(rows.map(fit), { ...layout, head: layout.head === undefined ? undefined : fit(layout.head) });
 }

@@ -1,8 +1,9 @@
 // The one-line plan summary printed last by `blat plan` and `blat apply`.
 import type { RemainingItem } from '../plan/remaining.js';
-import type { PlanSummary } from '../types.js';
+import type { Plan, PlanSummary } from '../types.js';
+import { summariseTransfers, type ActionTotals } from '../plan/summary.js';
 import { sanitizeForTerminal as safe } from '../escape.js';
-import { plural } from './format.js';
+import { formatSize, plural } from './format.js';
 
 /**
  * `Plan: N to pull, N to push, [N to trash, ]N deferred, N conflicts, N deletions held[; N versions will be kept in trash].`
@@ -51,4 +52,33 @@ export function renderRemainingLine(items: readonly RemainingItem[]): string {
     }
   });
   return `Not in sync: ${parts.join(', ')}.`;
+}
+
+/** `1,204` (en-US grouping, whatever the locale). */
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/** `1 file` / `1,204 files`. */
+export function countFiles(n: number): string {
+  return `${formatCount(n)} ${n === 1 ? 'file' : 'files'}`;
+}
+
+/** `push 1,204 files (1.2 GiB) to 3 machines` (one machine is named, through `name`), or undefined when the action has no step. */
+export function describeTotals(action: 'pull' | 'push' | 'trash', t: ActionTotals, name: (machine: string) => string): string | undefined {
+  if (t.machines.length === 0) return undefined;
+  const files = countFiles(t.files);
+  const where = t.machines.length === 1 ? name(t.machines[0]) : `${t.machines.length} machines`;
+  if (action === 'pull') return `pull ${files} (${formatSize(t.bytes)}) from ${where}`;
+  if (action === 'push') return `push ${files} (${formatSize(t.bytes)}) to ${where}`;
+  return `move ${files} to trash on ${where}`;
+}
+
+/** What apply would move, in words: `pull 1 file (2.0 KiB) from m2, push 1,204 files (1.2 GiB) to 3 machines`; '' without steps. */
+export function describeTransfers(plan: Plan, name: (machine: string) => string = safe, separator = ', '): string {
+  const totals = summariseTransfers(plan);
+  return (['pull', 'push', 'trash'] as const)
+    .map((a) => describeTotals(a, totals[a], name))
+    .filter((p): p is string => p !== undefined)
+    .join(separator);
 }

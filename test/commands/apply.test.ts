@@ -51,7 +51,7 @@ describe('blat apply: diverging trees', () => {
       const r = await runBlat(['apply', '--auto-approve'], { cwd: box.dir, timeoutMs: 60_000 });
       expect(withoutMuxNoise(r.stderr)).toBe('');
       expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(/Apply complete: \d+ done, 0 failed, 0 stale, 0 deferred\./);
+      expect(r.stdout).toMatch(/Apply complete: [\d,]+ files? \([^)]*\) in [\d.]+ s; \d+ done, 0 failed, 0 stale, 0 deferred\./);
 
       const again = await runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir });
       expect(again.stdout).toMatch(/No changes/);
@@ -121,19 +121,44 @@ function runBlatOnTerminal(args: readonly string[], cwd: string, input: string) 
 }
 
 describe('blat apply: approval on a terminal', () => {
+  it('shows the progress on the terminal while transferring (percent, files, bytes, a line per machine), redrawn in place and cleared, the In sync line last', async () => {
+    const box = await sandbox();
+    try {
+      await box.writeConfig({ machines: { m1: { bwlimit: 256 }, m2: { bwlimit: 256 } } });
+      await writeFile(join(box.root('here'), 'docs', 'big.bin'), Buffer.alloc(640 * 1024, 7)).catch(async () => {
+        await mkdir(join(box.root('here'), 'docs'), { recursive: true });
+        await writeFile(join(box.root('here'), 'docs', 'big.bin'), Buffer.alloc(640 * 1024, 7));
+      });
+      const r = await runBlatOnTerminal(['apply', '--auto-approve'], box.dir, '');
+      expect(r.code).toBe(0);
+      // Drawn: the whole, then one line per machine being written; at least once redrawn in place (cursor up, clear below).
+      expect(r.stdout).toMatch(/\r\u001b\[J +\d+% +\d+\/\d+ files +[\d.]+ [KM]iB of [\d.]+ [KM]iB/);
+      expect(r.stdout).toMatch(/\n {2}→ m[12] {2}\d+\/\d+ files/);
+      expect(r.stdout).toMatch(/\u001b\[\d+A\r\u001b\[J/);
+      const percents = [...r.stdout.matchAll(/\u001b\[J +(\d+)%/g)].map((m) => Number(m[1]));
+      expect(percents.length).toBeGreaterThan(0);
+      expect(percents).toEqual([...percents].sort((a, b) => a - b));
+      const end = r.stdout.replace(/\r\n/g, '\n').trimEnd().split('\n');
+      expect(end.at(-1)).toMatch(/In sync: every machine answered and holds the same versions\.$/);
+      expect(end.at(-2)).toMatch(/^Apply complete: 3 files \(1\.9 MiB\) in [\d.]+ s; \d+ done, 0 failed, 0 stale, 0 deferred\.$/);
+    } finally {
+      await box.cleanup();
+    }
+  }, 60_000);
+
   it('asks, and a "n" changes nothing while a "y" applies', async () => {
     const box = await sandbox();
     try {
       await seedPushes(box);
       const before = await readAll(box);
       const no = await runBlatOnTerminal(['apply'], box.dir, 'n\n');
-      expect(no.stdout).toMatch(/Apply 11 steps\? \[y\/N\]/);
+      expect(no.stdout).toMatch(/Apply: push 9 files \([\d.]+ K?i?B\) to \d machines?\? \[y\/N\]/);
       expect(no.stdout).toMatch(/Apply cancelled; nothing was changed\./);
       expect(no.code).toBe(1);
       expect(await readAll(box)).toEqual(before);
 
       const yes = await runBlatOnTerminal(['apply'], box.dir, 'y\n');
-      expect(yes.stdout).toMatch(/Apply complete: 11 done, 0 failed, 0 stale, 0 deferred\./);
+      expect(yes.stdout).toMatch(/Apply complete: 9 files \([^)]*\) in [\d.]+ s; 11 done, 0 failed, 0 stale, 0 deferred\./);
       expect(yes.code).toBe(0);
       for (const m of SSH) expect(await box.read(m, 'docs/c.txt')).toBe('c from here\n');
     } finally {
@@ -159,7 +184,7 @@ describe('blat apply FILE: saved plans', () => {
       expect(r.stdout).toMatch(/stale +push docs\/a\.txt here → m2: m2 changed since the plan/);
       expect(r.stdout).toMatch(/stale +push docs\/c\.txt here → m1: here changed since the plan/);
       // 11 planned: docs/ made on m1 and m3, three files to three machines.
-      expect(r.stdout).toMatch(/Apply finished: 7 done, 0 failed, 4 stale, 0 deferred\./);
+      expect(r.stdout).toMatch(/Apply finished: [^;]*; 7 done, 0 failed, 4 stale, 0 deferred\./);
       // The edits survive.
       expect(await box.read('m2', 'docs/a.txt')).toBe('edited on m2 after the plan\n');
       expect((await box.stat('m2', 'docs/a.txt')).mtimeNs).toBe(1700002000500000000n);
@@ -410,7 +435,7 @@ describe('blat apply --json', () => {
       expect(steps.map((s) => `${s.path} ${s.to}`).sort()).toEqual(
         ['docs m1', 'docs m3', ...['docs/a.txt', 'docs/b.txt', 'docs/c.txt'].flatMap((p) => SSH.map((m) => `${p} ${m}`))].sort(),
       );
-      expect(events[events.length - 1]).toEqual({ event: 'summary', done: 11, failed: 0, stale: 0, deferred: 0, conflicts: 0, remaining: [], exitCode: 0 });
+      expect(events[events.length - 1]).toEqual({ event: 'summary', done: 11, failed: 0, stale: 0, deferred: 0, conflicts: 0, files: 9, bytes: 108, elapsedMs: expect.any(Number), remaining: [], exitCode: 0 });
       expect(events.map((e) => e.event)).toEqual(['plan', ...steps.map(() => 'step'), 'summary']);
     } finally {
       await box.cleanup();
@@ -483,7 +508,7 @@ describe('blat apply: partial failures', () => {
       const r = await runBlat(['apply', '--auto-approve'], { cwd: box.dir });
       expect(r.code).toBe(2);
       expect(r.stdout).toMatch(/failed pull docs\/secret\.txt m1 → here: rsync m1 → here: .*Permission denied/);
-      expect(r.stdout).toMatch(/Apply finished: \d+ done, 3 failed, 0 stale, 0 deferred\./);
+      expect(r.stdout).toMatch(/Apply finished: [^;]*; \d+ done, 3 failed, 0 stale, 0 deferred\./);
       for (const m of ['here', 'm2', 'm3']) {
         expect(await box.read(m, 'docs/good.txt'), m).toBe('good\n');
         expect((await box.stat(m, 'docs/other.txt')).mtimeNs, m).toBe(1700005001250000000n);

@@ -37,7 +37,7 @@ describe('blat demo', () => {
     expect(sections).toEqual(['blat plan', 'blat apply --auto-approve', 'blat plan (again: all in sync but what is owed to usbdisk)', 'blat journal']);
     const [, first, applied, second] = r.stdout.split(/^=== .*$/m);
     expect(first).toMatch(/Plan: 2 to pull, 5 to push, \d+ deferred, 0 conflicts, 0 deletions held; \d+ versions will be kept in trash\./);
-    expect(applied).toMatch(/Apply finished: 7 done, 0 failed, 0 stale, \d+ deferred\./);
+    expect(applied).toMatch(/Apply finished: [^;]*; 7 done, 0 failed, 0 stale, \d+ deferred\./);
     expect(second).toMatch(/Plan: 0 to pull, 0 to push, \d+ deferred|No changes/);
     expect(second).not.toMatch(/│ (pull|push) /);
 

@@ -54,11 +54,11 @@ describe('the mass-deletion guard under path arguments', () => {
 
       // 30 of 50: plan says apply would refuse, and apply refuses, naming 30 of the 50 files.
       const problem = (m: string) => `${m}: propagating deletions would move 30 of the 50 files it holds to trash (more than 50% of them); is a disk unmounted?`;
-      const planned = await runBlat([...c, 'plan', 'docs/big', '--propagate-deletes'], inHere);
+      const planned = await runBlat([...c, 'plan', 'docs/big', '--propagate-deletes'], { ...inHere, env: { COLUMNS: '200' } });
       expect(withoutMuxNoise(planned.stderr)).toBe('');
       expect(planned.code).toBe(0);
       const lines = planned.stdout.trimEnd().split('\n');
-      expect(lines.slice(-6, -3)).toEqual([
+      expect(lines.slice(-7, -4)).toEqual([
         'Deletion guard: apply would refuse (check that no disk is unmounted; pass --force-deletes to go ahead):',
         `  ${problem('m1')}`,
         `  ${problem('here')}`,

@@ -38,7 +38,7 @@ describe('blat apply stopped by a signal', () => {
 
       expect(ended.code).toBe(exitCode);
       expect(ended.stderr).toContain(`blat: ${sig}: stopping the transfers`);
-      expect(ended.stdout).toMatch(/Apply finished: 0 done, 2 failed, 0 stale, 0 deferred\./);
+      expect(ended.stdout).toMatch(/Apply finished: 0 files \(0 B\) in [\d.]+ s; 0 done, 2 failed, 0 stale, 0 deferred\./);
       expect(ended.stdout).toMatch(/failed +push docs\/big\.bin here → m1: .*interrupted/);
       expect(ended.stdout.trimEnd().split('\n').at(-1)).toBe('Not in sync: 2 failed.');
       expect(existsSync(join(box.dir, '.blat', 'lock'))).toBe(false);

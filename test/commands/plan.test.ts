@@ -135,7 +135,7 @@ describe('blat plan against three ssh machines, an outofuse one and a local self
     const before = await readAllTrees(box, ALL);
     await spy.reset();
 
-    const text = await runBlat(['plan'], { cwd: box.dir, env: spy.env });
+    const text = await runBlat(['plan', '--full'], { cwd: box.dir, env: spy.env });
     expectCleanStderr(text);
     expect(text.code).toBe(0);
     const json = await runBlat(['plan', '--json'], { cwd: box.dir, env: spy.env });
@@ -249,7 +249,7 @@ describe('blat plan against three ssh machines, an outofuse one and a local self
     try {
       await spy.reset();
       const json = await runBlat(['plan', '--json'], { cwd: box.dir, env: spy.env });
-      const text = await runBlat(['plan'], { cwd: box.dir, env: spy.env });
+      const text = await runBlat(['plan', '--full'], { cwd: box.dir, env: spy.env });
       expectCleanStderr(json);
       expectCleanStderr(text);
       const doc = parsePlanJson(json);
@@ -502,7 +502,7 @@ describe('conflicts found through the base', () => {
     expect(doc.deletions).toEqual([{ path: 'docs/d.txt', deletedOn: ['m2'], heldOn: ['m1', 'm3', 'here'], propagated: false }]);
     expect(doc.summary).toEqual({ pull: 0, push: 0, trash: 0, deferred: 0, conflicts: 1, deletions: 1, kept: 0 });
 
-    const text = await runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir });
+    const text = await runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir, env: { COLUMNS: '200' } });
     expect(text.code).toBe(2);
     expect(text.stdout).toContain('Conflicts (1) — changed differently on several machines; nothing is copied:');
     expect(text.stdout).toMatch(/│ docs\/c\.txt +│ changed on m1 and here +│ m1 +│ 2023-11-14T22:16:40Z +│ 13 B +│ changed +│/);
@@ -527,7 +527,7 @@ describe('conflicts found through the base', () => {
     // What each step replaces is kept: m1's edit (the conflict's loser) is named as such.
     expect(newest.steps.map((s) => (s as { replaces?: string }).replaces)).toEqual(['changed', 'older', 'older']);
     expect(mine.steps.map((s) => `${s.to} ${(s as { replaces?: string }).replaces}`).sort()).toEqual(['m1 changed', 'm2 older', 'm3 older']);
-    const mineText = await runBlat(['plan', '--prefer', 'here'], { cwd: box.dir });
+    const mineText = await runBlat(['plan', '--prefer', 'here'], { cwd: box.dir, env: { COLUMNS: '200' } });
     expect(mineText.stdout).toMatch(/│ push +│ docs\/c\.txt +│ here → m1 +│ changed on here; replaces m1's version, changed since the last sync +│/);
     expect(mineText.stdout).toMatch(/│ push +│ docs\/c\.txt +│ here → m2 +│ older on m2; replaces an older copy +│/);
     expect(mineText.stdout.replace(/\n$/, '').split('\n').at(-2)).toBe('Plan: 0 to pull, 3 to push, 0 deferred, 0 conflicts, 1 deletions held; 3 versions will be kept in trash.');

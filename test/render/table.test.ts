@@ -127,19 +127,25 @@ describe('renderPlanText: hostile names', () => {
 });
 
 describe('renderPlanText: long sections', () => {
-  it('lists 50 steps one by one', () => {
-    const text = renderPlanText(bigPlan(50), plain);
-    expect(text.split('\n').filter((l) => l.startsWith('│ push'))).toHaveLength(50);
+  it('lists 20 steps one by one', () => {
+    const text = renderPlanText(bigPlan(20), plain);
+    expect(text.split('\n').filter((l) => l.startsWith('│ push'))).toHaveLength(20);
     expect(text).not.toContain('--full');
   });
 
-  it('summarises more than 50 steps per folder, with a hint', () => {
+  it('counts more than 20 steps per folder and machine, in files and bytes, the largest first', () => {
     const text = renderPlanText(bigPlan(120), plain);
-    expect(text).toContain('  docs/b/ — 40 files to push to b, c\n');
-    expect(text).toContain('  docs/a/ — 80 files to push to b, c\n');
-    expect(text).toContain('(120 paths summarised in 2 folders; use --full to list every path)');
+    const rows = text.split('\n').filter((l) => l.startsWith('│ docs/'));
+    expect(rows.map((l) => l.split('│').slice(1, 6).map((c) => c.trim()))).toEqual([
+      ['docs/a/', 'push', 'to b', '40', '80.0 KiB'],
+      ['docs/a/', 'push', 'to c', '40', '80.0 KiB'],
+      ['docs/b/', 'push', 'to b', '20', '40.0 KiB'],
+      ['docs/b/', 'push', 'to c', '20', '40.0 KiB'],
+    ]);
+    expect(text).toContain('Steps (120), per folder and machine:');
+    expect(text).toContain('(every step: blat plan --full)');
     expect(text).not.toContain('f1.txt');
-    expect(text.trimEnd().split('\n').at(-2)).toBe('Plan: 0 to pull, 120 to push, 0 deferred, 0 conflicts, 0 deletions held.');
+    expect(text.trimEnd().split('\n').slice(-3)).toEqual(['Push 120 files (240.0 KiB) to 2 machines.', 'Plan: 0 to pull, 120 to push, 0 deferred, 0 conflicts, 0 deletions held.', 'Not in sync: 120 copies to make.']);
   });
 
   it('lists every path with full', () => {
@@ -150,12 +156,12 @@ describe('renderPlanText: long sections', () => {
     expect(text).not.toContain('--full');
   });
 
-  it('summarises long deferred, conflict and deletion sections per folder too', () => {
+  it('lists the first 10 conflicts and held deletions, counts deferred entries per machine, and says how many more --full shows', () => {
     const many = Array.from({ length: 60 }, (_, i) => `top/sub${i % 2}/f${i}`);
     const plan: Plan = {
       ...emptyPlan(),
       machines: [...emptyPlan().machines, { name: 'c', status: 'offline', reason: 'timeout' }],
-      deferred: many.map((path) => ({ path, machine: 'c', reason: 'timeout', source: NEW })),
+      deferred: many.map((path) => ({ path, machine: 'c', reason: 'offline (timeout)', source: NEW })),
       conflicts: many.map((path) => ({
         path: `x/${path}`,
         reason: 'changed on a and b',
@@ -164,18 +170,23 @@ describe('renderPlanText: long sections', () => {
           { machines: ['b'], entry: null, changed: true },
         ],
       })),
-      deletions: many.map((path) => ({ path: `y/${path}`, deletedOn: ['b'], heldOn: ['a'], propagated: false })),
+      deletions: many.map((path, i) => ({ path: `y/${path}`, deletedOn: ['b'], heldOn: ['a'], propagated: i < 30 })),
     };
     const text = renderPlanText(plan, plain);
-    expect(text).toContain('  top/sub0/ — 30 files owed to c\n');
-    expect(text).toContain('  x/top/sub1/ — 30 conflicts between a, b\n');
-    expect(text).toContain('  y/top/sub0/ — 30 deletions held (deleted on b)\n');
-    expect(text.match(/use --full to list every path/g)).toHaveLength(3);
-    expect(text).not.toContain('f7');
+    expect(text).toContain('  c: 60 files (120.0 KiB) owed: offline (timeout)\n');
+    expect(text).toContain('│ x/top/sub1/f9 ');
+    expect(text).not.toContain('│ x/top/sub0/f10 ');
+    expect(text).toContain('  (and 50 more conflicts: blat plan --full)\n');
+    // The held deletions come first: they wait for a decision.
+    expect(text).toContain('│ y/top/sub0/f30 ');
+    expect(text).not.toContain('│ y/top/sub0/f0 ');
+    expect(text).toContain('  (and 50 more deletions: blat plan --full)\n');
+    expect(text.split('\n').length).toBeLessThanOrEqual(70);
     const full = renderPlanText(plan, { color: false, full: true });
     expect(full).toContain('│ top/sub1/f7 ');
-    expect(full).toContain('│ x/top/sub1/f7 ');
+    expect(full).toContain('│ x/top/sub1/f59 ');
     expect(full).toContain('│ y/top/sub1/f7 ');
+    expect(full).not.toContain('more conflicts');
   });
 
   it('names the top folder ./', () => {
@@ -183,7 +194,24 @@ describe('renderPlanText: long sections', () => {
       ...bigPlan(0),
       steps: Array.from({ length: 51 }, (_, i) => ({ action: 'pull' as const, path: `f${i}`, from: 'b', to: 'a', source: NEW, target: null })),
     };
-    expect(renderPlanText(plan, plain)).toContain('  ./ — 51 files to pull from b\n');
+    const text = renderPlanText(plan, plain);
+    expect(lineWith(text, '│ ./ ').split('│').slice(1, 6).map((c) => c.trim())).toEqual(['./', 'pull', 'from b', '51', '102.0 KiB']);
+    expect(text).toContain('\nPull 51 files (102.0 KiB) from b.\n');
+  });
+
+  it('fits 20,000 steps in 40 lines, no line wider than the width, whatever the folders', () => {
+    const plan: Plan = { ...bigPlan(20_000) };
+    const spread: Plan = { ...plan, steps: plan.steps.map((s, i) => ({ ...s, path: `top${i % 37}/${'deep/'.repeat(i % 5)}f${i}.txt` })) };
+    for (const p of [plan, spread]) {
+      for (const width of [80, 50]) {
+        const lines = renderPlanText(p, { ...plain, width }).trimEnd().split('\n');
+        expect(lines.length).toBeLessThanOrEqual(40);
+        // At 80 every line fits; narrower, the Plan: and Not in sync: lines stay whole (scripts match them).
+        const fitted = width === 80 ? lines : lines.slice(0, -2);
+        expect(Math.max(...fitted.map((l) => [...l].length))).toBeLessThanOrEqual(width);
+      }
+    }
+    expect(renderPlanText(spread, { ...plain, width: 80 })).toContain('(and 62 more folders and machines: blat plan --full)');
   });
 });
 
@@ -202,15 +230,52 @@ describe('renderPlanText: colour and width', () => {
     expect(colored.replace(SGR, '')).toBe(renderPlanText(fullPlan(), plain));
   });
 
-  it('wraps the path column to fit a given width instead of cutting it', () => {
-    const natural = renderPlanText(fullPlan(), plain);
-    const stepsTable = (t: string): string[] => t.slice(t.indexOf('Steps'), t.indexOf('Deferred')).split('\n').filter((l) => l.startsWith('│'));
-    expect(Math.max(...stepsTable(natural).map((l) => l.length))).toBeGreaterThan(90);
-    const narrow = renderPlanText(fullPlan(), { ...plain, width: 90 });
-    const rows = stepsTable(narrow);
-    expect(Math.max(...rows.map((l) => l.length))).toBeLessThanOrEqual(90);
-    const pathCells = rows.map((l) => l.split('│')[2].trim());
-    expect(pathCells.join('')).toContain('docs/report.txt');
+  it('shortens long paths in the middle to fit the width, one row each, never wrapped', () => {
+    const long = `docs/${'very/'.repeat(20)}long/file.txt`;
+    const plan: Plan = { ...bigPlan(3), steps: bigPlan(3).steps.map((s, i) => ({ ...s, path: i === 0 ? long : s.path })) };
+    const narrow = renderPlanText(plan, { ...plain, width: 80 });
+    const rows = narrow.split('\n').filter((l) => l.startsWith('│ push'));
+    expect(rows).toHaveLength(3);
+    const cell = rows[0].split('│')[2].trim();
+    expect(cell).toMatch(/^docs\/very\/.*….*\/long\/file\.txt$/);
+    for (const line of narrow.trimEnd().split('\n')) expect([...line].length).toBeLessThanOrEqual(80);
+    // --full lists every path whole.
+    expect(renderPlanText(plan, { ...plain, full: true, width: 80 })).toContain(`│ ${long} `);
+  });
+
+  it('shows conflicts too wide for a table as each path and reason, then a line per version', () => {
+    const text = renderPlanText(fullPlan(), { ...plain, width: 80 });
+    expect(text).toContain('\n  notes/todo.md — changed on a and b\n    a  2024-05-01T07:53:20Z  100 B  changed since the last sync\n');
+    expect(text).toContain('\n    b  absent                     changed since the last sync\n');
+    expect(renderPlanText(fullPlan(), { ...plain, width: 200 })).toMatch(/│ notes\/todo\.md +│ changed on a and b +│ a +│ 2024-05-01T07:53:20Z +│ 100 B +│ changed +│/);
+  });
+
+  it('says a long offline reason in full below the machines when the header would be too wide', () => {
+    const reason = 'root missing: disk not mounted, or a wrong root? (/media/a/very/long/path/to/the/root of the machine)';
+    const plan: Plan = { ...emptyPlan(), machines: [...emptyPlan().machines, { name: 'usb', status: 'offline', rootMissing: true, reason }] };
+    const text = renderPlanText(plan, { ...plain, width: 60 });
+    expect(text).toMatch(/^ {2}usb +root missing *$/m);
+    expect(text.split('\n').slice(0, -3).join('\n').replace(/\n {4}/g, ' ')).toContain(`  usb: ${reason}`);
+    for (const line of text.trimEnd().split('\n').slice(0, -2)) expect([...line].length).toBeLessThanOrEqual(60);
+  });
+
+  it('gives up the mtime, then the why, before shortening paths; says how many steps replace a changed version', () => {
+    const at = (width: number) => renderPlanText(fullPlan(), { ...plain, width });
+    expect(lineWith(at(200), '│ pull ', 'docs/report.txt')).toMatch(/│ newer on b; replaces a's version, changed since the last sync +│ 2\.0 KiB +│ 2024-05-01T10:40:00Z +│$/);
+    expect(lineWith(at(125), '│ pull ', 'docs/report.txt')).toMatch(/│ newer on b; replaces a's version, changed since the last sync +│ 2\.0 KiB +│$/);
+    const narrow = at(60);
+    expect(lineWith(narrow, '│ pull ', 'docs/report.txt')).toMatch(/^│ pull +│ docs\/report\.txt +│ b → a +│ 2\.0 KiB +│$/);
+    expect(narrow.replace(/\n {4}/g, ' ')).toContain('  (1 step replaces a version changed since the last sync, kept in trash: blat plan --full)');
+    expect(at(50)).toContain('\n  c: 1 file (2.0 KiB) owed: offline (timeout)\n');
+  });
+
+  it('fits hostile names escaped first, then shortened: no raw control character, no line wider than the width', () => {
+    for (const color of [false, true]) {
+      const text = renderPlanText(hostilePlan(), { color, full: false, width: 60 });
+      expect(text.replace(SGR, '')).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+      const last = 2; // the Plan: and Not in sync: lines are matched whole by scripts
+      for (const line of text.replace(SGR, '').trimEnd().split('\n').slice(0, -last)) expect([...line].length).toBeLessThanOrEqual(60);
+    }
   });
 });
 
@@ -223,17 +288,20 @@ describe('renderPlanText: the mass-deletion guard', () => {
 
   it('says it passes, just before the summary line', () => {
     const lines = renderPlanText(fullPlan(), { ...plain, deletionGuard: [] }).trimEnd().split('\n');
-    expect(lines.slice(-4)).toEqual(['Deletion guard: passes', '', expect.stringMatching(/^Plan: /), expect.stringMatching(/^Not in sync: /)]);
+    expect(lines.slice(-7)).toEqual(['Deletion guard: passes', '', 'Pull 1 file (2.0 KiB) from b.', 'Push 3 files (4.0 KiB) to b.', 'Move 1 file to trash on b.', expect.stringMatching(/^Plan: /), expect.stringMatching(/^Not in sync: /)]);
   });
 
   it('says apply would refuse, how to go ahead, and each machine on its own line', () => {
     const text = renderPlanText(fullPlan(), { ...plain, deletionGuard: [problem, 'm3: a\nb'] });
     const lines = text.trimEnd().split('\n');
-    expect(lines.slice(-6, -1)).toEqual([
+    expect(lines.slice(-9, -1)).toEqual([
       'Deletion guard: apply would refuse (check that no disk is unmounted; pass --force-deletes to go ahead):',
       `  ${problem}`,
       '  m3: a\\nb',
       '',
+      'Pull 1 file (2.0 KiB) from b.',
+      'Push 3 files (4.0 KiB) to b.',
+      'Move 1 file to trash on b.',
       expect.stringMatching(/^Plan: /),
     ]);
   });
