@@ -1,0 +1,163 @@
+// Moves: a path gone from one machine (the mover) and a new path there holding the same version
+// are one move, carried out on the other machines by `mv`, not a deletion plus a transfer.
+import type { Entry, Step } from '../types.js';
+import { sameVersion } from './versions.js';
+
+/**
+ * A clean deletion: the base of every online machine held `path`, the mover no longer does, every
+ * other online machine (`holders`) still holds its base version, and no offline machine's base has it.
+ */
+export interface MoveFrom {
+  readonly path: string;
+  readonly mover: string;
+  /** The mover's base entry: what it moved. */
+  readonly entry: Entry;
+  /** Holder (online machine, config order) → its entry at the path now (its base version). */
+  readonly holders: ReadonlyMap<string, Entry>;
+}
+
+/** A clean creation: only the mover holds `path`, and every online machine was synced there holding nothing. */
+export interface MoveTo {
+  readonly path: string;
+  readonly mover: string;
+  readonly entry: Entry;
+}
+
+/** What buildMoves needs besides the candidates. */
+export interface MoveLook {
+  /** Whether two entries of the mover are the same version (its window and modes). */
+  readonly same: (mover: string, a: Entry, b: Entry) => boolean;
+  /** What `machine` holds at `path` now (undefined = absent, or not online). */
+  readonly holds: (machine: string, path: string) => Entry | undefined;
+  /**
+   * Paths decided as anything but a clean deletion or creation (conflicts, other deletions, wins,
+   * folders left undecided), sorted: a folder with one of them under it is not moved whole.
+   */
+  readonly blockers: readonly string[];
+}
+
+/** The moves found: their steps (sorted by path, then holder order), and the candidate paths they take up. */
+export interface Moves {
+  readonly steps: readonly Step[];
+  /** Old paths (and everything under moved folders) no longer deletions. */
+  readonly movedFrom: ReadonlySet<string>;
+  /** New paths (and what a moved folder brings under them) no longer transferred. */
+  readonly movedTo: ReadonlySet<string>;
+}
+
+/**
+ * Pairs clean deletions with clean creations on the same mover. A folder pairs with a new folder
+ * when nothing under it is blocked and every deletion under it has a creation at the same relative
+ * name holding the same version: one move for the folder. Then each remaining file or symlink pairs
+ * with the one creation holding its version (the one of the same name when several do), where every
+ * holder has the new path's folder. One step per holder; none when nothing pairs.
+ */
+export function buildMoves(froms: readonly MoveFrom[], tos: readonly MoveTo[], look: MoveLook): Moves {
+  const movedFrom = new Set<string>();
+  const movedTo = new Set<string>();
+  const pairs: { from: MoveFrom; to: MoveTo }[] = [];
+  if (froms.length === 0 || tos.length === 0) return { steps: [], movedFrom, movedTo };
+  const sortedFroms = [...froms].sort(byPath);
+  const toAt = new Map(tos.map((t) => [t.path, t]));
+  const parentOk = (d: MoveFrom, to: string) => {
+    const i = to.lastIndexOf('/');
+    if (i === -1) return true;
+    const parent = to.slice(0, i);
+    for (const h of d.holders.keys()) if (look.holds(h, parent)?.type !== 'dir') return false;
+    return true;
+  };
+
+  // 1. Folders, outermost first.
+  for (const d of sortedFroms) {
+    if (d.entry.type !== 'dir' || movedFrom.has(d.path)) continue;
+    if (firstUnder(look.blockers, d.path) !== undefined) continue;
+    const under = sortedFroms.filter((u) => isUnder(u.path, d.path)); // contiguous in sorted order; small
+    const fits = (t: MoveTo) =>
+      t.mover === d.mover &&
+      t.entry.type === 'dir' &&
+      !movedTo.has(t.path) &&
+      !isUnder(t.path, d.path) &&
+      !isUnder(d.path, t.path) &&
+      parentOk(d, t.path) &&
+      under.every((u) => {
+        if (u.mover !== d.mover || !sameHolders(u, d)) return false;
+        const c = toAt.get(t.path + u.path.slice(d.path.length));
+        return c !== undefined && c.mover === d.mover && !movedTo.has(c.path) && look.same(d.mover, u.entry, c.entry);
+      });
+    const found = tos.filter(fits).sort(byPath);
+    if (found.length === 0) continue;
+    const t = found.find((c) => baseName(c.path) === baseName(d.path)) ?? found[0];
+    pairs.push({ from: d, to: t });
+    for (const u of under) {
+      movedFrom.add(u.path);
+      movedTo.add(t.path + u.path.slice(d.path.length));
+    }
+  }
+
+  // 2. Files and symlinks left, each with the one creation holding its version.
+  const byKey = new Map<string, MoveTo[]>();
+  for (const t of tos) {
+    if (t.entry.type === 'dir' || movedTo.has(t.path)) continue;
+    const key = keyOf(t.mover, t.entry);
+    const list = byKey.get(key);
+    if (list) list.push(t);
+    else byKey.set(key, [t]);
+  }
+  for (const d of sortedFroms) {
+    if (d.entry.type === 'dir' || movedFrom.has(d.path)) continue;
+    const found = (byKey.get(keyOf(d.mover, d.entry)) ?? []).filter((t) => !movedTo.has(t.path) && look.same(d.mover, d.entry, t.entry) && parentOk(d, t.path));
+    const named = found.filter((t) => baseName(t.path) === baseName(d.path));
+    const t = found.length === 1 ? found[0] : named.length === 1 ? named[0] : undefined;
+    if (t === undefined) continue;
+    pairs.push({ from: d, to: t });
+    movedFrom.add(d.path);
+    movedTo.add(t.path);
+  }
+
+  const steps: Step[] = [];
+  pairs.sort((a, b) => byPath(a.to, b.to));
+  for (const { from, to } of pairs) {
+    for (const [holder, entry] of from.holders) {
+      steps.push(Object.freeze({ action: 'move' as const, path: to.path, was: from.path, from: from.mover, to: holder, source: entry, target: null }));
+    }
+  }
+  return { steps, movedFrom, movedTo };
+}
+
+/** The same holders (names) on both deletions. */
+function sameHolders(a: MoveFrom, b: MoveFrom): boolean {
+  if (a.holders.size !== b.holders.size) return false;
+  for (const h of a.holders.keys()) if (!b.holders.has(h)) return false;
+  return true;
+}
+
+/** What pairs a file or symlink with its candidates: mover, type, size, whole seconds of mtime (links: target). */
+function keyOf(mover: string, e: Entry): string {
+  return e.type === 'symlink' ? `${mover}\0l\0${e.target ?? ''}` : `${mover}\0f\0${e.size}`;
+}
+
+/** True when `path` is `folder` or lies under it. */
+function isUnder(path: string, folder: string): boolean {
+  return path === folder || (path.length > folder.length && path.charCodeAt(folder.length) === 47 && path.startsWith(folder));
+}
+
+/** The first of the sorted `paths` equal to or under `folder`. */
+function firstUnder(paths: readonly string[], folder: string): string | undefined {
+  let lo = 0;
+  let hi = paths.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (paths[mid] < folder) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let i = lo; i < paths.length && paths[i].startsWith(folder); i++) if (isUnder(paths[i], folder)) return paths[i];
+  return undefined;
+}
+
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+function byPath(a: { readonly path: string }, b: { readonly path: string }): number {
+  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+}
