@@ -258,10 +258,11 @@ function buildExcludedOnSelfConflict(view: PathView, excludedOn: MachineExcludes
 }
 
 /**
- * One end of a possible move (see buildMoves), or null: a clean deletion (one machine deleted the
- * path, every other online machine still holds its base version, no offline machine's base has
- * it), or a clean creation (one machine holds it, every online machine was synced there holding
- * nothing, no offline machine's base has it).
+ * One end of a possible move (see buildMoves), or null: a clean deletion (some machines deleted
+ * the path, every other online machine still holds its base version, no offline machine's base
+ * has it), or a clean creation (some machines hold it alike, every online machine was synced there
+ * holding nothing, no offline machine's base has it). A move done on some machines only (the
+ * others' failed) is such a pair again at the next plan.
  */
 function findMoveEnd(
   view: PathView,
@@ -271,7 +272,7 @@ function findMoveEnd(
   if (offline.some((m) => m.base.has(view.path))) return null;
   const n = view.machines.length;
   if (decision.kind === 'deletion') {
-    if (decision.deletedOn.length !== 1 || decision.holders.length !== n - 1) return null;
+    if (decision.holders.length === 0 || decision.deletedOn.length + decision.holders.length !== n) return null;
     const d = decision.deletedOn[0];
     const holders = new Map<string, Entry>();
     for (const h of decision.holders) {
@@ -279,14 +280,14 @@ function findMoveEnd(
       if (!sameVersion(view.base[h], now, view.rules.windows[h], view.rules.perms[h], true)) return null;
       holders.set(view.machines[h], now);
     }
-    return { kind: 'from', end: { path: view.path, mover: view.machines[d], entry: view.base[d] as Entry, holders } };
+    return { kind: 'from', end: { path: view.path, movers: decision.deletedOn.map((k) => view.machines[k]), entry: view.base[d] as Entry, holders } };
   }
-  if (decision.kind === 'win' && decision.winner.members.length === 1) {
-    const m = decision.winner.members[0];
+  if (decision.kind === 'win') {
+    const members = decision.winner.members;
     for (let k = 0; k < n; k++) {
-      if (view.base[k] !== undefined || !view.covered[k] || (k !== m && view.current[k] !== undefined)) return null;
+      if (view.base[k] !== undefined || !view.covered[k] || (!members.includes(k) && view.current[k] !== undefined)) return null;
     }
-    return { kind: 'to', end: { path: view.path, mover: view.machines[m], entry: view.current[m] as Entry } };
+    return { kind: 'to', end: { path: view.path, movers: members.map((k) => view.machines[k]), entry: view.current[members[0]] as Entry } };
   }
   return null;
 }

@@ -4,28 +4,30 @@ import type { Entry, Step } from '../types.js';
 import { sameVersion } from './versions.js';
 
 /**
- * A clean deletion: the base of every online machine held `path`, the mover no longer does, every
+ * A clean deletion: the base of every online machine held `path`, the movers no longer do, every
  * other online machine (`holders`) still holds its base version, and no offline machine's base has it.
  */
 export interface MoveFrom {
   readonly path: string;
-  readonly mover: string;
-  /** The mover's base entry: what it moved. */
+  /** The machines it was deleted on (config order; usually one). */
+  readonly movers: readonly string[];
+  /** The first mover's base entry: what it moved. */
   readonly entry: Entry;
   /** Holder (online machine, config order) → its entry at the path now (its base version). */
   readonly holders: ReadonlyMap<string, Entry>;
 }
 
-/** A clean creation: only the mover holds `path`, and every online machine was synced there holding nothing. */
+/** A clean creation: only the movers hold `path`, alike, and every online machine was synced there holding nothing. */
 export interface MoveTo {
   readonly path: string;
-  readonly mover: string;
+  /** The machines holding it (config order; usually one). */
+  readonly movers: readonly string[];
   readonly entry: Entry;
 }
 
 /** What buildMoves needs besides the candidates. */
 export interface MoveLook {
-  /** Whether two entries of the mover are the same version (its window and modes). */
+  /** Whether two entries of a mover are the same version (its window and modes). */
   readonly same: (mover: string, a: Entry, b: Entry) => boolean;
   /** What `machine` holds at `path` now (undefined = absent, or not online). */
   readonly holds: (machine: string, path: string) => Entry | undefined;
@@ -73,16 +75,16 @@ export function buildMoves(froms: readonly MoveFrom[], tos: readonly MoveTo[], l
     if (firstUnder(look.blockers, d.path) !== undefined) continue;
     const under = sortedFroms.filter((u) => isUnder(u.path, d.path)); // contiguous in sorted order; small
     const fits = (t: MoveTo) =>
-      t.mover === d.mover &&
+      sameMovers(t, d) &&
       t.entry.type === 'dir' &&
       !movedTo.has(t.path) &&
       !isUnder(t.path, d.path) &&
       !isUnder(d.path, t.path) &&
       parentOk(d, t.path) &&
       under.every((u) => {
-        if (u.mover !== d.mover || !sameHolders(u, d)) return false;
+        if (!sameMovers(u, d) || !sameHolders(u, d)) return false;
         const c = toAt.get(t.path + u.path.slice(d.path.length));
-        return c !== undefined && c.mover === d.mover && !movedTo.has(c.path) && look.same(d.mover, u.entry, c.entry);
+        return c !== undefined && sameMovers(c, d) && !movedTo.has(c.path) && look.same(d.movers[0], u.entry, c.entry);
       });
     const found = tos.filter(fits).sort(byPath);
     if (found.length === 0) continue;
@@ -98,14 +100,14 @@ export function buildMoves(froms: readonly MoveFrom[], tos: readonly MoveTo[], l
   const byKey = new Map<string, MoveTo[]>();
   for (const t of tos) {
     if (t.entry.type === 'dir' || movedTo.has(t.path)) continue;
-    const key = keyOf(t.mover, t.entry);
+    const key = keyOf(t.movers, t.entry);
     const list = byKey.get(key);
     if (list) list.push(t);
     else byKey.set(key, [t]);
   }
   for (const d of sortedFroms) {
     if (d.entry.type === 'dir' || movedFrom.has(d.path)) continue;
-    const found = (byKey.get(keyOf(d.mover, d.entry)) ?? []).filter((t) => !movedTo.has(t.path) && look.same(d.mover, d.entry, t.entry) && parentOk(d, t.path));
+    const found = (byKey.get(keyOf(d.movers, d.entry)) ?? []).filter((t) => !movedTo.has(t.path) && look.same(d.movers[0], d.entry, t.entry) && parentOk(d, t.path));
     const named = found.filter((t) => baseName(t.path) === baseName(d.path));
     const t = found.length === 1 ? found[0] : named.length === 1 ? named[0] : undefined;
     if (t === undefined) continue;
@@ -118,10 +120,15 @@ export function buildMoves(froms: readonly MoveFrom[], tos: readonly MoveTo[], l
   pairs.sort((a, b) => byPath(a.to, b.to));
   for (const { from, to } of pairs) {
     for (const [holder, entry] of from.holders) {
-      steps.push(Object.freeze({ action: 'move' as const, path: to.path, was: from.path, from: from.mover, to: holder, source: entry, target: null }));
+      steps.push(Object.freeze({ action: 'move' as const, path: to.path, was: from.path, from: from.movers[0], to: holder, source: entry, target: null }));
     }
   }
   return { steps, movedFrom, movedTo };
+}
+
+/** The same movers (names, in order) on both ends. */
+function sameMovers(a: { readonly movers: readonly string[] }, b: { readonly movers: readonly string[] }): boolean {
+  return a.movers.length === b.movers.length && a.movers.every((m, k) => b.movers[k] === m);
 }
 
 /** The same holders (names) on both deletions. */
@@ -132,7 +139,8 @@ function sameHolders(a: MoveFrom, b: MoveFrom): boolean {
 }
 
 /** What pairs a file or symlink with its candidates: mover, type, size, whole seconds of mtime (links: target). */
-function keyOf(mover: string, e: Entry): string {
+function keyOf(movers: readonly string[], e: Entry): string {
+  const mover = movers.join('\0');
   return e.type === 'symlink' ? `${mover}\0l\0${e.target ?? ''}` : `${mover}\0f\0${e.size}`;
 }
 

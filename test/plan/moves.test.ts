@@ -54,6 +54,14 @@ describe('buildPlan: moves', () => {
     expect(p.steps.map(show)).toEqual(['move docs/a.txt → docs/b.txt b>a', 'move docs/a.txt → docs/b.txt b>c']);
   });
 
+  it('plans the move for the machines left when it was moved alike on two of them (or an earlier move was done on one)', () => {
+    const was = { docs: dir(), 'docs/a.txt': f(T, 100) };
+    const now = { docs: dir(), 'docs/b.txt': f(T, 100) };
+    const p = plan({ a: now, b: now, c: was }, was);
+    expect(p.steps.map(show)).toEqual(['move docs/a.txt → docs/b.txt a>c']);
+    expect(p.deletions).toEqual([]);
+  });
+
   it('plans a moved folder of many files as ONE move of the folder per machine', () => {
     const was = folder('docs/photos', 200);
     const now = renamed(was, 'docs/photos', 'docs/pictures');
