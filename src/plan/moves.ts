@@ -69,11 +69,34 @@ export function buildMoves(froms: readonly MoveFrom[], tos: readonly MoveTo[], l
     return true;
   };
 
-  // 1. Folders, outermost first.
+  // Creations by what pairs them (below): a few candidates each, whatever the numbers.
+  const byKey = new Map<string, MoveTo[]>();
+  const dirsByName = new Map<string, MoveTo[]>();
+  for (const t of tos) {
+    const [map, key] = t.entry.type === 'dir' ? [dirsByName, `${t.movers.join('\0')}\0${baseName(t.path)}`] : [byKey, keyOf(t.movers, t.entry)];
+    const list = map.get(key);
+    if (list) list.push(t);
+    else map.set(key, [t]);
+  }
+  const paths = sortedFroms.map((d) => d.path);
+
+  // 1. Folders, outermost first. The new folder is found through the first file under the old one
+  //    (its creations of that version ending in the same relative name), else by the folder's name.
   for (const d of sortedFroms) {
     if (d.entry.type !== 'dir' || movedFrom.has(d.path)) continue;
     if (firstUnder(look.blockers, d.path) !== undefined) continue;
-    const under = sortedFroms.filter((u) => isUnder(u.path, d.path)); // contiguous in sorted order; small
+    const under = [d, ...sortedFroms.slice(lowerBound(paths, `${d.path}/`), lowerBound(paths, `${d.path}0`))]; // '0' follows '/'
+    const file = under.find((u) => u.entry.type !== 'dir');
+    let candidates: MoveTo[];
+    if (file === undefined) candidates = dirsByName.get(`${d.movers.join('\0')}\0${baseName(d.path)}`) ?? [];
+    else {
+      const rel = file.path.slice(d.path.length);
+      candidates = (byKey.get(keyOf(file.movers, file.entry)) ?? []).flatMap((c) => {
+        if (!c.path.endsWith(rel) || c.path.length === rel.length) return [];
+        const t = toAt.get(c.path.slice(0, -rel.length));
+        return t === undefined ? [] : [t];
+      });
+    }
     const fits = (t: MoveTo) =>
       sameMovers(t, d) &&
       t.entry.type === 'dir' &&
@@ -86,7 +109,7 @@ export function buildMoves(froms: readonly MoveFrom[], tos: readonly MoveTo[], l
         const c = toAt.get(t.path + u.path.slice(d.path.length));
         return c !== undefined && sameMovers(c, d) && !movedTo.has(c.path) && look.same(d.movers[0], u.entry, c.entry);
       });
-    const found = tos.filter(fits).sort(byPath);
+    const found = candidates.filter(fits).sort(byPath);
     if (found.length === 0) continue;
     const t = found.find((c) => baseName(c.path) === baseName(d.path)) ?? found[0];
     pairs.push({ from: d, to: t });
@@ -97,14 +120,6 @@ export function buildMoves(froms: readonly MoveFrom[], tos: readonly MoveTo[], l
   }
 
   // 2. Files and symlinks left, each with the one creation holding its version.
-  const byKey = new Map<string, MoveTo[]>();
-  for (const t of tos) {
-    if (t.entry.type === 'dir' || movedTo.has(t.path)) continue;
-    const key = keyOf(t.movers, t.entry);
-    const list = byKey.get(key);
-    if (list) list.push(t);
-    else byKey.set(key, [t]);
-  }
   for (const d of sortedFroms) {
     if (d.entry.type === 'dir' || movedFrom.has(d.path)) continue;
     const found = (byKey.get(keyOf(d.movers, d.entry)) ?? []).filter((t) => !movedTo.has(t.path) && look.same(d.movers[0], d.entry, t.entry) && parentOk(d, t.path));
@@ -138,10 +153,13 @@ function sameHolders(a: MoveFrom, b: MoveFrom): boolean {
   return true;
 }
 
-/** What pairs a file or symlink with its candidates: mover, type, size, whole seconds of mtime (links: target). */
+/**
+ * What pairs a file or symlink with its candidates: movers, size and exact mtime (a rename keeps
+ * it to the nanosecond, and both entries are the mover's own scans); links: their target.
+ */
 function keyOf(movers: readonly string[], e: Entry): string {
   const mover = movers.join('\0');
-  return e.type === 'symlink' ? `${mover}\0l\0${e.target ?? ''}` : `${mover}\0f\0${e.size}`;
+  return e.type === 'symlink' ? `${mover}\0l\0${e.target ?? ''}` : `${mover}\0f\0${e.size}\0${e.mtime}`;
 }
 
 /** True when `path` is `folder` or lies under it. */
@@ -149,17 +167,24 @@ function isUnder(path: string, folder: string): boolean {
   return path === folder || (path.length > folder.length && path.charCodeAt(folder.length) === 47 && path.startsWith(folder));
 }
 
-/** The first of the sorted `paths` equal to or under `folder`. */
-function firstUnder(paths: readonly string[], folder: string): string | undefined {
+/** The index of the first of the sorted `paths` not before `key`. */
+function lowerBound(paths: readonly string[], key: string): number {
   let lo = 0;
   let hi = paths.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (paths[mid] < folder) lo = mid + 1;
+    if (paths[mid] < key) lo = mid + 1;
     else hi = mid;
   }
-  for (let i = lo; i < paths.length && paths[i].startsWith(folder); i++) if (isUnder(paths[i], folder)) return paths[i];
-  return undefined;
+  return lo;
+}
+
+/** The first of the sorted `paths` equal to or under `folder`. */
+function firstUnder(paths: readonly string[], folder: string): string | undefined {
+  const at = lowerBound(paths, folder);
+  if (paths[at] === folder) return folder;
+  const lo = lowerBound(paths, `${folder}/`);
+  return lo < lowerBound(paths, `${folder}0`) ? paths[lo] : undefined;
 }
 
 function baseName(path: string): string {

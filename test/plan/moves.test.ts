@@ -2,6 +2,7 @@
 // neither a held deletion nor a transfer; a moved folder is one move.
 import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../src/plan/buildPlan.js';
+import { buildMoves, type MoveFrom, type MoveTo } from '../../src/plan/moves.js';
 import { checkSavedPlan } from '../../src/plan/savedPlan.js';
 import { buildPlanDocument, parsePlanDocument } from '../../src/render/json.js';
 import { renderPlanMarkdown } from '../../src/render/markdown.js';
@@ -180,5 +181,25 @@ describe('a plan with move steps: shown, saved, checked', () => {
     const push: Step = { action: 'push', path: 'docs/z', from: 'a', to: 'b', source: f(T), target: null };
     expect(edit((s) => [push, ...s])).toMatch(/is a move after a pull, push or trash step/);
     expect(edit((s) => [{ ...push, was: 'docs/q' }, ...s])).toMatch(/names an old path \(was\) but is not a move/);
+  });
+});
+
+describe('buildMoves at scale', () => {
+  it('compares a few candidates per deletion, not every creation: 3,000 folders and 3,000 files gone, as many new', () => {
+    const froms: MoveFrom[] = [];
+    const tos: MoveTo[] = [];
+    const holders = new Map([['b', dir()]]);
+    for (let i = 0; i < 3000; i++) {
+      froms.push({ path: `docs/old${i}`, movers: ['a'], entry: dir(), holders });
+      froms.push({ path: `docs/old${i}/x.jpg`, movers: ['a'], entry: f(T + i, 10), holders: new Map([['b', f(T + i, 10)]]) });
+      froms.push({ path: `docs/gone${i}.txt`, movers: ['a'], entry: f(T, 10), holders: new Map([['b', f(T, 10)]]) });
+      tos.push({ path: `docs/new${i}`, movers: ['a'], entry: dir() });
+      tos.push({ path: `docs/new${i}/x.jpg`, movers: ['a'], entry: f(T + i + 0.5, 10) }); // not the same version
+      tos.push({ path: `docs/made${i}.txt`, movers: ['a'], entry: f(T + 1, 10) });
+    }
+    let compared = 0;
+    const moves = buildMoves(froms, tos, { same: () => (compared++, false), holds: () => dir(), blockers: [] });
+    expect(moves.steps).toEqual([]);
+    expect(compared).toBeLessThan(20_000);
   });
 });
