@@ -202,6 +202,7 @@ export function buildPlan(input: PlanInput): Plan {
     later.splice(0, later.length, ...keep(later));
     deletions.splice(0, deletions.length, ...keep(deletions));
   }
+  if (conflicts.length > 0 && tos.length > 0) namePlannedMoves(conflicts, tos, moved.movedTo, base);
 
   // Only what the plan holds is sorted, not every path: a plan of a large tree in sync sorts nothing.
   asides.sort(byPath); // stable: a path's copies stay in the order of their versions
@@ -290,6 +291,34 @@ function findMoveEnd(
     return { kind: 'to', end: { path: view.path, movers: members.map((k) => view.machines[k]), entry: view.current[members[0]] as Entry } };
   }
   return null;
+}
+
+/**
+ * Says so in the reason of a conflict that is a move the planner could not make: a file or symlink
+ * deleted on some machines that hold, at a new path only they have, the version their base had
+ * there, while another machine changed it (e.g. "changed on m2, deleted on here (moved to
+ * docs/b.txt on here; not moved where it changed)"). Replaces those conflicts in `conflicts`.
+ */
+function namePlannedMoves(conflicts: Conflict[], tos: readonly MoveTo[], movedTo: ReadonlySet<string>, base: Base): void {
+  const key = (movers: readonly string[], e: Entry) => `${movers.join('\0')}\0${e.type}\0${e.size}\0${e.mtime}\0${e.target ?? ''}`;
+  const created = new Map<string, MoveTo[]>();
+  for (const t of tos) {
+    if (t.entry.type === 'dir' || movedTo.has(t.path)) continue;
+    const k = key(t.movers, t.entry);
+    const list = created.get(k);
+    if (list) list.push(t);
+    else created.set(k, [t]);
+  }
+  if (created.size === 0) return;
+  conflicts.forEach((c, i) => {
+    const movers = c.versions.filter((v) => v.entry === null).flatMap((v) => v.machines);
+    const had = movers.length === 0 ? undefined : base.get(movers[0])?.get(c.path);
+    if (had === undefined || had.type === 'dir') return;
+    const found = created.get(key(movers, had)) ?? [];
+    const to = found.length === 1 ? found[0] : found.find((t) => t.path.slice(t.path.lastIndexOf('/')) === c.path.slice(c.path.lastIndexOf('/')));
+    if (to === undefined) return;
+    conflicts[i] = Object.freeze({ ...c, reason: `${c.reason} (moved to ${to.path} on ${movers.join(', ')}; not moved where it changed)` });
+  });
 }
 
 /** Whether any machine holds (or held) the path as a folder. */

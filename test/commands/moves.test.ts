@@ -95,8 +95,9 @@ describe('moves are moves', () => {
       await moveOn(box, 'here', 'docs/a.txt', 'docs/b.txt');
       await box.write('m2', 'docs/a.txt', 'edited on m2\n', '1700000500');
       const plan = await blat(box, ['plan', '--json']);
-      const doc = JSON.parse(plan.stdout) as { steps: StepDoc[]; conflicts: { path: string }[] };
+      const doc = JSON.parse(plan.stdout) as { steps: StepDoc[]; conflicts: { path: string; reason: string }[] };
       expect(doc.conflicts.map((c) => c.path)).toEqual(['docs/a.txt']);
+      expect(doc.conflicts[0].reason).toMatch(/moved to docs\/b\.txt on here; not moved where it changed/);
       expect(doc.steps.some((s) => s.action === 'move')).toBe(false);
       await blat(box, ['apply', '--auto-approve']);
       expect(await box.read('m2', 'docs/a.txt')).toBe('edited on m2\n');

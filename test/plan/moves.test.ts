@@ -100,7 +100,7 @@ describe('buildPlan: moves', () => {
     const changed = { docs: dir(), 'docs/a.txt': f(T + 10, 101) };
     const p = plan({ a: now, b: changed, c: was }, was);
     expect(p.steps.some((s) => s.action === 'move')).toBe(false);
-    expect(p.conflicts.map((c) => c.path)).toEqual(['docs/a.txt']);
+    expect(p.conflicts.map((c) => `${c.path}: ${c.reason}`)).toEqual(['docs/a.txt: changed on b, deleted on a (moved to docs/b.txt on a; not moved where it changed)']);
   });
 
   it('does not move a folder when a target holds a changed file under it', () => {
