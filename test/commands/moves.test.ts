@@ -2,7 +2,7 @@
 // The "moved folder of 200 MB" is a folder of 200 small files plus one sparse 3 MiB file
 // (the content check of big files runs on it): the test stays fast, and proves the same thing —
 // rsync is never started for it.
-import { rename, truncate, utimes } from 'node:fs/promises';
+import { chmod, rename, truncate, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBlat } from '../helpers/cli.js';
@@ -148,6 +148,36 @@ describe('moves are moves', () => {
       expect(await box.read('m2', 'docs/b.txt')).toBe('synced\n');
       expect(await box.exists('m2', 'docs/a.txt')).toBe(false);
     } finally {
+      await box.cleanup();
+    }
+  });
+
+  it('a move that failed on one machine is finished by apply --resume as a move (no transfer), old path included', async () => {
+    const box = await machines.sandbox();
+    const spy = await makeToolSpy();
+    try {
+      await syncAll(box, { 'docs/album/a.jpg': 'a\n', 'docs/album/b.jpg': 'b\n' });
+      await moveOn(box, 'here', 'docs/album', 'docs/pics');
+      // m1 cannot rename anything in docs (its ssh user is not root).
+      await chmod(join(box.root('m1'), 'docs'), 0o555);
+      const first = await blat(box, ['apply', '--auto-approve']);
+      expect(first.code, first.stdout).toBe(2);
+      expect(first.stdout + first.stderr).toMatch(/could not move docs\/album to docs\/pics on m1/);
+      expect(await box.exists('m2', 'docs/pics/a.jpg')).toBe(true);
+      expect(await box.exists('m1', 'docs/album/a.jpg')).toBe(true);
+      await chmod(join(box.root('m1'), 'docs'), 0o755);
+      await spy.reset();
+      const resumed = await blat(box, ['apply', '--resume', '--auto-approve'], spy.env);
+      expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+      expect(resumed.stdout).toMatch(/1 to move/);
+      expect(await spy.calls('rsync')).toEqual([]);
+      expect(await box.read('m1', 'docs/pics/b.jpg')).toBe('b\n');
+      expect(await box.exists('m1', 'docs/album')).toBe(false);
+      const again = await blat(box, ['plan', '--detailed-exitcode']);
+      expect(again.code, again.stdout).toBe(0);
+    } finally {
+      await chmod(join(box.root('m1'), 'docs'), 0o755).catch(() => undefined);
+      await spy.cleanup();
       await box.cleanup();
     }
   });
