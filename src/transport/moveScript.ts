@@ -1,7 +1,8 @@
 // Moves paths on one machine as they were moved on another (move steps): never over anything.
 // A regular file is linked to its new name (ln: refuses a name that is there, or appeared
-// meanwhile) and its old name unlinked; a folder or symlink is renamed with `mv` once the new name
-// is found free. Output: NUL-separated pairs per item, ./path (the new path): "ok" (moved),
+// meanwhile) and its old name unlinked; where the filesystem has no hard links (FAT, exFAT), and
+// for a folder or symlink, it is renamed with `mv -n` once the new name is found free (and found
+// gone from the old name afterwards). Output: NUL-separated pairs per item, ./path (the new path): "ok" (moved),
 // "exists" (something is at the new path: nothing done), "gone" (nothing at the old path),
 // "noparent" (the new path's folder is not there), "fail" (could not move: nothing done).
 // Also the hash script: the sha256 of the regular files over 1 MiB at or under some paths, for
@@ -30,9 +31,10 @@ export function buildMoveScript(root: string, items: readonly MoveItem[]): strin
       `if [ ! -e ${w} ] && [ ! -h ${w} ]; then r=gone; ` +
         `elif [ -e ${p} ] || [ -h ${p} ]; then r=exists; ` +
         `elif [ ! -d ${dir} ]; then r=noparent; ` +
-        `elif [ -f ${w} ] && [ ! -h ${w} ]; then if ln -- ${w} ${p} 2>/dev/null; then if rm -f -- ${w}; then r=ok; else rm -f -- ${p}; r=fail; fi; elif [ -e ${p} ] || [ -h ${p} ]; then r=exists; else r=fail; fi; ` +
+        `elif [ -f ${w} ] && [ ! -h ${w} ] && ln -- ${w} ${p} 2>/dev/null; then if rm -f -- ${w}; then r=ok; else rm -f -- ${p}; r=fail; fi; ` +
         `elif [ -e ${p} ] || [ -h ${p} ]; then r=exists; ` +
-        `elif mv -- ${w} ${p} 2>/dev/null; then r=ok; else r=fail; fi; ` +
+        `elif mv -n -- ${w} ${p} 2>/dev/null && [ ! -e ${w} ] && [ ! -h ${w} ]; then r=ok; ` +
+        `elif [ -e ${w} ] || [ -h ${w} ]; then r=fail; else r=ok; fi; ` +
         `printf '%s\\0%s\\0' "$r" ${p}`,
     );
   }

@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, symlink, truncat
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { withFakeCommand } from '../helpers/fakeCommand.js';
 import { buildMoveHashScript, buildMoveScript, parseMoveHashOutput, parseMoveOutput, type MoveItem } from '../../src/transport/moveScript.js';
 
 describe('buildMoveScript run by /bin/sh', () => {
@@ -61,6 +62,19 @@ describe('buildMoveScript run by /bin/sh', () => {
     expect(await readdir(join(root, 'docs/d2'))).toEqual([]);
     expect(await readlink(join(root, 'docs/dangling'))).toBe('nowhere');
     expect(await readFile(join(root, 'docs/c'), 'utf8')).toBe('c');
+  });
+
+  it('moves a file where hard links cannot be made (FAT, exFAT: ln fails), still never over anything', async () => {
+    await writeFile(join(root, 'docs/a'), 'a');
+    await writeFile(join(root, 'docs/c'), 'c');
+    await writeFile(join(root, 'docs/taken'), 't');
+    const result = await withFakeCommand('ln', 'exit 1', async () =>
+      parseMoveOutput(execFileSync('/bin/sh', ['-s'], { input: buildMoveScript(root, [{ was: 'docs/a', path: 'docs/b' }, { was: 'docs/c', path: 'docs/taken' }]) })),
+    );
+    expect([...result]).toEqual([['docs/b', 'ok'], ['docs/taken', 'exists']]);
+    expect(await readFile(join(root, 'docs/b'), 'utf8')).toBe('a');
+    expect(await readFile(join(root, 'docs/taken'), 'utf8')).toBe('t');
+    expect((await readdir(join(root, 'docs'))).sort()).toEqual(['b', 'c', 'taken']);
   });
 
   it('hashes the files over 1 MiB at or under the paths, and only those', async () => {
