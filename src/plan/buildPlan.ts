@@ -193,7 +193,7 @@ export function buildPlan(input: PlanInput): Plan {
       return sameVersion(a, b, pairWindow(rules, k, k), pairPerms(rules, k, k));
     },
     holds: (machine, path) => maps[online.indexOf(machine)]?.get(path),
-    scanned: buildUnderTest(snapshot.paths),
+    known: buildUnderTest(snapshot.paths),
     blockers,
   });
   if (moved.steps.length > 0) {

@@ -31,8 +31,11 @@ export interface MoveLook {
   readonly same: (mover: string, a: Entry, b: Entry) => boolean;
   /** What `machine` holds at `path` now (undefined = absent, or not online). */
   readonly holds: (machine: string, path: string) => Entry | undefined;
-  /** Whether the scan looked at `path` (it lies under a scanned path); above them, nothing is known (the move script checks). */
-  readonly scanned: (path: string) => boolean;
+  /**
+   * Whether `holds` can tell what the machines hold at `path`: not above the scanned paths (the move
+   * script checks there). (A partial snapshot holds the folders of every path that differs.)
+   */
+  readonly known: (path: string) => boolean;
   /**
    * Paths decided as anything but a clean deletion or creation (conflicts, other deletions, wins,
    * folders left undecided), sorted: a folder with one of them under it is not moved whole.
@@ -67,7 +70,7 @@ export function buildMoves(froms: readonly MoveFrom[], tos: readonly MoveTo[], l
     const i = to.lastIndexOf('/');
     if (i === -1) return true;
     const parent = to.slice(0, i);
-    if (!look.scanned(parent)) return true;
+    if (!look.known(parent)) return true;
     for (const h of d.holders.keys()) if (look.holds(h, parent)?.type !== 'dir') return false;
     return true;
   };

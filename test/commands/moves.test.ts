@@ -181,4 +181,25 @@ describe('moves are moves', () => {
       await box.cleanup();
     }
   });
+
+  it('after a complete apply (the synced listing: only what differs is read), a file moved into a folder all hold is a move', async () => {
+    const box = await machines.sandbox();
+    const spy = await makeToolSpy();
+    try {
+      await syncAll(box, { 'docs/a/x.txt': 'x\n', 'docs/b/y.txt': 'y\n', 'docs/c.txt': 'c\n' });
+      const settle = await blat(box, ['apply', '--auto-approve']);
+      expect(settle.code, settle.stdout).toBe(0);
+      await moveOn(box, 'here', 'docs/a/x.txt', 'docs/b/x.txt');
+      await spy.reset();
+      const r = await blat(box, ['apply', '--auto-approve', '--verbose'], spy.env);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout + r.stderr).toMatch(/compared with the synced listing/);
+      expect(r.stdout).toMatch(/Plan: 2 to move, 0 to pull, 0 to push/);
+      expect(await spy.calls('rsync')).toEqual([]);
+      for (const m of ALL) expect(await box.read(m, 'docs/b/x.txt'), m).toBe('x\n');
+    } finally {
+      await spy.cleanup();
+      await box.cleanup();
+    }
+  });
 });

@@ -198,7 +198,7 @@ describe('buildMoves at scale', () => {
       tos.push({ path: `docs/made${i}.txt`, movers: ['a'], entry: f(T + 1, 10) });
     }
     let compared = 0;
-    const moves = buildMoves(froms, tos, { same: () => (compared++, false), holds: () => dir(), scanned: () => true, blockers: [] });
+    const moves = buildMoves(froms, tos, { same: () => (compared++, false), holds: () => dir(), known: () => true, blockers: [] });
     expect(moves.steps).toEqual([]);
     expect(compared).toBeLessThan(20_000);
   });
