@@ -63,6 +63,14 @@ describe('buildPlan: moves', () => {
     expect(p.deletions).toEqual([]);
   });
 
+  it('makes a move, not trash steps, with --propagate-deletes too', () => {
+    const was = folder('docs/photos', 4);
+    const now = renamed(was, 'docs/photos', 'docs/pictures');
+    const p = plan({ a: now, b: was, c: was }, was, { propagateDeletes: true });
+    expect(p.steps.map(show)).toEqual(['move docs/photos → docs/pictures a>b', 'move docs/photos → docs/pictures a>c']);
+    expect(p.deletions).toEqual([]);
+  });
+
   it('plans a moved folder of many files as ONE move of the folder per machine', () => {
     const was = folder('docs/photos', 200);
     const now = renamed(was, 'docs/photos', 'docs/pictures');
