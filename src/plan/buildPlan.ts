@@ -186,7 +186,8 @@ export function buildPlan(input: PlanInput): Plan {
 
   // Paths moved on one machine: moved alike on the others, neither deleted nor transferred.
   for (const w of warnings) if (w.kind === 'unreadable') blockers.push(w.path);
-  blockers.sort();
+  // Sorted only when some folder may have moved (a first sync has every path a blocker, and no move).
+  if (tos.length > 0 && froms.some((d) => d.entry.type === 'dir')) blockers.sort();
   const moved = buildMoves(froms, tos, {
     same: (mover, a, b) => {
       const k = online.indexOf(mover);
