@@ -1,7 +1,7 @@
 // `npm run bench`: blat against the raw limit of the same work, on three machines over a private sshd.
 //
 //   node bench/run.mjs [--files 10000] [--runs 3] [--planner-files 1000000] [--no-planner]
-//                      [--only first,noop,changed,rss,planner] [--profile] [--keep] [--hold]
+//                      [--only first,noop,changed,rss,moved,planner] [--profile] [--keep] [--hold]
 //                      [--rtt MS] [--out bench/results.md]
 // --rtt puts a network's round-trip time (no bandwidth limit) between this machine and m2, m3:
 // ssh reaches them through bench/delay-proxy.mjs.
@@ -12,14 +12,14 @@
 // alternate within each round after one untimed warm-up each; every run of every contender is
 // checked (trees identical afterwards, or the plan/scan saw every entry) before its time counts.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync, mkdtempSync, openSync, writeSync, fsyncSync, closeSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync, chmodSync, mkdtempSync, openSync, writeSync, fsyncSync, closeSync } from 'node:fs';
 import { cpus, tmpdir, userInfo, release } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildProfileSummary, renderProfileSummary } from './cpuprofile-top.mjs';
 import { readyLoginUser, startSshd } from './sshd.mjs';
-import { SYNC_PATH, changedFiles, checkIdentical, folderPaths, rewriteFiles, writeTree } from './tree.mjs';
+import { SYNC_PATH, changedFiles, checkIdentical, fileContent, folderPaths, rewriteFiles, writeTree } from './tree.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(BENCH, '..');
@@ -387,6 +387,65 @@ async function benchChanged(b) {
   });
 }
 
+/** Files in the folder the "moved folder" phase moves. */
+const MOVED_FILES = 1000;
+
+/**
+ * A folder of 1,000 files (10 subfolders of 100, 1–8 KiB each) is added on every machine and the
+ * base settled (untimed); before each run m1 renames it. `blat`: `blat apply` (move steps: `mv` on
+ * m2 and m3, nothing sent); `raw`: the time to transfer the moved folder, rsync -a of it to m2 and
+ * m3 at once (the old folder is then removed there and the base settled, untimed). The folder is
+ * removed everywhere at the end.
+ */
+async function benchMoved(b) {
+  let current = `${SYNC_PATH}/album-0`;
+  const old = { path: current };
+  for (const m of MACHINES) {
+    for (let i = 0; i < MOVED_FILES; i++) {
+      const rel = `${current}/d${i % 10}/f${i}.dat`;
+      mkdirSync(dirname(join(b.roots[m], rel)), { recursive: true, mode: 0o755 });
+      writeFileSync(join(b.roots[m], rel), fileContent(i + 10_000_000));
+      utimesSync(join(b.roots[m], rel), 1_700_000_000 + i, 1_700_000_000 + i);
+    }
+    for (let d = 0; d < 10; d++) utimesSync(join(b.roots[m], current, `d${d}`), 1_700_000_000, 1_700_000_000);
+    utimesSync(join(b.roots[m], current), 1_700_000_000, 1_700_000_000);
+    // As in setUp: the remote roots belong to the ssh login user (who must be able to rename the folder).
+    if (m !== SELF && process.getuid?.() === 0 && b.user.uid !== 0) execFileSync('chown', ['-R', `${b.user.uid}:${b.user.gid}`, join(b.roots[m], current)]);
+  }
+  await b.blatApply('moved folder: settle base');
+  let round = 0;
+  let applied = null;
+  const times = await measure('moved folder', b.opts.runs, {
+    blat: async () => {
+      applied = await b.blatApply('moved folder');
+      return applied.ms;
+    },
+    raw: async () => {
+      const t0 = performance.now();
+      await Promise.all(REMOTE.map((m) => runOk('rsync', ['-a', '-e', b.rawRsh, '--', `${b.roots[SELF]}/${current}/`, `${m}:${b.roots[m]}/${current}/`])));
+      return performance.now() - t0;
+    },
+  }, {
+    prepare: async () => {
+      old.path = current;
+      current = `${SYNC_PATH}/album-${++round}`;
+      renameSync(join(b.roots[SELF], old.path), join(b.roots[SELF], current));
+      execFileSync('sync');
+    },
+    check: async (k) => {
+      if (k === 'blat' && !/Plan: 2 to move, 0 to pull, 0 to push,/.test(applied.stdout)) throw new Error(`moved folder: blat did not plan two moves alone:\n${applied.stdout.slice(-2000)}`);
+      if (k === 'raw') for (const m of REMOTE) rmSync(join(b.roots[m], old.path), { recursive: true, force: true });
+      checkIdentical(b.roots, `moved folder (${k})`);
+      for (const m of MACHINES) if (existsSync(join(b.roots[m], old.path))) throw new Error(`moved folder (${k}): ${old.path} still on ${m}`);
+      if (k === 'raw') await b.blatApply('moved folder: settle base');
+    },
+  });
+  for (const m of MACHINES) rmSync(join(b.roots[m], current), { recursive: true, force: true });
+  await b.blatApply('moved folder: settle base');
+  b.verify('moved folder: removed');
+  return times;
+}
+
 /** Max RSS (KiB) of `blat plan`, per run: /usr/bin/time -f %M when there, else a preload reporting resourceUsage(). */
 async function benchRss(b) {
   const out = [];
@@ -443,6 +502,7 @@ function buildRows(res, n) {
   ratioRow('1% changed: `blat apply`', res.changed, 1.3, 'scan + rsync --files-from');
   ratioRow("1% changed: the design's steps by hand (node start, scan, precheck, blat's rsync arguments, look, 2 fsyncs; no blat code)", res.changed, null, 'scan + rsync --files-from', 'steps');
   ratioRow('first sync: `blat apply`', res.first, 1.2, 'parallel rsync -a');
+  ratioRow(`moved folder (${MOVED_FILES.toLocaleString('en')} files): \`blat apply\` (mv on m2, m3)`, res.moved, null, 'parallel rsync -a of the folder');
   if (res.rss) {
     const m = median(res.rss);
     rows.push({ work: 'peak RSS of `blat plan`', blat: fmtMiB(m), raw: '—', ratio: '—', target: `≤ 250 MB${at}`, met: m * 1024 <= 250e6, key: 'rss' });
@@ -523,6 +583,7 @@ async function main() {
     if (want('noop')) res.noop = await benchNoop(b);
     if (want('rss')) res.rss = await benchRss(b);
     if (want('changed')) res.changed = await benchChanged(b);
+    if (want('moved')) res.moved = await benchMoved(b);
 
     const rows = buildRows(res, opts.files);
     const missed = new Set(rows.filter((r) => r.met === false).map((r) => r.work));
@@ -551,7 +612,7 @@ async function main() {
     const finalRows = buildRows(res, opts.files);
     const table = renderTable(finalRows);
     const cpu = cpus();
-    const samples = ['first', 'noop', 'changed']
+    const samples = ['first', 'noop', 'changed', 'moved']
       .filter((k) => res[k])
       .map((k) => `- ${k}: ${Object.entries(res[k]).map(([who, xs]) => `${who} ${xs.map((x) => (x / 1000).toFixed(2)).join(', ')} s`).join('; ')}`);
     if (res.rss) samples.push(`- peak RSS of blat plan: ${res.rss.map((k) => (k / 1024).toFixed(0)).join(', ')} MiB`);

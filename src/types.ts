@@ -189,7 +189,7 @@ export interface Base extends ReadonlyMap<string, ReadonlyMap<string, Entry>> {
 }
 
 /** The closed set of things a step can do. */
-export type Action = 'copy-aside' | 'pull' | 'push' | 'trash';
+export type Action = 'copy-aside' | 'move' | 'pull' | 'push' | 'trash';
 
 /**
  * What a step replaces on `to`, kept in that machine's trash: `older`, a copy the winner
@@ -205,6 +205,12 @@ export type Replaces = 'older' | 'changed';
  *   conflicting file `path`; `source` is that version (a file), `target` null: `as`, a name in
  *   the same folder (see buildConflictName), must be absent there. It copies the version to `as`
  *   (cp -p, never over anything); steps of path `as` then spread the copy like any new file.
+ * - `move`: a path moved on `from` (the mover) since the last sync: `was` (the old path) is gone
+ *   there and `path` (the new path) holds the version `was` held, which `to` still holds at `was`.
+ *   `to` runs `mv was path` (never over anything): nothing is transferred. `source` is the entry
+ *   expected at `was` on `to` (for a folder, the folder: what lies under it moves with it),
+ *   `target` is null (nothing at `path` on `to`), no `replaces`. Files over 1 MiB move only
+ *   when their content hashes agree on both ends (checked at apply).
  * - `pull`: `to` is self, `from` is an online machine holding the winner.
  * - `push`: `from` is self, `to` is an online machine that is stale.
  * - `trash`: `from` is the machine where the path was deleted, `to` the
@@ -227,6 +233,8 @@ export interface Step {
   readonly replaces?: Replaces;
   /** `copy-aside` only: the conflict-copy name (relative to the root) the version is copied to. */
   readonly as?: string;
+  /** `move` only: the old path (relative to the root), moved to `path`. */
+  readonly was?: string;
 }
 
 /** A stale machine that could not be served now; owed until it answers. */
@@ -290,7 +298,10 @@ export interface PlanOptions {
 /**
  * A pure value computed from (config, snapshot, base, options).
  * Invariants:
- * - every copy-aside step comes before every other step; every pull before every push and trash step;
+ * - every copy-aside step comes before every other step, then the move steps; every pull before every push and trash step;
+ * - a move step's `was` (and what lies under it) appears in no other step, conflict or deletion,
+ *   and its `path` in no other step but the other machines' moves of it (a moved folder's
+ *   paths that differ from what was moved have their own steps);
  * - the path `as` of a copy-aside step has a pull (when `from` is not self) and pushes that
  *   take it from `from` to every other online machine, and comes in no other step;
  * - at most one pull per path, and a path with a pull has its pushes after it;
@@ -336,6 +347,8 @@ export type PlanWarning =
 export interface PlanSummary {
   /** copy-aside steps: versions of conflicts kept beside the path under a conflict-copy name (--keep-both). */
   readonly aside: number;
+  /** move steps: paths moved on one machine, moved alike on another (no transfer). */
+  readonly move: number;
   readonly pull: number;
   readonly push: number;
   readonly trash: number;

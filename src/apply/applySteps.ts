@@ -13,6 +13,7 @@ import { runLimited } from './runLimited.js';
 import { findNewSubtrees, findSendableSubtrees, WHOLE_SUBTREES_MIN, type NewSubtree } from './subtrees.js';
 import { buildPlaceScript, parsePlaceOutput, type PlaceMove } from '../transport/placeScript.js';
 import { buildAsideScript, parseAsideOutput } from '../transport/asideScript.js';
+import { buildMoveHashScript, buildMoveScript, MOVE_HASH_MIN_BYTES, parseMoveHashOutput, parseMoveOutput } from '../transport/moveScript.js';
 
 export type StepStatus = 'done' | 'failed' | 'stale';
 
@@ -119,7 +120,7 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
   //    a tree by the precheck instead of path by path, and the receiver is asked for the folder only.
   const pulled = new Set(steps.filter((s) => s.action === 'pull').map((s) => s.path));
   const batches = groupBy(
-    steps.flatMap((s, i) => (s.action === 'trash' || s.action === 'copy-aside' || (s.action === 'push' && pulled.has(s.path)) ? [] : [i])),
+    steps.flatMap((s, i) => (s.action === 'trash' || s.action === 'copy-aside' || s.action === 'move' || (s.action === 'push' && pulled.has(s.path)) ? [] : [i])),
     (i) => `${steps[i].from}\0${steps[i].to}`,
   );
   // A folder whose parent another batch creates (pulls from two machines into a new folder here)
@@ -200,12 +201,15 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
     // 0. Versions kept aside (--keep-both), before anything is looked at: their copies are the
     //    sources of the transfers that spread them. A path whose copy was not made is left alone.
     const asideProblems = await copyAside(req, steps, settle);
-    const involved = collectInvolved(steps.filter((s, i) => !listedAsTree.has(i) && s.action !== 'copy-aside'));
+    // Then the moves (before anything is looked at or sent: what is sent into a moved folder needs it there).
+    const moveProblems = interrupted() ? new Map() : await applyMoves(req, steps, settle, asideProblems);
+    const involved = collectInvolved(steps.filter((s, i) => !listedAsTree.has(i) && s.action !== 'copy-aside' && s.action !== 'move'));
     const restat = await restatMachines(config, req.self, req.sshOptions, involved, { prepareDir: TRANSFER_TEMP_DIR, pruneTrashBefore: buildPruneCutoff(req.now(), config.trash.keepDays), trees, sessions: req.sessions, signal: req.signal });
     await journalled;
     if (interrupted()) return await settleInterrupted();
     const problems = checkPreconditions(steps, restat);
     for (const [i, p] of asideProblems) problems.set(i, p);
+    for (const [i, p] of moveProblems) problems.set(i, p);
     /** batch key → the subtrees sent whole. */
     const wholes = new Map<string, NewSubtree[]>();
     for (const c of candidates) {
@@ -226,7 +230,7 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
     }
     await settle([...problems].map(([index, p]) => ({ index, step: steps[index], status: p.status, reason: p.reason })));
 
-    progress.filesTotal = steps.filter((s) => s.action !== 'copy-aside').length - problems.size;
+    progress.filesTotal = steps.filter((s) => s.action !== 'copy-aside' && s.action !== 'move').length - [...problems.keys()].filter((i) => steps[i].action !== 'move').length;
     progress.bytesTotal = steps.reduce((sum, s, i) => sum + (problems.has(i) || s.source?.type !== 'file' ? 0 : s.source.size), 0);
     steps.forEach((s, i) => {
       if (problems.has(i)) return;
@@ -480,7 +484,7 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
     for (const o of outcomes) if (o && o.step.action === 'pull') pullOutcome.set(o.step.path, o);
     const blocked: StepOutcome[] = [];
     const later = steps.flatMap((s, i) => {
-      if (s.action === 'pull' || s.action === 'copy-aside' || !runnable(i)) return [];
+      if (s.action === 'pull' || s.action === 'copy-aside' || s.action === 'move' || !runnable(i)) return [];
       const pulled = pullOutcome.get(s.path);
       if (pulled && pulled.status !== 'done') {
         blocked.push({ index: i, step: s, status: pulled.status, reason: `not pushed: the pull of this path from ${pulled.step.from} was ${pulled.status}` });
@@ -561,6 +565,132 @@ async function copyAside(
     });
   }
   return blocked;
+}
+
+/**
+ * Carries out the move steps (not blocked by `blocked`): one look at the involved paths on every
+ * machine (the mover's new path, the target's old and new paths), a content check of the files over
+ * 1 MiB (sha256 on both ends, one round trip each, only when some move holds one or is a folder),
+ * then one move script per target (machines in parallel). A move runs only when the mover still
+ * holds the version at the new path, the target the planned version at the old path and nothing at
+ * the new one. Settles them, and returns the other steps that must not run (by index): those to
+ * the same target under a new path whose move was not done (their folder is not there).
+ */
+async function applyMoves(
+  req: ApplyRequest,
+  steps: readonly Step[],
+  settle: (list: StepOutcome[]) => Promise<void>,
+  blocked: ReadonlyMap<number, { status: 'stale' | 'failed'; reason: string }>,
+): Promise<Map<number, { status: 'stale' | 'failed'; reason: string }>> {
+  const problems = new Map<number, { status: 'stale' | 'failed'; reason: string }>();
+  const moves = steps.flatMap((s, i) => (s.action === 'move' && s.was !== undefined && !blocked.has(i) ? [i] : []));
+  if (moves.length === 0) return problems;
+  const { config } = req;
+  const machine = (name: string) => config.machines.find((m) => m.name === name)!;
+  const windowOf = (a: string, b: string) => Math.max(machine(a).modifyWindow ?? config.modifyWindow, machine(b).modifyWindow ?? config.modifyWindow);
+  const perms = (a: string, b: string) => machine(a).perms !== 'ignore' && machine(b).perms !== 'ignore';
+  const limits = { stallTimeout: config.stallTimeout, signal: req.signal };
+  const involved = new Map<string, Set<string>>();
+  const add = (m: string, p: string) => (involved.get(m) ?? involved.set(m, new Set()).get(m)!).add(p);
+  for (const i of moves) {
+    add(steps[i].from, steps[i].path);
+    add(steps[i].to, steps[i].was as string);
+    add(steps[i].to, steps[i].path);
+  }
+  const seen = await restatMachines(config, req.self, req.sshOptions, involved, { signal: req.signal });
+  const outcomes: StepOutcome[] = [];
+  const ready: number[] = [];
+  const unreachable = (name: string): string | undefined => {
+    const fresh = seen.get(name);
+    return fresh === undefined ? 'no answer' : 'unreachable' in fresh ? fresh.unreachable : undefined;
+  };
+  for (const i of moves) {
+    const step = steps[i];
+    const was = step.was as string;
+    const gone = unreachable(step.to) ?? unreachable(step.from);
+    if (gone !== undefined) {
+      outcomes.push({ index: i, step, status: 'failed', reason: `${unreachable(step.to) === undefined ? step.from : step.to} unreachable (${gone})` });
+      continue;
+    }
+    const at = (m: string, p: string) => (seen.get(m) as ReadonlyMap<string, Entry>).get(p) ?? null;
+    const moved = at(step.from, step.path);
+    if (!sameVersion(moved ?? undefined, step.source ?? undefined, windowOf(step.from, step.to), perms(step.from, step.to))) {
+      outcomes.push({ index: i, step, status: 'stale', reason: `${step.from} changed since the plan (${step.path}: ${describe(moved)}, expected ${describe(step.source)})` });
+    } else if (!sameEntry(at(step.to, was), step.source)) {
+      outcomes.push({ index: i, step, status: 'stale', reason: `${step.to} changed since the plan (${was}: ${describe(at(step.to, was))}, expected ${describe(step.source)})` });
+    } else if (at(step.to, step.path) !== null) {
+      outcomes.push({ index: i, step, status: 'stale', reason: `${step.path} is there on ${step.to} now (${describe(at(step.to, step.path))}); a move never replaces anything: left alone` });
+    } else ready.push(i);
+  }
+
+  // Big files: the content must agree too. One hash script per machine, for the paths that may hold one.
+  const hashed = ready.filter((i) => steps[i].source?.type === 'dir' || (steps[i].source?.type === 'file' && (steps[i].source as Entry).size > MOVE_HASH_MIN_BYTES));
+  if (hashed.length > 0) {
+    const asked = new Map<string, Set<string>>();
+    const ask = (m: string, p: string) => (asked.get(m) ?? asked.set(m, new Set()).get(m)!).add(p);
+    for (const i of hashed) {
+      ask(steps[i].from, steps[i].path);
+      ask(steps[i].to, steps[i].was as string);
+    }
+    const sums = new Map<string, Map<string, string> | string>();
+    await Promise.all(
+      [...asked].map(async ([name, paths]) => {
+        const chunks: Buffer[] = [];
+        const m = machine(name);
+        const result = await runScript(buildScriptTarget(m, req.self, req.sshOptions, limits), buildMoveHashScript(m.root, [...paths]), (c) => chunks.push(c));
+        sums.set(name, result.unreachable ? `${name} unreachable (${result.unreachable})` : result.exitCode !== 0 ? `could not hash files on ${name} (exit ${result.exitCode})` : parseMoveHashOutput(Buffer.concat(chunks)));
+      }),
+    );
+    /** The hashes at or under `root` on `name`, keyed by the name relative to `root` ('' for root itself). */
+    const under = (name: string, root: string): Map<string, string> | string => {
+      const all = sums.get(name) ?? 'no answer';
+      if (typeof all === 'string') return all;
+      const out = new Map<string, string>();
+      for (const [p, h] of all) if (p === root || p.startsWith(`${root}/`)) out.set(p.slice(root.length), h);
+      return out;
+    };
+    for (const i of hashed) {
+      const step = steps[i];
+      const a = under(step.from, step.path);
+      const b = under(step.to, step.was as string);
+      const why = typeof a === 'string' ? a : typeof b === 'string' ? b : a.size !== b.size || [...a].some(([k, h]) => b.get(k) !== h) ? `the content of ${step.was} on ${step.to} differs from ${step.path} on ${step.from} (sha256 of the files over 1 MiB)` : undefined;
+      if (why === undefined) continue;
+      ready.splice(ready.indexOf(i), 1);
+      outcomes.push({ index: i, step, status: typeof a === 'string' || typeof b === 'string' ? 'failed' : 'stale', reason: why });
+    }
+  }
+
+  // The moves, one script per target.
+  await Promise.all(
+    [...groupBy(ready, (i) => steps[i].to)].map(async ([name, idx]) => {
+      const m = machine(name);
+      const chunks: Buffer[] = [];
+      // Outermost first, so a folder moves before anything planned under it would.
+      const ordered = [...idx].sort((x, y) => (steps[x].path < steps[y].path ? -1 : 1));
+      const result = await runScript(buildScriptTarget(m, req.self, req.sshOptions, limits), buildMoveScript(m.root, ordered.map((i) => ({ was: steps[i].was as string, path: steps[i].path }))), (c) => chunks.push(c));
+      const status = parseMoveOutput(Buffer.concat(chunks));
+      for (const i of ordered) {
+        const step = steps[i];
+        const s = result.unreachable ? undefined : status.get(step.path);
+        if (s === 'ok') outcomes.push({ index: i, step, status: 'done', after: step.source });
+        else if (result.unreachable) outcomes.push({ index: i, step, status: 'failed', reason: `${name} unreachable (${result.unreachable})` });
+        else if (s === 'exists') outcomes.push({ index: i, step, status: 'stale', reason: `${step.path} appeared on ${name}; a move never replaces anything: left alone` });
+        else if (s === 'gone') outcomes.push({ index: i, step, status: 'stale', reason: `${step.was} is no longer on ${name}` });
+        else if (s === 'noparent') outcomes.push({ index: i, step, status: 'failed', reason: `the folder of ${step.path} is not on ${name}` });
+        else outcomes.push({ index: i, step, status: 'failed', reason: `could not move ${step.was} to ${step.path} on ${name}${result.exitCode === 3 ? ' (root missing)' : ''}` });
+      }
+    }),
+  );
+  outcomes.sort((a, b) => a.index - b.index);
+  await settle(outcomes);
+  for (const o of outcomes) {
+    if (o.status === 'done') continue;
+    steps.forEach((s, i) => {
+      if (s.action === 'move' || s.to !== o.step.to || !(s.path === o.step.path || s.path.startsWith(`${o.step.path}/`))) return;
+      problems.set(i, { status: o.status === 'failed' ? 'failed' : 'stale', reason: `not carried out: the move of ${o.step.was} to ${o.step.path} on ${o.step.to} was not done (${o.reason ?? o.status})` });
+    });
+  }
+  return problems;
 }
 
 /** A step's outcome as the look after a transfer found it; `saved`: done, but what it replaced was saved meanwhile (not the planned target). */

@@ -15,6 +15,7 @@ export function collectInvolved(steps: readonly Step[]): Map<string, Set<string>
     set.add(path);
   };
   for (const step of steps) {
+    if (step.was !== undefined) add(step.to, step.was);
     add(step.from, step.path);
     add(step.to, step.path);
   }
@@ -33,7 +34,7 @@ export function checkPreconditions(steps: readonly Step[], restat: Restat): Map<
   const problems = new Map<number, { status: 'stale' | 'failed'; reason: string }>();
   const pulled = new Set(steps.filter((s) => s.action === 'pull').map((s) => s.path));
   steps.forEach((step, i) => {
-    if (step.action === 'copy-aside') return; // looked at before its copy is made (applySteps)
+    if (step.action === 'copy-aside' || step.action === 'move') return; // looked at before the copy or move is made (applySteps)
     for (const machine of [step.from, step.to]) {
       const seen = restat.get(machine);
       if (seen && 'unreachable' in seen) {

@@ -4,6 +4,7 @@ import type { Base, Conflict, Deferred, Deletion, Entry, Plan, PlanOptions, Plan
 import { decidePath, type PathView } from './decidePath.js';
 import { buildAsideSteps, buildDeletion, buildTrashSteps, buildWinSteps, type OfflineMachine } from './steps.js';
 import { buildConflictName } from './conflictName.js';
+import { buildMoves, type MoveFrom, type MoveTo } from './moves.js';
 import { buildUnderTest } from '../config/paths.js';
 import { readEntryParts } from '../layeredEntries.js';
 import { buildVersionRules, pairPerms, pairWindow, sameVersion, type VersionRules } from './versions.js';
@@ -64,6 +65,10 @@ export function buildPlan(input: PlanInput): Plan {
   const conflicts: Conflict[] = [];
   const deletions: Deletion[] = [];
   let inSync = 0;
+  // Moves (see buildMoves): clean deletions and creations, and the other paths that differ.
+  const froms: MoveFrom[] = [];
+  const tos: MoveTo[] = [];
+  const blockers: string[] = [];
 
   const warnings: PlanWarning[] = buildUnreadableWarnings(snapshot);
   const unknown = buildUnknownTest(warnings);
@@ -73,6 +78,7 @@ export function buildPlan(input: PlanInput): Plan {
     if (around === 'under') return;
     const part = input.excludedOn === undefined ? null : restrictView(whole, input.excludedOn, self, onlineOrder, maps);
     if (part === 'self') {
+      blockers.push(whole.path);
       // Excluded on self: blat syncs only through self, so it is left alone everywhere; said when the others differ.
       const others = buildExcludedOnSelfConflict(whole, input.excludedOn!, snapshot.self);
       if (others !== null) conflicts.push(others);
@@ -81,6 +87,12 @@ export function buildPlan(input: PlanInput): Plan {
     const { view, self: me, order, entries } = part ?? { view: whole, self, order: onlineOrder, entries: maps };
     const owes = (machine: string) => input.excludedOn === undefined || !input.excludedOn(machine, whole.path, isFolder(whole));
     const decision = decidePath(view, options);
+    if (decision.kind !== 'same') {
+      const candidate = part === null && around === undefined ? findMoveEnd(view, decision, offline) : null;
+      if (candidate === null) blockers.push(view.path);
+      else if (candidate.kind === 'from') froms.push(candidate.end);
+      else tos.push(candidate.end);
+    }
     // Above one: no deletion, and no winner other than a folder (either would take the unknown part along).
     if (around === 'above' && (decision.kind === 'deletion' || (decision.kind === 'win' && decision.winner.entry?.type !== 'dir'))) return;
     switch (decision.kind) {
@@ -172,6 +184,28 @@ export function buildPlan(input: PlanInput): Plan {
     decide(view);
   });
 
+  // Paths moved on one machine: moved alike on the others, neither deleted nor transferred.
+  for (const w of warnings) if (w.kind === 'unreadable') blockers.push(w.path);
+  // Sorted only when some folder may have moved (a first sync has every path a blocker, and no move).
+  if (tos.length > 0 && froms.some((d) => d.entry.type === 'dir')) blockers.sort();
+  const moved = buildMoves(froms, tos, {
+    same: (mover, a, b) => {
+      const k = online.indexOf(mover);
+      return sameVersion(a, b, pairWindow(rules, k, k), pairPerms(rules, k, k));
+    },
+    holds: (machine, path) => maps[online.indexOf(machine)]?.get(path),
+    known: buildUnderTest(snapshot.paths),
+    blockers,
+  });
+  if (moved.steps.length > 0) {
+    const gone = (s: { readonly path: string }) => moved.movedFrom.has(s.path) || moved.movedTo.has(s.path);
+    const keep = <T extends { readonly path: string }>(list: T[]): T[] => list.filter((s) => !gone(s));
+    pulls.splice(0, pulls.length, ...keep(pulls));
+    later.splice(0, later.length, ...keep(later));
+    deletions.splice(0, deletions.length, ...keep(deletions));
+  }
+  if (conflicts.length > 0 && tos.length > 0) namePlannedMoves(conflicts, tos, moved.movedTo, base);
+
   // Only what the plan holds is sorted, not every path: a plan of a large tree in sync sorts nothing.
   asides.sort(byPath); // stable: a path's copies stay in the order of their versions
   pulls.sort(byPath);
@@ -182,6 +216,7 @@ export function buildPlan(input: PlanInput): Plan {
   warnings.sort(byPath);
 
   const steps = asides;
+  for (const s of moved.steps) steps.push(s);
   for (const s of pulls) steps.push(s);
   for (const s of later) steps.push(s);
   const deferred: Deferred[] = [];
@@ -222,6 +257,69 @@ function buildExcludedOnSelfConflict(view: PathView, excludedOn: MachineExcludes
     path: view.path,
     reason: `excluded on ${self} (self), through which blat syncs: the others differ`,
     versions: Object.freeze(groups.map((g) => Object.freeze({ machines: Object.freeze(g.machines), entry: g.entry, changed: false }))),
+  });
+}
+
+/**
+ * One end of a possible move (see buildMoves), or null: a clean deletion (some machines deleted
+ * the path, every other online machine still holds its base version, no offline machine's base
+ * has it), or a clean creation (some machines hold it alike, every online machine was synced there
+ * holding nothing, no offline machine's base has it). A move done on some machines only (the
+ * others' failed) is such a pair again at the next plan.
+ */
+function findMoveEnd(
+  view: PathView,
+  decision: ReturnType<typeof decidePath>,
+  offline: readonly OfflineMachine[],
+): { readonly kind: 'from'; readonly end: MoveFrom } | { readonly kind: 'to'; readonly end: MoveTo } | null {
+  if (offline.some((m) => m.base.has(view.path))) return null;
+  const n = view.machines.length;
+  if (decision.kind === 'deletion') {
+    if (decision.holders.length === 0 || decision.deletedOn.length + decision.holders.length !== n) return null;
+    const d = decision.deletedOn[0];
+    const holders = new Map<string, Entry>();
+    for (const h of decision.holders) {
+      const now = view.current[h] as Entry;
+      if (!sameVersion(view.base[h], now, view.rules.windows[h], view.rules.perms[h], true)) return null;
+      holders.set(view.machines[h], now);
+    }
+    return { kind: 'from', end: { path: view.path, movers: decision.deletedOn.map((k) => view.machines[k]), entry: view.base[d] as Entry, holders } };
+  }
+  if (decision.kind === 'win') {
+    const members = decision.winner.members;
+    for (let k = 0; k < n; k++) {
+      if (view.base[k] !== undefined || !view.covered[k] || (!members.includes(k) && view.current[k] !== undefined)) return null;
+    }
+    return { kind: 'to', end: { path: view.path, movers: members.map((k) => view.machines[k]), entry: view.current[members[0]] as Entry } };
+  }
+  return null;
+}
+
+/**
+ * Says so in the reason of a conflict that is a move the planner could not make: a file or symlink
+ * deleted on some machines that hold, at a new path only they have, the version their base had
+ * there, while another machine changed it (e.g. "changed on m2, deleted on here (moved to
+ * docs/b.txt on here; not moved where it changed)"). Replaces those conflicts in `conflicts`.
+ */
+function namePlannedMoves(conflicts: Conflict[], tos: readonly MoveTo[], movedTo: ReadonlySet<string>, base: Base): void {
+  const key = (movers: readonly string[], e: Entry) => `${movers.join('\0')}\0${e.type}\0${e.size}\0${e.mtime}\0${e.target ?? ''}`;
+  const created = new Map<string, MoveTo[]>();
+  for (const t of tos) {
+    if (t.entry.type === 'dir' || movedTo.has(t.path)) continue;
+    const k = key(t.movers, t.entry);
+    const list = created.get(k);
+    if (list) list.push(t);
+    else created.set(k, [t]);
+  }
+  if (created.size === 0) return;
+  conflicts.forEach((c, i) => {
+    const movers = c.versions.filter((v) => v.entry === null).flatMap((v) => v.machines);
+    const had = movers.length === 0 ? undefined : base.get(movers[0])?.get(c.path);
+    if (had === undefined || had.type === 'dir') return;
+    const found = created.get(key(movers, had)) ?? [];
+    const to = found.length === 1 ? found[0] : found.find((t) => t.path.slice(t.path.lastIndexOf('/')) === c.path.slice(c.path.lastIndexOf('/')));
+    if (to === undefined) return;
+    conflicts[i] = Object.freeze({ ...c, reason: `${c.reason} (moved to ${to.path} on ${movers.join(', ')}; not moved where it changed)` });
   });
 }
 

@@ -7,6 +7,7 @@ import { isConflictNameOf } from './conflictName.js';
 /** A step as the refusal names it: `push docs/a.txt here → m1`, `copy-aside docs/a.txt on m1 as docs/a.conflict-….txt`. */
 function describeStep(s: Step): string {
   if (s.action === 'copy-aside') return `${s.action} ${s.path} on ${s.from} as ${s.as ?? '?'}`;
+  if (s.action === 'move') return `move ${s.was ?? '?'} → ${s.path} on ${s.to}`;
   return `${s.action} ${s.path} ${s.from} → ${s.to}`;
 }
 
@@ -16,6 +17,14 @@ function checkAside(s: Step, pastAsides: boolean): string | undefined {
   if (s.from !== s.to) return 'is a copy-aside between two machines (it copies on one)';
   if (s.source?.type !== 'file' || s.target !== null || s.replaces !== undefined) return 'is a copy-aside of something other than a file, or over something';
   if (s.as === undefined || !isConflictNameOf(s.path, s.as)) return 'is a copy-aside to a name that is not a conflict copy beside the path';
+  return undefined;
+}
+
+/** What is wrong with a move step (see Step): its place among the steps, its entries, its old path. */
+function checkMove(s: Step, pastMoves: boolean): string | undefined {
+  if (pastMoves) return 'is a move after a pull, push or trash step (moves come before them)';
+  if (s.source === null || s.target !== null || s.replaces !== undefined) return 'is a move of nothing, or over something';
+  if (s.was === undefined || s.was === s.path || s.path.startsWith(`${s.was}/`)) return 'is a move without an old path, or into itself';
   return undefined;
 }
 
@@ -44,6 +53,7 @@ export function checkSavedPlan(plan: Plan, config: Config): string | undefined {
   const seen = new Set<string>();
   let pastPulls = false;
   let pastAsides = false;
+  let pastMoves = false;
   // Conflict copies (--keep-both) lie beside their path: inside the config's paths, perhaps outside a target that names the path itself.
   const copies = new Set(plan.steps.flatMap((s) => (s.action === 'copy-aside' && s.as !== undefined ? [s.as] : [])));
   for (let i = 0; i < plan.steps.length; i++) {
@@ -54,6 +64,8 @@ export function checkSavedPlan(plan: Plan, config: Config): string | undefined {
       machineProblem(s.to) ??
       (s.action === 'copy-aside' ? checkAside(s, pastAsides) : undefined) ??
       (s.action !== 'copy-aside' && s.as !== undefined ? 'names a conflict copy (as) but is not a copy-aside' : undefined) ??
+      (s.action === 'move' ? checkMove(s, pastMoves) ?? (s.was === undefined ? undefined : placeProblem(s.was)) : undefined) ??
+      (s.action !== 'move' && s.was !== undefined ? 'names an old path (was) but is not a move' : undefined) ??
       (s.from === s.to && s.action !== 'copy-aside' ? `has ${s.from} at both ends` : undefined) ??
       (s.action === 'pull' && s.to !== plan.self ? `is a pull that does not go to self (${plan.self})` : undefined) ??
       (s.action === 'push' && s.from !== plan.self ? `is a push that does not come from self (${plan.self})` : undefined) ??
@@ -62,7 +74,8 @@ export function checkSavedPlan(plan: Plan, config: Config): string | undefined {
       (copies.has(s.path) && s.action !== 'copy-aside' ? (inPaths(s.path) ? undefined : placeProblem(s.path)) : placeProblem(s.path));
     if (why !== undefined) return `step ${i + 1} (${describeStep(s)}) ${why}`;
     if (s.action !== 'copy-aside') pastAsides = true;
-    if (s.action !== 'pull' && s.action !== 'copy-aside') pastPulls = true;
+    if (s.action !== 'copy-aside' && s.action !== 'move') pastMoves = true;
+    if (s.action !== 'pull' && s.action !== 'copy-aside' && s.action !== 'move') pastPulls = true;
     seen.add(key);
   }
   for (let i = 0; i < plan.deferred.length; i++) {

@@ -3,6 +3,7 @@ import type { Plan, PlanSummary } from '../types.js';
 /** Counts of a plan's steps by action, deferred entries, conflicts, held or propagated deletions, and versions kept in trash. */
 export function summarisePlan(plan: Plan): PlanSummary {
   let aside = 0;
+  let move = 0;
   let pull = 0;
   let push = 0;
   let trash = 0;
@@ -12,10 +13,12 @@ export function summarisePlan(plan: Plan): PlanSummary {
     if (step.action === 'pull') pull++;
     else if (step.action === 'push') push++;
     else if (step.action === 'copy-aside') aside++;
+    else if (step.action === 'move') move++;
     else trash++;
   }
   return {
     aside,
+    move,
     pull,
     push,
     trash,
@@ -50,7 +53,7 @@ export function summariseTransfers(plan: Plan): Readonly<Record<'pull' | 'push' 
     trash: { files: 0, bytes: 0, machines: [] as string[] },
   };
   for (const step of plan.steps) {
-    if (step.action === 'copy-aside') continue; // a copy on one machine, no transfer
+    if (step.action === 'copy-aside' || step.action === 'move') continue; // a copy or a move on one machine, no transfer
     const t = totals[step.action];
     const entry = step.action === 'trash' ? step.target : step.source;
     const machine = step.action === 'pull' ? step.from : step.to;

@@ -51,6 +51,8 @@ export interface StepDoc {
   readonly replaces?: Replaces;
   /** copy-aside only: the conflict-copy name (see Step.as). */
   readonly as?: string;
+  /** move only: the old path (see Step.was). */
+  readonly was?: string;
 }
 
 export interface DeferredDoc {
@@ -104,8 +106,8 @@ export interface PlanDocument {
   /** Absent in plans of older blats. */
   readonly warnings?: readonly WarningDoc[];
   readonly inSync: number;
-  /** `aside` only when the plan has copy-aside steps. */
-  readonly summary: Omit<PlanSummary, 'aside'> & { readonly aside?: number };
+  /** `aside` only when the plan has copy-aside steps, `move` only when it has move steps. */
+  readonly summary: Omit<PlanSummary, 'aside' | 'move'> & { readonly aside?: number; readonly move?: number };
   /** The mass-deletion guard's verdict on the trash steps, when it was asked (`plan --propagate-deletes`). */
   readonly deletionGuard?: DeletionGuardDoc;
 }
@@ -175,6 +177,7 @@ export function buildPlanDocument(plan: Plan, extra: { readonly deletionGuard?: 
       target: s.target === null ? null : buildEntryDoc(s.target),
       ...(s.replaces === undefined ? {} : { replaces: s.replaces }),
       ...(s.as === undefined ? {} : { as: s.as }),
+      ...(s.was === undefined ? {} : { was: s.was }),
     })),
     deferred: plan.deferred.map((d) => ({ path: d.path, machine: d.machine, reason: d.reason, source: buildEntryDoc(d.source) })),
     conflicts: plan.conflicts.map((c) => ({ path: c.path, reason: c.reason, versions: c.versions.map(buildConflictVersionDoc) })),
@@ -192,10 +195,13 @@ export function buildPlanDocument(plan: Plan, extra: { readonly deletionGuard?: 
   return { ...doc, deletionGuard: { passes: extra.deletionGuard.length === 0, problems: [...extra.deletionGuard] } };
 }
 
-/** The plan's counts, `aside` only when there are copy-aside steps (a plan without is written as before --keep-both). */
+/**
+ * The plan's counts, `aside` only when there are copy-aside steps and `move` only when there are
+ * move steps (a plan without is written as before --keep-both and moves).
+ */
 function buildSummaryDoc(plan: Plan): PlanDocument['summary'] {
-  const { aside, ...rest } = summarisePlan(plan);
-  return aside > 0 ? { aside, ...rest } : rest;
+  const { aside, move, ...rest } = summarisePlan(plan);
+  return { ...(aside > 0 ? { aside } : {}), ...(move > 0 ? { move } : {}), ...rest };
 }
 
 // ---------------------------------------------------------------- parsing
@@ -280,6 +286,8 @@ function checkConsistency(doc: PlanDocument, plan: Plan): string | undefined {
     if (key === 'kept' && doc.summary.kept === undefined) continue;
     // Nor one saved before --keep-both: it has no copy-aside steps.
     if (key === 'aside' && doc.summary.aside === undefined && expected.aside === 0) continue;
+    // Nor one saved before moves: it has no move steps.
+    if (key === 'move' && doc.summary.move === undefined && expected.move === 0) continue;
     if (doc.summary[key] !== expected[key]) {
       return `/summary/${key} is ${doc.summary[key]} but the plan has ${expected[key]}`;
     }
@@ -328,6 +336,7 @@ export function parsePlanDocument(value: unknown, fileName: string): Plan {
         target: s.target === null ? null : parseEntry(s.target),
         ...(s.replaces === undefined ? {} : { replaces: s.replaces }),
         ...(s.as === undefined ? {} : { as: s.as }),
+        ...(s.was === undefined ? {} : { was: s.was }),
       }),
     ),
     deferred: doc.deferred.map((d): Deferred => ({ path: d.path, machine: d.machine, reason: d.reason, source: parseEntry(d.source) })),

@@ -30,7 +30,10 @@ function describeEntry(e: Entry | null): string {
 
 function stepRow(s: Step): string {
   const shown = s.action === 'trash' ? s.target : s.source;
-  const ends = s.action === 'copy-aside' ? `on ${escapeMarkdown(s.from)}, to ${escapeMarkdown(s.as ?? '')}` : `${escapeMarkdown(s.from)} → ${escapeMarkdown(s.to)}`;
+  const ends =
+    s.action === 'copy-aside' ? `on ${escapeMarkdown(s.from)}, to ${escapeMarkdown(s.as ?? '')}`
+    : s.action === 'move' ? `on ${escapeMarkdown(s.to)}, from ${escapeMarkdown(s.was ?? '')} (moved on ${escapeMarkdown(s.from)})`
+    : `${escapeMarkdown(s.from)} → ${escapeMarkdown(s.to)}`;
   return `| ${s.action} | ${escapeMarkdown(s.path)} | ${ends} | ${describeEntry(shown)} | ${shown === null ? '' : formatMtime(shown.mtime)} |`;
 }
 
@@ -99,7 +102,7 @@ function buildSections(plan: Plan): Section[] {
   const sections: Section[] = [];
   const byMachine = new Map<string, Step[]>();
   for (const s of plan.steps) {
-    const key = s.action === 'pull' ? `pull to ${s.to} (self)` : s.action === 'push' ? `push to ${s.to}` : s.action === 'copy-aside' ? `conflict copies on ${s.to}` : `trash on ${s.to}`;
+    const key = s.action === 'pull' ? `pull to ${s.to} (self)` : s.action === 'push' ? `push to ${s.to}` : s.action === 'copy-aside' ? `conflict copies on ${s.to}` : s.action === 'move' ? `moves on ${s.to}` : `trash on ${s.to}`;
     const list = byMachine.get(key);
     if (list) list.push(s);
     else byMachine.set(key, [s]);
@@ -107,7 +110,7 @@ function buildSections(plan: Plan): Section[] {
   for (const [key, steps] of byMachine) {
     const files = steps.filter((s) => (s.action === 'trash' ? s.target : s.source)?.type !== 'dir');
     const bytes = files.reduce((n, s) => n + (s.source?.type === 'file' ? s.source.size : 0), 0);
-    const size = steps[0].action === 'trash' ? '' : ` (${formatSize(bytes)})`;
+    const size = steps[0].action === 'trash' || steps[0].action === 'move' ? '' : ` (${formatSize(bytes)})`;
     sections.push({
       summary: `${escapeMarkdown(key)}: ${count(files.length)} ${files.length === 1 ? 'file' : 'files'}${size}`,
       head: '| action | path | from → to | size | mtime |\n|---|---|---|---|---|',

@@ -67,6 +67,7 @@ function replacesNote(step: Step): string | undefined {
 
 function stepReason(step: Step): string {
   if (step.action === 'copy-aside') return `keep both: ${safe(step.from)}'s version copied to ${safe(step.as ?? '')}`;
+  if (step.action === 'move') return `moved on ${safe(step.from)} from ${safe(step.was ?? '')}`;
   if (step.action === 'trash') return `deleted on ${safe(step.from)}`;
   if (step.target === null) return `missing on ${safe(step.to)}`;
   if (step.source !== null && step.target.mtime < step.source.mtime) {
@@ -76,7 +77,7 @@ function stepReason(step: Step): string {
 }
 
 function paintAction(p: Paint, action: Step['action']): string {
-  return p(action === 'pull' ? 'cyan' : action === 'push' ? 'green' : action === 'copy-aside' ? 'yellow' : 'red', action);
+  return p(action === 'pull' ? 'cyan' : action === 'push' ? 'green' : action === 'copy-aside' || action === 'move' ? 'yellow' : 'red', action);
 }
 
 /** `natural` when it fits the width (or none is set), else the narrower layout. */
@@ -226,7 +227,7 @@ function renderSteps(ctx: Ctx, steps: readonly Step[]): string {
       return [
         paintAction(p, s.action),
         safe(s.path),
-        s.action === 'copy-aside' ? `on ${safe(s.from)}` : `${safe(s.from)} → ${safe(s.to)}`,
+        s.action === 'copy-aside' ? `on ${safe(s.from)}` : s.action === 'move' ? `on ${safe(s.to)}` : `${safe(s.from)} → ${safe(s.to)}`,
         ...(why ? [stepWhy(p, s)] : []),
         describeEntry(shown),
         ...(dated ? [shown === null ? '' : formatMtime(shown.mtime)] : []),

@@ -188,7 +188,7 @@ export function checkJournalRecord(value: unknown): JournalRecord | undefined {
 function isStep(value: unknown): value is Step {
   return (
     isRecord(value) &&
-    (value.action === 'pull' || value.action === 'push' || value.action === 'trash' || (value.action === 'copy-aside' && typeof value.as === 'string')) &&
+    (value.action === 'pull' || value.action === 'push' || value.action === 'trash' || (value.action === 'copy-aside' && typeof value.as === 'string') || (value.action === 'move' && typeof value.was === 'string')) &&
     typeof value.path === 'string' &&
     typeof value.from === 'string' &&
     typeof value.to === 'string' &&
@@ -197,19 +197,22 @@ function isStep(value: unknown): value is Step {
   );
 }
 
-/** The (path, machine) a record is about, or undefined for begin/end. */
-function recordKey(record: JournalRecord): { path: string; machine: string } | undefined {
+/** The (path, machine) pairs a record is about (a move: its new and its old path), none for begin/end. */
+function recordKeys(record: JournalRecord): { path: string; machine: string }[] {
   switch (record.event) {
     case 'planned':
     case 'done':
     case 'failed':
-    case 'stale':
-      return { path: record.step.path, machine: record.step.to };
+    case 'stale': {
+      const { step } = record;
+      const main = { path: step.path, machine: step.to };
+      return step.action === 'move' && step.was !== undefined ? [main, { path: step.was, machine: step.to }] : [main];
+    }
     case 'deferred':
     case 'settled':
-      return { path: record.path, machine: record.machine };
+      return [{ path: record.path, machine: record.machine }];
     default:
-      return undefined;
+      return [];
   }
 }
 
@@ -220,7 +223,7 @@ function keyOf(path: string, machine: string): string {
 /**
  * What is still owed, from the journal's records in order (pure).
  * A (path, machine) becomes owed by a `deferred` record, a `failed` or `stale`
- * record (machine = step.to), or a `planned` record with no later outcome (a
+ * record (machine = step.to; a move step: its new and its old path), or a `planned` record with no later outcome (a
  * killed apply); it stops being owed at a later `done` (step.to) or `settled`
  * record for it. `since` is the time of the record that first made it owed;
  * `kind` and `reason` come from the latest. Sorted by machine, then since, then path.
@@ -233,31 +236,31 @@ export function buildOwed(records: readonly JournalRecord[]): OwedItem[] {
 export function advanceOwed(before: readonly OwedItem[], records: readonly JournalRecord[]): OwedItem[] {
   const owed = new Map<string, OwedItem>(before.map((o) => [keyOf(o.path, o.machine), o]));
   for (const record of records) {
-    const target = recordKey(record);
-    if (target === undefined) continue;
-    const key = keyOf(target.path, target.machine);
-    let kind: OwedItem['kind'];
-    let reason: string;
-    switch (record.event) {
-      case 'done':
-      case 'settled':
-        owed.delete(key);
-        continue;
-      case 'planned':
-        kind = 'planned';
-        reason = `apply stopped before this step finished (run ${record.run})`;
-        break;
-      case 'failed':
-      case 'stale':
-      case 'deferred':
-        kind = record.event;
-        reason = record.reason;
-        break;
-      default:
-        continue;
+    for (const target of recordKeys(record)) {
+      const key = keyOf(target.path, target.machine);
+      let kind: OwedItem['kind'];
+      let reason: string;
+      switch (record.event) {
+        case 'done':
+        case 'settled':
+          owed.delete(key);
+          continue;
+        case 'planned':
+          kind = 'planned';
+          reason = `apply stopped before this step finished (run ${record.run})`;
+          break;
+        case 'failed':
+        case 'stale':
+        case 'deferred':
+          kind = record.event;
+          reason = record.reason;
+          break;
+        default:
+          continue;
+      }
+      const since = owed.get(key)?.since ?? record.t;
+      owed.set(key, { path: target.path, machine: target.machine, since, reason, kind });
     }
-    const since = owed.get(key)?.since ?? record.t;
-    owed.set(key, { path: target.path, machine: target.machine, since, reason, kind });
   }
   return [...owed.values()].sort(compareOwed);
 }
@@ -311,8 +314,7 @@ export function buildCompactJournal(records: readonly JournalRecord[], owed: rea
   let beginsToSkip = records.filter((r) => r.event === 'begin').length - KEPT_BEGIN_RECORDS;
   for (const record of records) {
     if (record.event === 'begin' && beginsToSkip-- <= 0) lines.push(renderJournalLine(record));
-    const target = recordKey(record);
-    if (target !== undefined && wanted.has(keyOf(target.path, target.machine))) lines.push(renderJournalLine(record));
+    if (recordKeys(record).some((target) => wanted.has(keyOf(target.path, target.machine)))) lines.push(renderJournalLine(record));
   }
   return lines.join('');
 }

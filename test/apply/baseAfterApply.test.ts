@@ -191,3 +191,32 @@ describe('buildBaseAfterApply for a saved plan (no snapshot)', () => {
     expect(plain(previous)).toEqual({ here: { 'docs/old': f(1) }, m1: { 'docs/old': f(1), 'docs/keep': f(2) } });
   });
 });
+
+describe('buildBaseAfterApply after moves', () => {
+  const T = 1_690_000_000;
+  const D = Object.freeze({ type: 'dir' as const, mtime: 1000, size: 0, mode: 0o755 });
+  const was = { docs: D, 'docs/photos': D, 'docs/photos/a.jpg': f(T, 5), 'docs/photos/sub': D, 'docs/photos/sub/b.jpg': f(T + 1, 6), 'docs/keep': f(T, 1) };
+  const now = { docs: D, 'docs/pics': D, 'docs/pics/a.jpg': f(T, 5), 'docs/pics/sub': D, 'docs/pics/sub/b.jpg': f(T + 1, 6), 'docs/keep': f(T, 1) };
+  const covered = { here: ['docs'], m1: ['docs'], m2: ['docs'] };
+  const previous = baseOf({ here: was, m1: was, m2: was }, covered);
+  const snapshot = snap({ self: 'here', machines: { here: now, m1: was, m2: was } });
+
+  it('a done folder move: every machine holds the folder at its new path, nothing at the old one', () => {
+    const plan = planFor(snapshot, previous);
+    expect(plan.steps.map((s) => `${s.action} ${s.was} ${s.path} ${s.to}`)).toEqual(['move docs/photos docs/pics m1', 'move docs/photos docs/pics m2']);
+    const base = buildBaseAfterApply(previous, plan, allDone(plan), snapshot);
+    expect(plain(base)).toEqual({ here: now, m1: now, m2: now });
+    // Without the snapshot (a saved plan), the done moves rename the previous base too.
+    expect(plain(buildBaseAfterApply(previous, plan, allDone(plan), null)).m1).toEqual(now);
+  });
+
+  it('a move not done leaves both paths as the base had them there, so the next plan moves again', () => {
+    const plan = planFor(snapshot, previous);
+    const outcomes = allDone(plan).map((o) => (o.step.to === 'm2' ? { index: o.index, step: o.step, status: 'failed' as const, reason: 'unreachable' } : o));
+    const base = buildBaseAfterApply(previous, plan, outcomes, snapshot);
+    expect(plain(base).m2).toEqual(was);
+    expect(plain(base).here).toEqual(was);
+    const next = planFor(snap({ self: 'here', machines: { here: now, m1: now, m2: was } }), base);
+    expect(next.steps.map((s) => `${s.action} ${s.was} ${s.path} ${s.to}`)).toEqual(['move docs/photos docs/pics m2']);
+  });
+});

@@ -196,3 +196,14 @@ describe('compactJournal', () => {
     expect(records.at(-1)).toMatchObject({ run: `r${KEPT_BEGIN_RECORDS + 4}` });
   });
 });
+
+describe('buildOwed with moves', () => {
+  const entry: Entry = { type: 'dir', mtime: 1, size: 0, mode: 0o755 };
+  const move: Step = { action: 'move', path: 'docs/pics', was: 'docs/album', from: 'a', to: 'b', source: entry, target: null };
+  it('owes a move not done at its new and its old path (so a resume scans both), and a done move settles both', () => {
+    const planned: JournalRecord = { t: 10, event: 'planned', run: 'r', step: move };
+    const failed: JournalRecord = { t: 11, event: 'failed', run: 'r', step: move, reason: 'could not move' };
+    expect(buildOwed([planned, failed]).map((o) => `${o.machine} ${o.path} ${o.kind}`)).toEqual(['b docs/album failed', 'b docs/pics failed']);
+    expect(buildOwed([planned, failed, { t: 12, event: 'done', run: 's', step: move }])).toEqual([]);
+  });
+});
