@@ -78,8 +78,15 @@ export function describeTotals(action: 'pull' | 'push' | 'trash', t: ActionTotal
 /** What apply would move, in words: `pull 1 file (2.0 KiB) from m2, push 1,204 files (1.2 GiB) to 3 machines`; '' without steps. */
 export function describeTransfers(plan: Plan, name: (machine: string) => string = safe, separator = ', '): string {
   const totals = summariseTransfers(plan);
-  return (['pull', 'push', 'trash'] as const)
-    .map((a) => describeTotals(a, totals[a], name))
-    .filter((p): p is string => p !== undefined)
-    .join(separator);
+  const parts = (['pull', 'push', 'trash'] as const).map((a) => describeTotals(a, totals[a], name)).filter((p): p is string => p !== undefined);
+  // Moves and versions kept aside transfer nothing: counted as steps, on the machines that run them.
+  const local = (action: 'move' | 'copy-aside', words: (n: number, where: string) => string) => {
+    const steps = plan.steps.filter((s) => s.action === action);
+    if (steps.length === 0) return;
+    const machines = [...new Set(steps.map((s) => s.to))];
+    parts.unshift(words(steps.length, machines.length === 1 ? name(machines[0]) : `${machines.length} machines`));
+  };
+  local('move', (n, where) => `move ${formatCount(n)} ${n === 1 ? 'path' : 'paths'} on ${where} (mv, nothing sent)`);
+  local('copy-aside', (n, where) => `keep ${formatCount(n)} ${n === 1 ? 'version' : 'versions'} aside on ${where}`);
+  return parts.join(separator);
 }

@@ -71,3 +71,23 @@ describe('renderRemainingLine', () => {
     expect(renderRemainingLine([{ kind: 'unreachable', machine: 'm\u001b[2J', owed: 0 }])).not.toContain('\u001b');
   });
 });
+
+describe('describeTransfers: steps that send nothing', () => {
+  it('says the moves and the versions kept aside before what is sent, on the machines that run them', async () => {
+    const { describeTransfers } = await import('../../src/render/summary.js');
+    const { fullPlan, NEW } = await import('./fixtures.js');
+    const base = fullPlan();
+    const dir = { type: 'dir' as const, mtime: 1_714_000_000, size: 0, mode: 0o755 };
+    const plan = {
+      ...base,
+      steps: [
+        { action: 'copy-aside' as const, path: 'notes/todo.md', from: 'b', to: 'b', source: NEW, target: null, as: 'notes/todo.conflict-b-20240501-120000.md' },
+        { action: 'move' as const, path: 'photos/2024', was: 'photos/new', from: 'a', to: 'b', source: dir, target: null },
+        { action: 'move' as const, path: 'photos/2024', was: 'photos/new', from: 'a', to: 'e', source: dir, target: null },
+        ...base.steps,
+      ],
+    };
+    const text = describeTransfers(plan);
+    expect(text.startsWith('keep 1 version aside on b, move 2 paths on 2 machines (mv, nothing sent), pull ')).toBe(true);
+  });
+});
