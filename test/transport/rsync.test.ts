@@ -44,6 +44,16 @@ describe('buildRsyncArgs', () => {
     expect(args.slice(-3)).toEqual(['--', '/r/a/', 'm2:/r/-b c/']);
   });
 
+  it('asks a receiver where chmod does not work for the very modes its filesystem shows (so rsync never chmods there)', () => {
+    const base = { paths: [], sshOptions: [], update: false };
+    const fat: RsyncEndpoint = { kind: 'local', root: '/usb', ignorePerms: true, fixedModes: { file: 0o700, dir: 0o755 } };
+    const to = buildRsyncArgs({ ...base, from: { kind: 'local', root: '/a' }, to: fat });
+    expect(to).toEqual(expect.arrayContaining(['--no-perms', '--chmod=Du=rwx,Dg=rx,Do=rx,Fu=rwx,Fg=,Fo=']));
+    // From it: what it sends is rw-r--r-- as from any machine that ignores modes.
+    const from = buildRsyncArgs({ ...base, from: fat, to: { kind: 'local', root: '/b' } });
+    expect(from).toEqual(expect.arrayContaining(['--no-perms', '--chmod=Du=rwx,Dgo=rx,Fu=rw,Fgo=r']));
+  });
+
   it('caps the transfer at the tighter bwlimit of its two machines, and adds nothing without one', () => {
     const base = { paths: [], sshOptions: [], update: false };
     const plain = buildRsyncArgs({ ...base, from: { kind: 'local', root: '/a' }, to: { kind: 'local', root: '/b' } });
