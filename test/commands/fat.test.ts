@@ -1,0 +1,76 @@
+// End to end: a USB disk formatted FAT as a `transport: local` machine. The FAT filesystem is a
+// real one, mounted in user space by fusefat: every chmod fails there, every mode shows 0700, and
+// mtimes keep 2 s. blat probes the root once and so compares it with a 2 s window and without
+// modes, and asks rsync for nothing it cannot do.
+import { chmod, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runBlat } from '../helpers/cli.js';
+import { findFatSkipReason, mountFat, type FatMount } from '../helpers/fat.js';
+import { makeSandbox, type Sandbox } from '../helpers/machines.js';
+
+const skip = findFatSkipReason();
+
+describe.skipIf(skip !== undefined)(`a FAT disk as a local machine${skip ? ` — skipped: ${skip}` : ''}`, () => {
+  let box: Sandbox;
+  let fat: FatMount | undefined;
+  beforeEach(async () => {
+    box = await makeSandbox({ ssh: [], local: ['here', 'usb'], self: 'here', paths: ['docs'] });
+    await box.writeConfig();
+    fat = mountFat(box.dir, box.root('usb'));
+  });
+  afterEach(async () => {
+    try {
+      fat?.unmount();
+    } finally {
+      await box.cleanup();
+    }
+  });
+
+  it('a sync converges, the next plan is in sync, and a change on the disk comes back', async () => {
+    await box.write('here', 'docs/notes.txt', 'notes\n', '1700000001.123456789');
+    await chmod(join(box.root('here'), 'docs/notes.txt'), 0o644);
+    await box.write('here', 'docs/bin/run.sh', '#!/bin/sh\n', '1710000002.987654321');
+    await chmod(join(box.root('here'), 'docs/bin/run.sh'), 0o755);
+    await box.write('here', 'docs/bin/tool.conf', 'x=1\n', '1720000003.5');
+
+    const first = await runBlat(['apply', '--auto-approve'], { cwd: box.dir });
+    expect(first.stderr).toBe('');
+    expect(first.stdout).toContain('In sync');
+    expect(first.code).toBe(0);
+    expect(await box.read('usb', 'docs/bin/run.sh')).toBe('#!/bin/sh\n');
+    // FAT kept 2 s of the mtime, and shows its one mode.
+    expect((await stat(join(box.root('usb'), 'docs/notes.txt'))).mtimeMs / 1000).toBe(1700000000);
+    const state = JSON.parse(await readFile(join(box.dir, '.blat', 'state.json'), 'utf8'));
+    expect(state.machines.find((m: { name: string }) => m.name === 'usb').probe).toMatchObject({ caseInsensitive: true, mtimeWindow: 2, chmod: false });
+
+    const again = await runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir });
+    expect(again.stdout).toContain('Every machine is in sync');
+    expect(again.code).toBe(0);
+
+    // Edited on the disk (as another computer would): synced back, and in sync after.
+    await box.write('usb', 'docs/notes.txt', 'notes, edited on the disk\n', '1750000004');
+    await box.write('usb', 'docs/new.txt', 'new on the disk\n', '1750000006');
+    const back = await runBlat(['apply', '--auto-approve'], { cwd: box.dir });
+    expect(back.stderr).toBe('');
+    expect(back.code).toBe(0);
+    expect(await box.read('here', 'docs/notes.txt')).toBe('notes, edited on the disk\n');
+    expect(await box.read('here', 'docs/new.txt')).toBe('new on the disk\n');
+    // here keeps its modes: the edited file its own, the new one rw-r--r--.
+    expect((await stat(join(box.root('here'), 'docs/notes.txt'))).mode & 0o777).toBe(0o644);
+    expect((await stat(join(box.root('here'), 'docs/new.txt'))).mode & 0o777).toBe(0o644);
+    expect((await stat(join(box.root('here'), 'docs/bin/run.sh'))).mode & 0o777).toBe(0o755);
+
+    const last = await runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir });
+    expect(last.stdout).toContain('Every machine is in sync');
+    expect(last.code).toBe(0);
+  });
+
+  it('a declared modifyWindow and perms: keep win over the probe', async () => {
+    await box.writeConfig({ machines: { usb: { perms: 'keep', modifyWindow: 0 } } });
+    await box.write('here', 'docs/notes.txt', 'notes\n', '1700000001.123456789');
+    const r = await runBlat(['apply', '--auto-approve'], { cwd: box.dir });
+    // Asked to keep modes where chmod fails: rsync says so, and the plan is not in sync.
+    expect(r.code).toBe(2);
+  });
+});
