@@ -49,6 +49,16 @@ export interface MachineConfig {
   readonly fixedModes?: { readonly file: number; readonly dir: number };
   /** Not declared: from the probe of its root. false where a renamed file loses its mtime: rsync sets the times again after a transfer to it. */
   readonly renameKeepsMtime?: false;
+  /** Not declared: from the probe of its root. How its filesystem folds names (absent: it keeps them byte for byte). */
+  readonly folding?: NameFolding;
+}
+
+/** How a filesystem folds names (see plan/nameFolding.ts). */
+export interface NameFolding {
+  /** Names differing only by case are one file. */
+  readonly case?: boolean;
+  /** An NFC name and its NFD form are one file. */
+  readonly unicode?: boolean;
 }
 
 /** ssh settings applied to every ssh machine. */
@@ -291,6 +301,8 @@ export interface PlanOptions {
   readonly windows?: Readonly<Record<string, number>>;
   /** Machines whose modes are not part of a version (`perms: ignore`). */
   readonly ignorePerms?: readonly string[];
+  /** Machine → how its filesystem folds names (probed), for the machines that fold them; absent: none does. */
+  readonly folding?: Readonly<Record<string, NameFolding>>;
   /** Path arguments the run was narrowed to (empty = all of `paths`). */
   readonly targets: readonly string[];
   /** `blat restore`: a held deletion is undone, the newest version still held copied back to where it was deleted. */

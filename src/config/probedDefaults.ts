@@ -5,7 +5,7 @@ import type { Config, MachineConfig, MachineStateRecord } from '../types.js';
  * The config with each machine's undeclared `modifyWindow` and `perms` taken from the probe of
  * its root kept in `states` (pure): a window the filesystem's mtime precision calls for (FAT: 2 s;
  * never below the top-level modifyWindow), `perms: ignore` where chmod does not work (with the
- * modes its filesystem shows, `fixedModes`), and whether a renamed file keeps its mtime there. A declared value wins; a probe of another root (the
+ * modes its filesystem shows, `fixedModes`), whether a renamed file keeps its mtime there, and how it folds names. A declared value wins; a probe of another root (the
  * root changed since) counts for nothing. The digest stays the declared config's.
  */
 export function applyProbedDefaults(config: Config, states: readonly MachineStateRecord[]): Config {
@@ -19,8 +19,9 @@ export function applyProbedDefaults(config: Config, states: readonly MachineStat
       ...(m.modifyWindow === undefined && window !== undefined ? { modifyWindow: window } : {}),
       ...(m.perms === undefined && !probe.chmod ? { perms: 'ignore' as const, ...(probe.fixedModes ? { fixedModes: probe.fixedModes } : {}) } : {}),
       ...(probe.renameKeepsMtime === false ? { renameKeepsMtime: false as const } : {}),
+      ...(probe.caseInsensitive || probe.normalizes ? { folding: { ...(probe.caseInsensitive ? { case: true } : {}), ...(probe.normalizes ? { unicode: true } : {}) } } : {}),
     };
-    if (out.modifyWindow === m.modifyWindow && out.perms === m.perms && out.renameKeepsMtime === m.renameKeepsMtime) return m;
+    if (out.modifyWindow === m.modifyWindow && out.perms === m.perms && out.renameKeepsMtime === m.renameKeepsMtime && out.folding === m.folding) return m;
     changed = true;
     return Object.freeze(out);
   });

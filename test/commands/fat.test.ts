@@ -73,4 +73,17 @@ describe.skipIf(skip !== undefined)(`a FAT disk as a local machine${skip ? ` —
     // Asked to keep modes where chmod fails: rsync says so, and the plan is not in sync.
     expect(r.code).toBe(2);
   });
+
+  it('README and readme from an ext4 machine collide on the disk: listed as conflicts, neither written there', async () => {
+    await box.write('here', 'docs/README', 'upper\n', '1700000002');
+    await box.write('here', 'docs/readme', 'lower\n', '1700000004');
+    await box.write('here', 'docs/other.txt', 'other\n', '1700000006');
+    const r = await runBlat(['apply', '--auto-approve'], { cwd: box.dir });
+    expect(r.stdout).toContain('names collide on usb, which folds them: docs/README, docs/readme');
+    expect(r.code).toBe(2);
+    expect(await box.read('usb', 'docs/other.txt')).toBe('other\n');
+    expect(await box.exists('usb', 'docs/README')).toBe(false);
+    expect(await box.read('here', 'docs/README')).toBe('upper\n');
+    expect(await box.read('here', 'docs/readme')).toBe('lower\n');
+  });
 });

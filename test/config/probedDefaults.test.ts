@@ -11,12 +11,12 @@ describe('applyProbedDefaults', () => {
   it('a FAT root: a 2 s window and perms ignore with its modes; other machines unchanged', () => {
     const out = applyProbedDefaults(config([machine('a'), machine('usb')]), [state('a', { ...fat, caseInsensitive: false, mtimeWindow: 0, chmod: true, fixedModes: undefined }), state('usb', fat)]);
     expect(out.machines[0]).toEqual(machine('a'));
-    expect(out.machines[1]).toEqual({ ...machine('usb'), modifyWindow: 2, perms: 'ignore', fixedModes: { file: 0o700, dir: 0o700 } });
+    expect(out.machines[1]).toEqual({ ...machine('usb'), modifyWindow: 2, perms: 'ignore', fixedModes: { file: 0o700, dir: 0o700 }, folding: { case: true } });
     expect(out.digest).toBe('d');
   });
   it('declared values win: modifyWindow, perms keep, a larger top-level window', () => {
     const declared = applyProbedDefaults(config([machine('usb', { modifyWindow: 0, perms: 'keep' })]), [state('usb', fat)]);
-    expect(declared.machines[0]).toEqual(machine('usb', { modifyWindow: 0, perms: 'keep' }));
+    expect(declared.machines[0]).toEqual(machine('usb', { modifyWindow: 0, perms: 'keep', folding: { case: true } }));
     const wide = applyProbedDefaults(config([machine('usb')], 3), [state('usb', fat)]);
     expect(wide.machines[0].modifyWindow).toBeUndefined();
   });
