@@ -86,4 +86,14 @@ describe.skipIf(skip !== undefined)(`a FAT disk as a local machine${skip ? ` —
     expect(await box.read('here', 'docs/README')).toBe('upper\n');
     expect(await box.read('here', 'docs/readme')).toBe('lower\n');
   });
+
+  it('a new folder of 70 files (which would go whole elsewhere) arrives with its mtimes: in sync after', async () => {
+    for (let i = 0; i < 70; i++) await box.write('here', `docs/album/p${String(i).padStart(2, '0')}.jpg`, `photo ${i}\n`, 1_700_000_000 + 2 * i + 0.5);
+    const r = await runBlat(['apply', '--auto-approve'], { cwd: box.dir });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect((await stat(join(box.root('usb'), 'docs/album/p69.jpg'))).mtimeMs / 1000).toBe(1_700_000_138);
+    const again = await runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir });
+    expect(again.code).toBe(0);
+  });
 });
