@@ -416,4 +416,6 @@ export interface RootProbe {
   readonly fixedModes?: { readonly file: number; readonly dir: number };
   /** false where a renamed file loses its mtime (fusefat gives it the time of the rename); absent: kept. */
   readonly renameKeepsMtime?: false;
+  /** Seconds an mtime read back was off the one set, when 2 or more (fusefat under a time zone other than UTC): times are not kept there. */
+  readonly mtimeShift?: number;
 }

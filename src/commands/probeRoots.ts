@@ -24,7 +24,12 @@ export async function readProbedContext(ctx: RunContext, io: CommandIO): Promise
   await Promise.all(
     wanted.map(async (m) => {
       const outcome = await probeRoot(m, buildScriptTarget(m, ctx.self.name, sshOptions, { stallTimeout: config.stallTimeout }), io.now());
-      if (outcome.ok) found.set(m.name, outcome.probe);
+      if (!outcome.ok) return;
+      found.set(m.name, outcome.probe);
+      const shift = outcome.probe.mtimeShift;
+      if (shift !== undefined) {
+        io.stderr(`warning: ${m.name}: its filesystem gives back mtimes ${shift} s off the ones set (a FAT disk mounted under a time zone other than the one it keeps?): its versions will not compare with the others'\n`);
+      }
     }),
   );
   if (found.size === 0) return withDefaults(ctx, states);

@@ -27,6 +27,7 @@ export function parseProbeOutput(text: string, root: string, nowMs: number): Pro
   }
   const chmod = kv.get('chmod') === '1';
   const mtimeWindow = buildMtimeWindow(kv.get('mtime') ?? '');
+  const shift = buildMtimeShift(kv.get('mtime') ?? '');
   const file = parseLsMode(kv.get('fmode') ?? '');
   const dir = parseLsMode(kv.get('dmode') ?? '');
   const probe: RootProbe = {
@@ -38,6 +39,7 @@ export function parseProbeOutput(text: string, root: string, nowMs: number): Pro
     chmod,
     ...(!chmod && file !== undefined && dir !== undefined ? { fixedModes: { file, dir } } : {}),
     ...(kv.get('rename') === '0' ? { renameKeepsMtime: false as const } : {}),
+    ...(shift !== undefined ? { mtimeShift: shift } : {}),
   };
   return { ok: true, probe };
 }
@@ -45,15 +47,25 @@ export function parseProbeOutput(text: string, root: string, nowMs: number): Pro
 /**
  * The window an mtime read back after setting PROBE_MTIME (an odd second and .123456789) calls
  * for: 0 when kept to the µs; 1 when a fraction was lost or coarsened (whole seconds; exFAT's
- * 10 ms) or the odd second kept; 2 when it became an even second (FAT's 2 s). Undefined: unknown.
+ * 10 ms) or the odd second kept; 2 when it became an even second (FAT's 2 s). Undefined: unknown,
+ * or 2 s or more off (see buildMtimeShift).
  */
 export function buildMtimeWindow(readBack: string): number | undefined {
   if (!/^[0-9]+(\.[0-9]+)?$/.test(readBack)) return undefined;
   const got = Number(readBack);
   const set = Number(PROBE_MTIME);
   if (Math.abs(got - set) <= 1e-6) return 0;
+  // Not the time set, past any precision: a shifted clock (fusefat under a time zone other than UTC), not a window.
+  if (Math.abs(got - set) >= 2) return undefined;
   if (got % 1 !== 0 || Math.floor(got) % 2 === 1) return 1;
   return 2;
+}
+
+/** Whole seconds the mtime read back is off the one set, when 2 or more (else undefined): the filesystem does not keep times as set. */
+export function buildMtimeShift(readBack: string): number | undefined {
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(readBack)) return undefined;
+  const d = Number(readBack) - Number(PROBE_MTIME);
+  return Math.abs(d) >= 2 ? Math.round(d) : undefined;
 }
 
 /** The permission bits of an `ls -l` mode string (`-rwx------` → 0o700); undefined when it is not one. */

@@ -25,12 +25,13 @@ export interface FatMount {
   unmount(): void;
 }
 
-/** Makes a 32 MiB FAT16 image in `imageDir` and mounts it on the (empty, existing) folder `mountPoint`. */
-export function mountFat(imageDir: string, mountPoint: string): FatMount {
+/** Makes a 32 MiB FAT16 image in `imageDir` and mounts it on the (empty, existing) folder `mountPoint`, fusefat running under time zone `tz`. */
+export function mountFat(imageDir: string, mountPoint: string, tz = 'UTC'): FatMount {
   const image = join(imageDir, 'fat.img');
   execFileSync('truncate', ['-s', '32M', image]);
   execFileSync('mkfs.vfat', [image], { stdio: 'ignore' });
-  execFileSync('fusefat', ['-o', 'rw+', image, mountPoint], { stdio: 'ignore' });
+  // fusefat keeps times as set only under UTC (under another time zone they read back shifted by its offset).
+  execFileSync('fusefat', ['-o', 'rw+', image, mountPoint], { stdio: 'ignore', env: { ...process.env, TZ: tz } });
   let mounted = true;
   return {
     unmount() {
