@@ -17,11 +17,13 @@ export function applyProbedDefaults(config: Config, states: readonly MachineStat
     const out: MachineConfig = {
       ...m,
       ...(m.modifyWindow === undefined && window !== undefined ? { modifyWindow: window } : {}),
-      ...(m.perms === undefined && !probe.chmod ? { perms: 'ignore' as const, ...(probe.fixedModes ? { fixedModes: probe.fixedModes } : {}) } : {}),
+      ...(m.perms === undefined && !probe.chmod ? { perms: 'ignore' as const } : {}),
+      // Declared or probed, a machine that ignores modes where chmod does not work is asked for the modes it shows.
+      ...((m.perms === 'ignore' || (m.perms === undefined && !probe.chmod)) && probe.fixedModes ? { fixedModes: probe.fixedModes } : {}),
       ...(probe.renameKeepsMtime === false ? { renameKeepsMtime: false as const } : {}),
       ...(probe.caseInsensitive || probe.normalizes ? { folding: { ...(probe.caseInsensitive ? { case: true } : {}), ...(probe.normalizes ? { unicode: true } : {}) } } : {}),
     };
-    if (out.modifyWindow === m.modifyWindow && out.perms === m.perms && out.renameKeepsMtime === m.renameKeepsMtime && out.folding === m.folding) return m;
+    if (out.modifyWindow === m.modifyWindow && out.perms === m.perms && out.fixedModes === m.fixedModes && out.renameKeepsMtime === m.renameKeepsMtime && out.folding === m.folding) return m;
     changed = true;
     return Object.freeze(out);
   });

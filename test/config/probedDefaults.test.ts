@@ -20,6 +20,10 @@ describe('applyProbedDefaults', () => {
     const wide = applyProbedDefaults(config([machine('usb')], 3), [state('usb', fat)]);
     expect(wide.machines[0].modifyWindow).toBeUndefined();
   });
+  it('a declared perms: ignore where chmod does not work gets the modes the filesystem shows too', () => {
+    const out = applyProbedDefaults(config([machine('usb', { perms: 'ignore' })]), [state('usb', fat)]);
+    expect(out.machines[0]).toMatchObject({ perms: 'ignore', fixedModes: { file: 0o700, dir: 0o700 } });
+  });
   it('a probe of another root (the root changed since) counts for nothing', () => {
     const c = config([machine('usb')]);
     expect(applyProbedDefaults(c, [state('usb', fat, '/old')])).toBe(c);
