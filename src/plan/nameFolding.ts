@@ -86,20 +86,32 @@ export function findCollisions(names: readonly string[], maps: readonly Readonly
   for (const machine of names) {
     const f = folding[machine];
     if (f === undefined || (!f.case && !f.unicode)) continue;
-    const groups = new Map<string, string[]>();
-    for (const map of maps) {
-      for (const path of map.keys()) {
+    // folded key → the first path seen with it; the others only where there are some (rare).
+    const first = new Map<string, string>();
+    const more = new Map<string, string[]>();
+    for (let k = 0; k < maps.length; k++) {
+      for (const path of maps[k].keys()) {
+        // Most paths are on every machine: once seen, not folded again.
+        if (k > 0 && heldBefore(maps, k, path)) continue;
         const key = foldName(path, f);
-        const group = groups.get(key);
-        if (group === undefined) groups.set(key, [path]);
-        else if (!group.includes(path)) group.push(path);
+        const p0 = first.get(key);
+        if (p0 === undefined) first.set(key, path);
+        else if (p0 !== path) {
+          const list = more.get(key);
+          if (list === undefined) more.set(key, [path]);
+          else if (!list.includes(path)) list.push(path);
+        }
       }
     }
-    for (const group of groups.values()) {
-      if (group.length < 2) continue;
-      const sorted = [...group].sort();
-      for (const path of group) if (!out.has(path)) out.set(path, { machine, names: sorted });
+    for (const [key, list] of more) {
+      const group = [first.get(key) as string, ...list].sort();
+      for (const path of group) if (!out.has(path)) out.set(path, { machine, names: group });
     }
   }
   return out;
+}
+
+function heldBefore(maps: readonly ReadonlyMap<string, Entry>[], k: number, path: string): boolean {
+  for (let j = 0; j < k; j++) if (maps[j].has(path)) return true;
+  return false;
 }
