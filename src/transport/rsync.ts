@@ -151,7 +151,10 @@ export function buildRsyncArgs(req: RsyncRequest): string[] {
       '--no-implied-dirs',
       // Every listed file differs (blat compared them to the nanosecond): rsync's quick check, at whole seconds, would skip a same-size edit.
       '--ignore-times');
-    if (req.update) args.push('--update');
+    // Not to a receiver where the times pass follows (fixMtimes): a save there that --update skipped
+    // would be given the source's mtime by it, and taken for the version sent. Without --update that
+    // save is replaced, kept in the trash run, and put back by the look after the transfer.
+    if (req.update && !req.to.fixMtimes) args.push('--update');
     // Keep every replaced version: moved (renamed) under the trash run, at its own path, no suffix.
     if (req.backupDir !== undefined) args.push('--backup', `--backup-dir=${req.backupDir}`, '--suffix=');
   }
@@ -238,10 +241,15 @@ export function startRsync(req: Omit<RsyncRequest, 'paths'>): StartedRsync {
 
 /**
  * rsync's arguments setting the times of listed paths already transferred, in place (no rename):
- * `--size-only` skips every file of the sent size, and a skipped file still gets its times.
+ * compared by content (`-c`), a file as sent is left as it is and only gets its times. One whose
+ * content differs (saved there since) is never just written over: it is sent again the usual way,
+ * what was there kept in the same trash run (`--backup-dir`), where the look after the transfer
+ * finds it and puts it back. rsync has no "times only" mode: a size or a size limit would skip a
+ * file's times too, or write over a save.
  */
 export function buildTimesPassArgs(req: Omit<RsyncRequest, 'paths'>): string[] {
-  const args = ['-lt', '-d', '--no-perms', '--size-only', '-s', '--from0', '--files-from=-', '--no-implied-dirs', ...buildTimeoutArgs(req)];
+  const args = ['-lt', '-d', '--no-perms', '-c', '-s', '--from0', '--files-from=-', '--no-implied-dirs', `--temp-dir=${TRANSFER_TEMP_DIR}`, ...buildTimeoutArgs(req)];
+  if (req.backupDir !== undefined) args.push('--backup', `--backup-dir=${req.backupDir}`, '--suffix=');
   if (req.from.kind === 'ssh' || req.to.kind === 'ssh') args.push('-e', buildRsyncRsh(req.sshOptions));
   args.push('--', buildRsyncLocation(req.from), buildRsyncLocation(req.to));
   return args;

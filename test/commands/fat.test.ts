@@ -2,12 +2,14 @@
 // real one, mounted in user space by fusefat: every chmod fails there, every mode shows 0700, and
 // mtimes keep 2 s. blat probes the root once and so compares it with a 2 s window and without
 // modes, and asks rsync for nothing it cannot do.
-import { chmod, readFile, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runBlat } from '../helpers/cli.js';
 import { findFatSkipReason, mountFat, type FatMount } from '../helpers/fat.js';
 import { makeSandbox, type Sandbox } from '../helpers/machines.js';
+import { startBlatInBackground, waitFor } from './support.js';
 
 const skip = findFatSkipReason();
 
@@ -95,5 +97,26 @@ describe.skipIf(skip !== undefined)(`a FAT disk as a local machine${skip ? ` —
     expect((await stat(join(box.root('usb'), 'docs/album/p69.jpg'))).mtimeMs / 1000).toBe(1_700_000_138);
     const again = await runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir });
     expect(again.code).toBe(0);
+  });
+
+  it('a file saved on the disk while a push writes it ends back in place, the step stale (never dated as the version sent)', async () => {
+    await box.write('usb', 'docs/big.bin', 'old on the disk\n', '1700000000');
+    await box.write('here', 'docs/big.bin', 'old on the disk\n', '1700000000');
+    expect((await runBlat(['apply', '--auto-approve'], { cwd: box.dir })).code).toBe(0); // probed, synced
+    await box.write('here', 'docs/big.bin', randomBytes(1_500_000), '1700000900');
+    // 1,000 KiB/s: the transfer takes about 1.5 s, long enough to save the file meanwhile.
+    await box.writeConfig({ machines: { usb: { bwlimit: 1000 } } });
+    const run = startBlatInBackground(['apply', '--auto-approve'], box.dir);
+    try {
+      const temp = join(box.root('usb'), '.blat-tmp');
+      await waitFor('the push’s temporary file', async () => ((await readdir(temp).catch(() => [] as string[])).some((n) => n.startsWith('big.bin.')) ? true : undefined), 20_000);
+      await writeFile(join(box.root('usb'), 'docs/big.bin'), 'saved on the disk during the push\n');
+      const ended = await run.ended;
+      expect(ended.stdout).toMatch(/changed on usb during the transfer; kept/);
+      expect(ended.code).toBe(2);
+    } finally {
+      run.killGroup();
+    }
+    expect(await box.read('usb', 'docs/big.bin')).toBe('saved on the disk during the push\n');
   });
 });

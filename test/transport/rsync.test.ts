@@ -3,7 +3,7 @@ import { chmodSync, existsSync, statSync, mkdirSync, mkdtempSync, readdirSync, r
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildRsyncArgs, startRsync, TRANSFER_TEMP_DIR, type RsyncEndpoint } from '../../src/transport/rsync.js';
+import { buildRsyncArgs, buildTimesPassArgs, startRsync, TRANSFER_TEMP_DIR, type RsyncEndpoint } from '../../src/transport/rsync.js';
 import { buildRsyncRsh } from '../../src/transport/sshArgs.js';
 import { withFakeCommand } from '../helpers/fakeCommand.js';
 
@@ -52,6 +52,15 @@ describe('buildRsyncArgs', () => {
     // From it: what it sends is rw-r--r-- as from any machine that ignores modes.
     const from = buildRsyncArgs({ ...base, from: fat, to: { kind: 'local', root: '/b' } });
     expect(from).toEqual(expect.arrayContaining(['--no-perms', '--chmod=Du=rwx,Dgo=rx,Fu=rw,Fgo=r']));
+  });
+
+  it('to a receiver where a rename loses the mtime: no --update (the times pass after it would date a skipped save as the version sent)', () => {
+    const args = buildRsyncArgs({ paths: [], sshOptions: [], update: true, backupDir: '.blat-trash/r', from: { kind: 'local', root: '/a' }, to: { kind: 'local', root: '/usb', fixMtimes: true } });
+    expect(args).not.toContain('--update');
+    expect(args).toContain('--backup');
+    expect(buildTimesPassArgs({ sshOptions: [], update: true, backupDir: '.blat-trash/r', from: { kind: 'local', root: '/a' }, to: { kind: 'local', root: '/usb', fixMtimes: true } })).toEqual(
+      expect.arrayContaining(['-lt', '-d', '-c', '--from0', '--files-from=-', '--no-perms', '--backup', '--backup-dir=.blat-trash/r']),
+    );
   });
 
   it('caps the transfer at the tighter bwlimit of its two machines, and adds nothing without one', () => {
