@@ -242,18 +242,22 @@ export function startRsync(req: Omit<RsyncRequest, 'paths'>): StartedRsync {
 /**
  * rsync's arguments setting the times of listed paths already transferred, in place (no rename):
  * compared by content (`-c`), a file as sent is left as it is and only gets its times. One whose
- * content differs (saved there since) is never just written over: it is sent again the usual way,
- * what was there kept in the same trash run (`--backup-dir`), where the look after the transfer
- * finds it and puts it back. rsync has no "times only" mode: a size or a size limit would skip a
+ * content differs (saved there since) is never just written over: it is sent again, what was there
+ * kept in the trash run under TIMES_PASS_KEPT; the look after the transfer then finds the path
+ * not as sent (its mtime is the rename's) and reports the step, never done. rsync has no "times only" mode: a size or a size limit would skip a
  * file's times too, or write over a save.
  */
 export function buildTimesPassArgs(req: Omit<RsyncRequest, 'paths'>): string[] {
   const args = ['-lt', '-d', '--no-perms', '-c', '-s', '--from0', '--files-from=-', '--no-implied-dirs', `--temp-dir=${TRANSFER_TEMP_DIR}`, ...buildTimeoutArgs(req)];
-  if (req.backupDir !== undefined) args.push('--backup', `--backup-dir=${req.backupDir}`, '--suffix=');
+  // Its own folder in the trash run: what the transfer itself kept there (the replaced version) is never replaced.
+  if (req.backupDir !== undefined) args.push('--backup', `--backup-dir=${req.backupDir}/${TIMES_PASS_KEPT}`, '--suffix=');
   if (req.from.kind === 'ssh' || req.to.kind === 'ssh') args.push('-e', buildRsyncRsh(req.sshOptions));
   args.push('--', buildRsyncLocation(req.from), buildRsyncLocation(req.to));
   return args;
 }
+
+/** The folder of a trash run where the times pass keeps a file saved after the transfer wrote it (then sent again). */
+export const TIMES_PASS_KEPT = 'saved-after-transfer';
 
 /**
  * After a transfer to a receiver where a renamed file loses its mtime (fusefat), the times again,

@@ -59,7 +59,7 @@ describe('buildRsyncArgs', () => {
     expect(args).not.toContain('--update');
     expect(args).toContain('--backup');
     expect(buildTimesPassArgs({ sshOptions: [], update: true, backupDir: '.blat-trash/r', from: { kind: 'local', root: '/a' }, to: { kind: 'local', root: '/usb', fixMtimes: true } })).toEqual(
-      expect.arrayContaining(['-lt', '-d', '-c', '--from0', '--files-from=-', '--no-perms', '--backup', '--backup-dir=.blat-trash/r']),
+      expect.arrayContaining(['-lt', '-d', '-c', '--from0', '--files-from=-', '--no-perms', '--backup', '--backup-dir=.blat-trash/r/saved-after-transfer']),
     );
   });
 
