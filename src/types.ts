@@ -29,8 +29,11 @@ export interface MachineConfig {
   readonly bwlimit?: number;
   /** Seconds within which two of its mtimes count as equal, when declared (else Config.modifyWindow). */
   readonly modifyWindow?: number;
-  /** `ignore`: its permission bits are neither compared nor sent nor set (FAT, some network mounts). */
-  readonly perms?: 'ignore';
+  /**
+   * `ignore`: its permission bits are neither compared nor sent nor set (FAT, some network mounts).
+   * `keep` when declared so (the probe of its root never overrides it); absent: keep, unless the probe says chmod does not work there.
+   */
+  readonly perms?: 'ignore' | 'keep';
   /**
    * Exclude patterns of this machine alone (machines.NAME.exclude; absent when none), added to
    * Config.exclude there: what they match is neither scanned nor written on it, and the planner
@@ -39,6 +42,23 @@ export interface MachineConfig {
   readonly exclude?: readonly string[];
   /** Compress transfers to or from this machine (rsync -z); absent = not compressed. */
   readonly compress?: true;
+  /**
+   * Not declared: from the probe of its root (state.json). The modes its filesystem gives every
+   * new file and folder where chmod does not work: rsync sends exactly those, so it never chmods.
+   */
+  readonly fixedModes?: { readonly file: number; readonly dir: number };
+  /** Not declared: from the probe of its root. false where a renamed file loses its mtime: rsync sets the times again after a transfer to it. */
+  readonly renameKeepsMtime?: false;
+  /** Not declared: from the probe of its root. How its filesystem folds names (absent: it keeps them byte for byte). */
+  readonly folding?: NameFolding;
+}
+
+/** How a filesystem folds names (see plan/nameFolding.ts). */
+export interface NameFolding {
+  /** Names differing only by case are one file. */
+  readonly case?: boolean;
+  /** An NFC name and its NFD form are one file. */
+  readonly unicode?: boolean;
 }
 
 /** ssh settings applied to every ssh machine. */
@@ -289,6 +309,8 @@ export interface PlanOptions {
   readonly windows?: Readonly<Record<string, number>>;
   /** Machines whose modes are not part of a version (`perms: ignore`). */
   readonly ignorePerms?: readonly string[];
+  /** Machine → how its filesystem folds names (probed), for the machines that fold them; absent: none does. */
+  readonly folding?: Readonly<Record<string, NameFolding>>;
   /** Path arguments the run was narrowed to (empty = all of `paths`). */
   readonly targets: readonly string[];
   /** `blat restore`: a held deletion is undone, the newest version still held copied back to where it was deleted. */
@@ -382,4 +404,31 @@ export interface MachineStateRecord {
   readonly clockOffsetMs?: number;
   /** State offline only: it answered, but its root does not exist (see MachineObservation). */
   readonly rootMissing?: true;
+  /** What the probe of its root found, once (see RootProbe); absent until probed. */
+  readonly probe?: RootProbe;
+}
+
+/**
+ * What a machine's root filesystem does, probed once in ROOT/.blat-tmp and kept in state.json.
+ * Valid for `root` only: a machine whose root changed is probed again.
+ */
+export interface RootProbe {
+  /** The root probed. */
+  readonly root: string;
+  /** ms since the epoch of the probe. */
+  readonly probedMs: number;
+  /** Names differing only by case are one file there (FAT, exFAT, NTFS through Windows rules, APFS and HFS+ by default). */
+  readonly caseInsensitive: boolean;
+  /** An NFC name and its NFD form are one file there (APFS, HFS+). */
+  readonly normalizes: boolean;
+  /** Seconds of mtime precision lost there: 0 (kept to the µs or better), 1 (whole seconds or coarser fractions), 2 (FAT's 2 s); absent when unknown. */
+  readonly mtimeWindow?: number;
+  /** chmod works there (modes can be set and read back). */
+  readonly chmod: boolean;
+  /** Where chmod does not work: the mode every new file and folder shows there (octal, e.g. 0o700), so that rsync is asked for it and never chmods. */
+  readonly fixedModes?: { readonly file: number; readonly dir: number };
+  /** false where a renamed file loses its mtime (fusefat gives it the time of the rename); absent: kept. */
+  readonly renameKeepsMtime?: false;
+  /** Seconds an mtime read back was off the one set, when 2 or more (fusefat under a time zone other than UTC): times are not kept there. */
+  readonly mtimeShift?: number;
 }

@@ -130,6 +130,8 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
   const candidates: { readonly key: string; readonly from: string; readonly subtree: NewSubtree }[] = [];
   for (const [key, idx] of batches) {
     const to = steps[idx[0]].to;
+    // A receiver where a rename loses the mtime (fusefat; probed): path by path, after which rsync sets the times again.
+    if (config.machines.find((m) => m.name === to)?.renameKeepsMtime === false) continue;
     const found = findNewSubtrees(steps, idx).filter((t) => !parentCreated(to, t.root));
     if (found.reduce((n, t) => n + t.members.length, 0) < WHOLE_SUBTREES_MIN) continue;
     for (const subtree of found) candidates.push({ key, from: steps[idx[0]].from, subtree });

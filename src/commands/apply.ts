@@ -20,6 +20,7 @@ import { compactJournal, openJournal } from '../state/journal.js';
 import { acquireLock, type Lock } from '../state/lock.js';
 import type { Base, JournalRecord, Plan, Snapshot } from '../types.js';
 import { buildPlanOptions, readRunContext, readySshOptions, type RunContext } from './context.js';
+import { readProbedContext } from './probeRoots.js';
 import { interruptExitCode, terminalWidth, wantsColor, type CommandIO, type GlobalOptions } from './io.js';
 import { buildRemaining, buildStillOwed } from '../plan/remaining.js';
 import { isUnder } from '../config/paths.js';
@@ -56,7 +57,7 @@ export async function applyCommand(args: readonly string[], flags: ApplyFlags, i
   if (planFile !== undefined) return applySavedPlan(planFile, flags, io);
   if (args.length > 1) await refusePlanFileAmongPaths(args, io.cwd);
 
-  const ctx = await readRunContext(flags, io, args);
+  const ctx = await readProbedContext(await readRunContext(flags, io, args), io);
   const options = buildPlanOptions(ctx, flags);
   requireApprovalPossible(flags, io);
   return withLock(ctx, io, 'apply', async () => {
@@ -86,7 +87,7 @@ async function refusePlanFileAmongPaths(args: readonly string[], cwd: string): P
 async function applySavedPlan(file: string, flags: ApplyFlags, io: CommandIO): Promise<number> {
   checkSavedPlanFlags(file, flags);
   const plan = await readSavedPlan(file, io.cwd);
-  const ctx = await readRunContext({ ...flags, self: flags.self ?? plan.self }, io, []);
+  const ctx = await readProbedContext(await readRunContext({ ...flags, self: flags.self ?? plan.self }, io, []), io);
   if (plan.configDigest !== ctx.config.digest) {
     throw new BlatError(`${escapeControls(file)}: refused: it was planned with a different configuration than ${escapeControls(ctx.config.file)} (config digest differs); run blat plan again`);
   }

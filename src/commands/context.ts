@@ -4,7 +4,7 @@ import { resolveTargets } from '../config/targets.js';
 import { UsageError } from '../errors.js';
 import { readyControlDir } from '../transport/controlDir.js';
 import { buildSshOptions } from '../transport/sshArgs.js';
-import type { Config, MachineConfig, PlanOptions, Prefer } from '../types.js';
+import type { Config, MachineConfig, NameFolding, PlanOptions, Prefer } from '../types.js';
 import type { CommandIO, GlobalOptions } from './io.js';
 
 /** The config, self and narrowed sync paths a run works on. */
@@ -47,8 +47,16 @@ export function buildPlanOptions(ctx: RunContext, flags: { prefer?: string; keep
     ...(flags.keepBoth ? { keepBoth: true } : {}),
     propagateDeletes: flags.propagateDeletes === true,
     ...buildVersionOptions(ctx.config),
+    ...buildFoldingOption(ctx.config),
     targets: ctx.narrowed ? ctx.targets : [],
   };
+}
+
+/** The planner's `folding` option: the machines whose filesystems fold names (probed); nothing when none does. */
+export function buildFoldingOption(config: Config): Pick<PlanOptions, 'folding'> {
+  const folding: Record<string, NameFolding> = {};
+  for (const m of config.machines) if (m.folding !== undefined) folding[m.name] = m.folding;
+  return Object.keys(folding).length > 0 ? { folding } : {};
 }
 
 /** The planner's version options of a config: the default window, the machines' own windows, the machines whose modes do not count. */

@@ -5,6 +5,7 @@ import { renderPlanText } from '../render/table.js';
 import { writeFileAtomic } from '../state/atomicWrite.js';
 import { resolve } from 'node:path';
 import { buildPlanOptions, readRunContext } from './context.js';
+import { readProbedContext } from './probeRoots.js';
 import { terminalWidth, wantsColor, type CommandIO, type GlobalOptions } from './io.js';
 import { scanAndPlan } from './scanAndPlan.js';
 import { readDeletionProblems } from './deletionGuard.js';
@@ -25,7 +26,7 @@ export interface PlanFlags extends GlobalOptions {
 /** `blat plan [PATH...]`: scan, plan, print; with --detailed-exitcode, exit 2 when anything remains (see buildRemaining), 0 when in sync. */
 export async function planCommand(paths: readonly string[], flags: PlanFlags, io: CommandIO): Promise<number> {
   if (flags.json && flags.markdown) throw new UsageError('--json and --markdown: choose one');
-  const ctx = await readRunContext(flags, io, paths);
+  const ctx = await readProbedContext(await readRunContext(flags, io, paths), io);
   const options = buildPlanOptions(ctx, flags);
   const { plan, snapshot, sshOptions } = await scanAndPlan(ctx, options, io, { needBase: false, useSynced: true, report: flags.verbose ? io.stderr : undefined, checksum: flags.checksum === true });
   // With trash steps (--propagate-deletes), what apply's mass-deletion guard would say of them.

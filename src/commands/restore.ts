@@ -6,6 +6,7 @@ import { buildPlan, freezePlan } from '../plan/buildPlan.js';
 import type { Plan } from '../types.js';
 import { carryOut, requireApprovalPossible, withLock, type ApplyFlags } from './apply.js';
 import { buildPlanOptions, readRunContext } from './context.js';
+import { readProbedContext } from './probeRoots.js';
 import type { CommandIO } from './io.js';
 import { scanAndPlan } from './scanAndPlan.js';
 
@@ -17,7 +18,7 @@ import { scanAndPlan } from './scanAndPlan.js';
  */
 export async function restoreCommand(paths: readonly string[], flags: ApplyFlags, io: CommandIO): Promise<number> {
   if (paths.length === 0) throw new UsageError('blat restore needs the paths to restore (blat plan lists the held deletions)');
-  const ctx = await readRunContext(flags, io, paths);
+  const ctx = await readProbedContext(await readRunContext(flags, io, paths), io);
   const options = { ...buildPlanOptions(ctx, {}), restoreDeletions: true };
   requireApprovalPossible(flags, io);
   return withLock(ctx, io, 'restore', async () => {

@@ -4,6 +4,7 @@ import { buildOwed, openJournal, readJournal, writeCompactJournal, type OwedItem
 import { buildStillOwed } from '../plan/remaining.js';
 import { carryOut, requireApprovalPossible, withLock, type ApplyFlags } from './apply.js';
 import { buildPlanOptions, readRunContext } from './context.js';
+import { readProbedContext } from './probeRoots.js';
 import type { CommandIO } from './io.js';
 import { scanAndPlan } from './scanAndPlan.js';
 
@@ -13,7 +14,7 @@ import { scanAndPlan } from './scanAndPlan.js';
  * to date, or the version it was owed has been superseded and re-planned) are settled.
  */
 export async function resumeCommand(flags: ApplyFlags, io: CommandIO): Promise<number> {
-  const all = await readRunContext(flags, io, []);
+  const all = await readProbedContext(await readRunContext(flags, io, []), io);
   requireApprovalPossible(flags, io);
   return withLock(all, io, 'apply --resume', async () => {
     const { records, problems } = await readJournal(all.config.stateDir);

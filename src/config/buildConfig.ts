@@ -94,7 +94,7 @@ function buildMachine(name: string, raw: RawMachine): MachineConfig {
     ...(raw.state !== undefined ? { state: raw.state } : {}),
     ...(raw.bwlimit !== undefined ? { bwlimit: raw.bwlimit } : {}),
     ...(raw.modifyWindow !== undefined ? { modifyWindow: raw.modifyWindow } : {}),
-    ...(raw.perms === 'ignore' ? { perms: raw.perms } : {}),
+    ...(raw.perms !== undefined ? { perms: raw.perms } : {}),
     ...(raw.exclude !== undefined && raw.exclude.length > 0 ? { exclude: [...raw.exclude] } : {}),
     ...(raw.compress === true ? { compress: true as const } : {}),
   };

@@ -8,6 +8,7 @@ import { buildMoves, type MoveFrom, type MoveTo } from './moves.js';
 import { buildUnderTest } from '../config/paths.js';
 import { readEntryParts } from '../layeredEntries.js';
 import { buildVersionRules, pairPerms, pairWindow, sameVersion, type VersionRules } from './versions.js';
+import { adoptOtherForms, findCollisions, type Collisions } from './nameFolding.js';
 
 /** An mtime more than this ahead of its machine's clock is dated in the future. */
 export const FUTURE_SLACK_MS = 60_000;
@@ -172,14 +173,24 @@ export function buildPlan(input: PlanInput): Plan {
       }
     }
   };
-  const maps = online.map((m) => snapshot.entries.get(m) ?? NO_ENTRIES);
+  const scanned = online.map((m) => snapshot.entries.get(m) ?? NO_ENTRIES);
+  // Where a machine folds names (plan/nameFolding.ts): its Unicode twins taken under the others' form, colliding names found.
+  const folded = options.folding !== undefined && online.some((m) => options.folding![m] !== undefined) ? adoptOtherForms(online, scanned, base, options.folding) : null;
+  const maps = folded?.maps ?? scanned;
+  const collide = folded === null ? undefined : buildCollisionTest(findCollisions(online, maps, options.folding!));
   // A machine's clock, in seconds: past it by more than a minute, an mtime is dated in the future.
   const futureAfter = online.map((_, i) => (input.nowMs + (snapshot.machines[onlineOrder[i]].clockOffsetMs ?? 0) + FUTURE_SLACK_MS) / 1000);
   const look = { rules, covered: buildCoverageTests(online, base, snapshot.paths), futureAfter };
-  forEachPath(online, maps, base, snapshot.paths, look, (view) => {
+  forEachPath(online, maps, folded?.base ?? base, snapshot.paths, look, (view) => {
     for (let k = 0; k < view.machines.length; k++) {
       const e = view.current[k];
       if (view.future[k] && e !== undefined) warnings.push(Object.freeze({ kind: 'future' as const, path: view.path, machine: view.machines[k], mtime: e.mtime }));
+    }
+    const collision = collide?.(view.path);
+    if (collision !== undefined) {
+      // Names one on a machine that folds them: listed, never written over each other; what is under them left alone.
+      if (collision !== 'under') conflicts.push(buildCollisionConflict(view, collision.machine, collision.names));
+      return;
     }
     decide(view);
   });
@@ -396,6 +407,32 @@ function buildUnknownTest(warnings: readonly PlanWarning[]): ((path: string) => 
   const above = new Set<string>();
   for (const f of folders) for (let i = f.indexOf('/'); i !== -1; i = f.indexOf('/', i + 1)) above.add(f.slice(0, i));
   return (path) => (under(path) ? 'under' : above.has(path) ? 'above' : undefined);
+}
+
+/**
+ * The test of a path against colliding names: the collision when it is one of them, 'under' when
+ * it lies under a colliding folder, undefined otherwise (no test when nothing collides).
+ */
+function buildCollisionTest(collisions: Collisions): ((path: string) => { machine: string; names: readonly string[] } | 'under' | undefined) | undefined {
+  if (collisions.size === 0) return undefined;
+  const under = buildUnderTest([...collisions.keys()]);
+  return (path) => collisions.get(path) ?? (under(path) ? 'under' : undefined);
+}
+
+/** The conflict of a path whose name collides with others on a machine that folds names. */
+function buildCollisionConflict(view: PathView, machine: string, names: readonly string[]): Conflict {
+  const groups: { first: number; machines: string[]; entry: Entry | null }[] = [];
+  for (let k = 0; k < view.machines.length; k++) {
+    const entry = view.current[k] ?? null;
+    const group = groups.find((g) => sameVersion(g.entry ?? undefined, entry ?? undefined, pairWindow(view.rules, g.first, k), pairPerms(view.rules, g.first, k)));
+    if (group) group.machines.push(view.machines[k]);
+    else groups.push({ first: k, machines: [view.machines[k]], entry });
+  }
+  return Object.freeze({
+    path: view.path,
+    reason: `names collide on ${machine}, which folds them: ${names.join(', ')}`,
+    versions: Object.freeze(groups.map((g) => Object.freeze({ machines: Object.freeze(g.machines), entry: g.entry, changed: false }))),
+  });
 }
 
 /** The frozen Plan of these parts (its lists copied where the caller may keep them). */

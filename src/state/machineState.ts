@@ -1,6 +1,6 @@
 // The machine state table (state.json): each machine's last known status, OS, clock offset and last contact.
 import { BlatError } from '../errors.js';
-import type { MachineObservation, MachineState, MachineStateRecord, OsKind } from '../types.js';
+import type { MachineObservation, MachineState, MachineStateRecord, OsKind, RootProbe } from '../types.js';
 import { writeFileAtomic } from './atomicWrite.js';
 import { isRecord, parseJsonFile, readTextIfExists } from './fsErrors.js';
 import { machineStatesPath } from './paths.js';
@@ -46,9 +46,39 @@ export function parseMachineStates(file: string, text: string): Map<string, Mach
         lastSeenMs: item.lastSeenMs as number | undefined,
         clockOffsetMs: item.clockOffsetMs as number | undefined,
         rootMissing: item.state === 'offline' && item.rootMissing === true ? true : undefined,
+        probe: parseProbe(item.probe, `${where}.probe`, bad),
       }),
     );
   });
+  return out;
+}
+
+/** A kept probe result; undefined when absent; a BlatError (from `bad`) when malformed. */
+function parseProbe(value: unknown, where: string, bad: (why: string) => BlatError): RootProbe | undefined {
+  if (value === undefined) return undefined;
+  const ok =
+    isRecord(value) &&
+    typeof value.root === 'string' &&
+    Number.isFinite(value.probedMs) &&
+    typeof value.caseInsensitive === 'boolean' &&
+    typeof value.normalizes === 'boolean' &&
+    typeof value.chmod === 'boolean' &&
+    (value.mtimeWindow === undefined || (typeof value.mtimeWindow === 'number' && value.mtimeWindow >= 0)) &&
+    (value.renameKeepsMtime === undefined || value.renameKeepsMtime === false) &&
+    (value.mtimeShift === undefined || Number.isFinite(value.mtimeShift)) &&
+    (value.fixedModes === undefined || (isRecord(value.fixedModes) && isMode(value.fixedModes.file) && isMode(value.fixedModes.dir)));
+  if (!ok) throw bad(`${where} is not a probe result`);
+  return value as unknown as RootProbe;
+}
+
+function isMode(v: unknown): boolean {
+  return Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0o777;
+}
+
+/** The table with each machine of `probes` given its probe result (pure); other records unchanged. */
+export function withProbes(records: readonly MachineStateRecord[], probes: ReadonlyMap<string, RootProbe>): MachineStateRecord[] {
+  const out = records.map((r) => (probes.has(r.name) ? { ...r, probe: probes.get(r.name) } : r));
+  for (const [name, probe] of probes) if (!records.some((r) => r.name === name)) out.push({ name, state: 'unknown', probe });
   return out;
 }
 
@@ -89,7 +119,7 @@ export async function writeMachineStates(stateDir: string, records: readonly Mac
 function buildRecord(prev: MachineStateRecord, obs: MachineObservation, nowMs: number): MachineStateRecord {
   switch (obs.status) {
     case 'online':
-      return compact({ name: prev.name, state: 'online', os: obs.os ?? prev.os, lastSeenMs: nowMs, clockOffsetMs: obs.clockOffsetMs });
+      return compact({ name: prev.name, state: 'online', os: obs.os ?? prev.os, lastSeenMs: nowMs, clockOffsetMs: obs.clockOffsetMs, probe: prev.probe });
     case 'offline':
       return compact({
         name: prev.name,
@@ -100,9 +130,10 @@ function buildRecord(prev: MachineStateRecord, obs: MachineObservation, nowMs: n
         lastSeenMs: obs.rootMissing ? nowMs : prev.lastSeenMs,
         clockOffsetMs: prev.clockOffsetMs,
         rootMissing: obs.rootMissing,
+        probe: prev.probe,
       });
     case 'outofuse':
-      return compact({ name: prev.name, state: 'outofuse', os: prev.os, lastSeenMs: prev.lastSeenMs, clockOffsetMs: prev.clockOffsetMs });
+      return compact({ name: prev.name, state: 'outofuse', os: prev.os, lastSeenMs: prev.lastSeenMs, clockOffsetMs: prev.clockOffsetMs, probe: prev.probe });
   }
 }
 

@@ -28,6 +28,10 @@ export type RsyncEndpoint = ({ readonly kind: 'local'; readonly root: string } |
   readonly bwlimit?: number;
   readonly compress?: boolean;
   readonly ignorePerms?: boolean;
+  /** With ignorePerms: the modes its filesystem gives every file and folder (chmod does not work there; see RootProbe). */
+  readonly fixedModes?: { readonly file: number; readonly dir: number };
+  /** A renamed file loses its mtime there (see RootProbe.renameKeepsMtime): as a receiver, its times are set again after a listed transfer. */
+  readonly fixMtimes?: boolean;
 };
 
 /**
@@ -36,9 +40,20 @@ export type RsyncEndpoint = ({ readonly kind: 'local'; readonly root: string } |
  * umask), and what a source that ignores them sends is rw-r--r-- for files, rwxr-xr-x for folders
  * (symbolic: older rsyncs take no octal --chmod).
  */
-function buildPermsArgs(req: Pick<RsyncRequest, 'from' | 'to'>): string[] {
+export function buildPermsArgs(req: Pick<RsyncRequest, 'from' | 'to'>): string[] {
+  // A receiver where chmod does not work: rsync (even with --no-perms) chmods whatever it places
+  // whose mode differs from the one it computed, and fails (exit 23); asked for the very modes
+  // that filesystem shows, it never chmods.
+  const fixed = req.to.ignorePerms ? req.to.fixedModes : undefined;
+  if (fixed) return ['--no-perms', `--chmod=${buildSymbolicModes('D', fixed.dir)},${buildSymbolicModes('F', fixed.file)}`];
   if (req.from.ignorePerms) return ['--no-perms', '--chmod=Du=rwx,Dgo=rx,Fu=rw,Fgo=r'];
   return req.to.ignorePerms ? ['--no-perms'] : [];
+}
+
+/** An octal mode as rsync's symbolic --chmod clauses for `kind` (D or F): 0o700 → `Du=rwx,Dg=,Do=`. */
+function buildSymbolicModes(kind: 'D' | 'F', mode: number): string {
+  const part = (who: string, bits: number) => `${kind}${who}=${bits & 4 ? 'r' : ''}${bits & 2 ? 'w' : ''}${bits & 1 ? 'x' : ''}`;
+  return [part('u', (mode >> 6) & 7), part('g', (mode >> 3) & 7), part('o', mode & 7)].join(',');
 }
 
 export interface RsyncRequest {
@@ -136,7 +151,10 @@ export function buildRsyncArgs(req: RsyncRequest): string[] {
       '--no-implied-dirs',
       // Every listed file differs (blat compared them to the nanosecond): rsync's quick check, at whole seconds, would skip a same-size edit.
       '--ignore-times');
-    if (req.update) args.push('--update');
+    // Not to a receiver where the times pass follows (fixMtimes): a save there that --update skipped
+    // would be given the source's mtime by it, and taken for the version sent. Without --update that
+    // save is replaced, kept in the trash run, and put back by the look after the transfer.
+    if (req.update && !req.to.fixMtimes) args.push('--update');
     // Keep every replaced version: moved (renamed) under the trash run, at its own path, no suffix.
     if (req.backupDir !== undefined) args.push('--backup', `--backup-dir=${req.backupDir}`, '--suffix=');
   }
@@ -147,7 +165,7 @@ export function buildRsyncArgs(req: RsyncRequest): string[] {
 }
 
 /** `--timeout=N` when the request has a stall timeout. */
-function buildTimeoutArgs(req: RsyncRequest): string[] {
+function buildTimeoutArgs(req: Pick<RsyncRequest, 'stallTimeout'>): string[] {
   return req.stallTimeout === undefined ? [] : [`--timeout=${req.stallTimeout}`];
 }
 
@@ -214,10 +232,45 @@ export function startRsync(req: Omit<RsyncRequest, 'paths'>): StartedRsync {
       const result = await child;
       clearTimeout(timer);
       if (stalled && req.stallTimeout !== undefined) return { ok: false, message: describeStall(req.stallTimeout) };
-      return describeRsyncExit(result, req.stallTimeout);
+      const done = describeRsyncExit(result, req.stallTimeout);
+      return done.ok && req.to.fixMtimes && !req.whole ? runTimesPass(req, paths) : done;
     },
     cancel,
   };
+}
+
+/**
+ * rsync's arguments setting the times of listed paths already transferred, in place (no rename):
+ * compared by content (`-c`), a file as sent is left as it is and only gets its times. One whose
+ * content differs (saved there since) is never just written over: it is sent again, what was there
+ * kept in the trash run under TIMES_PASS_KEPT; the look after the transfer then finds the path
+ * not as sent (its mtime is the rename's) and reports the step, never done. rsync has no "times only" mode: a size or a size limit would skip a
+ * file's times too, or write over a save.
+ */
+export function buildTimesPassArgs(req: Omit<RsyncRequest, 'paths'>): string[] {
+  const args = ['-lt', '-d', '--no-perms', '-c', '-s', '--from0', '--files-from=-', '--no-implied-dirs', `--temp-dir=${TRANSFER_TEMP_DIR}`, ...buildTimeoutArgs(req)];
+  // Its own folder in the trash run: what the transfer itself kept there (the replaced version) is never replaced.
+  if (req.backupDir !== undefined) args.push('--backup', `--backup-dir=${req.backupDir}/${TIMES_PASS_KEPT}`, '--suffix=');
+  if (req.from.kind === 'ssh' || req.to.kind === 'ssh') args.push('-e', buildRsyncRsh(req.sshOptions));
+  args.push('--', buildRsyncLocation(req.from), buildRsyncLocation(req.to));
+  return args;
+}
+
+/** The folder of a trash run where the times pass keeps a file saved after the transfer wrote it (then sent again). */
+export const TIMES_PASS_KEPT = 'saved-after-transfer';
+
+/**
+ * After a transfer to a receiver where a renamed file loses its mtime (fusefat), the times again,
+ * in place: without it every version sent there would look changed there, newer, at once.
+ */
+async function runTimesPass(req: Omit<RsyncRequest, 'paths'>, paths: readonly string[]): Promise<RsyncResult> {
+  const result = await execa('rsync', buildTimesPassArgs(req), {
+    input: encodeFsText(paths.map((p) => `${p}\0`).join('')),
+    reject: false,
+    encoding: 'utf8',
+    ...(req.signal ? { cancelSignal: req.signal } : {}),
+  });
+  return describeRsyncExit(result, req.stallTimeout);
 }
 
 /** Runs one batched rsync and reports whether every listed path was transferred. */

@@ -12,8 +12,9 @@ export function buildScriptTarget(machine: MachineConfig, self: string, sshOptio
 export function buildRsyncEndpoint(machine: MachineConfig, self: string): RsyncEndpoint {
   const extra = {
     ...(machine.bwlimit !== undefined ? { bwlimit: machine.bwlimit } : {}),
-    ...(machine.perms === 'ignore' ? { ignorePerms: true } : {}),
+    ...(machine.perms === 'ignore' ? { ignorePerms: true, ...(machine.fixedModes ? { fixedModes: machine.fixedModes } : {}) } : {}),
     ...(machine.compress ? { compress: true } : {}),
+    ...(machine.renameKeepsMtime === false ? { fixMtimes: true } : {}),
   };
   if (machine.name === self || machine.transport === 'local' || machine.host === undefined) return { kind: 'local', root: machine.root, ...extra };
   return { kind: 'ssh', host: machine.host, root: machine.root, ...extra };

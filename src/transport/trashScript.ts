@@ -67,7 +67,8 @@ export interface GiveBack {
 /**
  * Puts versions saved during a transfer back at their paths, and the transferred copies where
  * they were kept: the transferred copy is moved aside, the saved one linked back (ln: never over
- * a path that appeared meanwhile) and unlinked from the trash, the transferred copy moved there.
+ * a path that appeared meanwhile; where there are no hard links, mv -n) and unlinked from the
+ * trash, the transferred copy moved there.
  * Only regular files are put back. Output: NUL-separated pairs per path, ./path:
  * "ok" (swapped), "again" (the path was written once more meanwhile: that stays, the saved
  * version stays kept, the transferred copy is removed: its source holds it), "fail" (nothing changed).
@@ -80,7 +81,8 @@ export function buildGiveBackScript(root: string, items: readonly GiveBack[]): s
     const a = quoteShell(`./${aside}`);
     lines.push(
       `if [ -f ${k} ] && [ ! -h ${k} ] && [ ! -e ${a} ] && mv -f -- ${p} ${a}; then ` +
-        `if ln -- ${k} ${p} 2>/dev/null; then rm -f -- ${k}; mv -f -- ${a} ${k}; r=ok; else rm -f -- ${a}; r=again; fi; ` +
+        // A filesystem without hard links (FAT): moved back with mv -n, only where nothing appeared.
+        `if ln -- ${k} ${p} 2>/dev/null || { [ ! -e ${p} ] && [ ! -h ${p} ] && mv -n -- ${k} ${p} 2>/dev/null && [ ! -e ${k} ]; }; then rm -f -- ${k}; mv -f -- ${a} ${k}; r=ok; else rm -f -- ${a}; r=again; fi; ` +
         `else r=fail; fi; printf '%s\\0%s\\0' "$r" ${p}`,
     );
   }

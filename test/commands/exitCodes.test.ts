@@ -111,6 +111,8 @@ describe('an error once transfers have begun', () => {
       // 512 KiB at 128 KiB/s: the state folder is filled while it is on its way.
       await writeRandomFile(join(box.root('here'), 'docs', 'big.bin'), 512 * 1024);
       await box.writeConfig({ stateDir: 'state', machines: { m1: { bwlimit: 128 } } });
+      // A new state folder: the roots are probed again first (the probe's folder in .blat-tmp is not the transfer's file).
+      expect((await runBlat(['plan'], { cwd: box.dir })).code).toBe(0);
       blat = startBlatInBackground(['apply', '--auto-approve'], box.dir);
       await waitFor('the partial file on m1', async () => ((await readdir(join(box.root('m1'), '.blat-tmp')).catch(() => [])).length > 0 ? true : undefined));
       await run('sh', ['-c', 'dd if=/dev/zero of="$1/fill" bs=4k 2>/dev/null; true', 'sh', state]);

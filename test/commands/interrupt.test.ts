@@ -29,6 +29,8 @@ describe('blat apply stopped by a signal', () => {
       // 1 MiB at 128 KiB/s: about 8 s to send, stopped long before.
       await writeRandomFile(join(box.root('here'), 'docs', 'big.bin'), 1024 * 1024);
       await box.writeConfig(SLOW);
+      // Probe the roots first (once, kept in state.json): the probe's folder in .blat-tmp is not the transfer's file.
+      expect((await runBlat(['plan'], { cwd: box.dir })).code).toBe(0);
       blat = startBlatInBackground(['apply', '--auto-approve'], box.dir);
       // Mid-transfer: the receivers' partial files are in their temp folders.
       const temp = (m: string) => join(box.root(m), '.blat-tmp');
@@ -75,6 +77,8 @@ describe('blat apply stopped by a signal', () => {
       await box.mkdir('here', 'docs');
       await writeRandomFile(join(box.root('here'), 'docs', 'big.bin'), 1024 * 1024);
       await box.writeConfig(SLOW);
+      // Probe the roots first (once, kept in state.json): the probe's folder in .blat-tmp is not the transfer's file.
+      expect((await runBlat(['plan'], { cwd: box.dir })).code).toBe(0);
       blat = startBlatInBackground(['apply', '--auto-approve'], box.dir);
       await waitFor('a partial file on m1', async () => ((await list(join(box.root('m1'), '.blat-tmp'))).length > 0 ? true : undefined));
       process.kill(blat.pid, 'SIGTERM');

@@ -83,6 +83,8 @@ describe('a machine that stops answering', () => {
     try {
       await box.write('here', 'docs/a.txt', 'a\n', 1700000000);
       await box.write('m2', 'docs/a.txt', 'a\n', 1700000000);
+      // Probe the roots first (once, kept in state.json): the find stopped below is the scan's, not the probe's.
+      await runBlat(['plan'], { cwd: box.dir });
       await makeManyFiles(box, 'm1', 20_000);
       const before = await readPids();
       const planning = runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir, timeoutMs: 30_000 });
@@ -146,6 +148,8 @@ describe('a machine that stops answering', () => {
     let blat: ReturnType<typeof startBlatInBackground> | undefined;
     try {
       await box.write('here', 'docs/a.txt', 'a\n', 1700000000);
+      // Probe the roots first (once, kept in state.json): the find stopped below is the scan's, not the probe's.
+      await runBlat(['plan'], { cwd: box.dir });
       await makeManyFiles(box, 'm1', 20_000);
       const before = await readPids();
       blat = startBlatInBackground(['apply', '--auto-approve'], box.dir);

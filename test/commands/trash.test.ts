@@ -85,6 +85,8 @@ describe('apply keeps what it replaces', () => {
       await box.write('here', 'docs/big.bin', 'old here\n', '1700000000');
       // 1,000 KiB/s to and from m1: the transfer takes about 1.5 s, long enough to save the file meanwhile.
       await box.writeConfig({ machines: { m1: { bwlimit: 1000 } } });
+      // Probe the roots first (once, kept in state.json): the probe's folder in .blat-tmp is not the transfer's file.
+      expect((await runBlat(['plan'], { cwd: box.dir })).code).toBe(0);
       const run = startBlatInBackground(['apply', '--auto-approve'], box.dir);
       try {
         // rsync writes its temporary file once it has decided to replace the path.
@@ -125,6 +127,8 @@ describe('apply keeps what it replaces, more', () => {
       await box.symlink('here', 'docs/was-a-file', 'big.bin', '1700000900');
       await box.write('m2', 'docs/was-a-file', 'a file on m2\n', '1700000000');
       await box.writeConfig({ machines: { m1: { bwlimit: 1000 } } });
+      // Probe the roots first (once, kept in state.json): the probe's folder in .blat-tmp is not the transfer's file.
+      expect((await runBlat(['plan'], { cwd: box.dir })).code).toBe(0);
       const run = startBlatInBackground(['apply', '--auto-approve'], box.dir);
       try {
         const temp = join(box.root('m1'), '.blat-tmp');

@@ -75,7 +75,8 @@ machines:
     const config = await readConfig(file, ENV);
     expect(config.modifyWindow).toBe(0.5);
     expect(config.machines[1]).toMatchObject({ name: 'usbdisk', modifyWindow: 2, perms: 'ignore' });
-    expect(config.machines[2]).not.toHaveProperty('perms');
+    // Declared `keep` is kept: no probe of the root overrides it.
+    expect(config.machines[2]).toHaveProperty('perms', 'keep');
     expect(config.machines[2]).not.toHaveProperty('modifyWindow');
     const { buildVersionOptions } = await import('../../src/commands/context.js');
     expect(buildVersionOptions(config)).toEqual({ modifyWindow: 0.5, windows: { usbdisk: 2 }, ignorePerms: ['usbdisk'] });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BlatError } from '../../src/errors.js';
-import { readMachineStates, updateMachineStates, writeMachineStates } from '../../src/state/machineState.js';
+import { readMachineStates, updateMachineStates, withProbes, writeMachineStates } from '../../src/state/machineState.js';
 import type { MachineStateRecord } from '../../src/types.js';
 
 let dir: string;
@@ -63,6 +63,23 @@ describe('readMachineStates / writeMachineStates', () => {
     expect(error.summary).toBe(`${file}: not a blat state file (machines[0].state is "asleep"); delete it to start afresh`);
     await writeFile(file, JSON.stringify({ formatVersion: 2, machines: [] }));
     expect((await rejection(readMachineStates(dir, ['a']))).summary).toContain('formatVersion 2, expected 1');
+  });
+});
+
+describe('root probes in state.json', () => {
+  const probe = { root: '/usb', probedMs: 5, caseInsensitive: true, normalizes: false, mtimeWindow: 2, chmod: false, fixedModes: { file: 0o700, dir: 0o700 }, renameKeepsMtime: false as const };
+  it('are kept through state.json and through every later scan (online, offline, outofuse)', async () => {
+    const records = withProbes([{ name: 'usb', state: 'unknown' }], new Map([['usb', probe]]));
+    await writeMachineStates(join(dir, '.blat'), records);
+    const read = await readMachineStates(join(dir, '.blat'), ['usb']);
+    expect(read).toEqual([{ name: 'usb', state: 'unknown', probe }]);
+    for (const obs of [{ name: 'usb', status: 'online', clockOffsetMs: 0 }, { name: 'usb', status: 'offline', reason: 'x' }, { name: 'usb', status: 'outofuse' }] as const) {
+      expect(updateMachineStates(read, [obs], 9)[0].probe).toEqual(probe);
+    }
+  });
+  it('a malformed probe is a clear error naming the file', async () => {
+    await writeFile(join(dir, 'state.json'), JSON.stringify({ formatVersion: 1, machines: [{ name: 'usb', state: 'online', probe: { root: 3 } }] }));
+    await expect(readMachineStates(dir, ['usb'])).rejects.toThrow(/machines\[0\]\.probe is not a probe result/);
   });
 });
 

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, statSync, mkdirSync, mkdtempSync, readdirSync, r
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildRsyncArgs, startRsync, TRANSFER_TEMP_DIR, type RsyncEndpoint } from '../../src/transport/rsync.js';
+import { buildRsyncArgs, buildTimesPassArgs, startRsync, TRANSFER_TEMP_DIR, type RsyncEndpoint } from '../../src/transport/rsync.js';
 import { buildRsyncRsh } from '../../src/transport/sshArgs.js';
 import { withFakeCommand } from '../helpers/fakeCommand.js';
 
@@ -42,6 +42,25 @@ describe('buildRsyncArgs', () => {
     expect(args).not.toContain('--inplace');
     expect(args).toContain('--no-implied-dirs');
     expect(args.slice(-3)).toEqual(['--', '/r/a/', 'm2:/r/-b c/']);
+  });
+
+  it('asks a receiver where chmod does not work for the very modes its filesystem shows (so rsync never chmods there)', () => {
+    const base = { paths: [], sshOptions: [], update: false };
+    const fat: RsyncEndpoint = { kind: 'local', root: '/usb', ignorePerms: true, fixedModes: { file: 0o700, dir: 0o755 } };
+    const to = buildRsyncArgs({ ...base, from: { kind: 'local', root: '/a' }, to: fat });
+    expect(to).toEqual(expect.arrayContaining(['--no-perms', '--chmod=Du=rwx,Dg=rx,Do=rx,Fu=rwx,Fg=,Fo=']));
+    // From it: what it sends is rw-r--r-- as from any machine that ignores modes.
+    const from = buildRsyncArgs({ ...base, from: fat, to: { kind: 'local', root: '/b' } });
+    expect(from).toEqual(expect.arrayContaining(['--no-perms', '--chmod=Du=rwx,Dgo=rx,Fu=rw,Fgo=r']));
+  });
+
+  it('to a receiver where a rename loses the mtime: no --update (the times pass after it would date a skipped save as the version sent)', () => {
+    const args = buildRsyncArgs({ paths: [], sshOptions: [], update: true, backupDir: '.blat-trash/r', from: { kind: 'local', root: '/a' }, to: { kind: 'local', root: '/usb', fixMtimes: true } });
+    expect(args).not.toContain('--update');
+    expect(args).toContain('--backup');
+    expect(buildTimesPassArgs({ sshOptions: [], update: true, backupDir: '.blat-trash/r', from: { kind: 'local', root: '/a' }, to: { kind: 'local', root: '/usb', fixMtimes: true } })).toEqual(
+      expect.arrayContaining(['-lt', '-d', '-c', '--from0', '--files-from=-', '--no-perms', '--backup', '--backup-dir=.blat-trash/r/saved-after-transfer']),
+    );
   });
 
   it('caps the transfer at the tighter bwlimit of its two machines, and adds nothing without one', () => {

@@ -1,0 +1,122 @@
+// End to end: a USB disk formatted FAT as a `transport: local` machine. The FAT filesystem is a
+// real one, mounted in user space by fusefat: every chmod fails there, every mode shows 0700, and
+// mtimes keep 2 s. blat probes the root once and so compares it with a 2 s window and without
+// modes, and asks rsync for nothing it cannot do.
+import { randomBytes } from 'node:crypto';
+import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runBlat } from '../helpers/cli.js';
+import { findFatSkipReason, mountFat, type FatMount } from '../helpers/fat.js';
+import { makeSandbox, type Sandbox } from '../helpers/machines.js';
+import { startBlatInBackground, waitFor } from './support.js';
+
+const skip = findFatSkipReason();
+
+describe.skipIf(skip !== undefined)(`a FAT disk as a local machine${skip ? ` — skipped: ${skip}` : ''}`, () => {
+  let box: Sandbox;
+  let fat: FatMount | undefined;
+  beforeEach(async () => {
+    box = await makeSandbox({ ssh: [], local: ['here', 'usb'], self: 'here', paths: ['docs'] });
+    await box.writeConfig();
+    fat = mountFat(box.dir, box.root('usb'));
+  });
+  afterEach(async () => {
+    try {
+      fat?.unmount();
+    } finally {
+      await box.cleanup();
+    }
+  });
+
+  it('a sync converges, the next plan is in sync, and a change on the disk comes back', async () => {
+    await box.write('here', 'docs/notes.txt', 'notes\n', '1700000001.123456789');
+    await chmod(join(box.root('here'), 'docs/notes.txt'), 0o644);
+    await box.write('here', 'docs/bin/run.sh', '#!/bin/sh\n', '1710000002.987654321');
+    await chmod(join(box.root('here'), 'docs/bin/run.sh'), 0o755);
+    await box.write('here', 'docs/bin/tool.conf', 'x=1\n', '1720000003.5');
+
+    const first = await runBlat(['apply', '--auto-approve'], { cwd: box.dir });
+    expect(first.stderr).toBe('');
+    expect(first.stdout).toContain('In sync');
+    expect(first.code).toBe(0);
+    expect(await box.read('usb', 'docs/bin/run.sh')).toBe('#!/bin/sh\n');
+    // FAT kept 2 s of the mtime, and shows its one mode.
+    expect((await stat(join(box.root('usb'), 'docs/notes.txt'))).mtimeMs / 1000).toBe(1700000000);
+    const state = JSON.parse(await readFile(join(box.dir, '.blat', 'state.json'), 'utf8'));
+    expect(state.machines.find((m: { name: string }) => m.name === 'usb').probe).toMatchObject({ caseInsensitive: true, mtimeWindow: 2, chmod: false });
+
+    const again = await runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir });
+    expect(again.stdout).toContain('Every machine is in sync');
+    expect(again.code).toBe(0);
+
+    // Edited on the disk (as another computer would): synced back, and in sync after.
+    await box.write('usb', 'docs/notes.txt', 'notes, edited on the disk\n', '1750000004');
+    await box.write('usb', 'docs/new.txt', 'new on the disk\n', '1750000006');
+    const back = await runBlat(['apply', '--auto-approve'], { cwd: box.dir });
+    expect(back.stderr).toBe('');
+    expect(back.code).toBe(0);
+    expect(await box.read('here', 'docs/notes.txt')).toBe('notes, edited on the disk\n');
+    expect(await box.read('here', 'docs/new.txt')).toBe('new on the disk\n');
+    // here keeps its modes: the edited file its own, the new one rw-r--r--.
+    expect((await stat(join(box.root('here'), 'docs/notes.txt'))).mode & 0o777).toBe(0o644);
+    expect((await stat(join(box.root('here'), 'docs/new.txt'))).mode & 0o777).toBe(0o644);
+    expect((await stat(join(box.root('here'), 'docs/bin/run.sh'))).mode & 0o777).toBe(0o755);
+
+    const last = await runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir });
+    expect(last.stdout).toContain('Every machine is in sync');
+    expect(last.code).toBe(0);
+  });
+
+  it('a declared modifyWindow and perms: keep win over the probe', async () => {
+    await box.writeConfig({ machines: { usb: { perms: 'keep', modifyWindow: 0 } } });
+    await box.write('here', 'docs/notes.txt', 'notes\n', '1700000001.123456789');
+    const r = await runBlat(['apply', '--auto-approve'], { cwd: box.dir });
+    // Asked to keep modes where chmod fails: rsync says so, and the plan is not in sync.
+    expect(r.code).toBe(2);
+  });
+
+  it('README and readme from an ext4 machine collide on the disk: listed as conflicts, neither written there', async () => {
+    await box.write('here', 'docs/README', 'upper\n', '1700000002');
+    await box.write('here', 'docs/readme', 'lower\n', '1700000004');
+    await box.write('here', 'docs/other.txt', 'other\n', '1700000006');
+    const r = await runBlat(['apply', '--auto-approve'], { cwd: box.dir });
+    expect(r.stdout).toContain('names collide on usb, which folds them: docs/README, docs/readme');
+    expect(r.code).toBe(2);
+    expect(await box.read('usb', 'docs/other.txt')).toBe('other\n');
+    expect(await box.exists('usb', 'docs/README')).toBe(false);
+    expect(await box.read('here', 'docs/README')).toBe('upper\n');
+    expect(await box.read('here', 'docs/readme')).toBe('lower\n');
+  });
+
+  it('a new folder of 70 files (which would go whole elsewhere) arrives with its mtimes: in sync after', async () => {
+    for (let i = 0; i < 70; i++) await box.write('here', `docs/album/p${String(i).padStart(2, '0')}.jpg`, `photo ${i}\n`, 1_700_000_000 + 2 * i + 0.5);
+    const r = await runBlat(['apply', '--auto-approve'], { cwd: box.dir });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect((await stat(join(box.root('usb'), 'docs/album/p69.jpg'))).mtimeMs / 1000).toBe(1_700_000_138);
+    const again = await runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir });
+    expect(again.code).toBe(0);
+  });
+
+  it('a file saved on the disk while a push writes it ends back in place, the step stale (never dated as the version sent)', async () => {
+    await box.write('usb', 'docs/big.bin', 'old on the disk\n', '1700000000');
+    await box.write('here', 'docs/big.bin', 'old on the disk\n', '1700000000');
+    expect((await runBlat(['apply', '--auto-approve'], { cwd: box.dir })).code).toBe(0); // probed, synced
+    await box.write('here', 'docs/big.bin', randomBytes(1_500_000), '1700000900');
+    // 1,000 KiB/s: the transfer takes about 1.5 s, long enough to save the file meanwhile.
+    await box.writeConfig({ machines: { usb: { bwlimit: 1000 } } });
+    const run = startBlatInBackground(['apply', '--auto-approve'], box.dir);
+    try {
+      const temp = join(box.root('usb'), '.blat-tmp');
+      await waitFor('the push’s temporary file', async () => ((await readdir(temp).catch(() => [] as string[])).some((n) => n.startsWith('big.bin.')) ? true : undefined), 20_000);
+      await writeFile(join(box.root('usb'), 'docs/big.bin'), 'saved on the disk during the push\n');
+      const ended = await run.ended;
+      expect(ended.stdout).toMatch(/changed on usb during the transfer; kept/);
+      expect(ended.code).toBe(2);
+    } finally {
+      run.killGroup();
+    }
+    expect(await box.read('usb', 'docs/big.bin')).toBe('saved on the disk during the push\n');
+  });
+});
