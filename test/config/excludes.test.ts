@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -46,8 +46,8 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Every path under the sync path `s` (root-relative), with whether it is a folder. */
-function treeOf(s: string): Map<string, boolean> {
-  const out = execFileSync('find', ['.', '-mindepth', '1', '-printf', '%P\\0%y\\0'], { cwd: join(root, s) }).toString();
+async function treeOf(s: string): Promise<Map<string, boolean>> {
+  const out = (await run('find', ['.', '-mindepth', '1', '-printf', '%P\\0%y\\0'], { cwd: join(root, s) })).toString();
   const parts = out.split('\0');
   const tree = new Map<string, boolean>();
   for (let i = 0; i + 1 < parts.length; i += 2) tree.set(`${s}/${parts[i]}`, parts[i + 1] === 'd');
@@ -55,8 +55,8 @@ function treeOf(s: string): Map<string, boolean> {
 }
 
 /** What rsync -a sends, dry run, as root-relative paths (folders without their slash). */
-function rsyncSends(args: readonly string[], prefix: string): string[] {
-  const out = execFileSync('rsync', ['-a', '-n', '--out-format=%n', ...args, join(dir, 'empty') + '/']).toString();
+async function rsyncSends(args: readonly string[], prefix: string): Promise<string[]> {
+  const out = (await run('rsync', ['-a', '-n', '--out-format=%n', ...args, join(dir, 'empty') + '/'])).toString();
   return out
     .split('\n')
     .map((l) => l.replace(/\/$/, ''))
@@ -65,32 +65,41 @@ function rsyncSends(args: readonly string[], prefix: string): string[] {
     .sort();
 }
 
+/** A program's stdout (no shell), with `input` on its stdin: the patterns run side by side. */
+function run(file: string, args: readonly string[], opts: { cwd?: string; input?: string } = {}): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(file, [...args], { cwd: opts.cwd, encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+    child.stdin?.on('error', () => undefined); // a program that reads no input may be gone first
+    child.stdin?.end(opts.input);
+  });
+}
+
 describe('exclude patterns mean what rsync means', () => {
-  it.each(PATTERNS)('%s', (pattern) => {
+  it.concurrent.for(PATTERNS)('%s', async (pattern, { expect }) => {
     const matcher = compileExcludes([pattern], SYNC_PATHS);
     for (const s of SYNC_PATHS) {
-      const byRsync = rsyncSends([`--exclude=${pattern}`, `${join(root, s)}/`], `${s}/`);
-      const tree = treeOf(s);
+      const byRsync = await rsyncSends([`--exclude=${pattern}`, `${join(root, s)}/`], `${s}/`);
+      const tree = await treeOf(s);
       const kept = [...tree].filter(([p, isDir]) => !matcher.excludes(p, isDir)).map(([p]) => p).sort();
       expect(kept, `matcher, ${s}`).toEqual(byRsync);
       // The scan's find prunes the same.
       for (const os of ['linux', 'darwin'] as const) {
         if (os === 'darwin' && !parseExcludePattern(pattern).nameOnly) continue; // BSD find's -E is not GNU find's
         const parser = new ScanParser();
-        parser.push(execFileSync('/bin/sh', ['-s'], { input: buildScanScript({ root, paths: [s], mode: 'tree', exclude: [pattern], syncPaths: SYNC_PATHS, os }) }));
+        parser.push(await run('/bin/sh', ['-s'], { input: buildScanScript({ root, paths: [s], mode: 'tree', exclude: [pattern], syncPaths: SYNC_PATHS, os }) }));
         const listed = [...parser.finish().entries.keys()].filter((p) => p !== s).sort();
         expect(listed, `find (${os}), ${s}`).toEqual(byRsync);
       }
     }
     // A transfer from the root (folders sent whole by one list) with the rules blat gives it.
     const rules = buildRsyncExcludeRules([pattern], SYNC_PATHS).map((r) => `--exclude=${r}`);
-    const fromRoot = execFileSync('rsync', ['-a', '-r', '-n', '--out-format=%n', '--from0', '--files-from=-', ...rules, `${root}/`, join(dir, 'empty') + '/'], { input: SYNC_PATHS.join('\0') + '\0' })
+    const fromRoot = (await run('rsync', ['-a', '-r', '-n', '--out-format=%n', '--from0', '--files-from=-', ...rules, `${root}/`, join(dir, 'empty') + '/'], { input: SYNC_PATHS.join('\0') + '\0' }))
       .toString()
       .split('\n')
       .map((l) => l.replace(/\/$/, ''))
       .filter((l) => l !== '' && l !== '.' && !SYNC_PATHS.includes(l) && l !== 'proj')
       .sort();
-    const expected = SYNC_PATHS.flatMap((s) => rsyncSends([`--exclude=${pattern}`, `${join(root, s)}/`], `${s}/`)).sort();
+    const expected = (await Promise.all(SYNC_PATHS.map((s) => rsyncSends([`--exclude=${pattern}`, `${join(root, s)}/`], `${s}/`)))).flat().sort();
     expect(fromRoot, 'rules from the root').toEqual(expected);
   });
 
