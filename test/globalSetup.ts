@@ -3,10 +3,11 @@
 // - makes sshd's privilege-separation directory /run/sshd;
 // - as root, makes the unprivileged login user `blattest` (home without rc files);
 //   otherwise the current user is the login user;
-// - compiles src/ into dist/ so the CLI tests run the current code.
+// - bundles src/ into dist/bin/ so the CLI tests run the current code, and type-checks src/
+//   meanwhile (the run fails at the end when tsc does).
 // Test files read the results with readLoginUser() / readBuildResult() from
 // test/helpers/provided.ts (vitest `project.provide` → `inject`).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { userInfo } from 'node:os';
@@ -98,11 +99,12 @@ function ensureTestUser(): LoginUser {
   return user;
 }
 
-/** Builds dist/ as `npm run build` does (tsc, then the bundle the bin runs); errors are returned, not thrown. */
+/**
+ * Builds the bundle the bin runs (dist/bin/, esbuild straight from src/: what the CLI tests run);
+ * errors are returned, not thrown. The type check runs meanwhile (see startTypeCheck).
+ */
 function buildDist(): BuildResult {
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   try {
-    execFileSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     execFileSync(process.execPath, ['scripts/bundle.mjs'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     return { ok: true, output: '' };
   } catch (err) {
@@ -112,7 +114,24 @@ function buildDist(): BuildResult {
   }
 }
 
-export default function setup(project: TestProject): void {
+/**
+ * `tsc --noEmit` started in the background while the tests run (it took 5 s before the first test
+ * when it ran first); the teardown waits for it and fails the run with its output.
+ */
+function startTypeCheck(): () => Promise<void> {
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  const child = spawn(process.execPath, [tsc, '--noEmit', '-p', 'tsconfig.json'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out: Buffer[] = [];
+  child.stdout.on('data', (b: Buffer) => out.push(b));
+  child.stderr.on('data', (b: Buffer) => out.push(b));
+  const ended = new Promise<number | null>((resolve) => child.on('close', resolve));
+  return async () => {
+    const code = await ended;
+    if (code !== 0) throw new Error(`tsc --noEmit -p tsconfig.json failed:\n${Buffer.concat(out).toString().trim()}`);
+  };
+}
+
+export default function setup(project: TestProject): () => Promise<void> {
   checkTools();
   const isRoot = process.getuid?.() === 0;
   ensurePrivsepDir(isRoot);
@@ -127,4 +146,5 @@ export default function setup(project: TestProject): void {
   }
   project.provide('blatLoginUser', login);
   project.provide('blatBuild', build);
+  return startTypeCheck();
 }

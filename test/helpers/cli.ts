@@ -39,9 +39,9 @@ export function runNodeScript(script: string, args: readonly string[], opts: Run
   });
 }
 
-/** Runs `node dist/bin/blat.js args…` in opts.cwd; fails with tsc's output when globalSetup could not build. */
+/** Runs `node dist/bin/blat.js args…` in opts.cwd; fails with the bundler's output when globalSetup could not build. */
 export async function runBlat(args: readonly string[], opts: RunOptions): Promise<ProcessResult> {
   const build = readBuildResult();
-  if (!build.ok) throw new Error(`dist/ could not be built (tsc -p tsconfig.json):\n${build.output}`);
+  if (!build.ok) throw new Error(`dist/bin could not be built (scripts/bundle.mjs):\n${build.output}`);
   return runNodeScript(CLI_PATH, args, opts);
 }
