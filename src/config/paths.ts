@@ -20,6 +20,11 @@ export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** Items in code-unit order of their `path` (compareStrings). */
+export function byPath(a: { readonly path: string }, b: { readonly path: string }): number {
+  return compareStrings(a.path, b.path);
+}
+
 /** `paths` sorted, de-duplicated, and with every path inside another one dropped in favour of its ancestor. */
 export function collapseNested(paths: readonly string[]): string[] {
   const sorted = [...new Set(paths)].sort(compareStrings);

@@ -5,7 +5,7 @@ import { decidePath, type PathView } from './decidePath.js';
 import { buildAsideSteps, buildDeletion, buildTrashSteps, buildWinSteps, type OfflineMachine } from './steps.js';
 import { buildConflictName } from './conflictName.js';
 import { buildMoves, type MoveFrom, type MoveTo } from './moves.js';
-import { buildUnderTest } from '../config/paths.js';
+import { buildUnderTest, byPath } from '../config/paths.js';
 import { readEntryParts } from '../layeredEntries.js';
 import { buildVersionRules, pairPerms, pairWindow, sameVersion, type VersionRules } from './versions.js';
 import { adoptOtherForms, findCollisions, type Collisions } from './nameFolding.js';
@@ -512,10 +512,6 @@ function buildCoverageTests(online: readonly string[], base: Base, scanned: read
   });
 }
 
-/** Plain code-unit order of paths, the same as `<`. */
-function byPath(a: { readonly path: string }, b: { readonly path: string }): number {
-  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
-}
 
 /**
  * Calls `visit` once for every entry path an online machine holds, and for every path of an online

@@ -1,6 +1,7 @@
 // Moves: a path gone from one machine (the mover) and a new path there holding the same version
 // are one move, carried out on the other machines by `mv`, not a deletion plus a transfer.
 import type { Entry, Step } from '../types.js';
+import { byPath, isUnder } from '../config/paths.js';
 import { sameVersion } from './versions.js';
 
 /**
@@ -168,11 +169,6 @@ function keyOf(movers: readonly string[], e: Entry): string {
   return e.type === 'symlink' ? `${mover}\0l\0${e.target ?? ''}` : `${mover}\0f\0${e.size}\0${e.mtime}`;
 }
 
-/** True when `path` is `folder` or lies under it. */
-function isUnder(path: string, folder: string): boolean {
-  return path === folder || (path.length > folder.length && path.charCodeAt(folder.length) === 47 && path.startsWith(folder));
-}
-
 /** The index of the first of the sorted `paths` not before `key`. */
 function lowerBound(paths: readonly string[], key: string): number {
   let lo = 0;
@@ -197,6 +193,3 @@ function baseName(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
 
-function byPath(a: { readonly path: string }, b: { readonly path: string }): number {
-  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
-}
