@@ -76,6 +76,8 @@ export interface Config {
   /** Absolute path of the config file it was read from. */
   readonly file: string;
   readonly version: 1;
+  /** The sync set's name as declared (`name:`); see setName. */
+  readonly name?: string;
   readonly self?: string;
   /** Declared sync paths (normalised). */
   readonly paths: readonly string[];
@@ -94,6 +96,12 @@ export interface Config {
   readonly modifyWindow: number;
   /** Seconds a machine may send nothing during a scan, check or transfer before it is given up as stalled (default 60). */
   readonly stallTimeout: number;
+  /**
+   * The sync set's name: `name` when declared, else derived from the paths and the machine names
+   * (config/setName.ts). Each machine keeps its part of the base in `ROOT/.blat/sets/NAME/`.
+   * Matches [A-Za-z0-9][A-Za-z0-9._-]*: safe as a path segment and a shell word.
+   */
+  readonly setName: string;
   readonly ssh: SshSettings;
   /** The trash under every root (`.blat-trash/RUN/PATH`): runs older than `keepDays` days are removed. */
   readonly trash: { readonly keepDays: number };

@@ -3,11 +3,13 @@ import { createHash } from 'node:crypto';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Config, MachineConfig, OsKind, SshSettings, TransportKind } from '../types.js';
 import { buildOwnPaths } from './ownPaths.js';
+import { buildSetName } from './setName.js';
 import { compareStrings, normaliseSyncPath } from './paths.js';
 
 /** The shape of blat.yaml once it has passed the schema and the semantic checks. */
 export interface RawConfig {
   version: 1;
+  name?: string;
   self?: string;
   paths: string[];
   exclude?: string[];
@@ -114,6 +116,7 @@ export function buildConfig(raw: RawConfig, file: string, machineOrder: readonly
   const stateDirAsWritten = raw.stateDir ?? CONFIG_DEFAULTS.stateDir;
   const settings = {
     version: 1 as const,
+    ...(raw.name !== undefined ? { name: raw.name } : {}),
     ...(raw.self !== undefined ? { self: raw.self } : {}),
     paths,
     exclude: [...(raw.exclude ?? CONFIG_DEFAULTS.exclude)],
@@ -145,6 +148,7 @@ export function buildConfig(raw: RawConfig, file: string, machineOrder: readonly
     stallTimeout: raw.stallTimeout ?? CONFIG_DEFAULTS.stallTimeout,
     stateDir,
     ownPaths: buildOwnPaths(stateDir, machines),
+    setName: raw.name ?? buildSetName(paths, machines.map((m) => m.name)),
     ssh,
     trash: { keepDays: raw.trash?.keepDays ?? CONFIG_DEFAULTS.trashKeepDays },
     digest,
