@@ -111,8 +111,20 @@ describe('readConfig: valid files', () => {
       ssh: { options: [], connectTimeout: 5 },
       trash: { keepDays: 30 },
       machines: [{ name: 'spencer', transport: 'ssh', host: 'spencer.local', root: '/home/ajh', aliases: [] }],
+      setName: expect.stringMatching(/^set-[0-9a-f]{12}$/),
       digest: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
+  });
+
+  it('names the sync set: name: when declared, else the same name for the same paths and machines whatever self is', async () => {
+    const plain = await readConfig(await write(MINIMAL), ENV);
+    const other = await readConfig(await write(`${MINIMAL}self: spencer\n`, 's.yaml'), ENV);
+    expect(other.setName).toBe(plain.setName);
+    const more = await readConfig(await write(MINIMAL.replace('paths: [docs]', 'paths: [docs, music]'), 'm.yaml'), ENV);
+    expect(more.setName).not.toBe(plain.setName);
+    const named = await readConfig(await write(`${MINIMAL}name: home\n`, 'n.yaml'), ENV);
+    expect(named.setName).toBe('home');
+    await expect(readConfig(await write(`${MINIMAL}name: ../up\n`, 'bad.yaml'), ENV)).rejects.toThrow(/name/);
   });
 
   it('reads trash.keepDays, refuses a negative or fractional one, and leaves it out of the digest', async () => {
