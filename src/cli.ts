@@ -113,6 +113,9 @@ Examples:
   const globals = <T extends GlobalOptions>(cmd: Command): T => cmd.optsWithGlobals<T>();
 
   const preferOption = new Option('--prefer <newest|machine>', 'resolve conflicts: the newest version, or the named machine\'s');
+  const newOption = (): Option =>
+    new Option('--new <machine>', 'take MACHINE as a new machine (repeatable): its root is synced afresh, newest wins, nothing deleted because of it')
+      .argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
 
   program
     .command('plan')
@@ -126,6 +129,7 @@ Examples:
     .addOption(preferOption)
     .option('--keep-both', 'resolve conflicts between files: the newest stays at the path, every other version is kept beside it as STEM.conflict-MACHINE-YYYYMMDD-HHMMSS.EXT on every machine')
     .option('--propagate-deletes', 'plan moving deleted paths to .blat-trash/ on the other machines')
+    .addOption(newOption())
     .option('--checksum', 'also compare files by sha256, computed on each machine (reads every file under the paths): copies alike in size and mtime but not in content are conflicts')
     .action((paths: string[], _o, cmd: Command) => run(async () => (await import('./commands/plan.js')).planCommand(paths, globals(cmd), io))());
 
@@ -141,6 +145,7 @@ Examples:
     .option('--keep-both', 'resolve conflicts between files: the newest stays at the path, every other version is kept beside it as STEM.conflict-MACHINE-YYYYMMDD-HHMMSS.EXT on every machine')
     .option('--propagate-deletes', 'move paths deleted on one machine into .blat-trash/ on the others')
     .option('--force-deletes', 'let --propagate-deletes go past the mass-deletion guard')
+    .addOption(newOption())
     .addHelpText(
       'after',
       `
@@ -153,7 +158,8 @@ Examples:
   blat apply plan.json               apply a plan saved by blat plan --out plan.json
   blat apply docs/a.txt --prefer m2  resolve one conflict for m2's version (or deletion)
   blat apply docs/b.txt --keep-both  keep every version of another, beside it
-  blat apply --resume --auto-approve finish what is owed to machines that were offline`,
+  blat apply --resume --auto-approve finish what is owed to machines that were offline
+  blat apply --new usb               a disk replaced or reformatted: sync it afresh`,
     )
     .action((args: string[], _o, cmd: Command) => run(async () => (await import('./commands/apply.js')).applyCommand(args, globals(cmd), io))());
 

@@ -11,7 +11,11 @@ import { buildPlanDocument } from '../render/json.js';
 import { renderPlanText } from '../render/table.js';
 import { describeTransfers } from '../render/summary.js';
 import { sanitizeForTerminal } from '../escape.js';
-import { findBaseOrigin, readBase, writeBase } from '../state/base.js';
+import { findBaseOrigin, readBase, readWholeBase, writeBase } from '../state/base.js';
+import { readBaseIds, writeBaseIds } from '../state/baseIds.js';
+import { applyMachineBases, buildSyncId } from '../apply/machineBases.js';
+import type { MachineBases } from '../snapshot/machineBases.js';
+import { readNewMachines } from './newMachines.js';
 import { readFileHead } from '../state/fsErrors.js';
 import { writeSyncedListing } from '../state/syncedListing.js';
 import { buildSyncedRecord } from '../apply/syncedAfterApply.js';
@@ -44,6 +48,8 @@ export interface ApplyFlags extends GlobalOptions {
   readonly keepBoth?: boolean;
   readonly propagateDeletes?: boolean;
   readonly forceDeletes?: boolean;
+  /** --new MACHINE…: take these machines as new (see ScanAndPlanOptions.newMachines). */
+  readonly new?: readonly string[];
 }
 
 /** `blat apply [PATH...]` or `blat apply FILE`: plan (or read the saved plan) and carry it out. */
@@ -61,8 +67,8 @@ export async function applyCommand(args: readonly string[], flags: ApplyFlags, i
   const options = buildPlanOptions(ctx, flags);
   requireApprovalPossible(flags, io);
   return withLock(ctx, io, 'apply', async () => {
-    const run = await scanAndPlan(ctx, options, io, { useSynced: true, report: flags.verbose ? io.stderr : undefined });
-    return carryOut(ctx, run.plan, { snapshot: run.snapshot, base: run.base, selfListing: run.selfListing }, run.sshOptions, flags, io);
+    const run = await scanAndPlan(ctx, options, io, { useSynced: true, report: flags.verbose ? io.stderr : undefined, newMachines: readNewMachines(ctx, flags.new) });
+    return carryOut(ctx, run.plan, { snapshot: run.snapshot, base: run.base, selfListing: run.selfListing, machineBases: run.machineBases }, run.sshOptions, flags, io);
   });
 }
 
@@ -131,7 +137,7 @@ export async function carryOut(
   ctx: RunContext,
   plan: Plan,
   /** What the plan was built from; null for a saved plan. With self's listing, a synced listing is recorded when the apply leaves everything in sync. */
-  from: { readonly snapshot: Snapshot; readonly base: Base | null; readonly selfListing?: PlanRun['selfListing'] } | null,
+  from: { readonly snapshot: Snapshot; readonly base: Base | null; readonly selfListing?: PlanRun['selfListing']; readonly machineBases: MachineBases } | null,
   sshOptions: readonly string[],
   flags: ApplyFlags,
   io: CommandIO,
@@ -210,7 +216,7 @@ export async function carryOut(
     // Under the lock since the plan was made: the base read then is still the base.
     const base = from?.base ?? (await readBase(ctx.config.stateDir));
     const next = buildBaseAfterApply(base, plan, outcomes, snapshot);
-    await writeBase(ctx.config.stateDir, next, base);
+    await writeBases(ctx, { next, previous: base, plan, outcomes, from, sshOptions, nowMs: io.now(), host: io.hostname, interrupted: signal?.aborted === true });
     if (snapshot && from?.selfListing) await recordSyncedListing(ctx.config.stateDir, from.selfListing, snapshot, next, plan, outcomes);
     const code = signal?.aborted ? interruptExitCode(signal.reason) : buildRemaining(plan, outcomes).length > 0 ? 2 : 0;
     await journal.append({ t: io.now(), event: 'end', run, exitCode: code });
@@ -233,6 +239,52 @@ export async function carryOut(
     await Promise.all([...sessions.values()].map((session) => session.close()));
     release?.();
   }
+}
+
+/**
+ * Writes the base after an apply: first each machine's own part on the machine (those that took
+ * part in the sync: every online machine of the plan's scan; none for a saved plan, whose scan
+ * this run did not see, nor after an interrupt), then the controller's copy (base.json), then the
+ * ids of what that copy holds. A machine that could not be written keeps its older base, and the
+ * controller's copy is not taken for its base: its scan sends it again next time.
+ */
+async function writeBases(
+  ctx: RunContext,
+  w: {
+    readonly next: Base;
+    readonly previous: Base;
+    readonly plan: Plan;
+    readonly outcomes: readonly StepOutcome[];
+    readonly from: { readonly snapshot: Snapshot; readonly machineBases: MachineBases } | null;
+    readonly sshOptions: readonly string[];
+    readonly nowMs: number;
+    readonly host: string;
+    readonly interrupted: boolean;
+  },
+): Promise<void> {
+  const { config } = ctx;
+  const before = (await readBaseIds(config.stateDir, config.setName)) ?? new Map<string, string>();
+  const ids = new Map(before);
+  const id = buildSyncId(w.nowMs);
+  const machines = w.from && !w.interrupted ? w.from.snapshot.machines.filter((m) => m.status === 'online').map((m) => m.name) : [];
+  let written = new Set<string>();
+  if (w.from && machines.length > 0) {
+    const whole = await readWholeBase(config.stateDir, w.next, w.previous);
+    written = await applyMachineBases({ config, self: ctx.self.name, sshOptions: w.sshOptions, base: whole, machines, before: w.from.machineBases, id, nowMs: w.nowMs, host: w.host, pid: process.pid });
+  }
+  await writeBase(config.stateDir, w.next, w.previous);
+  if (w.from) {
+    // What the scans sent is in the copy now.
+    for (const [name, f] of w.from.machineBases.found) {
+      if (f.kind === 'sent' || f.kind === 'cached') ids.set(name, f.head.id);
+      else ids.delete(name);
+    }
+  }
+  for (const name of machines) if (!written.has(name)) ids.delete(name);
+  for (const name of written) ids.set(name, id);
+  // Machines a step touched without this run writing their base: the copy is no longer theirs.
+  for (const o of w.outcomes) if (o.status === 'done' && !written.has(o.step.to)) ids.delete(o.step.to);
+  await writeBaseIds(config.stateDir, config.setName, ids);
 }
 
 /** The journal writer, keeping a copy of every record appended in `into`. */

@@ -4,6 +4,7 @@ import { buildPlanDocument } from '../render/json.js';
 import { renderPlanText } from '../render/table.js';
 import { writeFileAtomic } from '../state/atomicWrite.js';
 import { resolve } from 'node:path';
+import { readNewMachines } from './newMachines.js';
 import { buildPlanOptions, readRunContext } from './context.js';
 import { readProbedContext } from './probeRoots.js';
 import { terminalWidth, wantsColor, type CommandIO, type GlobalOptions } from './io.js';
@@ -21,6 +22,8 @@ export interface PlanFlags extends GlobalOptions {
   readonly keepBoth?: boolean;
   readonly propagateDeletes?: boolean;
   readonly checksum?: boolean;
+  /** --new MACHINE…: take these machines as new (see ScanAndPlanOptions.newMachines). */
+  readonly new?: readonly string[];
 }
 
 /** `blat plan [PATH...]`: scan, plan, print; with --detailed-exitcode, exit 2 when anything remains (see buildRemaining), 0 when in sync. */
@@ -28,7 +31,7 @@ export async function planCommand(paths: readonly string[], flags: PlanFlags, io
   if (flags.json && flags.markdown) throw new UsageError('--json and --markdown: choose one');
   const ctx = await readProbedContext(await readRunContext(flags, io, paths), io);
   const options = buildPlanOptions(ctx, flags);
-  const { plan, snapshot, sshOptions } = await scanAndPlan(ctx, options, io, { needBase: false, useSynced: true, report: flags.verbose ? io.stderr : undefined, checksum: flags.checksum === true });
+  const { plan, snapshot, sshOptions } = await scanAndPlan(ctx, options, io, { needBase: false, useSynced: true, report: flags.verbose ? io.stderr : undefined, checksum: flags.checksum === true, newMachines: readNewMachines(ctx, flags.new) });
   // With trash steps (--propagate-deletes), what apply's mass-deletion guard would say of them.
   const deletionGuard = await readDeletionProblems(ctx, plan, snapshot, sshOptions);
   const doc = buildPlanDocument(plan, { deletionGuard });

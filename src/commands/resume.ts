@@ -39,7 +39,7 @@ export async function resumeCommand(flags: ApplyFlags, io: CommandIO): Promise<n
     if (!flags.json) io.stdout(`Resuming ${live.length} owed item${live.length === 1 ? '' : 's'} on ${machinesOwed.length} machine(s).\n`);
     const run = await scanAndPlan(ctx, buildPlanOptions(ctx, flags), io);
     const stillOwed = buildStillOwed(run.plan);
-    return carryOut(ctx, run.plan, { snapshot: run.snapshot, base: run.base }, run.sshOptions, flags, io, () => [
+    return carryOut(ctx, run.plan, { snapshot: run.snapshot, base: run.base, machineBases: run.machineBases }, run.sshOptions, flags, io, () => [
       ...gone.map((o) => ({ path: o.path, machine: o.machine, reason: 'no longer in the config' })),
       ...live.filter((o) => !stillOwed(o.path, o.machine)).map((o) => ({ path: o.path, machine: o.machine, reason: 'up to date after a fresh scan' })),
     ]);

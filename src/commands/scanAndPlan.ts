@@ -16,7 +16,10 @@ import { parseKeptListing, type MachineScan } from '../snapshot/scanMachine.js';
 import { assembleSnapshot, observeScans, scanMachines, type MachineScans, type Observation, type ScanRequest } from '../snapshot/scanSnapshot.js';
 import { adoptPartialBase, withCoverage } from '../state/base.js';
 import { readSyncedListingFile, readSyncedRecord, type SyncedListingKey, type SyncedListingRecord } from '../state/syncedListing.js';
-import type { Base, Entry, Plan, PlanOptions, Snapshot } from '../types.js';
+import type { Base, Config, Entry, MachineObservation, Plan, PlanOptions, Snapshot } from '../types.js';
+import { buildSetDir } from '../config/setName.js';
+import { readBaseIds } from '../state/baseIds.js';
+import { buildBaseFromMachines, readMachineBases, type MachineBases } from '../snapshot/machineBases.js';
 import { readySshOptions, type RunContext } from './context.js';
 import type { CommandIO } from './io.js';
 
@@ -29,6 +32,8 @@ export interface PlanRun {
   readonly sshOptions: readonly string[];
   /** Self's listing as scanned, and the key of a synced listing (for an apply to record one); absent when not kept. */
   readonly selfListing?: { readonly listing: Buffer; readonly digest: string; readonly key: SyncedListingKey };
+  /** What the scans said of each machine's own base (for an apply to write their successors). */
+  readonly machineBases: MachineBases;
 }
 
 /** How scanAndPlan reads the machines. */
@@ -48,6 +53,8 @@ export interface ScanAndPlanOptions {
    * read (no in-sync memo, no synced listing) and no memo is recorded.
    */
   readonly checksum?: boolean;
+  /** Machines to take as new whatever their roots hold (`--new`): their bases are empty, and an emptied or unrecorded root is not refused. */
+  readonly newMachines?: ReadonlySet<string>;
 }
 
 /**
@@ -76,6 +83,8 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
   const memo = synced ? null : inSync;
   const reference = synced ? readSyncedListingFile(config.stateDir, synced) : null;
   const diffs: Promise<ListingDiff | null>[] = [];
+  const setDir = buildSetDir(config.setName);
+  const have = await readBaseIds(config.stateDir, config.setName);
   const req: ScanRequest = {
     config,
     self: ctx.self.name,
@@ -85,36 +94,47 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
     keepListingOf: ctx.self.name,
     unparsed: synced !== null,
     checksum: how.checksum,
+    bases: { dir: setDir, have: have ?? new Map() },
     onScanned: reference && synced ? (i, scan) => void (diffs[i] = reference.then((ref) => diffScan(ref, scan, synced.records))) : undefined,
   };
   // Apply's base is read while the machines are scanned (it is parsed in the gaps between their output).
-  const baseRead = needBase && !synced ? readBase(config.stateDir) : null;
-  baseRead?.catch(() => undefined); // its failure is reported where it is awaited
+  const cachedRead = needBase && !synced ? readBase(config.stateDir) : null;
+  cachedRead?.catch(() => undefined); // its failure is reported where it is awaited
   const [firstScans, previous] = await Promise.all([scanMachines(req), readMachineStates(config.stateDir, config.machines.map((m) => m.name))]);
   const takenAtMs = Date.now();
   let scans = firstScans;
-  let observed = observeScans(config, ctx.self.name, scans);
+  const names = config.machines.map((m) => m.name);
+  const wholePaths = ctx.targets.filter((t) => config.paths.includes(t));
+  /** The scans' observation, and what they said of the machines' bases (machines whose base is lost or damaged taken out). */
+  const observe = (from: MachineScans): { observed: Observation; bases: MachineBases } => {
+    const first = observeScans(config, ctx.self.name, from);
+    const read = readMachineBases(names, from, (n) => first.machines[names.indexOf(n)].status === 'online', have, how.newMachines ?? new Set(), wholePaths, setDir);
+    return { observed: leaveOutMachines(config, ctx.self.name, first, read), bases: read };
+  };
+  let { observed, bases: machineBases } = observe(scans);
+  const readPlanBase = async (): Promise<Base> => buildBaseFromMachines(await readBase(config.stateDir), machineBases);
+  const baseRead = cachedRead ? cachedRead.then((b) => buildBaseFromMachines(b, machineBases)) : null;
   const selfIndex = config.machines.findIndex((m) => m.name === ctx.self.name);
   const selfScan = scans[selfIndex];
   const selfListing = selfScan?.ok && selfScan.output.listing && selfScan.digest ? { listing: selfScan.output.listing, digest: selfScan.digest, key } : undefined;
-  const partial = synced && observed.warnings.length === 0 ? buildPartialRun(synced, await Promise.all(diffs), scans, observed, req, takenAtMs) : null;
+  const partial = synced && observed.warnings.length === 0 && machineBases.cached ? buildPartialRun(synced, await Promise.all(diffs), scans, observed, req, takenAtMs) : null;
   if (partial) {
     how.report?.(`compared with the synced listing: ${partial.snapshot.partial!.alike} paths alike everywhere, ${partial.paths} planned one by one\n`);
   } else if (synced) {
     // Something out of the ordinary (a machine offline, a warning, a special file): read every listing.
     how.report?.('the synced listing cannot stand for every machine this time: every listing is read\n');
     scans = scans.map((scan, i) => (scan === null ? null : parseKeptListing(scan, i === selfIndex)));
-    observed = observeScans(config, ctx.self.name, scans);
+    ({ observed, bases: machineBases } = observe(scans));
   }
   for (const w of observed.warnings) io.stderr(`warning: ${sanitizeForTerminal(w)}\n`);
   await writeMachineStates(config.stateDir, updateMachineStates(previous, observed.machines, takenAtMs));
 
-  if (partial) await checkTargetsHeld(ctx, partial.snapshot, partial.base, io);
+  if (partial) await checkTargetsHeld(ctx, partial.snapshot, partial.base, io, readPlanBase);
   if (partial) {
     const plan = buildPlan({ configDigest: config.digest, snapshot: partial.snapshot, base: partial.base, options, nowMs: io.now(), excludedOn: buildMachineExcludes(config) });
     // Alike on the paths that differ from the synced listing, so alike everywhere: the next plan may take the memo.
     if (isIdenticalSnapshot(partial.snapshot)) await recordInSync(ctx, null, scans, plan);
-    return { plan, snapshot: partial.snapshot, base: partial.base, sshOptions, selfListing };
+    return { plan, snapshot: partial.snapshot, base: partial.base, sshOptions, selfListing, machineBases };
   }
 
   if (memo && !needBase && observed.unchanged.length === scanned.length) {
@@ -127,7 +147,7 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
       inSync: memo.inSync,
       nowMs: io.now(),
     });
-    return { plan, snapshot: null, base: null, sshOptions };
+    return { plan, snapshot: null, base: null, sshOptions, machineBases };
   }
 
   let finalScans = scans;
@@ -138,12 +158,12 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
     else finalScans = await rescanUnchanged(req, scans, observed.unchanged); // the listing file was lost: ask again
   }
   const listingLost = finalScans !== scans;
-  const finalObserved = finalScans === scans ? observed : observeScans(config, ctx.self.name, finalScans);
+  const finalObserved = finalScans === scans ? observed : leaveOutMachines(config, ctx.self.name, observeScans(config, ctx.self.name, finalScans), machineBases);
   const snapshot = assembleSnapshot(req, finalScans, finalObserved, takenAtMs, unchangedEntries);
   // Identical implies uniform: one walk over the entries in the usual, synced case.
   const identical = isIdenticalSnapshot(snapshot);
-  const base = baseRead ? await baseRead : identical || isUniformSnapshot(snapshot, options) ? null : await readBase(config.stateDir);
-  await checkTargetsHeld(ctx, snapshot, base, io);
+  const base = baseRead ? await baseRead : identical || isUniformSnapshot(snapshot, options) ? null : await readPlanBase();
+  await checkTargetsHeld(ctx, snapshot, base, io, readPlanBase);
   // Identical machines: nothing to do whatever the base says, every path alike (one walk fewer).
   const planned = identical
     ? buildInSyncPlan({
@@ -158,7 +178,7 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
     : buildPlan({ configDigest: config.digest, snapshot, base: base ?? new Map(), options, nowMs: io.now(), excludedOn: buildMachineExcludes(config) });
   const plan = how.checksum ? addChecksumConflicts(planned, snapshot, options.modifyWindow) : planned;
   if (identical && finalObserved.warnings.length === 0 && !how.checksum) await recordInSync(ctx, listingLost ? null : memo, finalScans, plan);
-  return { plan, snapshot, base, sshOptions, selfListing };
+  return { plan, snapshot, base, sshOptions, selfListing, machineBases };
 }
 
 /**
@@ -167,12 +187,12 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
  * not read, may hold one, it is said on stderr instead and the run goes on. Whole sync paths are
  * not checked: one empty everywhere is in sync.
  */
-async function checkTargetsHeld(ctx: RunContext, snapshot: Snapshot, base: Base | null, io: CommandIO): Promise<void> {
+async function checkTargetsHeld(ctx: RunContext, snapshot: Snapshot, base: Base | null, io: CommandIO, readPlanBase: () => Promise<Base>): Promise<void> {
   if (!ctx.narrowed) return;
   const targets = ctx.targets.filter((t) => !ctx.config.paths.includes(t));
   let found = findUnheldTargets(targets, snapshot, base);
   // The base was not needed for the plan: read now, only for what no machine holds.
-  if (base === null && found.missing.length + found.unknown.length > 0) found = findUnheldTargets(targets, snapshot, await readBase(ctx.config.stateDir));
+  if (base === null && found.missing.length + found.unknown.length > 0) found = findUnheldTargets(targets, snapshot, await readPlanBase());
   const offline = snapshot.machines.filter((m) => m.status === 'offline').map((m) => m.name);
   for (const t of found.unknown) {
     const why = offline.length > 0 ? `${offline.join(', ')} ${offline.length === 1 ? 'is' : 'are'} offline and may hold it` : 'a folder above or under it could not be read';
@@ -270,4 +290,22 @@ async function recordInSync(ctx: RunContext, memo: InSyncMemo | null, scans: Mac
     { format: 1, configDigest: ctx.config.digest, self: ctx.self.name, paths: [...ctx.targets], machines, inSync: plan.inSync, listingBytes: bytes },
     keepListing ? null : listing,
   ).catch(() => undefined);
+}
+
+/**
+ * The observation with the machines whose base is lost (not the disk that was synced) or damaged
+ * taken out of the run: offline, their root not usable, the reason said. Self may not be one.
+ */
+function leaveOutMachines(config: Config, self: string, observed: Observation, bases: MachineBases): Observation {
+  const reasons = new Map(bases.damaged);
+  for (const [name, f] of bases.found) if (f.kind === 'lost') reasons.set(name, f.reason);
+  if (reasons.size === 0) return observed;
+  const why = reasons.get(self);
+  if (why !== undefined) throw new BlatError(`self (${self}): ${why}`);
+  const machines = observed.machines.map((m): MachineObservation => {
+    const reason = reasons.get(m.name);
+    return reason === undefined ? m : Object.freeze({ name: m.name, status: 'offline', reason, ...(m.os ? { os: m.os } : {}), rootMissing: true });
+  });
+  const warnings = [...observed.warnings.filter((w) => ![...reasons.keys()].some((n) => w.startsWith(`${n}: `))), ...[...reasons].map(([n, r]) => `${n}: ${r}`)];
+  return { ...observed, machines: Object.freeze(machines), warnings, unchanged: observed.unchanged.filter((n) => !reasons.has(n)) };
 }

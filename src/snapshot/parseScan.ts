@@ -24,6 +24,12 @@ export interface ScanOutput {
   readonly listing?: Buffer;
   /** path → sha256 (hex) of the file's content, from a checksum scan (records of type "h"); absent when none. */
   readonly sums?: ReadonlyMap<string, string>;
+  /**
+   * Scans asked for the machine's base (ScanParser option `base`) of a machine whose root exists:
+   * its head line ('' when it has none) and the body, unless the scan was told the controller has
+   * it (`body` absent then, `had` true).
+   */
+  readonly base?: { readonly head: string; readonly body?: Buffer; readonly had?: true };
 }
 
 const NUL = 0;
@@ -58,6 +64,8 @@ export class ScanParser {
   onClock?: (clock: number) => void;
 
   private readonly parse: boolean;
+  /** The base section (see ScanScriptOptions.base): null when not asked for; its state while it is read. */
+  private base: { stage: 'head' | 'count' | 'body' | 'end' | 'done'; head: string; need: number; body: Buffer[]; had: boolean } | null;
   /** Unparsed: the last bytes kept and not yet hashed (at most 4). */
   private held: Buffer = Buffer.alloc(0);
 
@@ -66,8 +74,9 @@ export class ScanParser {
    * without reading any record (`entries` stays empty; see snapshot/listingDiff.ts); the end
    * marker is then only looked for at the end, and a listing cut inside a record shows when it is read.
    */
-  constructor(options: { readonly keepListing?: boolean; readonly parse?: boolean } = {}) {
+  constructor(options: { readonly keepListing?: boolean; readonly parse?: boolean; readonly base?: boolean } = {}) {
     this.parse = options.parse !== false;
+    this.base = options.base ? { stage: 'head', head: '', need: 0, body: [], had: false } : null;
     this.kept = options.keepListing || !this.parse ? [] : null;
   }
 
@@ -81,6 +90,11 @@ export class ScanParser {
       if (nul === -1) break;
       this.headerField(buf.toString('utf8', pos, nul));
       pos = nul + 1;
+    }
+    if (this.header.length === 4 && this.header[3] === 'root' && this.base && this.base.stage !== 'done') pos = this.baseSection(buf, pos);
+    if (this.base && this.base.stage !== 'done' && this.header[3] === 'root') {
+      this.pending = pos < buf.length ? buf.subarray(pos) : null;
+      return;
     }
     if (this.header.length === 4 && !this.parse) {
       this.keepUnparsed(buf.subarray(pos));
@@ -111,6 +125,40 @@ export class ScanParser {
     if (n === 1 && value !== SCAN_MAGIC) throw new Error(`unexpected scan output (got ${JSON.stringify(value.slice(0, 40))})`);
     if (n === 3) this.onClock?.(Number(value));
     if (n === 4 && value !== 'root' && value !== 'noroot') throw new Error('unexpected scan output header');
+  }
+
+  /** Reads what it can of the base section from `pos`; returns where it stopped. */
+  private baseSection(buf: Buffer, pos: number): number {
+    const b = this.base!;
+    while (b.stage !== 'done') {
+      if (b.stage === 'body') {
+        const take = Math.min(b.need, buf.length - pos);
+        if (take > 0) b.body.push(buf.subarray(pos, pos + take));
+        b.need -= take;
+        pos += take;
+        if (b.need > 0) return pos;
+        b.stage = 'end';
+        continue;
+      }
+      const nul = buf.indexOf(NUL, pos);
+      if (nul === -1) return pos;
+      const field = buf.toString('utf8', pos, nul);
+      pos = nul + 1;
+      if (b.stage === 'head') {
+        b.head = field;
+        b.stage = field === '' ? 'done' : 'count';
+      } else if (b.stage === 'count') {
+        if (field === 'have') {
+          b.had = true;
+          b.stage = 'done';
+        } else if (/^[0-9]{1,15}$/.test(field)) {
+          b.need = Number(field);
+          b.stage = 'body';
+        } else throw new Error('the base changed on the machine while it was read');
+      } else if (field !== 'base-end') throw new Error('the base changed on the machine while it was read');
+      else b.stage = 'done';
+    }
+    return pos;
   }
 
   /** Reads the record (or end marker) at `start`; returns where the next begins, or -1 when it is not all here yet. */
@@ -174,7 +222,15 @@ export class ScanParser {
       listingDigest: this.same ? '' : (this.digest ??= this.hash.digest('hex')),
       ...(this.kept ? { listing: Buffer.concat(this.kept) } : {}),
       ...(this.sums.size > 0 ? { sums: this.sums } : {}),
+      ...this.baseOutput(),
     };
+  }
+
+  private baseOutput(): Pick<ScanOutput, 'base'> {
+    const b = this.base;
+    if (b === null || b.stage !== 'done' || this.header[3] !== 'root') return {};
+    if (b.head === '') return { base: { head: '' } };
+    return { base: b.had ? { head: b.head, had: true } : { head: b.head, body: Buffer.concat(b.body) } };
   }
 
   /** Keeps a chunk of an unparsed listing and hashes it as it comes, all but its last 4 bytes (where "end" will be). */
@@ -207,6 +263,7 @@ export class ScanParser {
       unchanged: false,
       listingDigest: complete ? (this.digest ??= this.hash.digest('hex')) : '',
       listing,
+      ...this.baseOutput(),
     };
   }
 }

@@ -58,10 +58,12 @@ export async function scanMachine(
     readonly trees?: readonly string[];
     /** Tree mode: a sha256 of every file too (see buildScanScript). */
     readonly checksum?: boolean;
+    /** Tree mode: the machine's base of the set in `dir` too, unless its id is `have` (see buildScanScript). */
+    readonly base?: { readonly dir: string; readonly have?: string };
   },
 ): Promise<MachineScan> {
-  const script = buildScanScript({ root: machine.root, paths: request.paths, mode: request.mode, exclude: request.exclude, syncPaths: request.syncPaths, own: request.own, os: machine.os, prepareDir: request.prepareDir, pruneTrashBefore: request.pruneTrashBefore, expect: request.expect, trees: request.trees, checksum: request.checksum });
-  const parser = new ScanParser({ keepListing: request.keepListing, parse: request.parse });
+  const script = buildScanScript({ root: machine.root, paths: request.paths, mode: request.mode, exclude: request.exclude, syncPaths: request.syncPaths, own: request.own, os: machine.os, prepareDir: request.prepareDir, pruneTrashBefore: request.pruneTrashBefore, expect: request.expect, trees: request.trees, checksum: request.checksum, base: request.base });
+  const parser = new ScanParser({ keepListing: request.keepListing, parse: request.parse, base: request.mode === 'tree' && request.base !== undefined });
   const startMs = Date.now();
   let clockOffsetMs = 0;
   parser.onClock = (clock) => {

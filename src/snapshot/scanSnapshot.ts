@@ -21,6 +21,11 @@ export interface ScanRequest {
   readonly unparsed?: boolean;
   /** A sha256 of every file too, on every machine (`plan --checksum`); not with `expect` nor `unparsed`. */
   readonly checksum?: boolean;
+  /**
+   * Learn each machine's base of the set (in `dir`, see state/machineBase.ts) in the same round
+   * trip: its body is sent unless its id is the one `have` names for it (the controller's copy).
+   */
+  readonly bases?: { readonly dir: string; readonly have: ReadonlyMap<string, string> };
   /** Called with each machine's scan (config index) as soon as it is done. */
   readonly onScanned?: (index: number, scan: MachineScan) => void;
 }
@@ -63,6 +68,7 @@ export async function scanMachines(req: ScanRequest): Promise<MachineScans> {
         keepListing: req.keepListingOf === m.name,
         parse: !req.unparsed,
         checksum: req.checksum,
+        base: req.bases ? { dir: req.bases.dir, have: req.bases.have.get(m.name) } : undefined,
       });
       req.onScanned?.(i, scan);
       return scan;

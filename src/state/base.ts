@@ -170,6 +170,16 @@ export async function writeBase(stateDir: string, next: Base, previous?: Base): 
   origins.set(next, { generation, rows, logPaths: 0, logBytes: 0, partial: whole !== next });
 }
 
+/**
+ * `next` as a whole base: itself, unless `previous` (the base it was built from) held only some
+ * of the paths of the one on disk (adoptPartialBase), when those paths are merged into the base
+ * read from disk. Call before writeBase(next, previous).
+ */
+export async function readWholeBase(stateDir: string, next: Base, previous: Base): Promise<Base> {
+  if (origins.get(previous)?.partial !== true) return next;
+  return mergeBasePaths(await readBase(stateDir), next, findChangedBasePaths(previous, next));
+}
+
 /** `whole` with `paths` holding, on every machine, what `part` has there (nothing where it has nothing); covering what both cover. */
 function mergeBasePaths(whole: Base, part: Base, paths: ReadonlySet<string>): Base {
   const out = new Map<string, ReadonlyMap<string, Entry>>();

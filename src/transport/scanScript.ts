@@ -2,6 +2,7 @@ import type { OsKind } from '../types.js';
 import { buildFindExcludeTests } from '../config/excludes.js';
 import { quoteShell } from './shellQuote.js';
 import { buildPruneLines } from './trashStoreScript.js';
+import { BASE_HEAD_MAGIC, SYNC_ID } from '../state/machineBase.js';
 
 // The one shell script a scan runs on a machine. It is fed to `/bin/sh -s` on
 // standard input, so the remote login shell never parses a file name: every
@@ -76,6 +77,14 @@ export interface ScanScriptOptions {
    * Reads every byte of those files. Not with `expect`.
    */
   readonly checksum?: boolean;
+  /**
+   * Tree mode: send the machine's base of this sync set (state/machineBase.ts) right after the
+   * header: its head line ('' when there is none), then `have` when its id is `have` (the
+   * controller holds that body), else the body's byte count, the body, and `base-end`. Bodies the
+   * head does not name, older than `staleAfterS`, are removed on the way (left by an apply
+   * killed between writing a body and its head, or replaced since).
+   */
+  readonly base?: { readonly dir: string; readonly have?: string };
 }
 
 // Hash records from `sha256sum -z` ("HASH  PATH"), and from perl for BSD find.
@@ -176,6 +185,22 @@ export function buildPrepareLines(dir: string, staleS: number): string[] {
   ];
 }
 
+/** Shell lines sending the machine's base of the set in `dir` (see ScanScriptOptions.base). */
+function buildBaseLines(dir: string, have: string | undefined, staleS: number): string[] {
+  if (have !== undefined && !SYNC_ID.test(have)) throw new Error('have: not a sync id');
+  const d = quoteShell(`./${dir}`);
+  const minutes = Math.max(1, Math.ceil(staleS / 60));
+  return [
+    `hl=; hid=; if [ -f ${d}/head ] && IFS= read -r hl <${d}/head; then hid=\${hl#${BASE_HEAD_MAGIC} }; hid=\${hid%% *}; fi`,
+    // The id names a file: only the characters of a sync id.
+    `case $hid in ''|*[!0-9a-z-]*) hl=; hid=;; esac; [ -n "$hid" ] && [ -f ${d}/"base-$hid" ] || { hl=; hid=; }`,
+    `printf '%s\\0' "$hl"`,
+    have === undefined ? 'if false; then :' : `if [ -n "$hid" ] && [ "$hid" = ${have} ]; then printf 'have\\0'`,
+    `elif [ -n "$hid" ]; then n=$(wc -c <${d}/"base-$hid" 2>/dev/null) || n=x; printf '%s\\0' $n; cat ${d}/"base-$hid" 2>/dev/null; printf 'base-end\\0'; fi`,
+    `[ -z "$hid" ] || find ${d} -maxdepth 1 -type f -name 'base-*' ! -name "base-$hid" -mmin +${minutes} -exec rm -f -- {} + 2>/dev/null`,
+  ];
+}
+
 /** The scan (or re-stat) script for one machine, to be run by `/bin/sh -s`. */
 export function buildScanScript(opts: ScanScriptOptions): string {
   const quoted = opts.paths.map((p) => quoteShell('./' + p));
@@ -192,6 +217,7 @@ export function buildScanScript(opts: ScanScriptOptions): string {
     `cd -- ${quoteShell(opts.root)} 2>/dev/null || { printf 'noroot\\0end\\0'; exit 0; }`,
     `printf 'root\\0'`,
   ];
+  if (opts.mode === 'tree' && opts.base !== undefined) lines.push(...buildBaseLines(opts.base.dir, opts.base.have, opts.staleAfterS ?? STALL_TIMEOUT_S));
   if (opts.prepareDir !== undefined) lines.push(...buildPrepareLines(opts.prepareDir, opts.staleAfterS ?? STALL_TIMEOUT_S));
   if (opts.pruneTrashBefore !== undefined) lines.push(...buildPruneLines(opts.pruneTrashBefore, false));
   const syncPaths = opts.syncPaths ?? [];

@@ -603,7 +603,7 @@ describe('blat apply: folders new on a receiver go whole', () => {
       const paths = await seedFolder(box, 'here', 'docs/new', 80, pwned);
       const spy = await makeToolSpy();
       const r = await runBlat(['apply', '--auto-approve', '--json'], { cwd: box.dir, timeoutMs: 60_000, env: spy.env });
-      const rsyncs = await spy.calls('rsync');
+      const rsyncs = await spy.transfers();
       await spy.cleanup();
       // One recursive rsync per receiver, excludes passed on; no rsync path by path.
       expect(rsyncs).toHaveLength(3);
@@ -642,7 +642,7 @@ describe('blat apply: folders new on a receiver go whole', () => {
       const paths = await seedFolder(box, 'here', folder, 70, pwned);
       const spy = await makeToolSpy();
       const r = await runBlat(['apply', '--auto-approve'], { cwd: box.dir, timeoutMs: 60_000, env: spy.env });
-      const rsyncs = await spy.calls('rsync');
+      const rsyncs = await spy.transfers();
       await spy.cleanup();
       expect(withoutMuxNoise(r.stderr)).toBe('');
       expect(r.code).toBe(0);
@@ -668,7 +668,7 @@ describe('blat apply: folders new on a receiver go whole', () => {
       const fromM2 = await seedFolder(box, 'm2', 'docs/b', 70, pwned);
       const spy = await makeToolSpy();
       const r = await runBlat(['apply', '--auto-approve'], { cwd: box.dir, timeoutMs: 60_000, env: spy.env });
-      const rsyncs = await spy.calls('rsync');
+      const rsyncs = await spy.transfers();
       await spy.cleanup();
       expect(withoutMuxNoise(r.stderr)).toBe('');
       expect(r.code).toBe(0);

@@ -20,7 +20,7 @@ const FILES = ['docs/meeting notes.txt', 'docs/notes.txt', 'docs/todo.md', 'etc/
 async function readFiles(root: string): Promise<Record<string, [string, bigint]>> {
   const out: Record<string, [string, bigint]> = {};
   for (const row of await readTree(root)) {
-    if (row.type === 'dir' || row.path.startsWith('.blat-trash/')) continue;
+    if (row.type === 'dir' || row.path.startsWith('.blat-trash/') || row.path.startsWith('.blat/')) continue;
     out[row.path] = [await readFile(join(root, row.path), 'utf8'), (await readStat(join(root, row.path))).mtimeNs];
   }
   return out;

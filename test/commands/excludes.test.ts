@@ -66,7 +66,7 @@ describe('excludes', () => {
       expect(withoutMuxNoise(r.stderr)).toBe('');
       expect(r.code).toBe(0);
       // To m1 the folder went whole, by one list from the root: the patterns anchored at the sync path.
-      const whole = (await spy.calls('rsync')).filter((c) => / -r /.test(c));
+      const whole = (await spy.transfers()).filter((c) => / -r /.test(c));
       await spy.cleanup();
       expect(whole).toHaveLength(1);
       expect(whole[0]).toContain('--exclude=/docs/proj/skip --exclude=*.o');

@@ -67,7 +67,7 @@ describe('moves are moves', () => {
       expect(withoutMuxNoise(r.stderr)).toBe('');
       expect(r.code, r.stdout).toBe(0);
       expect(r.stdout).toMatch(/In sync/);
-      expect(await spy.calls('rsync')).toEqual([]);
+      expect(await spy.transfers()).toEqual([]);
       for (const m of ALL) {
         expect(await box.exists(m, 'docs/photos'), m).toBe(false);
         expect(await box.read(m, 'docs/pictures/img 7 $(x).jpg'), m).toBe('photo 7\n');
@@ -81,7 +81,7 @@ describe('moves are moves', () => {
       await box.write('here', 'docs/pictures/new.jpg', 'new\n', '1700000100');
       const more = await blat(box, ['apply', '--auto-approve'], spy.env);
       expect(more.code, more.stderr).toBe(0);
-      expect((await spy.calls('rsync')).length).toBeGreaterThan(0);
+      expect((await spy.transfers()).length).toBeGreaterThan(0);
     } finally {
       await spy.cleanup();
       await box.cleanup();
@@ -170,7 +170,7 @@ describe('moves are moves', () => {
       const resumed = await blat(box, ['apply', '--resume', '--auto-approve'], spy.env);
       expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
       expect(resumed.stdout).toMatch(/1 to move/);
-      expect(await spy.calls('rsync')).toEqual([]);
+      expect(await spy.transfers()).toEqual([]);
       expect(await box.read('m1', 'docs/pics/b.jpg')).toBe('b\n');
       expect(await box.exists('m1', 'docs/album')).toBe(false);
       const again = await blat(box, ['plan', '--detailed-exitcode']);
@@ -195,7 +195,7 @@ describe('moves are moves', () => {
       expect(r.code, r.stdout + r.stderr).toBe(0);
       expect(r.stdout + r.stderr).toMatch(/compared with the synced listing/);
       expect(r.stdout).toMatch(/Plan: 2 to move, 0 to pull, 0 to push/);
-      expect(await spy.calls('rsync')).toEqual([]);
+      expect(await spy.transfers()).toEqual([]);
       for (const m of ALL) expect(await box.read(m, 'docs/b/x.txt'), m).toBe('x\n');
     } finally {
       await spy.cleanup();

@@ -212,7 +212,7 @@ describe('blat plan against three ssh machines, an outofuse one and a local self
     // One ssh session per ssh machine in use per plan (two plans), plus the probe of its root on
     // first contact (once: it is kept in state.json), never one to the outofuse machine; no rsync.
     expect(await spy.sshHosts()).toEqual(['m1', 'm1', 'm1', 'm2', 'm2', 'm2', 'm3', 'm3', 'm3']);
-    expect(await spy.calls('rsync')).toEqual([]);
+    expect(await spy.transfers()).toEqual([]);
 
     // Nothing on any machine changed, and no injection ran anywhere.
     expect(await readAllTrees(box, ALL)).toEqual(before);
@@ -409,7 +409,7 @@ describe('blat plan against three ssh machines, an outofuse one and a local self
       expectOneError(await plan('--prefer', 'bogus'), `blat: --prefer "bogus": expected "newest" or a machine (m1, m2, m3, dead, here)`);
 
       expect(await spy.calls('ssh')).toEqual([]);
-      expect(await spy.calls('rsync')).toEqual([]);
+      expect(await spy.transfers()).toEqual([]);
     } finally {
       await rm(empty, { recursive: true, force: true });
     }
@@ -451,7 +451,7 @@ describe('one transport call per machine per plan', () => {
     // 500 files and the folder: m1 lacks the odd ones, m2 and m3 lack or hold older copies of all.
     expect(manyDoc.summary).toEqual({ pull: 0, push: 250 + 500 + 500 + 2, trash: 0, deferred: 0, conflicts: 0, deletions: 0, kept: keptBy(manyDoc) });
     expect(await spy.sshHosts()).toEqual(['m1', 'm2', 'm3']);
-    expect(await spy.calls('rsync')).toEqual([]);
+    expect(await spy.transfers()).toEqual([]);
   });
 });
 

@@ -24,14 +24,14 @@ export interface Held {
   readonly mode: number;
 }
 
-/** Every path under the machine's root (but `.blat-trash`) with content, target and exact mtime. */
+/** Every path under the machine's root (but `.blat-trash` and `.blat`, blat's own) with content, target and exact mtime. */
 export async function readHeld(box: Sandbox, machine: string): Promise<Map<string, Held>> {
   const root = box.root(machine);
   const out = new Map<string, Held>();
   const walk = async (rel: string): Promise<void> => {
     for (const name of await readdir(rel ? join(root, rel) : root)) {
       const path = rel ? `${rel}/${name}` : name;
-      if (path === '.blat-trash') continue;
+      if (path === '.blat-trash' || path === '.blat') continue;
       const st = await readStat(join(root, path));
       if (st.type === 'dir') {
         out.set(path, { type: 'dir', mode: st.mode });

@@ -42,7 +42,7 @@ export interface Sandbox {
   read(machine: string, relPath: string): Promise<string>;
   stat(machine: string, relPath: string): Promise<FileStat>;
   exists(machine: string, relPath: string): Promise<boolean>;
-  /** Sorted relative paths under the machine's root with type, size and mtime (float seconds). */
+  /** Sorted relative paths under the machine's root with type, size and mtime (float seconds); blat's own records (`.blat`) left out. */
   listTree(machine: string): Promise<TreeEntry[]>;
   /** Removes the sandbox directory. */
   cleanup(): Promise<void>;
@@ -196,7 +196,7 @@ export async function makeSandbox(opts: SandboxOptions): Promise<Sandbox> {
           throw e;
         },
       ),
-    listTree: async (machine) => readTree(rootOf(machine)),
+    listTree: async (machine) => (await readTree(rootOf(machine))).filter((e) => e.path !== '.blat' && !e.path.startsWith('.blat/')),
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
   await sandbox.writeConfig(opts.extraConfig);

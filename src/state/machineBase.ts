@@ -1,0 +1,88 @@
+// A machine's own part of the base, kept on the machine in ROOT/.blat/sets/SET/ (config/setName.ts):
+// - `base-ID`: what the machine held under the sync paths right after the sync ID, as scan
+//   records (`./path\0type\0mtime\0size\0mode\0target\0`, see transport/scanScript.ts), so that
+//   the scan's parser reads it. Written once under its own name, never changed.
+// - `head`: one line `blat-base-1 ID JSON` naming the body of the last sync that wrote or verified
+//   the machine, and that sync's identity (MachineBaseHead). Replaced (renamed over) after its body
+//   is in place, so a kill at any instant leaves a head naming a whole body.
+import { encodeFsText } from '../fsText.js';
+import type { Entry } from '../types.js';
+import { isRecord } from './fsErrors.js';
+
+/** The first word of a head line. */
+export const BASE_HEAD_MAGIC = 'blat-base-1';
+/** A sync id: safe as a file name part and as a shell word. */
+export const SYNC_ID = /^[0-9a-z-]{1,64}$/;
+
+/** What a machine's head says of the sync that wrote its base. */
+export interface MachineBaseHead {
+  /** The sync's id (SYNC_ID): names the body file `base-ID`. */
+  readonly id: string;
+  readonly set: string;
+  /** ISO 8601 time of the sync (the controller's clock). */
+  readonly at: string;
+  /** The controller that ran it. */
+  readonly by: { readonly host: string; readonly pid: number };
+  /** Sync paths the machine was synced for (Base.covered): under them, no entry in the body means it held nothing. */
+  readonly paths: readonly string[];
+  /** Every machine whose base that sync wrote (a machine named here and holding no head has lost its own). */
+  readonly machines: readonly string[];
+  /** Files and symlinks the body holds under each sync path of `paths`. */
+  readonly files: Readonly<Record<string, number>>;
+}
+
+/** The head line for `head` (no newline inside: JSON escapes them). */
+export function renderBaseHead(head: MachineBaseHead): string {
+  if (!SYNC_ID.test(head.id)) throw new Error(`not a sync id: ${head.id}`);
+  const { id, ...rest } = head;
+  return `${BASE_HEAD_MAGIC} ${id} ${JSON.stringify(rest)}\n`;
+}
+
+/** The head a head line says; undefined when it is not one (damaged, another format). */
+export function parseBaseHead(line: string): MachineBaseHead | undefined {
+  const m = /^blat-base-1 ([0-9a-z-]{1,64}) (\{.*\})\n?$/s.exec(line);
+  if (!m) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(m[2]);
+  } catch {
+    return undefined;
+  }
+  if (!isRecord(value) || typeof value.set !== 'string' || typeof value.at !== 'string') return undefined;
+  const by = value.by;
+  if (!isRecord(by) || typeof by.host !== 'string' || typeof by.pid !== 'number') return undefined;
+  const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string' && s !== '');
+  if (!strings(value.paths) || !strings(value.machines)) return undefined;
+  const files = value.files;
+  if (!isRecord(files) || !Object.values(files).every((n) => Number.isSafeInteger(n) && (n as number) >= 0)) return undefined;
+  return Object.freeze({ id: m[1], set: value.set, at: value.at, by: { host: by.host, pid: by.pid }, paths: value.paths, machines: value.machines, files: files as Record<string, number> });
+}
+
+const TYPE_LETTER: Record<Entry['type'], string> = { file: 'f', dir: 'd', symlink: 'l' };
+
+/** The body of a machine's base: one scan record per entry (any order). */
+export function renderBaseBody(entries: ReadonlyMap<string, Entry>): Buffer {
+  const parts: Buffer[] = [];
+  let text = '';
+  const flush = () => {
+    if (text !== '') parts.push(encodeFsText(text));
+    text = '';
+  };
+  entries.forEach((e, path) => {
+    text += `./${path}\0${TYPE_LETTER[e.type]}\0${String(e.mtime)}\0${e.size}\0${e.mode.toString(8)}\0${e.target ?? ''}\0`;
+    if (text.length > 1 << 16) flush();
+  });
+  flush();
+  return Buffer.concat(parts);
+}
+
+/** Files and symlinks of `entries` under each of `paths`. */
+export function countBaseFiles(entries: ReadonlyMap<string, Entry> | undefined, paths: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = Object.fromEntries(paths.map((p) => [p, 0]));
+  if (entries === undefined) return out;
+  entries.forEach((e, path) => {
+    if (e.type === 'dir') return;
+    for (const p of paths) if (path === p || path.startsWith(`${p}/`)) out[p]++;
+  });
+  return out;
+}

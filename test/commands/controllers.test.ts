@@ -1,0 +1,133 @@
+// End to end: blat run from two machines in turn (two configs whose self differ, each with its
+// own state folder), over the test sshd. Each machine keeps its own part of the base, so either
+// controller tells an edit from a stale copy.
+import { chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { runBlat } from '../helpers/cli.js';
+import { makeSandbox, type Sandbox } from '../helpers/machines.js';
+import { useDocsMachines, withoutMuxNoise } from './support.js';
+
+const SSH = ['m1', 'm2'];
+const ALL = ['a', 'b', ...SSH];
+const machines = useDocsMachines(SSH);
+
+/** Machines a and b (local: blat runs on either), m1 and m2 over ssh; controller A's config in box.dir, B's in box.dir/b. */
+async function twoControllers(): Promise<{ box: Sandbox; dirA: string; dirB: string }> {
+  const box = await makeSandbox({ sshd: machines.sshd, ssh: SSH, local: ['a', 'b'], self: 'a', paths: ['docs'] });
+  const dirB = join(box.dir, 'b');
+  await mkdir(dirB);
+  const config = parse(await readFile(box.configFile, 'utf8')) as Record<string, unknown>;
+  await writeFile(join(dirB, 'blat.yaml'), stringify({ ...config, self: 'b' }));
+  return { box, dirA: box.dir, dirB };
+}
+
+async function syncFrom(dir: string, file: string, content: string, box: Sandbox, mtime: number): Promise<void> {
+  await box.write('a', file, content, mtime);
+  const r = await runBlat(['apply', '--auto-approve'], { cwd: dir });
+  expect(withoutMuxNoise(r.stderr)).toBe('');
+  expect(r.code).toBe(0);
+  for (const m of ALL) expect(await box.read(m, file)).toBe(content);
+}
+
+async function planJson(dir: string, extra: readonly string[] = []): Promise<{ code: number; plan: { steps: { action: string; path: string; to: string }[]; conflicts: { path: string }[]; deletions: { path: string; deletedOn: string[]; propagated: boolean }[]; machines: { name: string; status: string; reason?: string }[] } }> {
+  const r = await runBlat(['plan', '--json', ...extra], { cwd: dir });
+  return { code: r.code, plan: JSON.parse(r.stdout) };
+}
+
+describe('two controllers, one set of machines', () => {
+  it('an edit on m1 and a later one on a are a conflict from either controller; an apply from b overwrites neither', async () => {
+    const { box, dirA, dirB } = await twoControllers();
+    try {
+      await syncFrom(dirA, 'docs/f.txt', 'first\n', box, 1700000000);
+      await box.write('m1', 'docs/f.txt', 'edited on m1\n', 1700000100);
+      await box.write('a', 'docs/f.txt', 'edited on a, later\n', 1700000200);
+      for (const dir of [dirA, dirB]) {
+        const { plan } = await planJson(dir);
+        expect(plan.conflicts.map((c) => c.path)).toEqual(['docs/f.txt']);
+        expect(plan.steps.filter((s) => s.path === 'docs/f.txt')).toEqual([]);
+      }
+      const r = await runBlat(['apply', '--auto-approve'], { cwd: dirB });
+      expect(r.code).toBe(2);
+      expect(r.stdout).toMatch(/Not in sync: 1 conflict/);
+      expect(await box.read('m1', 'docs/f.txt')).toBe('edited on m1\n');
+      expect(await box.read('a', 'docs/f.txt')).toBe('edited on a, later\n');
+      expect(await box.read('b', 'docs/f.txt')).toBe('first\n');
+      expect(await box.read('m2', 'docs/f.txt')).toBe('first\n');
+    } finally {
+      await box.cleanup();
+    }
+  });
+
+  it('a deletion made after a sync from a is a held deletion planned from b, never a push', async () => {
+    const { box, dirA, dirB } = await twoControllers();
+    try {
+      await syncFrom(dirA, 'docs/g.txt', 'gone soon\n', box, 1700000000);
+      await box.write('a', 'docs/keep.txt', 'keep\n', 1700000000);
+      expect((await runBlat(['apply', '--auto-approve'], { cwd: dirA })).code).toBe(0);
+      await box.remove('m2', 'docs/g.txt');
+      const { plan } = await planJson(dirB);
+      expect(plan.deletions).toEqual([{ path: 'docs/g.txt', deletedOn: ['m2'], heldOn: ['m1', 'a', 'b'], propagated: false }]);
+      expect(plan.steps).toEqual([]);
+      const r = await runBlat(['apply', '--auto-approve', '--propagate-deletes'], { cwd: dirB });
+      expect(r.code).toBe(0);
+      for (const m of ALL) expect(await box.exists(m, 'docs/g.txt')).toBe(false);
+    } finally {
+      await box.cleanup();
+    }
+  });
+
+  it('a file created on two machines after a sync is a conflict from either controller', async () => {
+    const { box, dirA, dirB } = await twoControllers();
+    try {
+      await syncFrom(dirA, 'docs/f.txt', 'first\n', box, 1700000000);
+      await box.write('b', 'docs/new.txt', 'new on b\n', 1700000100);
+      await box.write('m2', 'docs/new.txt', 'new on m2, later\n', 1700000200);
+      for (const dir of [dirA, dirB]) expect((await planJson(dir)).plan.conflicts.map((c) => c.path)).toEqual(['docs/new.txt']);
+    } finally {
+      await box.cleanup();
+    }
+  });
+
+  it.each([
+    ['its sync path emptied', async (box: Sandbox) => box.remove('m2', 'docs')],
+    ['its root emptied, .blat and all (a disk not mounted)', async (box: Sandbox) => {
+      const { uid, gid } = await stat(box.root('m2'));
+      await rm(box.root('m2'), { recursive: true, force: true });
+      await mkdir(box.root('m2'));
+      await chown(box.root('m2'), uid, gid);
+    }],
+  ])('a machine with %s causes no deletion nor trash step anywhere, even with --propagate-deletes', async (_what, empty) => {
+    const { box, dirA, dirB } = await twoControllers();
+    try {
+      for (let i = 0; i < 3; i++) await box.write('a', `docs/f${i}.txt`, `file ${i}\n`, 1700000000);
+      expect((await runBlat(['apply', '--auto-approve'], { cwd: dirA })).code).toBe(0);
+      await empty(box);
+      for (const dir of [dirA, dirB]) {
+        const { code, plan } = await planJson(dir, ['--propagate-deletes', '--detailed-exitcode']);
+        expect(code).toBe(2);
+        expect(plan.steps.filter((s) => s.action === 'trash')).toEqual([]);
+        expect(plan.steps.filter((s) => s.to === 'm2')).toEqual([]);
+        expect(plan.deletions).toEqual([]);
+        const m2 = plan.machines.find((m) => m.name === 'm2')!;
+        expect(m2.status).toBe('offline');
+        expect(m2.reason).toMatch(/not the disk that was synced/);
+      }
+      const r = await runBlat(['apply', '--auto-approve', '--propagate-deletes'], { cwd: dirB });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/m2: not the disk that was synced\?/);
+      for (const m of ['a', 'b', 'm1']) for (let i = 0; i < 3; i++) expect(await box.read(m, `docs/f${i}.txt`)).toBe(`file ${i}\n`);
+      // Told it is a new disk, blat syncs it afresh; from then on it is an ordinary machine again, for both controllers.
+      const fresh = await runBlat(['apply', '--auto-approve', '--new', 'm2'], { cwd: dirA });
+      expect(fresh.code).toBe(0);
+      for (let i = 0; i < 3; i++) expect(await box.read('m2', `docs/f${i}.txt`)).toBe(`file ${i}\n`);
+      for (const dir of [dirA, dirB]) expect((await runBlat(['plan', '--detailed-exitcode'], { cwd: dir })).code).toBe(0);
+      const unknown = await runBlat(['plan', '--new', 'm9'], { cwd: dirA });
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toMatch(/^blat: --new m9: no such machine in /);
+    } finally {
+      await box.cleanup();
+    }
+  });
+});
