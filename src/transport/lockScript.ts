@@ -90,6 +90,7 @@ export function buildTakeLockScript(spec: LockSpec, stallTimeout: number, breakO
     `  if [ "$line" = "$me" ]; then echo taken; exit 0; fi`,
     `  if [ -f "$o" ]; then f="$o"; else f="$l"; fi`,
     `  a=$(age "$f") || a=`,
+    `  case $a in '' | - | *[!0-9-]* | ?*-*) a= ;; esac`,
     `  if [ -n "$brk" ] && [ "$line" = "$brk" ]; then :`,
     `  elif [ -z "$a" ]; then printf 'held\\t?\\t%s\\n' "$line"; exit 0`,
     `  elif [ "$a" -lt "$limit" ]; then printf 'held\\t%s\\t%s\\n' "$a" "$line"; exit 0; fi`,
@@ -101,9 +102,12 @@ export function buildTakeLockScript(spec: LockSpec, stallTimeout: number, breakO
     `    else rmdir -- "$l/takeover" 2>/dev/null; fi`,
     `    continue`,
     `  fi`,
-    // Another taker is at work; its mutex left by a taker that died is removed once as old as a stale lock.
-    `  t=$(age "$l/takeover") && [ "$t" -ge "$limit" ] && rmdir -- "$l/takeover" 2>/dev/null`,
-    `  sleep 1`,
+    // Another taker is at work: wait for it (its mutex, left by a taker that died, is removed once as
+    // old as a stale lock). No mutex and the same lock: it cannot be taken over from here (permissions).
+    `  if [ -d "$l/takeover" ]; then`,
+    `    t=$(age "$l/takeover") && [ "$t" -ge "$limit" ] 2>/dev/null && rmdir -- "$l/takeover" 2>/dev/null`,
+    `    sleep 1`,
+    `  elif [ -d "$l" ] && [ "$(owner)" = "$line" ]; then printf 'fail\tcannot take over the stale lock %s\n' "$l"; exit 0; fi`,
     `done`,
     `printf 'fail\\tcannot make %s\\n' "$l"`,
     '',

@@ -97,6 +97,19 @@ describe('the lock scripts run by /bin/sh', () => {
     });
   });
 
+  it('holds a lock whose age the machine cannot tell (no perl, no stat), or whose time is ahead of its clock: never taken over on a guess', async () => {
+    take(OTHER);
+    await age(3600);
+    await withFakeCommand('perl', 'exit 127', () =>
+      withFakeCommand('stat', 'exit 1', async () => {
+        expect(take(ME, 60)).toMatchObject({ kind: 'held', ageSeconds: undefined, owner: { host: 'box-b' } });
+      }),
+    );
+    await age(-3600);
+    expect(take(ME, 60)).toMatchObject({ kind: 'held', owner: { host: 'box-b' } });
+    expect(await readFile(ownerFile(), 'utf8')).toBe(`${OTHER}\n`);
+  });
+
   it('takes over a fresh lock only when its owner line is the one named to break (a holder known gone)', async () => {
     take(OTHER);
     expect(take(ME, 60, 'box-b\t999\tr9\tT')).toMatchObject({ kind: 'held' });
