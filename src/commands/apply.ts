@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { applySteps, type StepOutcome } from '../apply/applySteps.js';
 import { buildBaseAfterApply } from '../apply/baseAfterApply.js';
 import { buildTrashRun } from '../apply/trashRun.js';
+import { takeMachineLocks, type MachineLocks } from '../apply/machineLocks.js';
 import { escapeControls } from '../escape.js';
 import { BlatError, UsageError } from '../errors.js';
 import { renderApplyResult, summariseDone } from '../render/applyResult.js';
@@ -169,6 +170,13 @@ export async function carryOut(
   // From here Ctrl-C and SIGTERM stop the transfers and the apply ends itself (see Interrupts).
   const release = io.interrupts?.hold();
   const signal = io.interrupts?.signal;
+  const run = `${io.now().toString(36)}-${process.pid}`;
+  // Every machine a step writes is locked before anything is written (the pulls' too: self);
+  // the locks are taken while the precheck's shells start, and nothing begins before they are.
+  const writes = new Set(plan.steps.map((s) => s.to));
+  const locking = writes.size === 0 ? undefined : takeMachineLocks(ctx.config, ctx.self.name, sshOptions, writes, { host: io.hostname, pid: process.pid, run, nowMs: io.now() }, signal);
+  locking?.catch(() => undefined); // awaited below; a refusal is thrown there
+  let locks: MachineLocks | undefined;
   // The precheck's shells start now, while the journal is made ready; ended below, used or not.
   const sessions = openPlanSessions(ctx, plan, sshOptions, signal);
   const progress = buildProgressWriter(io, json);
@@ -177,7 +185,6 @@ export async function carryOut(
   const appended: JournalRecord[] = [];
   const known: StepOutcome[] = [];
   let begun = false;
-  const run = `${io.now().toString(36)}-${process.pid}`;
   const startedMs = io.now();
   const report = (outcomes: readonly StepOutcome[], code: number, stopped = false) => {
     const remaining = [...buildRemaining(plan, outcomes), ...(stopped ? [{ kind: 'stopped' as const }] : [])];
@@ -187,6 +194,8 @@ export async function carryOut(
     else io.stdout('\n' + renderApplyResult(outcomes, plan.deferred, { color, remaining, elapsedMs: io.now() - startedMs }));
   };
   try {
+    locks = await locking;
+    for (const line of locks?.warnings ?? []) io.stderr(`warning: ${escapeControls(line)}\n`);
     await compactJournal(ctx.config.stateDir);
     if (plan.steps.length > 0) await clearInSyncMemo(ctx.config.stateDir);
     const owedBefore = await readOwedNow(ctx.config.stateDir);
@@ -237,6 +246,7 @@ export async function carryOut(
     progress.clear();
     await journal?.close().catch(() => undefined);
     await Promise.all([...sessions.values()].map((session) => session.close()));
+    for (const line of (await locks?.release()) ?? []) io.stderr(`warning: ${escapeControls(line)}\n`);
     release?.();
   }
 }

@@ -1,4 +1,5 @@
 // `blat trash`, `blat trash restore`, `blat trash prune`: the versions apply kept on each machine.
+import { takeMachineLocks } from '../apply/machineLocks.js';
 import { buildPruneCutoff, buildTrashRun, parseTrashRun } from '../apply/trashRun.js';
 import { isUnder, normaliseSyncPath } from '../config/paths.js';
 import { escapeControls, sanitizeForTerminal } from '../escape.js';
@@ -53,8 +54,12 @@ export async function trashRestoreCommand(arg: string, flags: GlobalOptions & { 
       if (run === undefined) throw new BlatError(`${escapeControls(path)}: no version of it is kept in ${machine.name}'s trash (see blat trash)`);
     }
     const stamp = buildTrashRun(io.now());
+    // The machine is written: locked like an apply locks it (refused while another blat writes it).
+    const holder = { host: io.hostname, pid: process.pid, run: `${io.now().toString(36)}-${process.pid}`, nowMs: io.now() };
+    const locks = await takeMachineLocks(ctx.config, ctx.self.name, sshOptions, [machine.name], holder);
+    for (const line of locks.warnings) io.stderr(`warning: ${escapeControls(line)}\n`);
     const chunks: Buffer[] = [];
-    const result = await runScript(buildScriptTarget(machine, ctx.self.name, sshOptions, { stallTimeout: ctx.config.stallTimeout }), buildTrashRestoreScript(machine.root, run, path, stamp), (c) => chunks.push(c));
+    const result = await runScript(buildScriptTarget(machine, ctx.self.name, sshOptions, { stallTimeout: ctx.config.stallTimeout }), buildTrashRestoreScript(machine.root, run, path, stamp), (c) => chunks.push(c)).finally(() => locks.release());
     const status = Buffer.concat(chunks).toString('latin1').split('\0')[0];
     const where = `${escapeControls(path)} on ${machine.name}`;
     if (result.unreachable) throw new BlatError(`${machine.name} unreachable (${escapeControls(result.unreachable)}); nothing restored`);

@@ -108,7 +108,7 @@ export function parseLockHolder(file: string, text: string): LockHolder {
  * words when the pid now runs something that is not a blat (its command line, where /proc has
  * it, names no blat program); undefined when it may be a blat at work (this process is one).
  */
-async function findStaleReason(pid: number): Promise<string | undefined> {
+export async function findStaleReason(pid: number): Promise<string | undefined> {
   if (!isProcessAlive(pid)) return '';
   if (pid === process.pid) return undefined;
   let cmdline: string;

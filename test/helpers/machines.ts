@@ -2,7 +2,7 @@
 // reaches the ssh machines through the harness sshd.
 import { chown, lchown, mkdir, mkdtemp, readFile, rm, symlink as fsSymlink, writeFile, chmod, lstat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { readLoginUser } from './provided.js';
 import type { SshdHandle } from './sshd.js';
@@ -31,6 +31,11 @@ export interface Sandbox {
   root(machine: string): string;
   /** Rewrites blat.yaml with another `extraConfig` over the generated one. */
   writeConfig(extraConfig?: Record<string, unknown>): Promise<void>;
+  /**
+   * Writes the generated config with `extraConfig` over it to another file (its folder made): a
+   * second controller's config (say `self: m1`), whose relative stateDir is beside it.
+   */
+  writeConfigAt(file: string, extraConfig?: Record<string, unknown>): Promise<void>;
   /** Writes a file (making parent directories), owned like the machine's root; mtime in seconds (string for exact ns). */
   write(machine: string, relPath: string, content: string | Buffer, mtime?: number | string): Promise<void>;
   /** Makes a directory (and parents), owned like the machine's root. */
@@ -165,6 +170,10 @@ export async function makeSandbox(opts: SandboxOptions): Promise<Sandbox> {
     root: rootOf,
     async writeConfig(extraConfig = {}) {
       await writeFile(configFile, stringify(buildMerged(generated, extraConfig)));
+    },
+    async writeConfigAt(file, extraConfig = {}) {
+      await mkdir(dirname(file), { recursive: true, mode: 0o755 });
+      await writeFile(file, stringify(buildMerged(generated, extraConfig)));
     },
     async write(machine, relPath, content, mtime) {
       const path = pathOf(machine, relPath);

@@ -1,0 +1,168 @@
+// The locks an apply holds on the machines it writes (ROOT/.blat/sets/NAME/lock): taken all at
+// once before anything is written, renewed while the apply runs (a lease of stallTimeout
+// seconds), released at its end. A blat on any machine refuses to write a machine locked by another.
+import { buildSetDir } from '../config/setName.js';
+import { escapeControls } from '../escape.js';
+import { BlatError } from '../errors.js';
+import { findStaleReason } from '../state/lock.js';
+import {
+  buildOwnerLine,
+  buildReleaseLockScript,
+  buildRenewLockScript,
+  buildTakeLockScript,
+  parseTakeOutput,
+  type LockOwner,
+  type LockSpec,
+  type TakeAnswer,
+} from '../transport/lockScript.js';
+import { runScript } from '../transport/runScript.js';
+import { buildScriptTarget } from '../transport/targets.js';
+import type { Config, MachineConfig } from '../types.js';
+
+/** The blat taking the locks: this host and process, the run, and now (for the owner line). */
+export interface MachineLockHolder {
+  readonly host: string;
+  readonly pid: number;
+  readonly run: string;
+  readonly nowMs: number;
+}
+
+/** The locks held on the machines; taken by takeMachineLocks. */
+export interface MachineLocks {
+  /** The machines locked (config order). */
+  readonly machines: readonly string[];
+  /** What the user should hear: stale locks taken over, machines left unlocked (one line each, without "warning: "). */
+  readonly warnings: readonly string[];
+  /**
+   * Stops the renewals and removes every lock still ours (safe to call twice). Resolves with a
+   * line for each machine whose lock was found taken over by another blat meanwhile.
+   */
+  release(): Promise<string[]>;
+}
+
+/**
+ * Takes the lock of each of `machineNames` (self included when named), in parallel: either all
+ * those that answer are taken (a machine that cannot be reached, or whose root is missing, is
+ * left unlocked: its steps will fail and stay owed) and renewed every stallTimeout/3 seconds
+ * until `release`, or a BlatError (exit 1) names every machine another blat holds, after the
+ * locks taken here are released again. A lock not renewed for stallTimeout seconds (judged on its
+ * machine), or left by a blat of this host that has ended, is taken over, with a warning.
+ */
+export async function takeMachineLocks(
+  config: Config,
+  self: string,
+  sshOptions: readonly string[],
+  machineNames: Iterable<string>,
+  holder: MachineLockHolder,
+  signal?: AbortSignal,
+): Promise<MachineLocks> {
+  const wanted = new Set(machineNames);
+  const machines = config.machines.filter((m) => wanted.has(m.name) && m.state !== 'outofuse');
+  const owner = buildOwnerLine(holder);
+  const specOf = (m: MachineConfig): LockSpec => ({ root: m.root, setDir: buildSetDir(config.setName), owner });
+  const targetOf = (m: MachineConfig, withSignal: boolean) =>
+    buildScriptTarget(m, self, sshOptions, { stallTimeout: config.stallTimeout, ...(withSignal && signal ? { signal } : {}) });
+  const run = async (m: MachineConfig, script: string, withSignal: boolean) => {
+    let out = '';
+    const result = await runScript(targetOf(m, withSignal), script, (c) => (out += c.toString('utf8')));
+    return { out, result };
+  };
+
+  const warnings: string[] = [];
+  const held: string[] = [];
+  const taken: MachineConfig[] = [];
+  const takeOne = async (m: MachineConfig, breakOwner?: string): Promise<TakeAnswer | undefined> => {
+    const { out, result } = await run(m, buildTakeLockScript(specOf(m), config.stallTimeout, breakOwner), true);
+    if (result.unreachable !== undefined || result.exitCode === 3) return undefined;
+    if (result.exitCode !== 0) return { kind: 'fail', reason: result.stderr.trim().split('\n')[0] || `exit code ${result.exitCode}` };
+    return parseTakeOutput(out);
+  };
+  await Promise.all(
+    machines.map(async (m) => {
+      let answer = await takeOne(m);
+      let gone: string | undefined;
+      if (answer?.kind === 'held' && answer.owner.host === holder.host && answer.owner.pid !== undefined) {
+        // A lock of this host: its holder may be known to be gone (killed, or the pid reused).
+        const reason = await findStaleReason(answer.owner.pid);
+        if (reason !== undefined) {
+          gone = reason === '' ? 'that process has ended' : reason.replace(/^: /, '');
+          answer = await takeOne(m, answer.owner.line);
+        }
+      }
+      if (answer === undefined) return;
+      if (answer.kind === 'held') held.push(buildHeldLine(m.name, answer.owner, answer.ageSeconds, m, config.setName, holder.nowMs));
+      else if (answer.kind === 'fail') warnings.push(`${m.name}: not locked (${escapeControls(answer.reason)})`);
+      else {
+        taken.push(m);
+        for (const t of answer.tookOver) {
+          const why = gone ?? `not renewed for ${t.ageSeconds ?? '?'} s (stallTimeout ${config.stallTimeout} s)`;
+          warnings.push(`${m.name}: took over the lock of ${describeOwner(t.owner, holder.nowMs)}: ${why}`);
+        }
+      }
+    }),
+  );
+
+  let released: Promise<string[]> | undefined;
+  const lost = new Set<string>();
+  const renewing = new Map<string, Promise<void>>();
+  const renew = () => {
+    for (const m of taken) {
+      if (lost.has(m.name) || renewing.has(m.name)) continue;
+      const p = run(m, buildRenewLockScript(specOf(m)), false)
+        .then(({ out, result }) => {
+          if (result.unreachable === undefined && result.exitCode === 0 && out.trim() === 'lost') lost.add(m.name);
+        })
+        .catch(() => undefined)
+        .finally(() => renewing.delete(m.name));
+      renewing.set(m.name, p);
+    }
+  };
+  const timer = taken.length > 0 && held.length === 0 ? setInterval(renew, (config.stallTimeout * 1000) / 3) : undefined;
+  timer?.unref();
+  const locks: MachineLocks = {
+    machines: machines.filter((m) => taken.includes(m)).map((m) => m.name),
+    warnings,
+    release() {
+      released ??= (async () => {
+        clearInterval(timer);
+        await Promise.all(renewing.values());
+        await Promise.all(taken.map((m) => run(m, buildReleaseLockScript(specOf(m)), false).catch(() => undefined)));
+        return machines
+          .filter((m) => lost.has(m.name))
+          .map((m) => `${m.name}: this apply's lock there was taken over by another blat (it was not renewed within stallTimeout, ${config.stallTimeout} s)`);
+      })();
+      return released;
+    },
+  };
+  if (held.length > 0) {
+    await locks.release();
+    throw new BlatError(held.join('\n'), { lines: held });
+  }
+  return locks;
+}
+
+/** The refusal for machine `name`, locked by `owner` (its lock not renewed for `ageSeconds`). */
+function buildHeldLine(name: string, owner: LockOwner, ageSeconds: number | undefined, m: MachineConfig, setName: string, nowMs: number): string {
+  if (owner.host !== undefined && owner.pid !== undefined) return `${name} is being written by ${describeOwner(owner, nowMs)}; try again when it is done`;
+  const where = `${m.root.replace(/\/$/, '')}/${buildSetDir(setName)}/lock`;
+  const named = owner.line === '' ? 'names no holder yet' : `names ${JSON.stringify(owner.line)}`;
+  const age = ageSeconds === undefined ? '' : `, touched ${ageSeconds} s ago`;
+  return escapeControls(`${name} is locked by another blat (${where} ${named}${age}); try again when it is done, or remove that folder if no blat is running`);
+}
+
+/** "blat on HOST (pid N, since HH:MM:SS UTC)", as far as the owner line says. */
+function describeOwner(owner: LockOwner, nowMs: number): string {
+  const since = describeSince(owner.time, nowMs);
+  const details = [owner.pid !== undefined ? `pid ${owner.pid}` : undefined, since ? `since ${since}` : undefined].filter((s) => s !== undefined);
+  return escapeControls(`blat on ${owner.host ?? 'an unnamed host'}${details.length ? ` (${details.join(', ')})` : ''}`);
+}
+
+/** An ISO time as `HH:MM:SS UTC`, with its date when that is not today's (UTC); undefined when it is no time. */
+export function describeSince(time: string | undefined, nowMs: number): string | undefined {
+  if (time === undefined) return undefined;
+  const ms = Date.parse(time);
+  if (!Number.isFinite(ms) || !/^\d{4}-\d\d-\d\dT/.test(time)) return undefined;
+  const iso = new Date(ms).toISOString();
+  const today = new Date(nowMs).toISOString().slice(0, 10);
+  return `${iso.slice(0, 10) === today ? '' : `${iso.slice(0, 10)} `}${iso.slice(11, 19)} UTC`;
+}
