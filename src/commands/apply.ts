@@ -279,8 +279,20 @@ async function writeBases(
   const machines = w.from && !w.interrupted ? w.from.snapshot.machines.filter((m) => m.status === 'online').map((m) => m.name) : [];
   let written = new Set<string>();
   if (w.from && machines.length > 0) {
-    const whole = await readWholeBase(config.stateDir, w.next, w.previous);
-    written = await applyMachineBases({ config, self: ctx.self.name, sshOptions: w.sshOptions, base: whole, machines, before: w.from.machineBases, id, nowMs: w.nowMs, host: w.host, pid: process.pid });
+    written = await applyMachineBases({
+      config,
+      self: ctx.self.name,
+      sshOptions: w.sshOptions,
+      previous: w.previous,
+      next: w.next,
+      readWhole: () => readWholeBase(config.stateDir, w.next, w.previous),
+      machines,
+      before: w.from.machineBases,
+      id,
+      nowMs: w.nowMs,
+      host: w.host,
+      pid: process.pid,
+    });
   }
   await writeBase(config.stateDir, w.next, w.previous);
   if (w.from) {

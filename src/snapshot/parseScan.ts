@@ -40,6 +40,7 @@ const ZERO = 0x30;
 const TYPE_BYTES: Record<number, EntryType | undefined> = { 0x66: 'file', 0x64: 'dir', 0x6c: 'symlink' }; // f d l
 const UNREADABLE_TYPE = 0x75; // u
 const SUM_TYPE = 0x68; // h: a file's sha256, after the listing (checksum scans)
+const GONE_TYPE = 0x78; // x: in a machine's base only (state/machineBase.ts), a later part's word that the path is no longer held
 const FRACTION_SCALE = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 
 /**
@@ -192,6 +193,10 @@ export class ScanParser {
     checkRecordPath(buf, start, e0);
     if (e1 === e0 + 2 && buf[e0 + 1] === UNREADABLE_TYPE) {
       this.unreadable.push(decodeFsText(buf, start + 2, e0));
+      return e5 + 1;
+    }
+    if (e1 === e0 + 2 && buf[e0 + 1] === GONE_TYPE) {
+      this.entries.delete(decodeFsText(buf, start + 2, e0));
       return e5 + 1;
     }
     if (e1 === e0 + 2 && buf[e0 + 1] === SUM_TYPE) {

@@ -188,16 +188,22 @@ export function buildPrepareLines(dir: string, staleS: number): string[] {
 /** Shell lines sending the machine's base of the set in `dir` (see ScanScriptOptions.base). */
 function buildBaseLines(dir: string, have: string | undefined, staleS: number): string[] {
   if (have !== undefined && !SYNC_ID.test(have)) throw new Error('have: not a sync id');
-  const d = quoteShell(`./${dir}`);
+  // The set's folder and the ids hold only [A-Za-z0-9._,-]: safe unquoted, so a chain splits into words.
+  if (!/^[A-Za-z0-9._/-]+$/.test(dir) || dir.startsWith('/')) throw new Error(`base dir: not a plain relative path: ${dir}`);
+  const d = `./${dir}`;
   const minutes = Math.max(1, Math.ceil(staleS / 60));
   return [
-    `hl=; hid=; if [ -f ${d}/head ] && IFS= read -r hl <${d}/head; then hid=\${hl#${BASE_HEAD_MAGIC} }; hid=\${hid%% *}; fi`,
-    // The id names a file: only the characters of a sync id.
-    `case $hid in ''|*[!0-9a-z-]*) hl=; hid=;; esac; [ -n "$hid" ] && [ -f ${d}/"base-$hid" ] || { hl=; hid=; }`,
+    `hl=; ch=; if [ -f ${d}/head ] && IFS= read -r hl <${d}/head; then ch=\${hl#${BASE_HEAD_MAGIC} }; ch=\${ch%% *}; fi`,
+    // The chain names files: only the characters of sync ids and commas between them.
+    `case $ch in ''|*[!0-9a-z,-]*|,*|*,|*,,*) hl=; ch=;; esac`,
+    `fl=; [ -z "$ch" ] || fl=$(IFS=,; for i in $ch; do printf ' %s/base-%s' ${d} "$i"; done)`,
+    `for f in $fl; do [ -f "$f" ] || { hl=; ch=; fl=; break; }; done; hid=\${ch##*,}`,
     `printf '%s\\0' "$hl"`,
     have === undefined ? 'if false; then :' : `if [ -n "$hid" ] && [ "$hid" = ${have} ]; then printf 'have\\0'`,
-    `elif [ -n "$hid" ]; then n=$(wc -c <${d}/"base-$hid" 2>/dev/null) || n=x; printf '%s\\0' $n; cat ${d}/"base-$hid" 2>/dev/null; printf 'base-end\\0'; fi`,
-    `[ -z "$hid" ] || find ${d} -maxdepth 1 -type f -name 'base-*' ! -name "base-$hid" -mmin +${minutes} -exec rm -f -- {} + 2>/dev/null`,
+    // A file gone while it was read (another apply replaced the chain meanwhile) makes the section end otherwise: the scan fails.
+    `elif [ -n "$fl" ]; then n=$(cat $fl 2>/dev/null | wc -c) || n=x; printf '%s\\0' $n; cat $fl 2>/dev/null; e=base-end; for f in $fl; do [ -f "$f" ] || e=base-gone; done; printf '%s\\0' $e; fi`,
+    // Files no chain names (an apply killed before its head, or replaced since), once old enough.
+    `if [ -n "$ch" ]; then for f in ${d}/base-*; do [ -f "$f" ] || continue; i=\${f##*/base-}; case ",$ch," in *",$i,"*) ;; *) [ -n "$(find "$f" -mmin +${minutes} 2>/dev/null)" ] && rm -f -- "$f";; esac; done; fi`,
   ];
 }
 

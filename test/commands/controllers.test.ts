@@ -1,7 +1,7 @@
 // End to end: blat run from two machines in turn (two configs whose self differ, each with its
 // own state folder), over the test sshd. Each machine keeps its own part of the base, so either
 // controller tells an edit from a stale copy.
-import { chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chown, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -21,6 +21,13 @@ async function twoControllers(): Promise<{ box: Sandbox; dirA: string; dirB: str
   const config = parse(await readFile(box.configFile, 'utf8')) as Record<string, unknown>;
   await writeFile(join(dirB, 'blat.yaml'), stringify({ ...config, self: 'b' }));
   return { box, dirA: box.dir, dirB };
+}
+
+/** The one sync set whose base `machine` holds (the name blat derived for both configs). */
+async function setName(box: Sandbox, machine: string): Promise<string> {
+  const sets = await readdir(join(box.root(machine), '.blat', 'sets'));
+  expect(sets).toHaveLength(1);
+  return sets[0];
 }
 
 async function syncFrom(dir: string, file: string, content: string, box: Sandbox, mtime: number): Promise<void> {
@@ -73,6 +80,12 @@ describe('two controllers, one set of machines', () => {
       const r = await runBlat(['apply', '--auto-approve', '--propagate-deletes'], { cwd: dirB });
       expect(r.code).toBe(0);
       for (const m of ALL) expect(await box.exists(m, 'docs/g.txt')).toBe(false);
+      // Each machine's base is its first file and what each later sync changed (the deletion, written by b, among them).
+      const head = (await readFile(join(box.root('m1'), '.blat', 'sets', await setName(box, 'm1'), 'head'), 'utf8')).split(' ')[1];
+      expect(head.split(',')).toHaveLength(3);
+      for (const dir of [dirA, dirB]) expect((await runBlat(['plan', '--detailed-exitcode'], { cwd: dir })).code).toBe(0);
+      await box.write('m2', 'docs/g.txt', 'back again\n', 1700000300);
+      for (const dir of [dirA, dirB]) expect((await planJson(dir)).plan.steps.map((s) => `${s.action} ${s.path} ${s.to}`).sort()).toEqual(['push docs/g.txt a', 'push docs/g.txt b', 'push docs/g.txt m1'].map((x) => (dir === dirA ? x.replace('push docs/g.txt a', 'pull docs/g.txt a') : x.replace('push docs/g.txt b', 'pull docs/g.txt b'))).sort());
     } finally {
       await box.cleanup();
     }
@@ -85,6 +98,57 @@ describe('two controllers, one set of machines', () => {
       await box.write('b', 'docs/new.txt', 'new on b\n', 1700000100);
       await box.write('m2', 'docs/new.txt', 'new on m2, later\n', 1700000200);
       for (const dir of [dirA, dirB]) expect((await planJson(dir)).plan.conflicts.map((c) => c.path)).toEqual(['docs/new.txt']);
+    } finally {
+      await box.cleanup();
+    }
+  });
+
+  it('a base in the state folder of a blat from before bases lived on the machines seeds them once', async () => {
+    const { box, dirA, dirB } = await twoControllers();
+    try {
+      await syncFrom(dirA, 'docs/f.txt', 'first\n', box, 1700000000);
+      // As an older blat left things: the base in a's state folder only.
+      for (const m of ALL) await rm(join(box.root(m), '.blat'), { recursive: true, force: true });
+      await rm(join(dirA, '.blat', 'bases.json'));
+      await box.write('m1', 'docs/f.txt', 'edited on m1\n', 1700000100);
+      await box.write('a', 'docs/f.txt', 'edited on a, later\n', 1700000200);
+      await box.write('a', 'docs/g.txt', 'new\n', 1700000200);
+      expect((await planJson(dirA)).plan.conflicts.map((c) => c.path)).toEqual(['docs/f.txt']);
+      expect((await runBlat(['apply', '--auto-approve'], { cwd: dirA })).code).toBe(2);
+      for (const m of ALL) expect(await box.exists(m, 'docs/g.txt')).toBe(true);
+      // The machines now hold their bases: b, which never synced, sees the conflict too.
+      expect((await planJson(dirB)).plan.conflicts.map((c) => c.path)).toEqual(['docs/f.txt']);
+      expect(await box.read('m1', 'docs/f.txt')).toBe('edited on m1\n');
+    } finally {
+      await box.cleanup();
+    }
+  });
+
+  it.each([
+    ['unchanged there: it is stale, and gets the new version', 'missing', 'v2 from a\n'],
+    ['edited there meanwhile: a conflict, nothing overwritten', 'edited on m2\n', 'edited on m2\n'],
+  ])('a machine offline during an apply from a keeps its older base; planned from b, %s', async (_what, onM2, expected) => {
+    const { box, dirA, dirB } = await twoControllers();
+    try {
+      await syncFrom(dirA, 'docs/f.txt', 'v1\n', box, 1700000000);
+      // m2 cannot be reached by a's next apply.
+      const configA = await readFile(box.configFile, 'utf8');
+      await box.writeConfig({ machines: { m2: { host: 'dead' } } });
+      await box.write('a', 'docs/f.txt', 'v2 from a\n', 1700000200);
+      if (onM2 !== 'missing') await box.write('m2', 'docs/f.txt', onM2, 1700000100);
+      expect((await runBlat(['apply', '--auto-approve'], { cwd: dirA })).code).toBe(2);
+      await writeFile(box.configFile, configA);
+      const { plan } = await planJson(dirB);
+      if (onM2 === 'missing') {
+        expect(plan.conflicts).toEqual([]);
+        expect(plan.steps.map((s) => `${s.action} ${s.path} ${s.to}`)).toEqual(['push docs/f.txt m2']);
+      } else {
+        expect(plan.conflicts.map((c) => c.path)).toEqual(['docs/f.txt']);
+        expect(plan.steps).toEqual([]);
+      }
+      await runBlat(['apply', '--auto-approve'], { cwd: dirB });
+      expect(await box.read('m2', 'docs/f.txt')).toBe(expected);
+      expect(await box.read('a', 'docs/f.txt')).toBe('v2 from a\n');
     } finally {
       await box.cleanup();
     }
