@@ -19,6 +19,7 @@ import { readSyncedListingFile, readSyncedRecord, type SyncedListingKey, type Sy
 import type { Base, Config, Entry, MachineObservation, Plan, PlanOptions, Snapshot } from '../types.js';
 import { buildSetDir } from '../config/setName.js';
 import { readBaseIds } from '../state/baseIds.js';
+import { recordMachineBases } from '../state/recordMachineBases.js';
 import { buildBaseFromMachines, readMachineBases, type MachineBases } from '../snapshot/machineBases.js';
 import { readySshOptions, type RunContext } from './context.js';
 import type { CommandIO } from './io.js';
@@ -112,7 +113,12 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
     return { observed: leaveOutMachines(config, ctx.self.name, first, read), bases: read };
   };
   let { observed, bases: machineBases } = observe(scans);
-  const readPlanBase = async (): Promise<Base> => buildBaseFromMachines(await readBase(config.stateDir), machineBases);
+  const sent = [...machineBases.found].filter(([, f]) => f.kind === 'sent').map(([n]) => n);
+  if (sent.length > 0) how.report?.(`bases of a sync this controller has no copy of, sent by ${sent.join(', ')}\n`);
+  /** The controller's copy as read (once), for the machines' bases to be laid over. */
+  let copy: Promise<Base> | null = cachedRead;
+  const readCopy = (): Promise<Base> => (copy ??= readBase(config.stateDir));
+  const readPlanBase = async (): Promise<Base> => buildBaseFromMachines(await readCopy(), machineBases);
   const baseRead = cachedRead ? cachedRead.then((b) => buildBaseFromMachines(b, machineBases)) : null;
   const selfIndex = config.machines.findIndex((m) => m.name === ctx.self.name);
   const selfScan = scans[selfIndex];
@@ -178,6 +184,8 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
     : buildPlan({ configDigest: config.digest, snapshot, base: base ?? new Map(), options, nowMs: io.now(), excludedOn: buildMachineExcludes(config) });
   const plan = how.checksum ? addChecksumConflicts(planned, snapshot, options.modifyWindow) : planned;
   if (identical && finalObserved.warnings.length === 0 && !how.checksum) await recordInSync(ctx, listingLost ? null : memo, finalScans, plan);
+  // A plan (an apply writes its own) keeps what the machines sent, so the next plan need not ask for it again.
+  if (!needBase && base !== null && copy !== null && !machineBases.cached) await recordMachineBases(config, have, await copy, base, machineBases);
   return { plan, snapshot, base, sshOptions, selfListing, machineBases };
 }
 
