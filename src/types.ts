@@ -143,7 +143,8 @@ export interface MachineObservation {
   readonly clockOffsetMs?: number;
   /**
    * Offline machines only: it answered, but its root does not exist (a disk not mounted, a wrong
-   * root). It takes no part, as an unreachable machine, but is not reported as one.
+   * root), or is not the disk that was synced (snapshot/machineBases.ts: `reason` says which). It
+   * takes no part, as an unreachable machine, but is not reported as one.
    */
   readonly rootMissing?: true;
 }
