@@ -165,7 +165,10 @@ export interface UnreadableFolder {
 export interface PartialSnapshotInfo {
   /** Paths left out (each alike everywhere and in the base). */
   readonly alike: number;
-  /** Machine name → files and symlinks it holds under the scanned paths (left-out paths included). */
+  /**
+   * Machine name → files and symlinks it holds under the scanned paths (left-out paths included).
+   * A machine may be missing when no count was needed (a plan the in-sync memo answered: nothing to trash).
+   */
   readonly files: ReadonlyMap<string, number>;
 }
 
