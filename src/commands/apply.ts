@@ -225,7 +225,7 @@ export async function carryOut(
     // Under the lock since the plan was made: the base read then is still the base.
     const base = from?.base ?? (await readBase(ctx.config.stateDir));
     const next = buildBaseAfterApply(base, plan, outcomes, snapshot);
-    await writeBases(ctx, { next, previous: base, plan, outcomes, from, sshOptions, nowMs: io.now(), host: io.hostname, interrupted: signal?.aborted === true });
+    await writeBases(ctx, { next, previous: base, plan, outcomes, from, sshOptions, nowMs: io.now(), host: io.hostname });
     if (snapshot && from?.selfListing) await recordSyncedListing(ctx.config.stateDir, from.selfListing, snapshot, next, plan, outcomes);
     const code = signal?.aborted ? interruptExitCode(signal.reason) : buildRemaining(plan, outcomes).length > 0 ? 2 : 0;
     await journal.append({ t: io.now(), event: 'end', run, exitCode: code });
@@ -254,7 +254,7 @@ export async function carryOut(
 /**
  * Writes the base after an apply: first each machine's own part on the machine (those that took
  * part in the sync: every online machine of the plan's scan; none for a saved plan, whose scan
- * this run did not see, nor after an interrupt), then the controller's copy (base.json), then the
+ * this run did not see), then the controller's copy (base.json), then the
  * ids of what that copy holds. A machine that could not be written keeps its older base, and the
  * controller's copy is not taken for its base: its scan sends it again next time.
  */
@@ -269,14 +269,14 @@ async function writeBases(
     readonly sshOptions: readonly string[];
     readonly nowMs: number;
     readonly host: string;
-    readonly interrupted: boolean;
   },
 ): Promise<void> {
   const { config } = ctx;
   const before = (await readBaseIds(config.stateDir, config.setName)) ?? new Map<string, string>();
   const ids = new Map(before);
   const id = buildSyncId(w.nowMs);
-  const machines = w.from && !w.interrupted ? w.from.snapshot.machines.filter((m) => m.status === 'online').map((m) => m.name) : [];
+  // After Ctrl-C too: what the done steps wrote is recorded (else a later edit of a copy sent could look like a conflict).
+  const machines = w.from ? w.from.snapshot.machines.filter((m) => m.status === 'online').map((m) => m.name) : [];
   let written = new Set<string>();
   if (w.from && machines.length > 0) {
     written = await applyMachineBases({
@@ -302,10 +302,10 @@ async function writeBases(
       else ids.delete(name);
     }
   }
+  // The copy stands for a machine's base only where this run wrote the same on the machine, or changed nothing of it.
   for (const name of machines) if (!written.has(name)) ids.delete(name);
   for (const name of written) ids.set(name, id);
-  // Machines a step touched without this run writing their base: the copy is no longer theirs.
-  for (const o of w.outcomes) if (o.status === 'done' && !written.has(o.step.to)) ids.delete(o.step.to);
+  for (const o of w.outcomes) for (const name of [o.step.from, o.step.to]) if (o.status === 'done' && !written.has(name)) ids.delete(name);
   await writeBaseIds(config.stateDir, config.setName, ids);
 }
 
