@@ -15,7 +15,7 @@ import { BlatError } from '../errors.js';
 import { describeError } from '../state/fsErrors.js';
 
 /** A chain may add this many records in later files even when a quarter of its first file is fewer. */
-const CHAIN_MIN_ROWS = 1000;
+export const CHAIN_MIN_ROWS = 1000;
 
 /** A new sync id: the time (base 36) and 6 random hex digits. */
 export function buildSyncId(nowMs: number): string {
@@ -43,7 +43,7 @@ export interface MachineBaseWrite {
 }
 
 /** One machine's files to write: the file of this sync and the head. */
-interface Written {
+export interface Written {
   readonly body: Buffer;
   readonly head: MachineBaseHead;
 }
@@ -71,25 +71,12 @@ export async function applyMachineBases(req: MachineBaseWrite): Promise<Set<stri
   const changed = [...findChangedBasePaths(req.previous, req.next)];
   let whole: Promise<Base> | undefined;
   const build = async (name: string): Promise<Written> => {
-    const paths = req.next.covered?.get(name) ?? [];
     const f = req.before.found.get(name);
     const before = f?.kind === 'cached' || f?.kind === 'sent' ? f.head : undefined;
-    const after = req.next.get(name) ?? new Map<string, Entry>();
-    const mine = changed.filter((p) => !isSameBaseEntry(req.previous.get(name)?.get(p), after.get(p)));
-    if (before !== undefined && sameList(before.paths, paths) && before.logRows + mine.length <= Math.max(CHAIN_MIN_ROWS, before.rows / 4)) {
-      const files = { ...before.files };
-      const under = paths.map((p) => [p, buildUnderTest([p])] as const);
-      const isFile = (e: Entry | undefined) => e !== undefined && e.type !== 'dir';
-      for (const p of mine) {
-        const delta = (isFile(after.get(p)) ? 1 : 0) - (isFile(req.previous.get(name)?.get(p)) ? 1 : 0);
-        if (delta !== 0) for (const [sp, test] of under) if (test(p)) files[sp] = (files[sp] ?? 0) + delta;
-      }
-      const head = { ...identity, id: req.id, chain: [...before.chain, req.id], rows: before.rows, logRows: before.logRows + mine.length, paths, files };
-      return { body: renderBaseRecords(after, mine), head };
-    }
+    const added = buildChainFile(name, before, req.previous, req.next, changed, { ...identity, id: req.id });
+    if (added !== null) return added;
     whole ??= req.readWhole();
-    const entries = (await whole).get(name) ?? new Map<string, Entry>();
-    return { body: renderBaseBody(entries), head: { ...identity, id: req.id, chain: [req.id], rows: entries.size, logRows: 0, paths, files: countBaseFiles(entries, paths) } };
+    return buildWholeFile(name, await whole, { ...identity, id: req.id });
   };
   const staging = await mkdtemp(join(config.stateDir, 'tmp-bases-')).catch((error: unknown) => {
     throw new BlatError(`${join(config.stateDir, 'tmp-bases-*')}: cannot write (${describeError(error)})`, { cause: error });
@@ -117,6 +104,40 @@ export async function applyMachineBases(req: MachineBaseWrite): Promise<Set<stri
   } finally {
     await rm(staging, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/** What a head says of the sync that writes it (MachineBaseHead without the chain, counts and paths). */
+type SyncIdentity = Pick<MachineBaseHead, 'id' | 'set' | 'at' | 'by' | 'machines'>;
+
+/**
+ * The file that adds what this sync changed of machine `name`'s base to its chain `before` (the
+ * chain `previous` stands for), with its head; null when it must be written whole instead: no chain
+ * to add to, other sync paths covered, or the chain's later files would hold more records than a
+ * quarter of its first one (at least CHAIN_MIN_ROWS). `changed`: the paths whose entry differs
+ * between `previous` and `next` on some machine.
+ */
+export function buildChainFile(name: string, before: MachineBaseHead | undefined, previous: Base, next: Base, changed: readonly string[], sync: SyncIdentity): Written | null {
+  const paths = next.covered?.get(name) ?? [];
+  const after = next.get(name) ?? new Map<string, Entry>();
+  const was = previous.get(name);
+  const mine = changed.filter((p) => !isSameBaseEntry(was?.get(p), after.get(p)));
+  if (before === undefined || !sameList(before.paths, paths) || before.logRows + mine.length > Math.max(CHAIN_MIN_ROWS, before.rows / 4)) return null;
+  const files = { ...before.files };
+  const under = paths.map((p) => [p, buildUnderTest([p])] as const);
+  const isFile = (e: Entry | undefined) => e !== undefined && e.type !== 'dir';
+  for (const p of mine) {
+    const delta = (isFile(after.get(p)) ? 1 : 0) - (isFile(was?.get(p)) ? 1 : 0);
+    if (delta !== 0) for (const [sp, test] of under) if (test(p)) files[sp] = (files[sp] ?? 0) + delta;
+  }
+  const head = { ...sync, chain: [...before.chain, sync.id], rows: before.rows, logRows: before.logRows + mine.length, paths, files };
+  return { body: renderBaseRecords(after, mine), head };
+}
+
+/** Machine `name`'s whole base (from `whole`, every path) as the first file of a new chain, with its head. */
+export function buildWholeFile(name: string, whole: Base, sync: SyncIdentity): Written {
+  const paths = whole.covered?.get(name) ?? [];
+  const entries = whole.get(name) ?? new Map<string, Entry>();
+  return { body: renderBaseBody(entries), head: { ...sync, chain: [sync.id], rows: entries.size, logRows: 0, paths, files: countBaseFiles(entries, paths) } };
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
