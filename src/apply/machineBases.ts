@@ -52,12 +52,13 @@ export interface Written {
  * Writes, on each machine of `machines`, its part of the base as the base of sync `id`: a file of
  * what changed added to its chain when the machine's chain is the one `previous` stands for and
  * stays short, else its whole part in a new file; then the head naming the chain (one rsync per
- * machine, all at once). Returns the machines written; a machine that could not be written keeps
- * its older base (and says so next time).
+ * machine, all at once); a machine nothing of whose base changed is left as it is. Returns each
+ * machine's base now (machine → sync id): those written, and those left as they were; one that
+ * could not be written keeps its older base (and says so next time).
  */
-export async function applyMachineBases(req: MachineBaseWrite): Promise<Set<string>> {
+export async function applyMachineBases(req: MachineBaseWrite): Promise<Map<string, string>> {
   const { config } = req;
-  if (req.machines.length === 0) return new Set();
+  if (req.machines.length === 0) return new Map();
   const setDir = buildSetDir(config.setName);
   // Every machine a sync ever wrote stays named, so that one that lost its record is noticed by any controller.
   const named = new Set<string>(req.machines);
@@ -70,10 +71,13 @@ export async function applyMachineBases(req: MachineBaseWrite): Promise<Set<stri
   };
   const changed = [...findChangedBasePaths(req.previous, req.next)];
   let whole: Promise<Base> | undefined;
-  const build = async (name: string): Promise<Written> => {
+  /** The files to write on `name`; null when its base and head stand as they are (nothing of it changed). */
+  const build = async (name: string): Promise<Written | null> => {
     const f = req.before.found.get(name);
     const before = f?.kind === 'cached' || f?.kind === 'sent' ? f.head : undefined;
     const added = buildChainFile(name, before, req.previous, req.next, changed, { ...identity, id: req.id });
+    // Left as it is, other controllers' copies of it stay good.
+    if (added !== null && added.body.length === 0 && sameList(before!.machines, identity.machines)) return null;
     if (added !== null) return added;
     whole ??= req.readWhole();
     return buildWholeFile(name, await whole, { ...identity, id: req.id });
@@ -86,7 +90,9 @@ export async function applyMachineBases(req: MachineBaseWrite): Promise<Set<stri
       req.machines.map(async (name) => {
         const machine = config.machines.find((m) => m.name === name);
         if (machine === undefined) return null;
-        const { body, head } = await build(name);
+        const files = await build(name);
+        if (files === null) return [name, (req.before.found.get(name) as { head: MachineBaseHead }).head.id] as const;
+        const { body, head } = files;
         const folder = join(staging, name);
         const dir = join(folder, ...setDir.split('/'));
         try {
@@ -97,10 +103,10 @@ export async function applyMachineBases(req: MachineBaseWrite): Promise<Set<stri
           throw new BlatError(`${dir}: cannot write (${describeError(error)})`, { cause: error });
         }
         const sent = await runRsyncFolder({ from: folder, to: buildRsyncEndpoint(machine, req.self), sshOptions: req.sshOptions, stallTimeout: config.stallTimeout });
-        return sent.ok ? name : null;
+        return sent.ok ? ([name, req.id] as const) : null;
       }),
     );
-    return new Set(results.filter((n): n is string => n !== null));
+    return new Map(results.filter((r): r is readonly [string, string] => r !== null));
   } finally {
     await rm(staging, { recursive: true, force: true }).catch(() => undefined);
   }
