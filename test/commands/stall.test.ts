@@ -1,13 +1,10 @@
 // A machine that stops answering mid-run (its find or rsync SIGSTOPped for real) is given up after
 // stallTimeout seconds: reported stalled, the other machines served, the lock released, exit 2.
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, readlink } from 'node:fs/promises';
+import { link, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
-const execFileP = promisify(execFile);
 import { runBlat } from '../helpers/cli.js';
 import { makeSandbox, type Sandbox } from '../helpers/machines.js';
 import { readLoginUser } from '../helpers/provided.js';
@@ -20,10 +17,19 @@ function stallSandbox(stallTimeout = 2): Promise<Sandbox> {
   return makeSandbox({ sshd: machines.sshd, ssh: ['m1', 'm2'], local: ['here'], self: 'here', paths: ['docs'], extraConfig: { stallTimeout } });
 }
 
-/** Makes `count` empty files under docs/many on a machine: a scan long enough to be caught running. */
+/**
+ * Makes `count` names under docs/many on a machine, all hard links to one empty file: a scan long
+ * enough to be caught running (find walks each name), made in a second where `count` new files
+ * took about 8 s on this disk.
+ */
 async function makeManyFiles(box: Sandbox, machine: string, count: number): Promise<void> {
-  const owner = `${readLoginUser().uid}:${readLoginUser().gid}`;
-  await execFileP('sh', ['-c', `mkdir -p docs/many && cd docs/many && seq 1 ${count} | sed s/^/f/ | xargs touch && chown -R "$1" "$2/docs"`, 'sh', owner, box.root(machine)], { cwd: box.root(machine) });
+  await box.write(machine, 'docs/many/f1', ''); // owned like the machine's root, and so its links
+  const first = join(box.root(machine), 'docs', 'many', 'f1');
+  for (let i = 2; i <= count; i += 500) {
+    const batch: Promise<void>[] = [];
+    for (let j = i; j < Math.min(i + 500, count + 1); j++) batch.push(link(first, join(box.root(machine), 'docs', 'many', `f${j}`)));
+    await Promise.all(batch);
+  }
 }
 
 /** Stops (SIGSTOP) the scan of `machine` as soon as it runs (its find, or the shell around it), until `done()`; the pids stopped. */
