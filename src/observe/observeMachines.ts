@@ -1,0 +1,189 @@
+// The one observation step: every machine scanned once, each machine's own base learned in the same
+// round trip, and what is left to decide handed to the planner in one shape, whichever cache served it.
+import { buildSetDir } from '../config/setName.js';
+import { sanitizeForTerminal } from '../escape.js';
+import { countHeldFiles } from '../plan/guards.js';
+import { countIdenticalPaths, isIdenticalSnapshot, isUniformSnapshot } from '../plan/uniform.js';
+import { buildBaseFromMachines, readMachineBases, type MachineBases } from '../snapshot/machineBases.js';
+import { parseListing } from '../snapshot/parseScan.js';
+import type { ListingDiff } from '../snapshot/listingDiff.js';
+import { parseKeptListing } from '../snapshot/scanMachine.js';
+import { assembleSnapshot, observeScans, scanMachines, type MachineScans, type Observation, type ScanRequest } from '../snapshot/scanSnapshot.js';
+import { readBase } from '../state/base.js';
+import { readBaseIds } from '../state/baseIds.js';
+import { readInSyncListing, readInSyncMemo } from '../state/inSyncMemo.js';
+import { readMachineStates, updateMachineStates, writeMachineStates } from '../state/machineState.js';
+import { recordMachineBases } from '../state/recordMachineBases.js';
+import { readSyncedListingFile, readSyncedRecord, type SyncedListingKey } from '../state/syncedListing.js';
+import type { Base, Entry, PlanOptions, Snapshot } from '../types.js';
+import { readySshOptions, type RunContext } from '../commands/context.js';
+import type { CommandIO } from '../commands/io.js';
+import { buildAlikeSnapshot } from './alikeSnapshot.js';
+import { recordInSync } from './inSyncRecord.js';
+import { leaveOutMachines } from './leaveOut.js';
+import { buildPartialRun, diffScan } from './partialRun.js';
+import { checkTargetsHeld } from './targetsHeld.js';
+
+/** How the machines are observed. */
+export interface ObserveOptions {
+  /** Read the base even when it cannot change the plan (apply writes its successor). Default true. */
+  readonly needBase?: boolean;
+  /**
+   * With a synced listing in place (state/syncedListing.ts), compare the machines' listings with
+   * it and hand over only the paths that differ (a partial snapshot), without reading the base.
+   */
+  readonly useSynced?: boolean;
+  /** Told, in one line, how the machines were compared (for --verbose). */
+  readonly report?: (line: string) => void;
+  /**
+   * `plan --checksum`: every machine also hashes every file under the paths (in the scan's round
+   * trip). Every listing is read (no in-sync memo, no synced listing) and no memo is recorded.
+   */
+  readonly checksum?: boolean;
+  /** Machines to take as new whatever their roots hold (`--new`): their bases are empty, and an emptied or unrecorded root is not refused. */
+  readonly newMachines?: ReadonlySet<string>;
+}
+
+/**
+ * What the machines hold, in one shape whichever cache served it. `decide` and `base` are what the
+ * planner gets: every entry scanned, or (Snapshot.partial) only the paths left to decide — none when
+ * every machine is known alike — with how many paths are alike everywhere and each machine's file
+ * count. `scanned` is what an apply builds the next base from (the entries read: all, or the partial
+ * ones), and `scannedBase` the base read with them (null when it was not needed and not read).
+ */
+export interface Observed {
+  readonly decide: Snapshot;
+  /** The base of `decide`'s paths (empty when it could not change the plan). */
+  readonly base: Base;
+  readonly scanned: Snapshot;
+  readonly scannedBase: Base | null;
+  readonly sshOptions: readonly string[];
+  /** Self's listing as scanned, and the key of a synced listing (for an apply to record one); absent when not kept. */
+  readonly selfListing?: { readonly listing: Buffer; readonly digest: string; readonly key: SyncedListingKey };
+  /** What the scans said of each machine's own base (for an apply to write their successors). */
+  readonly machineBases: MachineBases;
+}
+
+/**
+ * Scans every machine once (learning each machine's base in the same round trip), records the
+ * observed machine states in state.json, and says what is left to decide. Scan warnings go to
+ * stderr. With `needBase: false` (plan only) the base is not read when the snapshot is uniform (it
+ * could not change the plan), and when every machine's listing is still the one the in-sync memo
+ * recorded, no entries are read either. With `useSynced` and a synced listing in place, the
+ * listings are compared with it and only the paths that differ are read (a partial snapshot and
+ * base), unless something is out of the ordinary (a machine offline, a scan warning, a machine's
+ * base not the controller's copy), when every listing is read after all. A scan that finds every
+ * machine identical records the memo. `options` says what "uniform" means (windows, perms).
+ */
+export async function observeMachines(ctx: RunContext, options: PlanOptions, io: CommandIO, how: ObserveOptions = {}): Promise<Observed> {
+  const { config } = ctx;
+  const needBase = how.needBase !== false;
+  const sshOptions = await readySshOptions(config);
+  const scanned = config.machines.filter((m) => m.state !== 'outofuse').map((m) => m.name);
+  const key = { configDigest: config.digest, self: ctx.self.name, paths: ctx.targets, machines: scanned };
+  const inSync = how.checksum ? null : await readInSyncMemo(config.stateDir, key);
+  // A plan takes the in-sync memo first (nothing is sent back while nothing changed); an apply
+  // the synced listing (it is there after an apply, and compares whatever changed cheaply).
+  const synced = how.useSynced && !how.checksum && (needBase || !inSync) ? await readSyncedRecord(config.stateDir, key) : null;
+  // With a synced listing every listing is wanted, to be compared with it as soon as it is here.
+  const memo = synced ? null : inSync;
+  const reference = synced ? readSyncedListingFile(config.stateDir, synced) : null;
+  const diffs: Promise<ListingDiff | null>[] = [];
+  const setDir = buildSetDir(config.setName);
+  const have = await readBaseIds(config.stateDir, config.setName);
+  const req: ScanRequest = {
+    config,
+    self: ctx.self.name,
+    paths: ctx.targets,
+    sshOptions,
+    expect: memo ? new Map(Object.entries(memo.machines)) : undefined,
+    keepListingOf: ctx.self.name,
+    unparsed: synced !== null,
+    checksum: how.checksum,
+    bases: { dir: setDir, have: have ?? new Map() },
+    onScanned: reference && synced ? (i, scan) => void (diffs[i] = reference.then((ref) => diffScan(ref, scan, synced.records))) : undefined,
+  };
+  // The controller's copy of the bases is read while the machines are scanned (parsed in the gaps between their output).
+  let copy: Promise<Base> | null = needBase && !synced ? readBase(config.stateDir) : null;
+  copy?.catch(() => undefined); // its failure is reported where it is awaited
+  const readCopy = (): Promise<Base> => (copy ??= readBase(config.stateDir));
+  const [firstScans, previous] = await Promise.all([scanMachines(req), readMachineStates(config.stateDir, config.machines.map((m) => m.name))]);
+  const takenAtMs = Date.now();
+  let scans = firstScans;
+  const names = config.machines.map((m) => m.name);
+  const wholePaths = ctx.targets.filter((t) => config.paths.includes(t));
+  /** The scans' observation, and what they said of the machines' bases (machines whose base is lost or damaged taken out). */
+  const observe = (from: MachineScans): { observed: Observation; bases: MachineBases } => {
+    const first = observeScans(config, ctx.self.name, from);
+    const read = readMachineBases(names, from, (n) => first.machines[names.indexOf(n)].status === 'online', have, how.newMachines ?? new Set(), wholePaths, setDir);
+    return { observed: leaveOutMachines(config, ctx.self.name, first, read), bases: read };
+  };
+  let { observed, bases: machineBases } = observe(scans);
+  const sent = [...machineBases.found].filter(([, f]) => f.kind === 'sent').map(([n]) => n);
+  if (sent.length > 0) how.report?.(`bases of a sync this controller has no copy of, sent by ${sent.join(', ')}\n`);
+  const readPlanBase = async (): Promise<Base> => buildBaseFromMachines(await readCopy(), machineBases);
+  const selfIndex = config.machines.findIndex((m) => m.name === ctx.self.name);
+  const selfScan = scans[selfIndex];
+  const selfListing = selfScan?.ok && selfScan.output.listing && selfScan.digest ? { listing: selfScan.output.listing, digest: selfScan.digest, key } : undefined;
+  const partial = synced && observed.warnings.length === 0 && machineBases.cached ? buildPartialRun(synced, await Promise.all(diffs), scans, observed, req, takenAtMs) : null;
+  if (partial) {
+    how.report?.(`compared with the synced listing: ${partial.snapshot.partial!.alike} paths alike everywhere, ${partial.paths} planned one by one\n`);
+  } else if (synced) {
+    // Something out of the ordinary (a machine offline, a warning, a special file): read every listing.
+    how.report?.('the synced listing cannot stand for every machine this time: every listing is read\n');
+    scans = scans.map((scan, i) => (scan === null ? null : parseKeptListing(scan, i === selfIndex)));
+    ({ observed, bases: machineBases } = observe(scans));
+  }
+  for (const w of observed.warnings) io.stderr(`warning: ${sanitizeForTerminal(w)}\n`);
+  await writeMachineStates(config.stateDir, updateMachineStates(previous, observed.machines, takenAtMs));
+  const common = { sshOptions, selfListing, machineBases };
+
+  if (partial) {
+    await checkTargetsHeld(ctx, partial.snapshot, partial.base, io, readPlanBase);
+    // Alike on the paths that differ from the synced listing, so alike everywhere: the next plan may take the memo.
+    if (isIdenticalSnapshot(partial.snapshot)) await recordInSync(ctx, null, scans, partial.snapshot.partial!.alike + countIdenticalPaths(partial.snapshot));
+    return { decide: partial.snapshot, base: partial.base, scanned: partial.snapshot, scannedBase: partial.base, ...common };
+  }
+
+  if (memo && !needBase && observed.unchanged.length === scanned.length) {
+    // Every machine still holds the listing the memo says was alike everywhere: nothing left to decide.
+    const alike = buildAlikeSnapshot(ctx, observed.machines, observed.digest, takenAtMs, memo.inSync, new Map());
+    return { decide: alike, base: new Map(), scanned: alike, scannedBase: null, ...common };
+  }
+
+  let finalScans = scans;
+  let unchangedEntries: ReadonlyMap<string, Entry> | undefined;
+  if (memo && observed.unchanged.length > 0) {
+    const listing = await readInSyncListing(config.stateDir, memo);
+    if (listing) unchangedEntries = parseListing(listing).entries;
+    else finalScans = await rescanUnchanged(req, scans, observed.unchanged); // the listing file was lost: ask again
+  }
+  const listingLost = finalScans !== scans;
+  const finalObserved = finalScans === scans ? observed : leaveOutMachines(config, ctx.self.name, observeScans(config, ctx.self.name, finalScans), machineBases);
+  const snapshot = assembleSnapshot(req, finalScans, finalObserved, takenAtMs, unchangedEntries);
+  // Identical implies uniform: one walk over the entries in the usual, synced case.
+  const identical = isIdenticalSnapshot(snapshot);
+  // An apply builds the next base from it, the machines' bases laid over the copy: always read then.
+  const base = needBase || !(identical || isUniformSnapshot(snapshot, options)) ? await readPlanBase() : null;
+  await checkTargetsHeld(ctx, snapshot, base, io, readPlanBase);
+  // Identical machines: nothing to decide whatever the base says, every path alike (one walk fewer).
+  const alike = identical ? countIdenticalPaths(snapshot) : 0;
+  if (identical && finalObserved.warnings.length === 0 && !how.checksum) await recordInSync(ctx, listingLost ? null : memo, finalScans, alike);
+  // A plan (an apply writes its own) keeps what the machines sent, so the next plan need not ask for it again.
+  if (!needBase && !machineBases.cached) {
+    const read = await readCopy().catch(() => null);
+    if (read !== null) await recordMachineBases(config, have, read, base ?? buildBaseFromMachines(read, machineBases), machineBases);
+  }
+  const decide = identical ? buildAlikeSnapshot(ctx, snapshot.machines, snapshot.digest, takenAtMs, alike, countHeldFiles(snapshot)) : snapshot;
+  return { decide, base: identical ? new Map() : (base ?? new Map()), scanned: snapshot, scannedBase: base, ...common };
+}
+
+/** The scans again, without expectations, for the machines that answered "same". */
+async function rescanUnchanged(req: ScanRequest, scans: MachineScans, unchanged: readonly string[]): Promise<MachineScans> {
+  const again = await scanMachines({
+    ...req,
+    config: { ...req.config, machines: req.config.machines.map((m) => (unchanged.includes(m.name) ? m : { ...m, state: 'outofuse' as const })) },
+    expect: undefined,
+  });
+  return scans.map((s, i) => again[i] ?? s);
+}

@@ -1,0 +1,60 @@
+// Planning only the paths that differ from the synced listing (see README "The synced listing").
+import { diffListing, type ListingDiff } from '../snapshot/listingDiff.js';
+import { buildPartialParts } from '../snapshot/partialSnapshot.js';
+import type { MachineScan } from '../snapshot/scanMachine.js';
+import type { MachineScans, Observation, ScanRequest } from '../snapshot/scanSnapshot.js';
+import { adoptPartialBase, withCoverage } from '../state/base.js';
+import type { SyncedListingRecord } from '../state/syncedListing.js';
+import type { Base, Snapshot } from '../types.js';
+
+/**
+ * The partial snapshot and base of scans compared with the synced listing; null when they cannot
+ * be had that way (a machine not online, a listing not well formed, a special file).
+ */
+export function buildPartialRun(
+  synced: SyncedListingRecord,
+  diffs: readonly (ListingDiff | null | undefined)[],
+  scans: MachineScans,
+  observed: Observation,
+  req: ScanRequest,
+  takenAtMs: number,
+): { snapshot: Snapshot; base: Base; paths: number } | null {
+  const names: string[] = [];
+  const found: ListingDiff[] = [];
+  for (let i = 0; i < scans.length; i++) {
+    if (scans[i] === null) continue;
+    const diff = diffs[i];
+    if (!diff || observed.machines[i].status !== 'online') return null;
+    found.push(diff);
+    names.push(req.config.machines[i].name);
+  }
+  const parts = buildPartialParts(names, found, synced);
+  if (parts === null) return null;
+  // The apply that recorded the synced listing had every one of them online and covered them for these paths.
+  const base = withCoverage(parts.base, new Map(names.map((n) => [n, req.paths])));
+  adoptPartialBase(base, synced.base);
+  const snapshot: Snapshot = Object.freeze({
+    self: req.self,
+    paths: Object.freeze([...req.paths]),
+    machines: observed.machines,
+    entries: parts.entries,
+    takenAtMs,
+    digest: observed.digest,
+    partial: parts.info,
+  });
+  return { snapshot, base, paths: parts.paths };
+}
+
+/**
+ * A machine's listing compared with the synced one (of `records` records); null when there is none
+ * to compare, when it is not well formed (it is then read whole, and its fault reported as usual),
+ * or when so much of it changed that reading it whole is cheaper.
+ */
+export function diffScan(reference: Buffer | null, scan: MachineScan, records: number): ListingDiff | null {
+  if (reference === null || !scan.ok || !scan.output.rootExists || scan.output.listing === undefined) return null;
+  try {
+    return diffListing(reference, scan.output.listing, Math.max(1000, records / 4));
+  } catch {
+    return null;
+  }
+}
