@@ -5,11 +5,14 @@
 //   node bench/planner-mem.mjs [--files 1000000] [--machines 3] [--scenario same|same+base|changed|first]
 //
 // Scenarios: same = identical trees, no base (the issue's "1M files × 3 machines");
-// same+base = identical trees and a base for every machine (steady state);
+// same+base = identical trees and a base for every machine (steady state), built as blat reads
+//   its copy of the machines' bases from base.json (state/layeredBase.ts: the entries every machine
+//   holds alike in one map they share);
 // changed = as same+base with 1% of the files rewritten on the first machine (self);
 // first = only self holds the tree, no base (a first sync: 2 pushes per entry).
 import { performance } from 'node:perf_hooks';
 import { buildPlan } from '../dist/plan/buildPlan.js';
+import { LayeredBaseBuilder } from '../dist/state/layeredBase.js';
 
 function arg(name, dflt) {
   const i = process.argv.indexOf(`--${name}`);
@@ -53,8 +56,13 @@ for (const [k, name] of names.entries()) {
   if (scenario === 'first' && k > 0) entries.set(name, new Map());
   else entries.set(name, buildEntries(scenario === 'changed' && k === 0));
 }
-const base = new Map();
-if (scenario === 'same+base' || scenario === 'changed') for (const name of names) base.set(name, buildEntries(false));
+let base = new Map();
+if (scenario === 'same+base' || scenario === 'changed') {
+  // As readBase builds it: base.json holds each path once, with the machines holding it alike.
+  const builder = new LayeredBaseBuilder(names);
+  for (const [path, entry] of buildEntries(false)) builder.setShared(path, entry);
+  base = builder.build();
+}
 const snapshot = Object.freeze({
   self: names[0],
   paths: Object.freeze(['data']),

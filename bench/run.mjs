@@ -1,8 +1,10 @@
 // `npm run bench`: blat against the raw limit of the same work, on three machines over a private sshd.
 //
 //   node bench/run.mjs [--files 10000] [--runs 3] [--planner-files 1000000] [--no-planner]
-//                      [--only first,noop,changed,rss,moved,planner] [--profile] [--keep] [--hold]
-//                      [--rtt MS] [--out bench/results.md]
+//                      [--only first,noop,changed,rss,moved,planner] [--no-unison] [--profile] [--keep]
+//                      [--hold] [--rtt MS] [--out bench/results.md]
+// The no-op and 1% changed work also time Unison (`unison`, Debian's 2.52, on the PATH here and of
+// the ssh login user) synced in a star, m1 with m2 then m1 with m3; --no-unison leaves it out.
 // --rtt puts a network's round-trip time (no bandwidth limit) between this machine and m2, m3:
 // ssh reaches them through bench/delay-proxy.mjs.
 // --hold sets the machines up, settles blat's base, prints how to reach them and waits for Ctrl-C.
@@ -32,7 +34,7 @@ const SCAN_FORMAT = '%p\\0%y\\0%T@\\0%s\\0%m\\0%l\\0'; // the same records blat'
 // ---------------------------------------------------------------- arguments
 
 function parseArgs(argv) {
-  const o = { files: 10_000, runs: 3, plannerFiles: 1_000_000, planner: true, only: null, profile: false, keep: false, out: join(BENCH, 'results.md') };
+  const o = { files: 10_000, runs: 3, plannerFiles: 1_000_000, planner: true, only: null, unison: true, profile: false, keep: false, out: join(BENCH, 'results.md') };
   for (let k = 0; k < argv.length; k++) {
     const a = argv[k];
     const next = () => {
@@ -45,13 +47,15 @@ function parseArgs(argv) {
     else if (a === '--planner-files') o.plannerFiles = Number(next());
     else if (a === '--no-planner') o.planner = false;
     else if (a === '--only') o.only = new Set(next().split(','));
+    else if (a === '--no-unison') o.unison = false;
     else if (a === '--profile') o.profile = true;
     else if (a === '--keep') o.keep = true;
     else if (a === '--hold') o.hold = true;
     else if (a === '--rtt') o.rtt = Number(next());
     else if (a === '--out') o.out = resolve(next());
     else if (a === '-h' || a === '--help') {
-      process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, 13).join('\n') + '\n');
+      const lines = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n');
+      process.stdout.write(lines.slice(0, lines.findIndex((l) => !l.startsWith('//'))).join('\n') + '\n');
       process.exit(0);
     } else throw new Error(`unknown argument ${a} (try --help)`);
   }
@@ -309,6 +313,86 @@ class Bench {
     const entries = checkIdentical(this.roots, what);
     if (entries !== this.expectedEntries) throw new Error(`${what}: ${entries} entries on every machine, expected ${this.expectedEntries}`);
   }
+
+  // -------------------------------------------------------------- Unison
+
+  /**
+   * Readies Unison: its version here and on m2, m3 (Unison needs the same on both ends), and one
+   * archive folder per machine under the bench dir (UNISON=…, so nothing goes to ~/.unison; the
+   * remote ones belong to the ssh login user). Sets `this.unison` to { ok: true, version } or
+   * { ok: false, why }.
+   */
+  async readyUnison() {
+    const here = spawnSync('unison', ['-version'], { encoding: 'utf8' });
+    if (here.error || here.status !== 0) {
+      this.unison = { ok: false, why: '`unison` is not installed here (apt-get install unison)' };
+      return this.unison;
+    }
+    const version = here.stdout.trim();
+    for (const m of REMOTE) {
+      const there = await run('ssh', [...this.rawSsh, m, 'unison -version'], { stdout: 'text' });
+      if (there.code !== 0 || there.stdout.trim() !== version) {
+        this.unison = { ok: false, why: `\`unison\` on ${m}: ${there.code === 0 ? there.stdout.trim() : `not runnable (exit ${there.code})`}, here ${version}` };
+        return this.unison;
+      }
+    }
+    const bad = this.rawSsh.find((w) => /\s/.test(w));
+    if (bad) throw new Error(`Unison's -sshargs is split at spaces: ${bad}`);
+    this.unisonHome = join(this.dir, 'unison-home');
+    for (const m of MACHINES) {
+      mkdirSync(join(this.unisonHome, m), { recursive: true, mode: 0o700 });
+      if (m !== SELF && process.getuid?.() === 0 && this.user.uid !== 0) chownSync(join(this.unisonHome, m), this.user.uid, this.user.gid);
+    }
+    chmodSync(this.unisonHome, 0o755);
+    this.unison = { ok: true, version };
+    return this.unison;
+  }
+
+  /**
+   * `unison -batch -prefer newer -times` between self's root and m's (ssh://m//ROOT, over the raw
+   * contenders' warm ssh masters), on the sync path alone, blat's folders ignored. Throws unless it
+   * exits 0 (every change propagated); resolves with { ms, out } (out: stdout and stderr).
+   */
+  async unisonPair(m) {
+    const args = [
+      '-ui', 'text', '-batch', '-prefer', 'newer', '-times',
+      '-path', SYNC_PATH, '-ignore', 'Name .blat*',
+      '-sshargs', this.rawSsh.join(' '),
+      '-servercmd', `env UNISON=${sq(join(this.unisonHome, m))} unison`,
+      this.roots[SELF], `ssh://${m}/${this.roots[m]}`,
+    ];
+    const r = await run('unison', args, { cwd: this.dir, env: { ...process.env, UNISON: join(this.unisonHome, SELF) }, stdout: 'text' });
+    const out = `${r.stdout}\n${r.stderr}`;
+    if (r.code !== 0) throw new Error(`unison m1 <-> ${m} exited ${r.code ?? r.signal}:\n${out.trim().slice(-3000)}`);
+    return { ms: r.ms, out };
+  }
+
+  /** The star a user of Unison scripts for three replicas: m1 <-> m2, then m1 <-> m3. Resolves with { ms, outs }. */
+  async unisonStar() {
+    const t0 = performance.now();
+    const outs = [];
+    for (const m of REMOTE) outs.push((await this.unisonPair(m)).out);
+    return { ms: performance.now() - t0, outs };
+  }
+}
+
+/** Throws unless every pair of a Unison star found nothing to do. */
+function checkUnisonNothing(outs, what) {
+  outs.forEach((out, k) => {
+    if (!/Nothing to do: replicas have (not changed|been changed only in identical ways) since last sync/.test(out)) {
+      throw new Error(`${what}: unison m1 <-> ${REMOTE[k]} found something to do:\n${out.trim().slice(-2000)}`);
+    }
+  });
+}
+
+/** Throws unless every pair of a Unison star transferred exactly `count` items, none skipped or failed. */
+function checkUnisonTransferred(outs, count, what) {
+  outs.forEach((out, k) => {
+    const m = /\((\d+) items? transferred, (\d+) skipped, (\d+) failed\)/.exec(out);
+    if (!m || Number(m[1]) !== count || m[2] !== '0' || m[3] !== '0') {
+      throw new Error(`${what}: unison m1 <-> ${REMOTE[k]}: expected ${count} items transferred, none skipped or failed:\n${out.trim().slice(-2000)}`);
+    }
+  });
 }
 
 // ---------------------------------------------------------------- the measurements
@@ -358,15 +442,21 @@ async function benchFirstSync(b) {
  * compared with the synced listing the sync recorded).
  */
 async function benchNoop(b) {
-  return measure('no-op', b.opts.runs, { blat: () => b.blatPlan(), cold: () => b.blatPlan(), raw: () => b.rawScan() }, {
+  let star = null;
+  const unison = b.unison?.ok ? { unison: async () => (star = await b.unisonStar()).ms } : {};
+  return measure('no-op', b.opts.runs, { blat: () => b.blatPlan(), cold: () => b.blatPlan(), raw: () => b.rawScan(), ...unison }, {
     prepare: async (k) => {
       if (k === 'cold') rmSync(join(b.stateDir, 'in-sync.json'), { force: true });
+    },
+    check: async (k) => {
+      if (k === 'unison') checkUnisonNothing(star.outs, 'no-op (unison)');
     },
   });
 }
 
 async function benchChanged(b) {
   let list = null;
+  let star = null;
   return measure('1% changed', b.opts.runs, {
     blat: async () => (await b.blatApply('1% changed')).ms,
     raw: async () => {
@@ -376,14 +466,21 @@ async function benchChanged(b) {
       return performance.now() - t0;
     },
     steps: () => b.designSteps(list.paths),
+    ...(b.unison?.ok ? { unison: async () => (star = await b.unisonStar()).ms } : {}),
   }, {
-    prepare: async () => {
+    prepare: async (k) => {
+      // Unison's archives learn (untimed) what the other contenders synced since its last run, so
+      // that, like a user who runs Unison alone, it meets only its own fresh 1%.
+      if (k === 'unison') await b.unisonStar();
       list = b.prepareChange();
       // Write the rewritten files back now, untimed: blat's fsyncs (journal, base) would otherwise
       // pay for the bench's own writes, and for what the previous contender left dirty.
       execFileSync('sync');
     },
-    check: async (k) => b.verify(`1% changed (${k})`),
+    check: async (k) => {
+      if (k === 'unison') checkUnisonTransferred(star.outs, list.count, '1% changed (unison)');
+      b.verify(`1% changed (${k})`);
+    },
   });
 }
 
@@ -501,6 +598,20 @@ function buildRows(res, n) {
   ratioRow('no-op: `blat plan`, first after a sync (no memo: listings compared with the synced listing)', res.noop, null, 'parallel scan', 'cold');
   ratioRow('1% changed: `blat apply`', res.changed, 1.3, 'scan + rsync --files-from');
   ratioRow("1% changed: the design's steps by hand (node start, scan, precheck, blat's rsync arguments, look, 2 fsyncs; no blat code)", res.changed, null, 'scan + rsync --files-from', 'steps');
+  const unisonRow = (work, t, what, blatWork) => {
+    if (!res.unison || !t) return;
+    if (!res.unison.ok) {
+      rows.push({ work, blat: '—', raw: '—', ratio: '—', target: `not run: ${res.unison.why}`, met: null, key: work });
+      return;
+    }
+    if (!t.unison) return;
+    ratioRow(work, t, null, what, 'unison');
+    const x = median(t.unison) / median(t.blat);
+    rows[rows.length - 1].vs = x >= 1 ? `${blatWork} ${x.toFixed(1)}× faster` : `${blatWork} ${(1 / x).toFixed(1)}× slower`;
+  };
+  const star = '`unison -batch -prefer newer -times` m1↔m2, then m1↔m3, in sequence';
+  unisonRow(`no-op: Unison star (${star}; archives warmed; found nothing to do)`, res.noop, 'parallel scan', '`blat plan`');
+  unisonRow(`1% changed: Unison star (${star}; archives up to date before each change; converged it)`, res.changed, 'scan + rsync --files-from', '`blat apply`');
   ratioRow('first sync: `blat apply`', res.first, 1.2, 'parallel rsync -a');
   ratioRow(`moved folder (${MOVED_FILES.toLocaleString('en')} files): \`blat apply\` (mv on m2, m3)`, res.moved, null, 'parallel rsync -a of the folder');
   if (res.rss) {
@@ -526,9 +637,10 @@ function buildRows(res, n) {
   return rows;
 }
 
+/** The markdown table; `time` is blat's, or Unison's on its rows, where the last column has blat's time against Unison's. */
 function renderTable(rows) {
-  const lines = ['| work | blat (median) | raw (median) | ratio | target | met |', '|---|---|---|---|---|---|'];
-  for (const r of rows) lines.push(`| ${r.work} | ${r.blat} | ${r.raw} | ${r.ratio} | ${r.target} | ${r.met === null ? '' : r.met ? 'yes' : '**no**'} |`);
+  const lines = ['| work | time (median) | raw (median) | ratio | target | met | blat vs Unison |', '|---|---|---|---|---|---|---|'];
+  for (const r of rows) lines.push(`| ${r.work} | ${r.blat} | ${r.raw} | ${r.ratio} | ${r.target} | ${r.met === null ? '' : r.met ? 'yes' : '**no**'} | ${r.vs ?? ''} |`);
   return lines.join('\n');
 }
 
@@ -580,6 +692,17 @@ async function main() {
     // Settle blat's base on identical trees, as after any successful sync.
     await b.blatApply('settle base');
     b.verify('settle base');
+    if (opts.unison && (want('noop') || want('changed'))) {
+      const u = await b.readyUnison();
+      if (u.ok) {
+        // Archives warmed first: Unison's first sync of the identical trees (untimed) builds them.
+        const warm = await b.unisonStar();
+        b.verify('unison: archives built');
+        res.unisonWarm = warm.ms;
+        log(`[unison] ${u.version}: archives built (first star sync, untimed) in ${(warm.ms / 1000).toFixed(2)} s`);
+      } else log(`[unison] not run: ${u.why}`);
+      res.unison = u;
+    }
     if (want('noop')) res.noop = await benchNoop(b);
     if (want('rss')) res.rss = await benchRss(b);
     if (want('changed')) res.changed = await benchChanged(b);
@@ -616,14 +739,20 @@ async function main() {
       .filter((k) => res[k])
       .map((k) => `- ${k}: ${Object.entries(res[k]).map(([who, xs]) => `${who} ${xs.map((x) => (x / 1000).toFixed(2)).join(', ')} s`).join('; ')}`);
     if (res.rss) samples.push(`- peak RSS of blat plan: ${res.rss.map((k) => (k / 1024).toFixed(0)).join(', ')} MiB`);
+    if (res.unisonWarm !== undefined) samples.push(`- Unison's first star sync of the identical trees (archives built, untimed): ${(res.unisonWarm / 1000).toFixed(2)} s`);
     const section = [
       `## ${opts.files.toLocaleString('en')} files × 3 machines, ${opts.runs} runs${opts.rtt ? `, ${opts.rtt} ms round trip to m2 and m3` : ''}`,
       '',
-      `${new Date().toISOString()} · ${cpu.length} cores (${cpu[0]?.model ?? '?'}) · Linux ${release()} · node ${process.version} · ${versionOf('rsync', ['--version'])} · ${versionOf('ssh', ['-V'])}`,
+      `${new Date().toISOString()} · ${cpu.length} cores (${cpu[0]?.model ?? '?'}) · Linux ${release()} · node ${process.version} · ${versionOf('rsync', ['--version'])} · ${versionOf('ssh', ['-V'])}${res.unison?.ok ? ` · ${res.unison.version}` : ''}`,
       '',
       `m1 is self (read locally); m2 and m3 are reached over ssh on 127.0.0.1 (one private sshd, multiplexed connections, warmed up)${opts.rtt ? `, through bench/delay-proxy.mjs: ${opts.rtt / 2} ms each way, no bandwidth limit` : ''}.`,
       `Tree: ${opts.files.toLocaleString('en')} files of 1–8 KiB, 100 per folder, ${folderPaths(opts.files).length} folders. 1% changed = ${changedFiles(opts.files, 0).length} files rewritten on m1 (new content, new mtime) before each run.`,
       'Each contender: one untimed warm-up, then alternating rounds; every run checked (identical trees afterwards, or every entry seen).',
+      ...(res.unison?.ok
+        ? [
+            `Unison: \`unison -ui text -batch -prefer newer -times -path ${SYNC_PATH} -ignore 'Name .blat*' -sshargs '<the raw contenders' ssh options>' ROOT_m1 ssh://mN//ROOT_mN\` for m2, then m3 (UNISON and -servercmd keep its archives in the bench dir), over the same warm ssh masters as raw; its archives built by one untimed star sync first, and brought up to date (untimed) before each 1% change it gets. A no-op run counts if both syncs found nothing to do; a 1% run if both transferred exactly the changed files and the trees are identical afterwards.`,
+          ]
+        : []),
       '',
       table,
       '',

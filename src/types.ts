@@ -143,7 +143,8 @@ export interface MachineObservation {
   readonly clockOffsetMs?: number;
   /**
    * Offline machines only: it answered, but its root does not exist (a disk not mounted, a wrong
-   * root). It takes no part, as an unreachable machine, but is not reported as one.
+   * root), or is not the disk that was synced (snapshot/machineBases.ts: `reason` says which). It
+   * takes no part, as an unreachable machine, but is not reported as one.
    */
   readonly rootMissing?: true;
 }
@@ -164,7 +165,10 @@ export interface UnreadableFolder {
 export interface PartialSnapshotInfo {
   /** Paths left out (each alike everywhere and in the base). */
   readonly alike: number;
-  /** Machine name → files and symlinks it holds under the scanned paths (left-out paths included). */
+  /**
+   * Machine name → files and symlinks it holds under the scanned paths (left-out paths included).
+   * A machine may be missing when no count was needed (a plan the in-sync memo answered: nothing to trash).
+   */
   readonly files: ReadonlyMap<string, number>;
 }
 

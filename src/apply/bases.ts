@@ -10,7 +10,7 @@ import type { StepOutcome } from './applySteps.js';
 /**
  * Writes the base after an apply: first each machine's own part on the machine (those that took
  * part in the sync: every online machine of the plan's scan; none for a saved plan, whose scan
- * this run did not see, nor after an interrupt), then the controller's copy (base.json), then the
+ * this run did not see), then the controller's copy (base.json), then the
  * ids of what that copy holds. A machine that could not be written keeps its older base, and the
  * controller's copy is not taken for its base: its scan sends it again next time.
  */
@@ -25,14 +25,14 @@ export async function writeBases(
     readonly sshOptions: readonly string[];
     readonly nowMs: number;
     readonly host: string;
-    readonly interrupted: boolean;
   },
 ): Promise<void> {
   const { config } = ctx;
   const before = (await readBaseIds(config.stateDir, config.setName)) ?? new Map<string, string>();
   const ids = new Map(before);
   const id = buildSyncId(w.nowMs);
-  const machines = w.from && !w.interrupted ? w.from.snapshot.machines.filter((m) => m.status === 'online').map((m) => m.name) : [];
+  // After Ctrl-C too: what the done steps wrote is recorded (else a later edit of a copy sent could look like a conflict).
+  const machines = w.from ? w.from.snapshot.machines.filter((m) => m.status === 'online').map((m) => m.name) : [];
   let written = new Set<string>();
   if (w.from && machines.length > 0) {
     written = await applyMachineBases({
@@ -58,9 +58,9 @@ export async function writeBases(
       else ids.delete(name);
     }
   }
+  // The copy stands for a machine's base only where this run wrote the same on the machine, or changed nothing of it.
   for (const name of machines) if (!written.has(name)) ids.delete(name);
   for (const name of written) ids.set(name, id);
-  // Machines a step touched without this run writing their base: the copy is no longer theirs.
-  for (const o of w.outcomes) if (o.status === 'done' && !written.has(o.step.to)) ids.delete(o.step.to);
+  for (const o of w.outcomes) for (const name of [o.step.from, o.step.to]) if (o.status === 'done' && !written.has(name)) ids.delete(name);
   await writeBaseIds(config.stateDir, config.setName, ids);
 }

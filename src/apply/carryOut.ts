@@ -137,7 +137,7 @@ export async function carryOut(
     // Under the lock since the plan was made: the base read then is still the base.
     const base = from?.base ?? (await readBase(ctx.config.stateDir));
     const next = buildBaseAfterApply(base, plan, outcomes, snapshot);
-    await writeBases(ctx, { next, previous: base, plan, outcomes, from, sshOptions, nowMs: io.now(), host: io.hostname, interrupted: signal?.aborted === true });
+    await writeBases(ctx, { next, previous: base, plan, outcomes, from, sshOptions, nowMs: io.now(), host: io.hostname });
     if (snapshot && from?.selfListing) await recordSyncedListing(ctx.config.stateDir, from.selfListing, snapshot, next, plan, outcomes);
     const code = signal?.aborted ? interruptExitCode(signal.reason) : buildRemaining(plan, outcomes).length > 0 ? 2 : 0;
     await journal.append({ t: io.now(), event: 'end', run, exitCode: code });

@@ -11,6 +11,8 @@ import { countBaseFiles, renderBaseBody, renderBaseHead, renderBaseRecords, type
 import { runRsyncFolder } from '../transport/rsync.js';
 import { buildRsyncEndpoint } from '../transport/targets.js';
 import type { Base, Config, Entry } from '../types.js';
+import { BlatError } from '../errors.js';
+import { describeError } from '../state/fsErrors.js';
 
 /** A chain may add this many records in later files even when a quarter of its first file is fewer. */
 const CHAIN_MIN_ROWS = 1000;
@@ -89,7 +91,9 @@ export async function applyMachineBases(req: MachineBaseWrite): Promise<Set<stri
     const entries = (await whole).get(name) ?? new Map<string, Entry>();
     return { body: renderBaseBody(entries), head: { ...identity, id: req.id, chain: [req.id], rows: entries.size, logRows: 0, paths, files: countBaseFiles(entries, paths) } };
   };
-  const staging = await mkdtemp(join(config.stateDir, 'tmp-bases-'));
+  const staging = await mkdtemp(join(config.stateDir, 'tmp-bases-')).catch((error: unknown) => {
+    throw new BlatError(`${join(config.stateDir, 'tmp-bases-*')}: cannot write (${describeError(error)})`, { cause: error });
+  });
   try {
     const results = await Promise.all(
       req.machines.map(async (name) => {
@@ -98,9 +102,13 @@ export async function applyMachineBases(req: MachineBaseWrite): Promise<Set<stri
         const { body, head } = await build(name);
         const folder = join(staging, name);
         const dir = join(folder, ...setDir.split('/'));
-        await mkdir(dir, { recursive: true });
-        await writeFile(join(dir, `base-${req.id}`), body);
-        await writeFile(join(dir, 'head'), renderBaseHead(head));
+        try {
+          await mkdir(dir, { recursive: true });
+          await writeFile(join(dir, `base-${req.id}`), body);
+          await writeFile(join(dir, 'head'), renderBaseHead(head));
+        } catch (error) {
+          throw new BlatError(`${dir}: cannot write (${describeError(error)})`, { cause: error });
+        }
         const sent = await runRsyncFolder({ from: folder, to: buildRsyncEndpoint(machine, req.self), sshOptions: req.sshOptions, stallTimeout: config.stallTimeout });
         return sent.ok ? name : null;
       }),

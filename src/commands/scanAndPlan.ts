@@ -1,7 +1,7 @@
 import { buildMachineExcludes } from '../config/excludes.js';
 import { buildPlan } from '../plan/buildPlan.js';
 import { addChecksumConflicts } from '../plan/checksums.js';
-import { buildInSyncPlan } from '../plan/inSyncPlan.js';
+import { countHeldFiles } from '../plan/guards.js';
 import { countIdenticalPaths, isIdenticalSnapshot, isUniformSnapshot } from '../plan/uniform.js';
 import { escapeControls, sanitizeForTerminal } from '../escape.js';
 import { BlatError } from '../errors.js';
@@ -19,14 +19,18 @@ import { readSyncedListingFile, readSyncedRecord, type SyncedListingKey, type Sy
 import type { Base, Config, Entry, MachineObservation, Plan, PlanOptions, Snapshot } from '../types.js';
 import { buildSetDir } from '../config/setName.js';
 import { readBaseIds } from '../state/baseIds.js';
+import { recordMachineBases } from '../state/recordMachineBases.js';
 import { buildBaseFromMachines, readMachineBases, type MachineBases } from '../snapshot/machineBases.js';
 import { readySshOptions, type RunContext } from './context.js';
 import type { CommandIO } from './io.js';
 
 export interface PlanRun {
   readonly plan: Plan;
-  /** What the plan was built from; null when every machine matched the in-sync memo and no entries were read (`needBase: false`). */
-  readonly snapshot: Snapshot | null;
+  /**
+   * What the plan was built from: every entry scanned, or (Snapshot.partial) only the paths left to
+   * decide — none when the in-sync memo answered for every machine (`needBase: false`).
+   */
+  readonly snapshot: Snapshot;
   /** The base the plan was built with; null when it was not needed and not read (`needBase: false`). Partial with a partial snapshot. */
   readonly base: Base | null;
   readonly sshOptions: readonly string[];
@@ -67,8 +71,6 @@ export interface ScanAndPlanOptions {
  * unless something is out of the ordinary (a machine offline, a scan warning), when every
  * listing is read after all. A scan that finds every machine identical records the memo.
  */
-export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: CommandIO, how?: ScanAndPlanOptions & { readonly needBase?: true }): Promise<PlanRun & { readonly snapshot: Snapshot }>;
-export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: CommandIO, how: ScanAndPlanOptions): Promise<PlanRun>;
 export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: CommandIO, how: ScanAndPlanOptions = {}): Promise<PlanRun> {
   const { config } = ctx;
   const needBase = how.needBase !== false;
@@ -112,7 +114,12 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
     return { observed: leaveOutMachines(config, ctx.self.name, first, read), bases: read };
   };
   let { observed, bases: machineBases } = observe(scans);
-  const readPlanBase = async (): Promise<Base> => buildBaseFromMachines(await readBase(config.stateDir), machineBases);
+  const sent = [...machineBases.found].filter(([, f]) => f.kind === 'sent').map(([n]) => n);
+  if (sent.length > 0) how.report?.(`bases of a sync this controller has no copy of, sent by ${sent.join(', ')}\n`);
+  /** The controller's copy as read (once), for the machines' bases to be laid over. */
+  let copy: Promise<Base> | null = cachedRead;
+  const readCopy = (): Promise<Base> => (copy ??= readBase(config.stateDir));
+  const readPlanBase = async (): Promise<Base> => buildBaseFromMachines(await readCopy(), machineBases);
   const baseRead = cachedRead ? cachedRead.then((b) => buildBaseFromMachines(b, machineBases)) : null;
   const selfIndex = config.machines.findIndex((m) => m.name === ctx.self.name);
   const selfScan = scans[selfIndex];
@@ -138,16 +145,10 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
   }
 
   if (memo && !needBase && observed.unchanged.length === scanned.length) {
-    const plan = buildInSyncPlan({
-      configDigest: config.digest,
-      self: ctx.self.name,
-      snapshotDigest: observed.digest,
-      machines: observed.machines,
-      targets: options.targets,
-      inSync: memo.inSync,
-      nowMs: io.now(),
-    });
-    return { plan, snapshot: null, base: null, sshOptions, machineBases };
+    // Every machine still holds the listing the memo says was alike everywhere: nothing left to decide.
+    const snapshot = buildAlikeSnapshot(ctx, observed.machines, observed.digest, takenAtMs, memo.inSync, new Map());
+    const plan = buildPlan({ configDigest: config.digest, snapshot, base: new Map(), options, nowMs: io.now() });
+    return { plan, snapshot, base: null, sshOptions, machineBases };
   }
 
   let finalScans = scans;
@@ -166,18 +167,12 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
   await checkTargetsHeld(ctx, snapshot, base, io, readPlanBase);
   // Identical machines: nothing to do whatever the base says, every path alike (one walk fewer).
   const planned = identical
-    ? buildInSyncPlan({
-        configDigest: config.digest,
-        self: ctx.self.name,
-        snapshotDigest: snapshot.digest,
-        machines: snapshot.machines,
-        targets: options.targets,
-        inSync: countIdenticalPaths(snapshot),
-        nowMs: io.now(),
-      })
+    ? buildPlan({ configDigest: config.digest, snapshot: buildAlikeSnapshot(ctx, snapshot.machines, snapshot.digest, takenAtMs, countIdenticalPaths(snapshot), countHeldFiles(snapshot)), base: new Map(), options, nowMs: io.now() })
     : buildPlan({ configDigest: config.digest, snapshot, base: base ?? new Map(), options, nowMs: io.now(), excludedOn: buildMachineExcludes(config) });
   const plan = how.checksum ? addChecksumConflicts(planned, snapshot, options.modifyWindow) : planned;
   if (identical && finalObserved.warnings.length === 0 && !how.checksum) await recordInSync(ctx, listingLost ? null : memo, finalScans, plan);
+  // A plan (an apply writes its own) keeps what the machines sent, so the next plan need not ask for it again.
+  if (!needBase && base !== null && copy !== null && !machineBases.cached) await recordMachineBases(config, have, await copy, base, machineBases);
   return { plan, snapshot, base, sshOptions, selfListing, machineBases };
 }
 
@@ -308,4 +303,14 @@ function leaveOutMachines(config: Config, self: string, observed: Observation, b
   });
   const warnings = [...observed.warnings.filter((w) => ![...reasons.keys()].some((n) => w.startsWith(`${n}: `))), ...[...reasons].map(([n, r]) => `${n}: ${r}`)];
   return { ...observed, machines: Object.freeze(machines), warnings, unchanged: observed.unchanged.filter((n) => !reasons.has(n)) };
+}
+
+/**
+ * The snapshot of machines that hold `alike` paths alike everywhere and nothing else to decide
+ * (Snapshot.partial with no entries): what the planner gets when a cache (the in-sync memo, or a
+ * scan found identical) says so. `files`: each machine's file count, where known.
+ */
+function buildAlikeSnapshot(ctx: RunContext, machines: readonly MachineObservation[], digest: string, takenAtMs: number, alike: number, files: ReadonlyMap<string, number>): Snapshot {
+  const entries = new Map<string, ReadonlyMap<string, Entry>>(machines.filter((m) => m.status === 'online').map((m) => [m.name, new Map()]));
+  return Object.freeze({ self: ctx.self.name, paths: Object.freeze([...ctx.targets]), machines, entries, takenAtMs, digest, partial: { alike, files } });
 }

@@ -1,4 +1,5 @@
 // What the scans say of each machine's own base (state/machineBase.ts): pure.
+import { createHash } from 'node:crypto';
 import { buildUnderTest } from '../config/paths.js';
 import { parseBaseHead, type MachineBaseHead } from '../state/machineBase.js';
 import { withCoverage } from '../state/base.js';
@@ -60,6 +61,7 @@ export function readMachineBases(
   const synced = new Set<string>([...(have?.keys() ?? [])]);
   for (const head of heads.values()) for (const n of head.machines) synced.add(n);
   let cached = have !== null;
+  const parsed = new Map<string, ReadonlyMap<string, Entry>>();
   names.forEach((name, i) => {
     const scan = scans[i];
     if (!online(name) || !scan?.ok || damaged.has(name)) return;
@@ -89,7 +91,12 @@ export function readMachineBases(
     }
     cached = false;
     try {
-      found.set(name, { kind: 'sent', head, entries: parseListing(base.body ?? Buffer.alloc(0)).entries });
+      // Machines synced together send the same bytes: read once, one map they share.
+      const body = base.body ?? Buffer.alloc(0);
+      const key = createHash('sha256').update(body).digest('hex');
+      let entries = parsed.get(key);
+      if (entries === undefined) parsed.set(key, (entries = parseListing(body).entries));
+      found.set(name, { kind: 'sent', head, entries });
     } catch {
       damaged.set(name, `its base ${setDir}/base-${head.id} is damaged; remove ${setDir} there to take it as a new machine`);
     }

@@ -32,6 +32,9 @@ export interface ScanOutput {
   readonly base?: { readonly head: string; readonly body?: Buffer; readonly had?: true };
 }
 
+/** Why a scan failed when the machine's base changed while the scan read it (another blat's apply): worth one more scan. */
+export const BASE_CHANGED = 'the base changed on the machine while it was read';
+
 const NUL = 0;
 const DOT = 0x2e;
 const SLASH = 0x2f;
@@ -155,8 +158,8 @@ export class ScanParser {
         } else if (/^[0-9]{1,15}$/.test(field)) {
           b.need = Number(field);
           b.stage = 'body';
-        } else throw new Error('the base changed on the machine while it was read');
-      } else if (field !== 'base-end') throw new Error('the base changed on the machine while it was read');
+        } else throw new Error(BASE_CHANGED);
+      } else if (field !== 'base-end') throw new Error(BASE_CHANGED);
       else b.stage = 'done';
     }
     return pos;

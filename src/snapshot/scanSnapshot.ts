@@ -5,6 +5,7 @@ import type { Config, Entry, MachineObservation, Snapshot, UnreadableFolder } fr
 import { mergeUnreadable } from './findComplaints.js';
 import { buildScriptTarget } from '../transport/targets.js';
 import { scanMachine, type MachineScan } from './scanMachine.js';
+import { BASE_CHANGED } from './parseScan.js';
 
 export interface ScanRequest {
   readonly config: Config;
@@ -58,7 +59,7 @@ export async function scanMachines(req: ScanRequest): Promise<MachineScans> {
   return Promise.all(
     config.machines.map(async (m, i) => {
       if (m.state === 'outofuse') return null;
-      const scan = await scanMachine(m, buildScriptTarget(m, self, req.sshOptions, { stallTimeout: config.stallTimeout }), {
+      const once = () => scanMachine(m, buildScriptTarget(m, self, req.sshOptions, { stallTimeout: config.stallTimeout }), {
         paths: req.paths,
         mode: 'tree',
         exclude: machineExcludes(config, m),
@@ -70,6 +71,9 @@ export async function scanMachines(req: ScanRequest): Promise<MachineScans> {
         checksum: req.checksum,
         base: req.bases ? { dir: req.bases.dir, have: req.bases.have.get(m.name) } : undefined,
       });
+      let scan = await once();
+      // Another blat's apply replaced the machine's base while it was read: read it again, once.
+      if (!scan.ok && scan.reason === BASE_CHANGED) scan = await once();
       req.onScanned?.(i, scan);
       return scan;
     }),

@@ -50,11 +50,17 @@ describe('two controllers, one set of machines', () => {
       await syncFrom(dirA, 'docs/f.txt', 'first\n', box, 1700000000);
       await box.write('m1', 'docs/f.txt', 'edited on m1\n', 1700000100);
       await box.write('a', 'docs/f.txt', 'edited on a, later\n', 1700000200);
+      const first = await runBlat(['plan', '-v'], { cwd: dirB });
+      expect(first.stderr).toMatch(/bases of a sync this controller has no copy of, sent by m1, m2, a, b/);
       for (const dir of [dirA, dirB]) {
         const { plan } = await planJson(dir);
         expect(plan.conflicts.map((c) => c.path)).toEqual(['docs/f.txt']);
         expect(plan.steps.filter((s) => s.path === 'docs/f.txt')).toEqual([]);
       }
+      // b had no copy of the machines' bases: its first plan got them, and kept them; its next plan asks for none.
+      const again = await runBlat(['plan', '-v'], { cwd: dirB });
+      expect(again.stderr).not.toMatch(/bases of a sync this controller has no copy of/);
+      expect(again.stdout).toMatch(/docs\/f\.txt/);
       const r = await runBlat(['apply', '--auto-approve'], { cwd: dirB });
       expect(r.code).toBe(2);
       expect(r.stdout).toMatch(/Not in sync: 1 conflict/);
