@@ -4,7 +4,6 @@ import { BlatError } from '../errors.js';
 import { renderApplyResult, summariseDone } from '../render/applyResult.js';
 import { buildPlanDocument } from '../render/json.js';
 import { renderPlanText } from '../render/table.js';
-import { describeTransfers } from '../render/summary.js';
 import { readBase } from '../state/base.js';
 import { clearInSyncMemo } from '../state/inSyncMemo.js';
 import { compactJournal, openJournal, type JournalWriter } from '../state/journal.js';
@@ -17,6 +16,7 @@ import { checkDeletionsAllowed } from '../commands/deletionGuard.js';
 import { interruptExitCode, terminalWidth, wantsColor, type CommandIO } from '../commands/io.js';
 import type { PlanRun } from '../commands/scanAndPlan.js';
 import { applySteps, type StepOutcome } from './applySteps.js';
+import { readApproval } from './approval.js';
 import { buildBaseAfterApply } from './baseAfterApply.js';
 import { writeBases } from './bases.js';
 import { takeMachineLocks, type MachineLocks } from './machineLocks.js';
@@ -71,13 +71,7 @@ export async function carryOut(
   if (json) emit({ event: 'plan', plan: buildPlanDocument(plan, { deletionGuard }) });
   else io.stdout(renderPlanText(plan, { color, full: flags.full === true, width: terminalWidth(io), deletionGuard }));
 
-  if (plan.steps.length > 0 && !flags.autoApprove) {
-    const answer = await io.ask(`\nApply: ${describeTransfers(plan)}? [y/N] `);
-    if (!/^y(es)?$/i.test(answer.trim())) {
-      io.stderr('Apply cancelled; nothing was changed.\n');
-      return 1;
-    }
-  }
+  if (!(await readApproval(plan, flags, io))) return 1;
 
   // From here Ctrl-C and SIGTERM stop the transfers and the apply ends itself (see Interrupts).
   const release = io.interrupts?.hold();
