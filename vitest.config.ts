@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Checks ssh/sshd/rsync, prepares the ssh login user, builds dist/ (see the file's header).
     globalSetup: ['test/globalSetup.ts'],
+    // Buffers compare by their bytes, at memcmp speed (see the file's header).
+    setupFiles: ['test/bufferEquality.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // End-to-end suites each start their own sshd; keep them from starving two cores.

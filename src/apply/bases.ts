@@ -33,7 +33,7 @@ export async function writeBases(
   const id = buildSyncId(w.nowMs);
   // After Ctrl-C too: what the done steps wrote is recorded (else a later edit of a copy sent could look like a conflict).
   const machines = w.from ? w.from.snapshot.machines.filter((m) => m.status === 'online').map((m) => m.name) : [];
-  let written = new Set<string>();
+  let written = new Map<string, string>();
   if (w.from && machines.length > 0) {
     written = await applyMachineBases({
       config,
@@ -60,7 +60,7 @@ export async function writeBases(
   }
   // The copy stands for a machine's base only where this run wrote the same on the machine, or changed nothing of it.
   for (const name of machines) if (!written.has(name)) ids.delete(name);
-  for (const name of written) ids.set(name, id);
+  for (const [name, now] of written) ids.set(name, now);
   for (const o of w.outcomes) for (const name of [o.step.from, o.step.to]) if (o.status === 'done' && !written.has(name)) ids.delete(name);
   await writeBaseIds(config.stateDir, config.setName, ids);
 }

@@ -15,7 +15,7 @@ import { BlatError } from '../errors.js';
 import { describeError } from '../state/fsErrors.js';
 
 /** A chain may add this many records in later files even when a quarter of its first file is fewer. */
-const CHAIN_MIN_ROWS = 1000;
+export const CHAIN_MIN_ROWS = 1000;
 
 /** A new sync id: the time (base 36) and 6 random hex digits. */
 export function buildSyncId(nowMs: number): string {
@@ -43,7 +43,7 @@ export interface MachineBaseWrite {
 }
 
 /** One machine's files to write: the file of this sync and the head. */
-interface Written {
+export interface Written {
   readonly body: Buffer;
   readonly head: MachineBaseHead;
 }
@@ -52,12 +52,13 @@ interface Written {
  * Writes, on each machine of `machines`, its part of the base as the base of sync `id`: a file of
  * what changed added to its chain when the machine's chain is the one `previous` stands for and
  * stays short, else its whole part in a new file; then the head naming the chain (one rsync per
- * machine, all at once). Returns the machines written; a machine that could not be written keeps
- * its older base (and says so next time).
+ * machine, all at once); a machine nothing of whose base changed is left as it is. Returns each
+ * machine's base now (machine → sync id): those written, and those left as they were; one that
+ * could not be written keeps its older base (and says so next time).
  */
-export async function applyMachineBases(req: MachineBaseWrite): Promise<Set<string>> {
+export async function applyMachineBases(req: MachineBaseWrite): Promise<Map<string, string>> {
   const { config } = req;
-  if (req.machines.length === 0) return new Set();
+  if (req.machines.length === 0) return new Map();
   const setDir = buildSetDir(config.setName);
   // Every machine a sync ever wrote stays named, so that one that lost its record is noticed by any controller.
   const named = new Set<string>(req.machines);
@@ -70,26 +71,16 @@ export async function applyMachineBases(req: MachineBaseWrite): Promise<Set<stri
   };
   const changed = [...findChangedBasePaths(req.previous, req.next)];
   let whole: Promise<Base> | undefined;
-  const build = async (name: string): Promise<Written> => {
-    const paths = req.next.covered?.get(name) ?? [];
+  /** The files to write on `name`; null when its base and head stand as they are (nothing of it changed). */
+  const build = async (name: string): Promise<Written | null> => {
     const f = req.before.found.get(name);
     const before = f?.kind === 'cached' || f?.kind === 'sent' ? f.head : undefined;
-    const after = req.next.get(name) ?? new Map<string, Entry>();
-    const mine = changed.filter((p) => !isSameBaseEntry(req.previous.get(name)?.get(p), after.get(p)));
-    if (before !== undefined && sameList(before.paths, paths) && before.logRows + mine.length <= Math.max(CHAIN_MIN_ROWS, before.rows / 4)) {
-      const files = { ...before.files };
-      const under = paths.map((p) => [p, buildUnderTest([p])] as const);
-      const isFile = (e: Entry | undefined) => e !== undefined && e.type !== 'dir';
-      for (const p of mine) {
-        const delta = (isFile(after.get(p)) ? 1 : 0) - (isFile(req.previous.get(name)?.get(p)) ? 1 : 0);
-        if (delta !== 0) for (const [sp, test] of under) if (test(p)) files[sp] = (files[sp] ?? 0) + delta;
-      }
-      const head = { ...identity, id: req.id, chain: [...before.chain, req.id], rows: before.rows, logRows: before.logRows + mine.length, paths, files };
-      return { body: renderBaseRecords(after, mine), head };
-    }
+    const added = buildChainFile(name, before, req.previous, req.next, changed, { ...identity, id: req.id });
+    // Left as it is, other controllers' copies of it stay good.
+    if (added !== null && added.body.length === 0 && sameList(before!.machines, identity.machines)) return null;
+    if (added !== null) return added;
     whole ??= req.readWhole();
-    const entries = (await whole).get(name) ?? new Map<string, Entry>();
-    return { body: renderBaseBody(entries), head: { ...identity, id: req.id, chain: [req.id], rows: entries.size, logRows: 0, paths, files: countBaseFiles(entries, paths) } };
+    return buildWholeFile(name, await whole, { ...identity, id: req.id });
   };
   const staging = await mkdtemp(join(config.stateDir, 'tmp-bases-')).catch((error: unknown) => {
     throw new BlatError(`${join(config.stateDir, 'tmp-bases-*')}: cannot write (${describeError(error)})`, { cause: error });
@@ -99,7 +90,9 @@ export async function applyMachineBases(req: MachineBaseWrite): Promise<Set<stri
       req.machines.map(async (name) => {
         const machine = config.machines.find((m) => m.name === name);
         if (machine === undefined) return null;
-        const { body, head } = await build(name);
+        const files = await build(name);
+        if (files === null) return [name, (req.before.found.get(name) as { head: MachineBaseHead }).head.id] as const;
+        const { body, head } = files;
         const folder = join(staging, name);
         const dir = join(folder, ...setDir.split('/'));
         try {
@@ -110,13 +103,47 @@ export async function applyMachineBases(req: MachineBaseWrite): Promise<Set<stri
           throw new BlatError(`${dir}: cannot write (${describeError(error)})`, { cause: error });
         }
         const sent = await runRsyncFolder({ from: folder, to: buildRsyncEndpoint(machine, req.self), sshOptions: req.sshOptions, stallTimeout: config.stallTimeout });
-        return sent.ok ? name : null;
+        return sent.ok ? ([name, req.id] as const) : null;
       }),
     );
-    return new Set(results.filter((n): n is string => n !== null));
+    return new Map(results.filter((r): r is readonly [string, string] => r !== null));
   } finally {
     await rm(staging, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/** What a head says of the sync that writes it (MachineBaseHead without the chain, counts and paths). */
+type SyncIdentity = Pick<MachineBaseHead, 'id' | 'set' | 'at' | 'by' | 'machines'>;
+
+/**
+ * The file that adds what this sync changed of machine `name`'s base to its chain `before` (the
+ * chain `previous` stands for), with its head; null when it must be written whole instead: no chain
+ * to add to, other sync paths covered, or the chain's later files would hold more records than a
+ * quarter of its first one (at least CHAIN_MIN_ROWS). `changed`: the paths whose entry differs
+ * between `previous` and `next` on some machine.
+ */
+export function buildChainFile(name: string, before: MachineBaseHead | undefined, previous: Base, next: Base, changed: readonly string[], sync: SyncIdentity): Written | null {
+  const paths = next.covered?.get(name) ?? [];
+  const after = next.get(name) ?? new Map<string, Entry>();
+  const was = previous.get(name);
+  const mine = changed.filter((p) => !isSameBaseEntry(was?.get(p), after.get(p)));
+  if (before === undefined || !sameList(before.paths, paths) || before.logRows + mine.length > Math.max(CHAIN_MIN_ROWS, before.rows / 4)) return null;
+  const files = { ...before.files };
+  const under = paths.map((p) => [p, buildUnderTest([p])] as const);
+  const isFile = (e: Entry | undefined) => e !== undefined && e.type !== 'dir';
+  for (const p of mine) {
+    const delta = (isFile(after.get(p)) ? 1 : 0) - (isFile(was?.get(p)) ? 1 : 0);
+    if (delta !== 0) for (const [sp, test] of under) if (test(p)) files[sp] = (files[sp] ?? 0) + delta;
+  }
+  const head = { ...sync, chain: [...before.chain, sync.id], rows: before.rows, logRows: before.logRows + mine.length, paths, files };
+  return { body: renderBaseRecords(after, mine), head };
+}
+
+/** Machine `name`'s whole base (from `whole`, every path) as the first file of a new chain, with its head. */
+export function buildWholeFile(name: string, whole: Base, sync: SyncIdentity): Written {
+  const paths = whole.covered?.get(name) ?? [];
+  const entries = whole.get(name) ?? new Map<string, Entry>();
+  return { body: renderBaseBody(entries), head: { ...sync, chain: [sync.id], rows: entries.size, logRows: 0, paths, files: countBaseFiles(entries, paths) } };
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

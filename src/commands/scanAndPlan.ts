@@ -172,7 +172,10 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
   const plan = how.checksum ? addChecksumConflicts(planned, snapshot, options.modifyWindow) : planned;
   if (identical && finalObserved.warnings.length === 0 && !how.checksum) await recordInSync(ctx, listingLost ? null : memo, finalScans, plan);
   // A plan (an apply writes its own) keeps what the machines sent, so the next plan need not ask for it again.
-  if (!needBase && base !== null && copy !== null && !machineBases.cached) await recordMachineBases(config, have, await copy, base, machineBases);
+  if (!needBase && !machineBases.cached) {
+    const read = await readCopy().catch(() => null);
+    if (read !== null) await recordMachineBases(config, have, read, base ?? buildBaseFromMachines(read, machineBases), machineBases);
+  }
   return { plan, snapshot, base, sshOptions, selfListing, machineBases };
 }
 

@@ -97,6 +97,24 @@ describe('two controllers, one set of machines', () => {
     }
   });
 
+  it("an apply that changes nothing leaves the machines' bases as they are: the other controller's copy stays good", async () => {
+    const { box, dirA, dirB } = await twoControllers();
+    try {
+      await syncFrom(dirA, 'docs/f.txt', 'first\n', box, 1700000000);
+      // The next apply records the folders' times the transfers moved; from then on nothing changes.
+      expect((await runBlat(['apply', '--auto-approve'], { cwd: dirA })).code).toBe(0);
+      expect((await runBlat(['plan', '-v'], { cwd: dirB })).stderr).toMatch(/sent by m1, m2, a, b/);
+      const head = await readFile(join(box.root('m2'), '.blat', 'sets', await setName(box, 'm2'), 'head'), 'utf8');
+      expect((await runBlat(['apply', '--auto-approve'], { cwd: dirA })).code).toBe(0);
+      expect(await readFile(join(box.root('m2'), '.blat', 'sets', await setName(box, 'm2'), 'head'), 'utf8')).toBe(head);
+      const again = await runBlat(['plan', '-v', '--detailed-exitcode'], { cwd: dirB });
+      expect(again.code).toBe(0);
+      expect(again.stderr).not.toMatch(/sent by/);
+    } finally {
+      await box.cleanup();
+    }
+  });
+
   it('a file created on two machines after a sync is a conflict from either controller', async () => {
     const { box, dirA, dirB } = await twoControllers();
     try {

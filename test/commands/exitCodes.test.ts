@@ -108,8 +108,8 @@ describe('an error once transfers have begun', () => {
     try {
       await box.write('here', 'docs/a.txt', 'a\n', 1700000000);
       expect((await runBlat(['apply', '--auto-approve'], { cwd: box.dir })).code).toBe(0);
-      // 512 KiB at 128 KiB/s: the state folder is filled while it is on its way.
-      await writeRandomFile(join(box.root('here'), 'docs', 'big.bin'), 512 * 1024);
+      // 256 KiB at 128 KiB/s (2 s): the state folder is filled while it is on its way.
+      await writeRandomFile(join(box.root('here'), 'docs', 'big.bin'), 256 * 1024);
       await box.writeConfig({ stateDir: 'state', machines: { m1: { bwlimit: 128 } } });
       // A new state folder: the roots are probed again first (the probe's folder in .blat-tmp is not the transfer's file).
       expect((await runBlat(['plan'], { cwd: box.dir })).code).toBe(0);

@@ -139,6 +139,7 @@ describe('blat apply --resume: more', () => {
 });
 
 // Transfers are slowed (bwlimit, KiB/s) so that a kill lands midway: 8 MiB take about 2 s per link.
+// The resumes that follow run without the limit.
 const BIG = 8 * 1024 * 1024;
 const SLOW = { machines: { m1: { bwlimit: 4096 }, m2: { bwlimit: 4096 }, m3: { bwlimit: 4096 } } };
 
@@ -193,6 +194,8 @@ describe('blat apply --resume: a transfer cut midway', () => {
       const owed = await readOwed(box);
       expect(owed).toContainEqual(expect.objectContaining({ machine: 'm1', path: 'docs/big.bin', kind: 'planned' }));
 
+      // The resume needs no slow link: the config without bwlimit, it runs at full speed.
+      await box.writeConfig();
       const resumed = await runBlat(['apply', '--resume', '--auto-approve'], { cwd: box.dir, timeoutMs: 80_000 });
       expect(resumed.stderr).toMatch(new RegExp(`^warning: removed stale lock of pid ${run.pid} `, 'm'));
       expect(resumed.code).toBe(0);
@@ -237,6 +240,8 @@ describe('blat apply --resume: a pull cut midway', () => {
       expect(owed).toContainEqual(expect.objectContaining({ machine: 'here', path: 'docs/big.bin', kind: 'planned' }));
       expect(owed).toContainEqual(expect.objectContaining({ machine: 'm2', path: 'docs/big.bin', kind: 'planned' }));
 
+      // The resume needs no slow link: the config without bwlimit, it runs at full speed.
+      await box.writeConfig();
       const resumed = await runBlat(['apply', '--resume', '--auto-approve'], { cwd: box.dir, timeoutMs: 80_000 });
       expect(resumed.stderr).toMatch(new RegExp(`^warning: removed stale lock of pid ${run.pid} `, 'm'));
       expect(resumed.code).toBe(0);

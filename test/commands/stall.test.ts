@@ -1,13 +1,10 @@
 // A machine that stops answering mid-run (its find or rsync SIGSTOPped for real) is given up after
 // stallTimeout seconds: reported stalled, the other machines served, the lock released, exit 2.
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, readlink } from 'node:fs/promises';
+import { link, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
-const execFileP = promisify(execFile);
 import { runBlat } from '../helpers/cli.js';
 import { makeSandbox, type Sandbox } from '../helpers/machines.js';
 import { readLoginUser } from '../helpers/provided.js';
@@ -20,22 +17,38 @@ function stallSandbox(stallTimeout = 2): Promise<Sandbox> {
   return makeSandbox({ sshd: machines.sshd, ssh: ['m1', 'm2'], local: ['here'], self: 'here', paths: ['docs'], extraConfig: { stallTimeout } });
 }
 
-/** Makes `count` empty files under docs/many on a machine: a scan long enough to be caught running. */
+/**
+ * Makes `count` names under docs/many on a machine, all hard links to one empty file: a scan long
+ * enough to be caught running (find walks each name), made in a second where `count` new files
+ * took about 8 s on this disk.
+ */
 async function makeManyFiles(box: Sandbox, machine: string, count: number): Promise<void> {
-  const owner = `${readLoginUser().uid}:${readLoginUser().gid}`;
-  await execFileP('sh', ['-c', `mkdir -p docs/many && cd docs/many && seq 1 ${count} | sed s/^/f/ | xargs touch && chown -R "$1" "$2/docs"`, 'sh', owner, box.root(machine)], { cwd: box.root(machine) });
+  await box.write(machine, 'docs/many/f1', ''); // owned like the machine's root, and so its links
+  const first = join(box.root(machine), 'docs', 'many', 'f1');
+  for (let i = 2; i <= count; i += 500) {
+    const batch: Promise<void>[] = [];
+    for (let j = i; j < Math.min(i + 500, count + 1); j++) batch.push(link(first, join(box.root(machine), 'docs', 'many', `f${j}`)));
+    await Promise.all(batch);
+  }
 }
 
-/** Stops (SIGSTOP) the scan of `machine` as soon as it runs (its find, or the shell around it), until `done()`; the pids stopped. */
-async function stopScan(box: Sandbox, machine: string, before: ReadonlySet<string>, done: () => boolean): Promise<number[]> {
+/**
+ * Stops (SIGSTOP) the scan of `machine` as soon as it is seen running (its find, or the shell
+ * around it), until `over()`; the pids stopped. The walk of 20,000 names lasts tens of
+ * milliseconds: on a busy machine this poll may miss it (none stopped), and the caller tries again.
+ */
+async function stopScan(box: Sandbox, machine: string, before: ReadonlySet<string>, over: () => boolean): Promise<number[]> {
   const stopped: number[] = [];
-  while (!done() && stopped.length === 0) {
+  while (!over() && stopped.length === 0) {
     const pids = await readRemotePids(box.root(machine), ['find', 'xargs', 'sh'], before);
     signal(pids, 'SIGSTOP');
     stopped.push(...pids);
   }
   return stopped;
 }
+
+/** How many times a test starts the scan it must catch before it gives up. */
+const ATTEMPTS = 5;
 
 /** The pids there are now. */
 async function readPids(): Promise<Set<string>> {
@@ -86,18 +99,22 @@ describe('a machine that stops answering', () => {
       // Probe the roots first (once, kept in state.json): the find stopped below is the scan's, not the probe's.
       await runBlat(['plan'], { cwd: box.dir });
       await makeManyFiles(box, 'm1', 20_000);
-      const before = await readPids();
-      const planning = runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir, timeoutMs: 30_000 });
-      let done = false;
-      void planning.finally(() => (done = true));
-      stopped.push(...(await stopScan(box, 'm1', before, () => done)));
-      expect(stopped.length, 'the scan of m1 was caught running').toBeGreaterThan(0);
-      const r = await planning;
-      expect(r.code).toBe(2);
-      expect(r.stdout).toMatch(/^ {2}m1 +offline \(stalled \(no answer for 2 s\)\)$/m);
-      expect(r.stdout).toMatch(/^ {2}m2 +online/m);
-      expect(r.stdout).not.toMatch(/in sync \(/);
-      expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('Not in sync: m1 stalled (2 paths owed).');
+      let r: Awaited<ReturnType<typeof runBlat>> | undefined;
+      // A plan whose scan was not caught changes nothing: it is simply run again.
+      for (let attempt = 1; attempt <= ATTEMPTS && stopped.length === 0; attempt++) {
+        const before = await readPids();
+        const planning = runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir, timeoutMs: 30_000 });
+        let done = false;
+        void planning.finally(() => (done = true));
+        stopped.push(...(await stopScan(box, 'm1', before, () => done)));
+        r = await planning;
+      }
+      expect(stopped.length, `the scan of m1 was caught running (${ATTEMPTS} tries)`).toBeGreaterThan(0);
+      expect(r?.code).toBe(2);
+      expect(r?.stdout).toMatch(/^ {2}m1 +offline \(stalled \(no answer for 2 s\)\)$/m);
+      expect(r?.stdout).toMatch(/^ {2}m2 +online/m);
+      expect(r?.stdout).not.toMatch(/in sync \(/);
+      expect(r?.stdout.trimEnd().split('\n').at(-1)).toBe('Not in sync: m1 stalled (2 paths owed).');
     } finally {
       endStopped(stopped);
       await box.cleanup();
@@ -143,31 +160,40 @@ describe('a machine that stops answering', () => {
   });
 
   it('and SIGTERM while apply waits for its scan: blat ends at once (143), nothing changed, the lock gone', async () => {
-    const box = await stallSandbox(60);
-    const stopped: number[] = [];
-    let blat: ReturnType<typeof startBlatInBackground> | undefined;
-    try {
-      await box.write('here', 'docs/a.txt', 'a\n', 1700000000);
-      // Probe the roots first (once, kept in state.json): the find stopped below is the scan's, not the probe's.
-      await runBlat(['plan'], { cwd: box.dir });
-      await makeManyFiles(box, 'm1', 20_000);
-      const before = await readPids();
-      blat = startBlatInBackground(['apply', '--auto-approve'], box.dir);
-      let done = false;
-      void blat.ended.finally(() => (done = true));
-      stopped.push(...(await stopScan(box, 'm1', before, () => done)));
-      expect(stopped.length, 'the scan of m1 was caught running').toBeGreaterThan(0);
-      await waitFor('the lock', async () => (existsSync(join(box.dir, '.blat', 'lock')) ? true : undefined));
-      process.kill(blat.pid, 'SIGTERM');
-      const ended = await blat.ended;
-      expect(ended.code).toBe(143);
-      expect(ended.stderr).toContain('blat: SIGTERM: stopped at once');
-      expect(existsSync(join(box.dir, '.blat', 'lock'))).toBe(false);
-      for (const m of ['m1', 'm2']) expect(existsSync(join(box.root(m), 'docs', 'a.txt')), m).toBe(false);
-    } finally {
-      blat?.killGroup();
-      endStopped(stopped);
-      await box.cleanup();
+    // An apply whose scan was not caught goes on to change the machines: it is killed once it prints
+    // its plan (the scans are over), and the test starts again on a new sandbox.
+    for (let attempt = 1; ; attempt++) {
+      const box = await stallSandbox(60);
+      const stopped: number[] = [];
+      let blat: ReturnType<typeof startBlatInBackground> | undefined;
+      try {
+        await box.write('here', 'docs/a.txt', 'a\n', 1700000000);
+        // Probe the roots first (once, kept in state.json): the find stopped below is the scan's, not the probe's.
+        await runBlat(['plan'], { cwd: box.dir });
+        await makeManyFiles(box, 'm1', 20_000);
+        const before = await readPids();
+        blat = startBlatInBackground(['apply', '--auto-approve'], box.dir);
+        const started = blat;
+        let done = false;
+        void started.ended.finally(() => (done = true));
+        stopped.push(...(await stopScan(box, 'm1', before, () => done || started.stdoutSoFar() !== '')));
+        if (stopped.length === 0) {
+          expect(attempt, `the scan of m1 was caught running (${ATTEMPTS} tries)`).toBeLessThan(ATTEMPTS);
+          continue;
+        }
+        await waitFor('the lock', async () => (existsSync(join(box.dir, '.blat', 'lock')) ? true : undefined));
+        process.kill(blat.pid, 'SIGTERM');
+        const ended = await blat.ended;
+        expect(ended.code).toBe(143);
+        expect(ended.stderr).toContain('blat: SIGTERM: stopped at once');
+        expect(existsSync(join(box.dir, '.blat', 'lock'))).toBe(false);
+        for (const m of ['m1', 'm2']) expect(existsSync(join(box.root(m), 'docs', 'a.txt')), m).toBe(false);
+        return;
+      } finally {
+        blat?.killGroup();
+        endStopped(stopped);
+        await box.cleanup();
+      }
     }
   });
 });

@@ -73,6 +73,8 @@ export interface BackgroundBlat {
   killGroup(): void;
   /** What it has printed on stderr so far. */
   stderrSoFar(): string;
+  /** What it has printed on stdout so far. */
+  stdoutSoFar(): string;
 }
 
 /** Starts `node dist/cli.js args…` detached (its own process group), stdin closed, `env` added to the CLI's environment. */
@@ -91,6 +93,7 @@ export function startBlatInBackground(args: readonly string[], cwd: string, env:
     pid,
     ended,
     stderrSoFar: () => Buffer.concat(err).toString(),
+    stdoutSoFar: () => Buffer.concat(out).toString(),
     killGroup() {
       try {
         process.kill(-pid, 'SIGKILL');

@@ -1,5 +1,5 @@
 // Self-test of the real-parts harness: a real sshd, real ssh and rsync, real files.
-import { readFile, writeFile } from 'node:fs/promises';
+import { lstat, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -9,7 +9,7 @@ import { makeSandbox, type Sandbox } from './machines.js';
 import { runProcess } from './proc.js';
 import { readLoginUser } from './provided.js';
 import { startSshd, type SshdHandle } from './sshd.js';
-import { readStat } from './tree.js';
+import { readStat, writeMtime } from './tree.js';
 
 const HOSTILE = ['a b', "it's", '$(touch pwned)', 'new\nline', '-rf'];
 
@@ -137,6 +137,32 @@ describe('makeSandbox', () => {
   it('refuses paths that leave the root', async () => {
     await expect(sandbox.write('here', '../escape', 'x')).rejects.toThrow(/bad relative path/);
     await expect(sandbox.read('nowhere', 'x')).rejects.toThrow(/no machine "nowhere"/);
+  });
+});
+
+describe('writeMtime', () => {
+  it('sets atime and mtime to the nanosecond, whole seconds, halves or not, on a file, a folder and a symlink itself', async () => {
+    await sandbox.write('here', 'times/f', 'x');
+    await sandbox.mkdir('here', 'times/d');
+    await sandbox.symlink('here', 'times/l', 'f');
+    await writeMtime(join(sandbox.root('here'), 'times/f'), '1600000000.5');
+    // Whole and dyadic seconds (set by lutimes), others (set by touch): each read back exact.
+    const cases: [number | string, bigint][] = [
+      [1700000000, 1700000000000000000n],
+      [1700000100.25, 1700000100250000000n],
+      [1700000000.1, 1700000000100000000n],
+      ['1700000000.5', 1700000000500000000n],
+      ['1700000000.123456789', 1700000000123456789n],
+      ['1700000000.000000001', 1700000000000000001n],
+    ];
+    for (const path of ['times/d', 'times/l', 'times/f']) {
+      for (const [mtime, ns] of cases) {
+        await writeMtime(join(sandbox.root('here'), path), mtime);
+        const st = await lstat(join(sandbox.root('here'), path), { bigint: true });
+        expect([st.mtimeNs, st.atimeNs], `${path} ${mtime}`).toEqual([ns, ns]);
+        if (path === 'times/l') expect((await sandbox.stat('here', 'times/f')).mtimeNs, 'the link is not followed').toBe(1600000000500000000n);
+      }
+    }
   });
 });
 
