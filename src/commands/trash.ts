@@ -15,7 +15,7 @@ import {
   parseTrashList,
 } from '../transport/trashStoreScript.js';
 import type { MachineConfig } from '../types.js';
-import { withLock } from './apply.js';
+import { withLock } from '../apply/stateLock.js';
 import { readRunContext, readySshOptions, type RunContext } from './context.js';
 import { wantsColor, type CommandIO, type GlobalOptions } from './io.js';
 

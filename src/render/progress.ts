@@ -5,7 +5,7 @@ import { formatDuration, formatSize } from './format.js';
 import { formatCount } from './summary.js';
 import { shortenMiddle } from './width.js';
 
-/** One report of the transfers (see ApplyProgress in apply/applySteps.ts). */
+/** One report of the transfers (see ApplyProgress in apply/applyTypes.ts). */
 export interface ProgressReport {
   readonly filesDone: number;
   readonly filesTotal: number;

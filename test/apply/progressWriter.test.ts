@@ -1,6 +1,6 @@
 // The live progress writer of apply, on a fake terminal: drawn in place, redrawn, cleared.
 import { describe, it, expect } from 'vitest';
-import { buildProgressWriter } from '../../src/commands/apply.js';
+import { buildProgressWriter } from '../../src/apply/progressWriter.js';
 import type { CommandIO } from '../../src/commands/io.js';
 
 const MiB = 1024 * 1024;
