@@ -172,6 +172,10 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
   /** The window two machines' mtimes compare with (the larger of theirs); whether a machine's modes count. */
   const pairWindowOf = (a: string, b: string) => Math.max(machine(a).modifyWindow ?? config.modifyWindow, machine(b).modifyWindow ?? config.modifyWindow);
   const keepsPerms = (name: string) => machine(name).perms !== 'ignore';
+  /** Where each path pulled in this run comes from: a push of it carries the modes self gave it, not the source's (when that one ignores modes). */
+  const pulledFrom = new Map(steps.flatMap((s) => (s.action === 'pull' ? [[s.path, s.from] as const] : [])));
+  /** Whether a step's modes are to be found on its target: both ends keep them, and so does the machine its version was pulled from. */
+  const modesCount = (step: Step) => keepsPerms(step.from) && keepsPerms(step.to) && (step.action !== 'push' || keepsPerms(pulledFrom.get(step.path) ?? step.from));
   const limits = { stallTimeout: config.stallTimeout, signal: req.signal };
   const target = (name: string) => buildScriptTarget(machine(name), req.self, req.sshOptions, limits);
   const interrupted = () => req.signal?.aborted === true;
@@ -393,7 +397,7 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
         const step = steps[i];
         if (seen === undefined || 'unreachable' in seen) return { index: i, step, status: 'failed', reason: knownReason.get(i) ?? `${to} unreachable after the transfer (${seen && 'unreachable' in seen ? seen.unreachable : 'no answer'})` };
         const after = seen.get(step.path) ?? null;
-        if (!sameVersion(after ?? undefined, step.source ?? undefined, pairWindowOf(step.from, step.to), keepsPerms(step.from) && keepsPerms(step.to))) {
+        if (!sameVersion(after ?? undefined, step.source ?? undefined, pairWindowOf(step.from, step.to), modesCount(step))) {
           return { index: i, step, status: 'failed', reason: knownReason.get(i) ?? `after the transfer ${to} holds ${describe(after)} (newer there? left alone)` };
         }
         // What rsync replaced is whatever was at the path when it renamed the new version in: a
