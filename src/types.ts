@@ -51,6 +51,8 @@ export interface MachineConfig {
   readonly renameKeepsMtime?: false;
   /** Not declared: from the probe of its root. How its filesystem folds names (absent: it keeps them byte for byte). */
   readonly folding?: NameFolding;
+  /** Not declared: from the probe of its root. false where its filesystem holds no symlinks (exFAT, FAT): none is planned to it. */
+  readonly symlinks?: false;
 }
 
 /** How a filesystem folds names (see plan/nameFolding.ts). */
@@ -319,6 +321,8 @@ export interface PlanOptions {
   readonly ignorePerms?: readonly string[];
   /** Machine → how its filesystem folds names (probed), for the machines that fold them; absent: none does. */
   readonly folding?: Readonly<Record<string, NameFolding>>;
+  /** Machines whose filesystems hold no symlinks (probed): a symlink that would be written there is a conflict of its path instead. */
+  readonly noSymlinks?: readonly string[];
   /** Path arguments the run was narrowed to (empty = all of `paths`). */
   readonly targets: readonly string[];
   /** `blat restore`: a held deletion is undone, the newest version still held copied back to where it was deleted. */
@@ -439,4 +443,6 @@ export interface RootProbe {
   readonly renameKeepsMtime?: false;
   /** Seconds an mtime read back was off the one set, when 2 or more (fusefat under a time zone other than UTC): times are not kept there. */
   readonly mtimeShift?: number;
+  /** false where no symlink can be made (exFAT, FAT); absent: they can. */
+  readonly symlinks?: false;
 }

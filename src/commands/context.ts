@@ -48,6 +48,7 @@ export function buildPlanOptions(ctx: RunContext, flags: { prefer?: string; keep
     propagateDeletes: flags.propagateDeletes === true,
     ...buildVersionOptions(ctx.config),
     ...buildFoldingOption(ctx.config),
+    ...buildNoSymlinksOption(ctx.config),
     targets: ctx.narrowed ? ctx.targets : [],
   };
 }
@@ -57,6 +58,12 @@ export function buildFoldingOption(config: Config): Pick<PlanOptions, 'folding'>
   const folding: Record<string, NameFolding> = {};
   for (const m of config.machines) if (m.folding !== undefined) folding[m.name] = m.folding;
   return Object.keys(folding).length > 0 ? { folding } : {};
+}
+
+/** The planner's `noSymlinks` option: the machines whose filesystems hold no symlinks (probed); nothing when every one does. */
+export function buildNoSymlinksOption(config: Config): Pick<PlanOptions, 'noSymlinks'> {
+  const none = config.machines.filter((m) => m.symlinks === false).map((m) => m.name);
+  return none.length > 0 ? { noSymlinks: none } : {};
 }
 
 /** The planner's version options of a config: the default window, the machines' own windows, the machines whose modes do not count. */

@@ -88,6 +88,13 @@ export function buildPlan(input: PlanInput): Plan {
     const { view, self: me, order, entries } = part ?? { view: whole, self, order: onlineOrder, entries: maps };
     const owes = (machine: string) => input.excludedOn === undefined || !input.excludedOn(machine, whole.path, isFolder(whole));
     const decision = decidePath(view, options);
+    const linkless = decision.kind === 'win' ? findLinklessTarget(view, decision.winner.entry, options.noSymlinks) : undefined;
+    if (linkless !== undefined) {
+      // A symlink to be written where the filesystem holds none: listed, written nowhere (rsync would fail on it at every apply).
+      blockers.push(view.path);
+      conflicts.push(buildHeldConflict(view, `symlinks cannot be written on ${linkless} (its filesystem holds none)`));
+      return;
+    }
     if (decision.kind !== 'same') {
       const candidate = part === null && around === undefined ? findMoveEnd(view, decision, offline) : null;
       if (candidate === null) blockers.push(view.path);
@@ -421,6 +428,17 @@ function buildCollisionTest(collisions: Collisions): ((path: string) => { machin
 
 /** The conflict of a path whose name collides with others on a machine that folds names. */
 function buildCollisionConflict(view: PathView, machine: string, names: readonly string[]): Conflict {
+  return buildHeldConflict(view, `names collide on ${machine}, which folds them: ${names.join(', ')}`);
+}
+
+/** The first machine of `view` among `noSymlinks` that would be sent `winner`, a symlink; undefined when none would (or it is no symlink). */
+function findLinklessTarget(view: PathView, winner: Entry | null, noSymlinks: readonly string[] | undefined): string | undefined {
+  if (noSymlinks === undefined || winner?.type !== 'symlink') return undefined;
+  return view.machines.find((m, k) => noSymlinks.includes(m) && view.current[k]?.type !== 'symlink');
+}
+
+/** A conflict of `reason` listing the versions the online machines hold at the path, none changed. */
+function buildHeldConflict(view: PathView, reason: string): Conflict {
   const groups: { first: number; machines: string[]; entry: Entry | null }[] = [];
   for (let k = 0; k < view.machines.length; k++) {
     const entry = view.current[k] ?? null;
@@ -430,7 +448,7 @@ function buildCollisionConflict(view: PathView, machine: string, names: readonly
   }
   return Object.freeze({
     path: view.path,
-    reason: `names collide on ${machine}, which folds them: ${names.join(', ')}`,
+    reason,
     versions: Object.freeze(groups.map((g) => Object.freeze({ machines: Object.freeze(g.machines), entry: g.entry, changed: false }))),
   });
 }

@@ -39,6 +39,7 @@ export function parseProbeOutput(text: string, root: string, nowMs: number): Pro
     chmod,
     ...(!chmod && file !== undefined && dir !== undefined ? { fixedModes: { file, dir } } : {}),
     ...(kv.get('rename') === '0' ? { renameKeepsMtime: false as const } : {}),
+    ...(kv.get('symlink') === '0' ? { symlinks: false as const } : {}),
     ...(shift !== undefined ? { mtimeShift: shift } : {}),
   };
   return { ok: true, probe };

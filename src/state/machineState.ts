@@ -65,6 +65,7 @@ function parseProbe(value: unknown, where: string, bad: (why: string) => BlatErr
     typeof value.chmod === 'boolean' &&
     (value.mtimeWindow === undefined || (typeof value.mtimeWindow === 'number' && value.mtimeWindow >= 0)) &&
     (value.renameKeepsMtime === undefined || value.renameKeepsMtime === false) &&
+    (value.symlinks === undefined || value.symlinks === false) &&
     (value.mtimeShift === undefined || Number.isFinite(value.mtimeShift)) &&
     (value.fixedModes === undefined || (isRecord(value.fixedModes) && isMode(value.fixedModes.file) && isMode(value.fixedModes.dir)));
   if (!ok) throw bad(`${where} is not a probe result`);
