@@ -76,6 +76,15 @@ function isMode(v: unknown): boolean {
   return Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0o777;
 }
 
+/** The table with the probe results of the machines `names` dropped (pure); other records unchanged. */
+export function withoutProbes(records: readonly MachineStateRecord[], names: readonly string[]): MachineStateRecord[] {
+  return records.map((r) => {
+    if (!names.includes(r.name) || r.probe === undefined) return r;
+    const { probe: _dropped, ...rest } = r;
+    return rest;
+  });
+}
+
 /** The table with each machine of `probes` given its probe result (pure); other records unchanged. */
 export function withProbes(records: readonly MachineStateRecord[], probes: ReadonlyMap<string, RootProbe>): MachineStateRecord[] {
   const out = records.map((r) => (probes.has(r.name) ? { ...r, probe: probes.get(r.name) } : r));
