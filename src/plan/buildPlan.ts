@@ -7,8 +7,9 @@ import { buildConflictName } from './conflictName.js';
 import { buildMoves, type MoveFrom, type MoveTo } from './moves.js';
 import { buildUnderTest, byPath } from '../config/paths.js';
 import { readEntryParts } from '../layeredEntries.js';
-import { buildVersionRules, pairPerms, pairWindow, sameVersion, type VersionRules } from './versions.js';
+import { buildVersionRules, pairPerms, pairWindow, sameVersion, type VersionGroup, type VersionRules } from './versions.js';
 import { adoptOtherForms, findCollisions, type Collisions } from './nameFolding.js';
+import { findRefusedName } from './refusedNames.js';
 
 /** An mtime more than this ahead of its machine's clock is dated in the future. */
 export const FUTURE_SLACK_MS = 60_000;
@@ -88,11 +89,12 @@ export function buildPlan(input: PlanInput): Plan {
     const { view, self: me, order, entries } = part ?? { view: whole, self, order: onlineOrder, entries: maps };
     const owes = (machine: string) => input.excludedOn === undefined || !input.excludedOn(machine, whole.path, isFolder(whole));
     const decision = decidePath(view, options);
-    const linkless = decision.kind === 'win' ? findLinklessTarget(view, decision.winner.entry, options.noSymlinks) : undefined;
-    if (linkless !== undefined) {
-      // A symlink to be written where the filesystem holds none: listed, written nowhere (rsync would fail on it at every apply).
+    const unwritable = decision.kind === 'win' ? findUnwritableTarget(view, decision.winner, options) : undefined;
+    if (unwritable !== undefined) {
+      // A symlink or a name some target's filesystem cannot hold: listed, written nowhere (rsync
+      // would fail on it at every apply); under a folder of such a name, left alone with it.
       blockers.push(view.path);
-      conflicts.push(buildHeldConflict(view, `symlinks cannot be written on ${linkless} (its filesystem holds none)`));
+      if (unwritable !== 'under') conflicts.push(buildHeldConflict(view, unwritable));
       return;
     }
     if (decision.kind !== 'same') {
@@ -431,10 +433,23 @@ function buildCollisionConflict(view: PathView, machine: string, names: readonly
   return buildHeldConflict(view, `names collide on ${machine}, which folds them: ${names.join(', ')}`);
 }
 
-/** The first machine of `view` among `noSymlinks` that would be sent `winner`, a symlink; undefined when none would (or it is no symlink). */
-function findLinklessTarget(view: PathView, winner: Entry | null, noSymlinks: readonly string[] | undefined): string | undefined {
-  if (noSymlinks === undefined || winner?.type !== 'symlink') return undefined;
-  return view.machines.find((m, k) => noSymlinks.includes(m) && view.current[k]?.type !== 'symlink');
+/**
+ * Why a machine of `view` that would be sent `winner` cannot hold it (a symlink where its
+ * filesystem holds none, a name it refuses), in words; 'under' when a folder above the path has a
+ * name it refuses; undefined when every target can hold it.
+ */
+function findUnwritableTarget(view: PathView, winner: VersionGroup, options: PlanOptions): string | 'under' | undefined {
+  if (winner.entry === null || (options.noSymlinks === undefined && options.refusedNames === undefined)) return undefined;
+  for (let k = 0; k < view.machines.length; k++) {
+    if (winner.members.includes(k)) continue;
+    const m = view.machines[k];
+    const rules = options.refusedNames?.[m];
+    const refused = rules === undefined ? undefined : findRefusedName(view.path, rules);
+    if (refused === 'under') return 'under';
+    if (refused !== undefined) return `the name cannot be written on ${m}: its filesystem refuses ${refused.what}`;
+    if (winner.entry.type === 'symlink' && options.noSymlinks?.includes(m)) return `symlinks cannot be written on ${m} (its filesystem holds none)`;
+  }
+  return undefined;
 }
 
 /** A conflict of `reason` listing the versions the online machines hold at the path, none changed. */

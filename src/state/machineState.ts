@@ -66,10 +66,21 @@ function parseProbe(value: unknown, where: string, bad: (why: string) => BlatErr
     (value.mtimeWindow === undefined || (typeof value.mtimeWindow === 'number' && value.mtimeWindow >= 0)) &&
     (value.renameKeepsMtime === undefined || value.renameKeepsMtime === false) &&
     (value.symlinks === undefined || value.symlinks === false) &&
+    (value.refusedNames === undefined || isRefusedNames(value.refusedNames)) &&
     (value.mtimeShift === undefined || Number.isFinite(value.mtimeShift)) &&
     (value.fixedModes === undefined || (isRecord(value.fixedModes) && isMode(value.fixedModes.file) && isMode(value.fixedModes.dir)));
   if (!ok) throw bad(`${where} is not a probe result`);
   return value as unknown as RootProbe;
+}
+
+function isRefusedNames(v: unknown): boolean {
+  return (
+    isRecord(v) &&
+    (v.chars === undefined || typeof v.chars === 'string') &&
+    (v.controls === undefined || v.controls === true) &&
+    (v.nonUtf8 === undefined || v.nonUtf8 === true) &&
+    (v.nonAscii === undefined || v.nonAscii === true)
+  );
 }
 
 function isMode(v: unknown): boolean {

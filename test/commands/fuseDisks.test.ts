@@ -3,7 +3,7 @@
 // loop device, ntfs-3g on the image). blat probes the root once and asks of the disk nothing the
 // probe found missing:
 //   exFAT (exfat-fuse 1.3): names fold case; mtimes kept to the whole second; chmod "works" but
-//          every mode stays rwxrwxrwx; no symlinks (ENOSYS).
+//          every mode stays rwxrwxrwx; no symlinks (ENOSYS); no : ? * " < > | \ in names.
 //   NTFS (ntfs-3g, no permission mapping): names keep their case; mtimes kept to 100 ns; every
 //          mode stays rwxrwxrwx; symlinks kept.
 import { chmod, readFile, stat } from 'node:fs/promises';
@@ -17,8 +17,8 @@ import { withoutMuxNoise } from './support.js';
 
 /** What the probe of each filesystem finds (kept in state.json). */
 const PROBED: Record<'exfat' | 'ntfs', Record<string, unknown>> = {
-  exfat: { caseInsensitive: true, normalizes: false, mtimeWindow: 1, chmod: false, fixedModes: { file: 0o777, dir: 0o777 }, symlinks: false },
-  ntfs: { caseInsensitive: false, normalizes: false, mtimeWindow: 0, chmod: false, fixedModes: { file: 0o777, dir: 0o777 } },
+  exfat: { caseInsensitive: true, normalizes: false, mtimeWindow: 1, chmod: false, fixedModes: { file: 0o777, dir: 0o777 }, symlinks: false, refusedNames: { chars: ':?*"<>|\\', controls: true, nonUtf8: true } },
+  ntfs: { caseInsensitive: false, normalizes: false, mtimeWindow: 0, chmod: false, fixedModes: { file: 0o777, dir: 0o777 }, refusedNames: { nonUtf8: true } },
 };
 
 async function readUsbProbe(box: Sandbox): Promise<Record<string, unknown>> {
@@ -117,8 +117,9 @@ describe.skipIf(skips.every((s) => s !== undefined))('USB disks in user space', 
         }
       });
 
-      it(kind === 'exfat' ? 'a symlink, which the disk cannot hold: a conflict naming the disk, no failed step, and the same plan after' : 'a symlink is kept on the disk: in sync after', async () => {
+      it(kind === 'exfat' ? 'a symlink and a name with a colon, which the disk cannot hold: conflicts naming the disk, no failed step, and the same plan after' : 'a symlink and a name with a colon are kept on the disk: in sync after', async () => {
         await box.write('here', 'docs/a.txt', 'a\n', '1700000002');
+        await box.write('here', 'docs/12:30.txt', 'at half past twelve\n', '1700000003');
         await box.symlink('here', 'docs/link', 'a.txt', '1700000004');
         // In a new folder too (which would go whole).
         await box.write('here', 'docs/sub/b.txt', 'b\n', '1700000006');
@@ -133,6 +134,7 @@ describe.skipIf(skips.every((s) => s !== undefined))('USB disks in user space', 
           expect(r.stdout).toContain(' 0 failed,');
           expect(r.stdout).not.toContain('Not done');
           expect(r.code).toBe(2);
+          expect(r.stdout).toContain("docs/12:30.txt — the name cannot be written on usb: its filesystem refuses ':'");
           expect(await box.exists('usb', 'docs/link')).toBe(false);
           expect(await box.exists('usb', 'docs/sub/to-b')).toBe(false);
           expect(plan.stdout).toMatch(/docs\/link[\s\S]*symlinks cannot be written on usb/);
@@ -141,6 +143,7 @@ describe.skipIf(skips.every((s) => s !== undefined))('USB disks in user space', 
         } else {
           expect(r.code).toBe(0);
           expect((await box.stat('usb', 'docs/sub/to-b')).target).toBe('b.txt');
+          expect(await box.read('usb', 'docs/12:30.txt')).toBe('at half past twelve\n');
           expect(plan.code).toBe(0);
         }
       });

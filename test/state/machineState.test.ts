@@ -67,7 +67,7 @@ describe('readMachineStates / writeMachineStates', () => {
 });
 
 describe('root probes in state.json', () => {
-  const probe = { root: '/usb', probedMs: 5, caseInsensitive: true, normalizes: false, mtimeWindow: 2, chmod: false, fixedModes: { file: 0o700, dir: 0o700 }, renameKeepsMtime: false as const, symlinks: false as const };
+  const probe = { root: '/usb', probedMs: 5, caseInsensitive: true, normalizes: false, mtimeWindow: 2, chmod: false, fixedModes: { file: 0o700, dir: 0o700 }, renameKeepsMtime: false as const, symlinks: false as const, refusedNames: { chars: ':?', controls: true as const, nonUtf8: true as const, nonAscii: true as const } };
   it('are kept through state.json and through every later scan (online, offline, outofuse)', async () => {
     const records = withProbes([{ name: 'usb', state: 'unknown' }], new Map([['usb', probe]]));
     await writeMachineStates(join(dir, '.blat'), records);
