@@ -36,6 +36,7 @@ export function findFuseDiskSkipReason(kind: FuseDiskKind): string | undefined {
   if (!existsSync('/dev/fuse')) return `no /dev/fuse: a ${kind} image cannot be mounted in user space here`;
   const { tools, packages } = TOOLS[kind];
   for (const tool of tools) if (!hasTool(tool)) return `${tool} is not installed (Debian packages ${packages})`;
+  if (kind === 'exfat' && process.getuid?.() !== 0) return 'not root: exfat-fuse mounts only a block device, and only root puts an image on a loop device';
   if (kind === 'exfat' && !existsSync('/dev/loop-control')) return 'no /dev/loop-control: exfat-fuse needs the image on a loop device';
   return undefined;
 }
