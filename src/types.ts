@@ -51,6 +51,22 @@ export interface MachineConfig {
   readonly renameKeepsMtime?: false;
   /** Not declared: from the probe of its root. How its filesystem folds names (absent: it keeps them byte for byte). */
   readonly folding?: NameFolding;
+  /** Not declared: from the probe of its root. false where its filesystem holds no symlinks (exFAT, FAT): none is planned to it. */
+  readonly symlinks?: false;
+  /** Not declared: from the probe of its root. The names its filesystem refuses (absent: none of those probed); no path is planned to it under one. */
+  readonly refusedNames?: RefusedNames;
+}
+
+/** Names a filesystem refuses, among those the probe tries (see plan/refusedNames.ts); each absent where they can be made. */
+export interface RefusedNames {
+  /** The characters of `:?*"<>|\` a name cannot hold there (exFAT: all of them). */
+  readonly chars?: string;
+  /** A name cannot hold a control character (U+0001–U+001F, U+007F; exFAT). */
+  readonly controls?: true;
+  /** A name cannot hold bytes that are not UTF-8 (exFAT, NTFS). */
+  readonly nonUtf8?: true;
+  /** A name cannot hold anything outside ASCII (fusefat). */
+  readonly nonAscii?: true;
 }
 
 /** How a filesystem folds names (see plan/nameFolding.ts). */
@@ -323,6 +339,10 @@ export interface PlanOptions {
   readonly ignorePerms?: readonly string[];
   /** Machine → how its filesystem folds names (probed), for the machines that fold them; absent: none does. */
   readonly folding?: Readonly<Record<string, NameFolding>>;
+  /** Machines whose filesystems hold no symlinks (probed): a symlink that would be written there is a conflict of its path instead. */
+  readonly noSymlinks?: readonly string[];
+  /** Machine → the names its filesystem refuses (probed): a path that would be written there under one is a conflict instead. */
+  readonly refusedNames?: Readonly<Record<string, RefusedNames>>;
   /** Path arguments the run was narrowed to (empty = all of `paths`). */
   readonly targets: readonly string[];
   /** `blat restore`: a held deletion is undone, the newest version still held copied back to where it was deleted. */
@@ -443,4 +463,8 @@ export interface RootProbe {
   readonly renameKeepsMtime?: false;
   /** Seconds an mtime read back was off the one set, when 2 or more (fusefat under a time zone other than UTC): times are not kept there. */
   readonly mtimeShift?: number;
+  /** false where no symlink can be made (exFAT, FAT); absent: they can. */
+  readonly symlinks?: false;
+  /** The names refused there, of those tried; absent: none was. */
+  readonly refusedNames?: RefusedNames;
 }

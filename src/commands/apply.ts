@@ -27,11 +27,14 @@ export async function applyCommand(args: readonly string[], flags: ApplyFlags, i
   if (planFile !== undefined) return applySavedPlan(planFile, flags, io);
   if (args.length > 1) await refusePlanFileAmongPaths(args, io.cwd);
 
-  const ctx = await readProbedContext(await readRunContext(flags, io, args), io);
+  const declared = await readRunContext(flags, io, args);
+  // Taken as new (a replaced disk): its root probed again, the kept probe of the old filesystem dropped.
+  const fresh = readNewMachines(declared, flags.new);
+  const ctx = await readProbedContext(declared, io, fresh);
   const options = buildPlanOptions(ctx, flags);
   requireApprovalPossible(flags, io);
   return withLock(ctx, io, 'apply', async () => {
-    const run = await scanAndPlan(ctx, options, io, { useSynced: true, report: flags.verbose ? io.stderr : undefined, newMachines: readNewMachines(ctx, flags.new) });
+    const run = await scanAndPlan(ctx, options, io, { useSynced: true, report: flags.verbose ? io.stderr : undefined, newMachines: fresh });
     return carryOut(ctx, run.plan, { snapshot: run.snapshot, base: run.base, selfListing: run.selfListing, machineBases: run.machineBases }, run.sshOptions, flags, io);
   });
 }

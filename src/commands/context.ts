@@ -4,7 +4,7 @@ import { resolveTargets } from '../config/targets.js';
 import { UsageError } from '../errors.js';
 import { readyControlDir } from '../transport/controlDir.js';
 import { buildSshOptions } from '../transport/sshArgs.js';
-import type { Config, MachineConfig, NameFolding, PlanOptions, Prefer } from '../types.js';
+import type { Config, MachineConfig, NameFolding, PlanOptions, Prefer, RefusedNames } from '../types.js';
 import type { CommandIO, GlobalOptions } from './io.js';
 
 /** The config, self and narrowed sync paths a run works on. */
@@ -48,6 +48,8 @@ export function buildPlanOptions(ctx: RunContext, flags: { prefer?: string; keep
     propagateDeletes: flags.propagateDeletes === true,
     ...buildVersionOptions(ctx.config),
     ...buildFoldingOption(ctx.config),
+    ...buildNoSymlinksOption(ctx.config),
+    ...buildRefusedNamesOption(ctx.config),
     targets: ctx.narrowed ? ctx.targets : [],
   };
 }
@@ -57,6 +59,19 @@ export function buildFoldingOption(config: Config): Pick<PlanOptions, 'folding'>
   const folding: Record<string, NameFolding> = {};
   for (const m of config.machines) if (m.folding !== undefined) folding[m.name] = m.folding;
   return Object.keys(folding).length > 0 ? { folding } : {};
+}
+
+/** The planner's `noSymlinks` option: the machines whose filesystems hold no symlinks (probed); nothing when every one does. */
+export function buildNoSymlinksOption(config: Config): Pick<PlanOptions, 'noSymlinks'> {
+  const none = config.machines.filter((m) => m.symlinks === false).map((m) => m.name);
+  return none.length > 0 ? { noSymlinks: none } : {};
+}
+
+/** The planner's `refusedNames` option: the machines whose filesystems refuse some names (probed); nothing when none does. */
+export function buildRefusedNamesOption(config: Config): Pick<PlanOptions, 'refusedNames'> {
+  const refused: Record<string, RefusedNames> = {};
+  for (const m of config.machines) if (m.refusedNames !== undefined) refused[m.name] = m.refusedNames;
+  return Object.keys(refused).length > 0 ? { refusedNames: refused } : {};
 }
 
 /** The planner's version options of a config: the default window, the machines' own windows, the machines whose modes do not count. */

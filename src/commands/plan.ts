@@ -29,9 +29,12 @@ export interface PlanFlags extends GlobalOptions {
 /** `blat plan [PATH...]`: scan, plan, print; with --detailed-exitcode, exit 2 when anything remains (see buildRemaining), 0 when in sync. */
 export async function planCommand(paths: readonly string[], flags: PlanFlags, io: CommandIO): Promise<number> {
   if (flags.json && flags.markdown) throw new UsageError('--json and --markdown: choose one');
-  const ctx = await readProbedContext(await readRunContext(flags, io, paths), io);
+  const declared = await readRunContext(flags, io, paths);
+  // Taken as new (a replaced disk): its root probed again, the kept probe of the old filesystem dropped.
+  const fresh = readNewMachines(declared, flags.new);
+  const ctx = await readProbedContext(declared, io, fresh);
   const options = buildPlanOptions(ctx, flags);
-  const { plan, snapshot, sshOptions } = await scanAndPlan(ctx, options, io, { needBase: false, useSynced: true, report: flags.verbose ? io.stderr : undefined, checksum: flags.checksum === true, newMachines: readNewMachines(ctx, flags.new) });
+  const { plan, snapshot, sshOptions } = await scanAndPlan(ctx, options, io, { needBase: false, useSynced: true, report: flags.verbose ? io.stderr : undefined, checksum: flags.checksum === true, newMachines: fresh });
   // With trash steps (--propagate-deletes), what apply's mass-deletion guard would say of them.
   const deletionGuard = await readDeletionProblems(ctx, plan, snapshot, sshOptions);
   const doc = buildPlanDocument(plan, { deletionGuard });

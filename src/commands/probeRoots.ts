@@ -1,6 +1,6 @@
 import { applyProbedDefaults } from '../config/probedDefaults.js';
 import { probeRoot } from '../snapshot/probeRoot.js';
-import { readMachineStates, withProbes, writeMachineStates } from '../state/machineState.js';
+import { readMachineStates, withoutProbes, withProbes, writeMachineStates } from '../state/machineState.js';
 import { buildScriptTarget } from '../transport/targets.js';
 import type { MachineConfig, MachineStateRecord, RootProbe } from '../types.js';
 import { readySshOptions, type RunContext } from './context.js';
@@ -12,12 +12,13 @@ import type { CommandIO } from './io.js';
  * trip each, and what is found is kept in state.json: a root is probed once, not on every run.
  * An ssh machine that was offline at its last scan is not probed (it would cost a connection
  * timeout on every run while it is away): its first run back is planned with the declared
- * settings, and probed on the next.
+ * settings, and probed on the next. `fresh` (--new: a replaced disk, a new filesystem): machines
+ * whose kept probe is dropped and whose root is probed again now, whatever was kept.
  */
-export async function readProbedContext(ctx: RunContext, io: CommandIO): Promise<RunContext> {
+export async function readProbedContext(ctx: RunContext, io: CommandIO, fresh: ReadonlySet<string> = new Set()): Promise<RunContext> {
   const { config } = ctx;
   const states = await readMachineStates(config.stateDir, config.machines.map((m) => m.name));
-  const wanted = config.machines.filter((m, i) => needsProbe(m, states[i]));
+  const wanted = config.machines.filter((m, i) => m.state !== 'outofuse' && (fresh.has(m.name) || needsProbe(m, states[i])));
   if (wanted.length === 0) return withDefaults(ctx, states);
   const sshOptions = await readySshOptions(config);
   const found = new Map<string, RootProbe>();
@@ -32,8 +33,10 @@ export async function readProbedContext(ctx: RunContext, io: CommandIO): Promise
       }
     }),
   );
-  if (found.size === 0) return withDefaults(ctx, states);
-  const next = withProbes(await readMachineStates(config.stateDir, config.machines.map((m) => m.name)), found);
+  // A machine taken as new whose probe failed keeps none: its declared settings until it is probed.
+  const dropped = wanted.filter((m) => fresh.has(m.name) && !found.has(m.name)).map((m) => m.name);
+  if (found.size === 0 && !dropped.some((name) => states.find((s) => s.name === name)?.probe !== undefined)) return withDefaults(ctx, states);
+  const next = withProbes(withoutProbes(await readMachineStates(config.stateDir, config.machines.map((m) => m.name)), dropped), found);
   await writeMachineStates(config.stateDir, next);
   return withDefaults(ctx, next);
 }

@@ -7,8 +7,9 @@ import { buildConflictName } from './conflictName.js';
 import { buildMoves, type MoveFrom, type MoveTo } from './moves.js';
 import { buildUnderTest, byPath } from '../config/paths.js';
 import { readEntryParts } from '../layeredEntries.js';
-import { buildVersionRules, pairPerms, pairWindow, sameVersion, type VersionRules } from './versions.js';
+import { buildVersionRules, pairPerms, pairWindow, sameVersion, type VersionGroup, type VersionRules } from './versions.js';
 import { adoptOtherForms, findCollisions, type Collisions } from './nameFolding.js';
+import { findRefusedName } from './refusedNames.js';
 
 /** An mtime more than this ahead of its machine's clock is dated in the future. */
 export const FUTURE_SLACK_MS = 60_000;
@@ -88,6 +89,14 @@ export function buildPlan(input: PlanInput): Plan {
     const { view, self: me, order, entries } = part ?? { view: whole, self, order: onlineOrder, entries: maps };
     const owes = (machine: string) => input.excludedOn === undefined || !input.excludedOn(machine, whole.path, isFolder(whole));
     const decision = decidePath(view, options);
+    const unwritable = decision.kind === 'win' ? findUnwritableTarget(view, decision.winner, options) : undefined;
+    if (unwritable !== undefined) {
+      // A symlink or a name some target's filesystem cannot hold: listed, written nowhere (rsync
+      // would fail on it at every apply); under a folder of such a name, left alone with it.
+      blockers.push(view.path);
+      if (unwritable !== 'under') conflicts.push(buildHeldConflict(view, unwritable));
+      return;
+    }
     if (decision.kind !== 'same') {
       const candidate = part === null && around === undefined ? findMoveEnd(view, decision, offline) : null;
       if (candidate === null) blockers.push(view.path);
@@ -421,6 +430,30 @@ function buildCollisionTest(collisions: Collisions): ((path: string) => { machin
 
 /** The conflict of a path whose name collides with others on a machine that folds names. */
 function buildCollisionConflict(view: PathView, machine: string, names: readonly string[]): Conflict {
+  return buildHeldConflict(view, `names collide on ${machine}, which folds them: ${names.join(', ')}`);
+}
+
+/**
+ * Why a machine of `view` that would be sent `winner` cannot hold it (a symlink where its
+ * filesystem holds none, a name it refuses), in words; 'under' when a folder above the path has a
+ * name it refuses; undefined when every target can hold it.
+ */
+function findUnwritableTarget(view: PathView, winner: VersionGroup, options: PlanOptions): string | 'under' | undefined {
+  if (winner.entry === null || (options.noSymlinks === undefined && options.refusedNames === undefined)) return undefined;
+  for (let k = 0; k < view.machines.length; k++) {
+    if (winner.members.includes(k)) continue;
+    const m = view.machines[k];
+    const rules = options.refusedNames?.[m];
+    const refused = rules === undefined ? undefined : findRefusedName(view.path, rules);
+    if (refused === 'under') return 'under';
+    if (refused !== undefined) return `the name cannot be written on ${m}: its filesystem refuses ${refused.what}`;
+    if (winner.entry.type === 'symlink' && options.noSymlinks?.includes(m)) return `symlinks cannot be written on ${m} (its filesystem holds none)`;
+  }
+  return undefined;
+}
+
+/** A conflict of `reason` listing the versions the online machines hold at the path, none changed. */
+function buildHeldConflict(view: PathView, reason: string): Conflict {
   const groups: { first: number; machines: string[]; entry: Entry | null }[] = [];
   for (let k = 0; k < view.machines.length; k++) {
     const entry = view.current[k] ?? null;
@@ -430,7 +463,7 @@ function buildCollisionConflict(view: PathView, machine: string, names: readonly
   }
   return Object.freeze({
     path: view.path,
-    reason: `names collide on ${machine}, which folds them: ${names.join(', ')}`,
+    reason,
     versions: Object.freeze(groups.map((g) => Object.freeze({ machines: Object.freeze(g.machines), entry: g.entry, changed: false }))),
   });
 }

@@ -1,5 +1,5 @@
 // The probe of a machine's root filesystem: run the probe script once, read its answer.
-import type { MachineConfig, RootProbe } from '../types.js';
+import type { MachineConfig, RefusedNames, RootProbe } from '../types.js';
 import { buildProbeScript, PROBE_MAGIC, PROBE_MTIME } from '../transport/probeScript.js';
 import { runScript, type ScriptTarget } from '../transport/runScript.js';
 
@@ -39,7 +39,9 @@ export function parseProbeOutput(text: string, root: string, nowMs: number): Pro
     chmod,
     ...(!chmod && file !== undefined && dir !== undefined ? { fixedModes: { file, dir } } : {}),
     ...(kv.get('rename') === '0' ? { renameKeepsMtime: false as const } : {}),
+    ...(kv.get('symlink') === '0' ? { symlinks: false as const } : {}),
     ...(shift !== undefined ? { mtimeShift: shift } : {}),
+    ...buildRefusedNames(kv),
   };
   return { ok: true, probe };
 }
@@ -74,4 +76,16 @@ export function parseLsMode(s: string): number | undefined {
   let mode = 0;
   for (let i = 1; i <= 9; i++) if (s[i] !== '-' && s[i] !== 'S' && s[i] !== 'T') mode |= 1 << (9 - i);
   return mode;
+}
+
+/** The names the probe found refused (`badchars`, `ctlname`, `utf8only`, and `norm=-`: a name with é refused); nothing when none was. */
+function buildRefusedNames(kv: ReadonlyMap<string, string>): { refusedNames?: RefusedNames } {
+  const chars = kv.get('badchars') ?? '';
+  const refused: RefusedNames = {
+    ...(chars !== '' ? { chars } : {}),
+    ...(kv.get('ctlname') === '1' ? { controls: true as const } : {}),
+    ...(kv.get('utf8only') === '1' ? { nonUtf8: true as const } : {}),
+    ...(kv.get('norm') === '-' ? { nonAscii: true as const } : {}),
+  };
+  return Object.keys(refused).length > 0 ? { refusedNames: refused } : {};
 }

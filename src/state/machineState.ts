@@ -65,14 +65,35 @@ function parseProbe(value: unknown, where: string, bad: (why: string) => BlatErr
     typeof value.chmod === 'boolean' &&
     (value.mtimeWindow === undefined || (typeof value.mtimeWindow === 'number' && value.mtimeWindow >= 0)) &&
     (value.renameKeepsMtime === undefined || value.renameKeepsMtime === false) &&
+    (value.symlinks === undefined || value.symlinks === false) &&
+    (value.refusedNames === undefined || isRefusedNames(value.refusedNames)) &&
     (value.mtimeShift === undefined || Number.isFinite(value.mtimeShift)) &&
     (value.fixedModes === undefined || (isRecord(value.fixedModes) && isMode(value.fixedModes.file) && isMode(value.fixedModes.dir)));
   if (!ok) throw bad(`${where} is not a probe result`);
   return value as unknown as RootProbe;
 }
 
+function isRefusedNames(v: unknown): boolean {
+  return (
+    isRecord(v) &&
+    (v.chars === undefined || typeof v.chars === 'string') &&
+    (v.controls === undefined || v.controls === true) &&
+    (v.nonUtf8 === undefined || v.nonUtf8 === true) &&
+    (v.nonAscii === undefined || v.nonAscii === true)
+  );
+}
+
 function isMode(v: unknown): boolean {
   return Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0o777;
+}
+
+/** The table with the probe results of the machines `names` dropped (pure); other records unchanged. */
+export function withoutProbes(records: readonly MachineStateRecord[], names: readonly string[]): MachineStateRecord[] {
+  return records.map((r) => {
+    if (!names.includes(r.name) || r.probe === undefined) return r;
+    const { probe: _dropped, ...rest } = r;
+    return rest;
+  });
 }
 
 /** The table with each machine of `probes` given its probe result (pure); other records unchanged. */

@@ -11,6 +11,11 @@ import { quoteShell } from './shellQuote.js';
 //   chmod=1|0       chmod 600 then 640 both took (ls -l shows -rw-r-----)
 //   fmode=MODE      `ls -ld` mode string of a new file and (dmode=) of a new folder, as the filesystem shows them
 //   dmode=MODE
+//   symlink=1|0     a symlink can be made there (exFAT and FAT hold none: ln -s fails with ENOSYS or EPERM)
+//   badchars=CHARS  the characters of :?*"<>|\ a name could not hold there (exFAT: all)
+//   ctlname=1|0     a name with a control character (\001) was refused (exFAT)
+//   utf8only=1|0    a name with a byte that is not UTF-8 (\377) was refused (exFAT, NTFS)
+//   (a name with é refused is norm=-: fusefat)
 //   rename=1|0      a file renamed keeps its mtime (looked at on FUSE filesystems only, after
 //                   the kernel's 1 s attribute cache: fusefat gives a renamed file the time of the
 //                   rename); absent elsewhere
@@ -40,6 +45,10 @@ export function buildProbeScript(root: string): string {
     `g="$d/probe-m"; : >"$g"; mkdir "$d/probe-d"`,
     `printf 'fmode=%s\\0dmode=%s\\0' "$(ls -ld -- "$g" | cut -c1-10)" "$(ls -ld -- "$d/probe-d" | cut -c1-10)"`,
     `if chmod 600 "$g" 2>/dev/null && chmod 640 "$g" 2>/dev/null && [ "$(ls -ld -- "$g" | cut -c1-10)" = -rw-r----- ]; then printf 'chmod=1\\0'; else printf 'chmod=0\\0'; fi`,
+    `if ln -s probe-t "$d/probe-l" 2>/dev/null && [ -L "$d/probe-l" ]; then printf 'symlink=1\\0'; else printf 'symlink=0\\0'; fi`,
+    `b=; for c in : '?' '*' '"' '<' '>' '|' '\\'; do (: >"$d/n\${c}n") 2>/dev/null || b="$b$c"; done; printf 'badchars=%s\\0' "$b"`,
+    `if (: >"$d/$(printf 'c\\001c')") 2>/dev/null; then printf 'ctlname=0\\0'; else printf 'ctlname=1\\0'; fi`,
+    `if (: >"$d/$(printf 'u\\377u')") 2>/dev/null; then printf 'utf8only=0\\0'; else printf 'utf8only=1\\0'; fi`,
     // Last: it may wait out the attribute cache.
     `case $(stat -f -c %T . 2>/dev/null) in fuse*)`,
     `r="$d/probe-r"; : >"$r"; touch -d @1700000000 "$r" 2>/dev/null && mv "$r" "$r.2" && { sleep 1.2 2>/dev/null || sleep 2; }`,

@@ -117,6 +117,28 @@ describe('blat: modes', () => {
       await box.cleanup();
     }
   });
+
+  it('perms: ignore on a machine: its new and edited files reach the others through here with here’s modes, done and in sync', async () => {
+    const box = await syncedSandbox();
+    try {
+      await box.writeConfig({ machines: { m2: { perms: 'ignore' } } });
+      // On m2 (modes that do not count there): pulled to here, then pushed to m1 with the modes here gave them.
+      await box.write('m2', 'docs/a.txt', 'edited on m2\n', '1700000200');
+      await chmod(join(box.root('m2'), 'docs/a.txt'), 0o600);
+      await box.write('m2', 'docs/c.txt', 'new on m2\n', '1700000300');
+      await chmod(join(box.root('m2'), 'docs/c.txt'), 0o600);
+      const r = await runBlat(['apply', '--auto-approve'], { cwd: box.dir, timeoutMs: 60_000 });
+      expect(r.stdout).not.toContain('Not done');
+      expect(r.code).toBe(0);
+      expect(await read(box, 'm1', 'docs/a.txt')).toBe('edited on m2\n');
+      expect(await read(box, 'm1', 'docs/c.txt')).toBe('new on m2\n');
+      const hereMode = (await stat(join(box.root('here'), 'docs/c.txt'))).mode & 0o7777;
+      expect((await stat(join(box.root('m1'), 'docs/c.txt'))).mode & 0o7777).toBe(hereMode);
+      expect((await runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir })).code).toBe(0);
+    } finally {
+      await box.cleanup();
+    }
+  });
 });
 
 describe('blat: a version dated in the future', () => {

@@ -68,6 +68,29 @@ describe.skipIf(skip !== undefined)(`a FAT disk as a local machine${skip ? ` —
     expect(last.code).toBe(0);
   });
 
+  it('the disk replaced by a plain folder and taken as new (apply --new usb): its root probed again, modes kept and no window there', async () => {
+    await box.write('here', 'docs/bin/run.sh', '#!/bin/sh\n', '1710000002.987654321');
+    await chmod(join(box.root('here'), 'docs/bin/run.sh'), 0o755);
+    expect((await runBlat(['apply', '--auto-approve'], { cwd: box.dir })).code).toBe(0);
+    const probeOf = async () => JSON.parse(await readFile(join(box.dir, '.blat', 'state.json'), 'utf8')).machines.find((m: { name: string }) => m.name === 'usb').probe;
+    expect(await probeOf()).toMatchObject({ caseInsensitive: true, mtimeWindow: 2, chmod: false });
+    // The FAT disk gone: the same root is now a folder of this machine's own filesystem, empty.
+    fat?.unmount();
+    const r = await runBlat(['apply', '--auto-approve', '--new', 'usb'], { cwd: box.dir });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const probe = await probeOf();
+    expect(probe).toMatchObject({ caseInsensitive: false, mtimeWindow: 0, chmod: true });
+    expect(probe).not.toHaveProperty('fixedModes');
+    expect(probe).not.toHaveProperty('symlinks');
+    // perms kept there now: the script arrives executable, with its exact mtime.
+    const st = await stat(join(box.root('usb'), 'docs/bin/run.sh'));
+    expect(st.mode & 0o777).toBe(0o755);
+    expect(st.mtimeMs).toBe((await stat(join(box.root('here'), 'docs/bin/run.sh'))).mtimeMs);
+    const again = await runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir });
+    expect(again.code).toBe(0);
+  });
+
   it('a declared modifyWindow and perms: keep win over the probe', async () => {
     await box.writeConfig({ machines: { usb: { perms: 'keep', modifyWindow: 0 } } });
     await box.write('here', 'docs/notes.txt', 'notes\n', '1700000001.123456789');

@@ -24,6 +24,10 @@ describe('applyProbedDefaults', () => {
     const out = applyProbedDefaults(config([machine('usb', { perms: 'ignore' })]), [state('usb', fat)]);
     expect(out.machines[0]).toMatchObject({ perms: 'ignore', fixedModes: { file: 0o700, dir: 0o700 } });
   });
+  it('an exFAT root, which holds no symlinks and refuses some names: the machine says so (symlinks: false, refusedNames)', () => {
+    const out = applyProbedDefaults(config([machine('usb')]), [state('usb', { ...fat, mtimeWindow: 1, fixedModes: { file: 0o777, dir: 0o777 }, symlinks: false, refusedNames: { chars: ':?' } })]);
+    expect(out.machines[0]).toMatchObject({ modifyWindow: 1, perms: 'ignore', symlinks: false, refusedNames: { chars: ':?' } });
+  });
   it('a probe of another root (the root changed since) counts for nothing', () => {
     const c = config([machine('usb')]);
     expect(applyProbedDefaults(c, [state('usb', fat, '/old')])).toBe(c);

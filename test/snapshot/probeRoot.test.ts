@@ -5,14 +5,27 @@ import { describe, expect, it } from 'vitest';
 import { buildMtimeShift, buildMtimeWindow, parseLsMode, parseProbeOutput, probeRoot } from '../../src/snapshot/probeRoot.js';
 import type { MachineConfig } from '../../src/types.js';
 import { findFatSkipReason, mountFat } from '../helpers/fat.js';
+import { findFuseDiskSkipReason, mountFuseDisk, type FuseDiskKind } from '../helpers/fuseDisk.js';
 
 const machine = (root: string): MachineConfig => ({ name: 'm', transport: 'local', root, aliases: [] });
 const fatSkip = findFatSkipReason();
 
 describe('parseProbeOutput', () => {
+  it('no symlinks where one could not be made', () => {
+    const out = parseProbeOutput('blat-probe-1\0root\0case=1\0norm=0\0mtime=1700000001.0000000000\0fmode=-rwxrwxrwx\0dmode=drwxrwxrwx\0chmod=0\0symlink=0\0rename=1\0end\0', '/r', 5);
+    expect(out.ok && out.probe.symlinks).toBe(false);
+    expect(parseProbeOutput('blat-probe-1\0root\0case=0\0norm=0\0symlink=1\0end\0', '/r', 5)).toMatchObject({ ok: true, probe: { caseInsensitive: false } });
+    expect((parseProbeOutput('blat-probe-1\0root\0case=0\0norm=0\0symlink=1\0end\0', '/r', 5) as { probe: object }).probe).not.toHaveProperty('symlinks');
+  });
   it('reads the facts, and the fixed modes only where chmod does not work', () => {
     const out = parseProbeOutput('blat-probe-1\0root\0case=1\0norm=-\0mtime=1700000000.0000000000\0fmode=-rwx------\0dmode=drwx------\0chmod=0\0end\0', '/r', 5);
-    expect(out).toEqual({ ok: true, probe: { root: '/r', probedMs: 5, caseInsensitive: true, normalizes: false, mtimeWindow: 2, chmod: false, fixedModes: { file: 0o700, dir: 0o700 } } });
+    expect(out).toEqual({ ok: true, probe: { root: '/r', probedMs: 5, caseInsensitive: true, normalizes: false, mtimeWindow: 2, chmod: false, fixedModes: { file: 0o700, dir: 0o700 }, refusedNames: { nonAscii: true } } });
+  });
+  it('the names refused: characters of :?*"<>|\\, control characters, bytes not UTF-8, é (norm=-)', () => {
+    const out = parseProbeOutput('blat-probe-1\0root\0case=1\0norm=0\0badchars=:|\\\0ctlname=1\0utf8only=1\0end\0', '/r', 5);
+    expect(out.ok && out.probe.refusedNames).toEqual({ chars: ':|\\', controls: true, nonUtf8: true });
+    const none = parseProbeOutput('blat-probe-1\0root\0case=0\0norm=0\0badchars=\0ctlname=0\0utf8only=0\0end\0', '/r', 5);
+    expect(none.ok && 'refusedNames' in none.probe).toBe(false);
   });
   it('a root missing, not writable, or an answer cut short is no probe', () => {
     expect(parseProbeOutput('blat-probe-1\0noroot\0end\0', '/r', 0).ok).toBe(false);
@@ -51,20 +64,43 @@ describe('probeRoot', () => {
   it('a missing root is no probe', async () => {
     expect((await probeRoot(machine('/nonexistent/blat-probe'), { kind: 'local' }, 1)).ok).toBe(false);
   });
-  it.skipIf(fatSkip !== undefined)(`on FAT (fusefat): case-insensitive, 2 s mtimes, no chmod, every mode 0700, a rename loses the mtime${fatSkip ? ` — skipped: ${fatSkip}` : ''}`, async () => {
+  it.skipIf(fatSkip !== undefined)(`on FAT (fusefat): case-insensitive, 2 s mtimes, no chmod, every mode 0700, no symlinks, only ASCII names without :?*"<>|\\ or control characters, a rename loses the mtime${fatSkip ? ` — skipped: ${fatSkip}` : ''}`, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'blat-probe-fat-'));
     const mnt = join(dir, 'mnt');
     await import('node:fs/promises').then((fs) => fs.mkdir(mnt));
     const fat = mountFat(dir, mnt);
     try {
       const out = await probeRoot(machine(mnt), { kind: 'local' }, 1);
-      expect(out).toEqual({ ok: true, probe: { root: mnt, probedMs: 1, caseInsensitive: true, normalizes: false, mtimeWindow: 2, chmod: false, fixedModes: { file: 0o700, dir: 0o700 }, renameKeepsMtime: false } });
+      expect(out).toEqual({ ok: true, probe: { root: mnt, probedMs: 1, caseInsensitive: true, normalizes: false, mtimeWindow: 2, chmod: false, fixedModes: { file: 0o700, dir: 0o700 }, renameKeepsMtime: false, symlinks: false, refusedNames: { chars: ':?*"<>|\\', controls: true, nonUtf8: true, nonAscii: true } } });
       expect(await readdir(mnt)).toEqual([]);
     } finally {
       fat.unmount();
       await rm(dir, { recursive: true, force: true });
     }
   });
+  const expected: Record<'exfat' | 'ntfs', Record<string, unknown>> = {
+    // exfat-fuse 1.3: case folded, whole seconds, every mode rwxrwxrwx and chmod a silent no-op, no symlinks (ENOSYS), Windows' forbidden characters, control characters and non-UTF-8 bytes refused, a rename keeps the mtime.
+    exfat: { caseInsensitive: true, normalizes: false, mtimeWindow: 1, chmod: false, fixedModes: { file: 0o777, dir: 0o777 }, symlinks: false, refusedNames: { chars: ':?*"<>|\\', controls: true, nonUtf8: true } },
+    // ntfs-3g without permission mapping: case kept, 100 ns mtimes, every mode rwxrwxrwx, symlinks kept, only non-UTF-8 bytes refused.
+    ntfs: { caseInsensitive: false, normalizes: false, mtimeWindow: 0, chmod: false, fixedModes: { file: 0o777, dir: 0o777 }, refusedNames: { nonUtf8: true } },
+  };
+  for (const kind of ['exfat', 'ntfs'] as const satisfies readonly FuseDiskKind[]) {
+    const skip = findFuseDiskSkipReason(kind);
+    it.skipIf(skip !== undefined)(`on ${kind}: ${JSON.stringify(expected[kind])}${skip ? ` — skipped: ${skip}` : ''}`, async () => {
+      const dir = await mkdtemp(join(tmpdir(), `blat-probe-${kind}-`));
+      const mnt = join(dir, 'mnt');
+      await import('node:fs/promises').then((fs) => fs.mkdir(mnt));
+      const disk = mountFuseDisk(kind, dir, mnt);
+      try {
+        const out = await probeRoot(machine(mnt), { kind: 'local' }, 1);
+        expect(out).toEqual({ ok: true, probe: { root: mnt, probedMs: 1, ...expected[kind] } });
+        expect((await readdir(mnt)).filter((n) => n !== '$RECYCLE.BIN' && n !== 'System Volume Information')).toEqual([]);
+      } finally {
+        disk.unmount();
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
   it.skipIf(fatSkip !== undefined)(`on FAT mounted by a fusefat under Asia/Tokyo: mtimes come back 9 h off, a shift and no window${fatSkip ? ` — skipped: ${fatSkip}` : ''}`, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'blat-probe-fat-'));
     const mnt = join(dir, 'mnt');

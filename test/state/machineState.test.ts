@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BlatError } from '../../src/errors.js';
-import { readMachineStates, updateMachineStates, withProbes, writeMachineStates } from '../../src/state/machineState.js';
+import { readMachineStates, updateMachineStates, withProbes, withoutProbes, writeMachineStates } from '../../src/state/machineState.js';
 import type { MachineStateRecord } from '../../src/types.js';
 
 let dir: string;
@@ -67,7 +67,7 @@ describe('readMachineStates / writeMachineStates', () => {
 });
 
 describe('root probes in state.json', () => {
-  const probe = { root: '/usb', probedMs: 5, caseInsensitive: true, normalizes: false, mtimeWindow: 2, chmod: false, fixedModes: { file: 0o700, dir: 0o700 }, renameKeepsMtime: false as const };
+  const probe = { root: '/usb', probedMs: 5, caseInsensitive: true, normalizes: false, mtimeWindow: 2, chmod: false, fixedModes: { file: 0o700, dir: 0o700 }, renameKeepsMtime: false as const, symlinks: false as const, refusedNames: { chars: ':?', controls: true as const, nonUtf8: true as const, nonAscii: true as const } };
   it('are kept through state.json and through every later scan (online, offline, outofuse)', async () => {
     const records = withProbes([{ name: 'usb', state: 'unknown' }], new Map([['usb', probe]]));
     await writeMachineStates(join(dir, '.blat'), records);
@@ -76,6 +76,10 @@ describe('root probes in state.json', () => {
     for (const obs of [{ name: 'usb', status: 'online', clockOffsetMs: 0 }, { name: 'usb', status: 'offline', reason: 'x' }, { name: 'usb', status: 'outofuse' }] as const) {
       expect(updateMachineStates(read, [obs], 9)[0].probe).toEqual(probe);
     }
+  });
+  it('withoutProbes drops the named machines\' probes (apply --new whose probe failed), the rest unchanged', () => {
+    const records = withProbes([{ name: 'usb', state: 'online' }, { name: 'a', state: 'online' }], new Map([['usb', probe], ['a', { ...probe, root: '/a' }]]));
+    expect(withoutProbes(records, ['usb'])).toEqual([{ name: 'usb', state: 'online' }, records[1]]);
   });
   it('a malformed probe is a clear error naming the file', async () => {
     await writeFile(join(dir, 'state.json'), JSON.stringify({ formatVersion: 1, machines: [{ name: 'usb', state: 'online', probe: { root: 3 } }] }));

@@ -2,7 +2,7 @@
 import { TRANSFER_TEMP_DIR } from '../../transport/rsync.js';
 import { runScript, type ScriptSession } from '../../transport/runScript.js';
 import { buildGiveBackScript, parseGiveBackOutput } from '../../transport/trashScript.js';
-import type { Entry } from '../../types.js';
+import type { Entry, Step } from '../../types.js';
 import { sameVersion } from '../../plan/versions.js';
 import type { StepOutcome } from '../applyTypes.js';
 import { describe, sameEntry } from '../preconditions.js';
@@ -37,6 +37,10 @@ export async function readVerifiedOutcomes(
   /** The window two machines' mtimes compare with (the larger of theirs); whether a machine's modes count. */
   const pairWindowOf = (a: string, b: string) => Math.max(machineOf(state, a).modifyWindow ?? config.modifyWindow, machineOf(state, b).modifyWindow ?? config.modifyWindow);
   const keepsPerms = (name: string) => machineOf(state, name).perms !== 'ignore';
+  /** Where each path pulled in this run comes from: a push of it carries the modes self gave it, not the source's (when that one ignores modes). */
+  const pulledFrom = new Map(steps.flatMap((s) => (s.action === 'pull' ? [[s.path, s.from] as const] : [])));
+  /** Whether a step's modes are to be found on its target: both ends keep them, and so does the machine its version was pulled from. */
+  const modesCount = (step: Step) => keepsPerms(step.from) && keepsPerms(step.to) && (step.action !== 'push' || keepsPerms(pulledFrom.get(step.path) ?? step.from));
   const trees = folders ? new Map([[to, folders]]) : new Map();
   const kept = (i: number) => buildKeptPath(req.trashStamp, steps[i].path);
   const listed = folders ? [] : sent.flatMap((i) => (withKept ? [steps[i].path, kept(i)] : [steps[i].path]));
@@ -46,7 +50,7 @@ export async function readVerifiedOutcomes(
     const step = steps[i];
     if (seen === undefined || 'unreachable' in seen) return { index: i, step, status: 'failed', reason: knownReason.get(i) ?? `${to} unreachable after the transfer (${seen && 'unreachable' in seen ? seen.unreachable : 'no answer'})` };
     const after = seen.get(step.path) ?? null;
-    if (!sameVersion(after ?? undefined, step.source ?? undefined, pairWindowOf(step.from, step.to), keepsPerms(step.from) && keepsPerms(step.to))) {
+    if (!sameVersion(after ?? undefined, step.source ?? undefined, pairWindowOf(step.from, step.to), modesCount(step))) {
       return { index: i, step, status: 'failed', reason: knownReason.get(i) ?? `after the transfer ${to} holds ${describe(after)} (newer there? left alone)` };
     }
     // What rsync replaced is whatever was at the path when it renamed the new version in: a
