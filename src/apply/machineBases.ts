@@ -120,13 +120,19 @@ type SyncIdentity = Pick<MachineBaseHead, 'id' | 'set' | 'at' | 'by' | 'machines
  * chain `previous` stands for), with its head; null when it must be written whole instead: no chain
  * to add to, other sync paths covered, or the chain's later files would hold more records than a
  * quarter of its first one (at least CHAIN_MIN_ROWS). `changed`: the paths whose entry differs
- * between `previous` and `next` on some machine.
+ * between `previous` and `next` on some machine. A folder still a folder is left out: its times and
+ * mode decide nothing (a folder is always the same version), so the chain may keep older ones.
  */
 export function buildChainFile(name: string, before: MachineBaseHead | undefined, previous: Base, next: Base, changed: readonly string[], sync: SyncIdentity): Written | null {
   const paths = next.covered?.get(name) ?? [];
   const after = next.get(name) ?? new Map<string, Entry>();
   const was = previous.get(name);
-  const mine = changed.filter((p) => !isSameBaseEntry(was?.get(p), after.get(p)));
+  // A folder is the same version whatever its times (plan/versions.ts): a folder whose times moved is not written again.
+  const mine = changed.filter((p) => {
+    const a = was?.get(p);
+    const b = after.get(p);
+    return !(a?.type === 'dir' && b?.type === 'dir') && !isSameBaseEntry(a, b);
+  });
   if (before === undefined || !sameList(before.paths, paths) || before.logRows + mine.length > Math.max(CHAIN_MIN_ROWS, before.rows / 4)) return null;
   const files = { ...before.files };
   const under = paths.map((p) => [p, buildUnderTest([p])] as const);

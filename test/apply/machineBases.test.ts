@@ -22,6 +22,13 @@ describe('a machine base after an apply', () => {
     expect(read).toEqual(next.get('m1'));
   });
 
+  it('leaves out a folder whose times or mode moved: a folder is the same version whatever they are', () => {
+    const moved = base([['docs', { ...dir, mtime: 99, mode: 0o700 }], ['docs/a', file(1)], ['docs/b', file(1)]]);
+    const added = buildChainFile('m1', head(), previous, moved, ['docs'], sync)!;
+    expect(added.body.length).toBe(0);
+    expect(added.head.logRows).toBe(0);
+  });
+
   it('writes the whole base instead with no chain to add to, other paths covered, or a chain grown past a quarter of its first file', () => {
     expect(buildChainFile('m1', undefined, previous, next, changed, sync)).toBeNull();
     expect(buildChainFile('m1', head({ paths: ['docs', 'music'] }), previous, next, changed, sync)).toBeNull();

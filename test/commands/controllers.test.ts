@@ -101,12 +101,11 @@ describe('two controllers, one set of machines', () => {
     const { box, dirA, dirB } = await twoControllers();
     try {
       await syncFrom(dirA, 'docs/f.txt', 'first\n', box, 1700000000);
-      // The next apply records the folders' times the transfers moved; from then on nothing changes.
-      expect((await runBlat(['apply', '--auto-approve'], { cwd: dirA })).code).toBe(0);
       expect((await runBlat(['plan', '-v'], { cwd: dirB })).stderr).toMatch(/sent by m1, m2, a, b/);
       const head = await readFile(join(box.root('m2'), '.blat', 'sets', await setName(box, 'm2'), 'head'), 'utf8');
       expect((await runBlat(['apply', '--auto-approve'], { cwd: dirA })).code).toBe(0);
-      expect(await readFile(join(box.root('m2'), '.blat', 'sets', await setName(box, 'm2'), 'head'), 'utf8')).toBe(head);
+      const now = await readFile(join(box.root('m2'), '.blat', 'sets', await setName(box, 'm2'), 'head'), 'utf8');
+      expect(now).toBe(head);
       const again = await runBlat(['plan', '-v', '--detailed-exitcode'], { cwd: dirB });
       expect(again.code).toBe(0);
       expect(again.stderr).not.toMatch(/sent by/);
