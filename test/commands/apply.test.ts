@@ -18,7 +18,7 @@ const ALL = ['here', ...SSH];
 const machines = useDocsMachines(SSH);
 const sandbox = machines.sandbox;
 
-describe('blat apply: diverging trees', () => {
+describe.concurrent('blat apply: diverging trees', () => {
   it('converges files, symlinks, nested folders and hostile names to the byte and the nanosecond', async () => {
     const box = await sandbox();
     const tag = randomTag();
@@ -95,7 +95,7 @@ async function seedPushes(box: Sandbox): Promise<void> {
   await box.write('m2', 'docs/a.txt', 'old a\n', '1700000000');
 }
 
-describe('blat apply: approval', () => {
+describe.concurrent('blat apply: approval', () => {
   it('without a terminal and without --auto-approve: exit 1 naming --auto-approve, nothing changed', async () => {
     const box = await sandbox();
     try {
@@ -167,7 +167,7 @@ describe('blat apply: approval on a terminal', () => {
   });
 });
 
-describe('blat apply FILE: saved plans', () => {
+describe.concurrent('blat apply FILE: saved plans', () => {
   it('skips a step whose target was edited after the plan as stale, keeps the edit, does the rest, exit 2', async () => {
     const box = await sandbox();
     try {
@@ -239,7 +239,7 @@ describe('blat apply FILE: saved plans', () => {
   });
 });
 
-describe('blat apply: the lock', () => {
+describe.concurrent('blat apply: the lock', () => {
   it('refuses to run while another live blat holds the lock, naming it, and leaves its lock alone', async () => {
     const box = await sandbox();
     try {
@@ -279,7 +279,7 @@ async function readTrashStamps(box: Sandbox, machine: string): Promise<string[]>
   return readdir(join(box.root(machine), '.blat-trash')).catch(() => []);
 }
 
-describe('blat apply: names that are not UTF-8', () => {
+describe.concurrent('blat apply: names that are not UTF-8', () => {
   it('arrive byte for byte, never merge into one another, and print escaped', async () => {
     const box = await sandbox();
     try {
@@ -317,7 +317,7 @@ describe('blat apply: names that are not UTF-8', () => {
   });
 });
 
-describe('blat apply: the base after later applies', () => {
+describe.concurrent('blat apply: the base after later applies', () => {
   it('appends what changed to base.changes.jsonl, and the next plan decides with it', async () => {
     const box = await sandbox();
     try {
@@ -343,7 +343,7 @@ describe('blat apply: the base after later applies', () => {
   });
 });
 
-describe('blat apply: deletions', () => {
+describe.concurrent('blat apply: deletions', () => {
   it('holds a deletion by default, and with --propagate-deletes moves the other copies to .blat-trash', async () => {
     const box = await sandbox();
     try {
@@ -418,7 +418,7 @@ describe('blat apply: deletions', () => {
   });
 });
 
-describe('blat apply --json', () => {
+describe.concurrent('blat apply --json', () => {
   it('prints one JSON object per line: the plan, each step, the summary', async () => {
     const box = await sandbox();
     try {
@@ -443,7 +443,7 @@ describe('blat apply --json', () => {
   });
 });
 
-describe('blat apply: deletions, more', () => {
+describe.concurrent('blat apply: deletions, more', () => {
   it('moves hostile names and emptied folders to trash over ssh', async () => {
     const box = await sandbox();
     const pwned = `/tmp/blat-pwned-${randomTag()}`;
@@ -495,7 +495,7 @@ describe('blat apply: deletions, more', () => {
   });
 });
 
-describe('blat apply: partial failures', () => {
+describe.concurrent('blat apply: partial failures', () => {
   it('fails only the file rsync could not read; the rest of its batch is pulled and pushed', async () => {
     const box = await sandbox();
     try {
@@ -522,7 +522,7 @@ describe('blat apply: partial failures', () => {
   });
 });
 
-describe('blat apply PATH', () => {
+describe.concurrent('blat apply PATH', () => {
   it('narrows the run to the paths given, leaving the others for later', async () => {
     const box = await sandbox();
     try {
@@ -544,7 +544,7 @@ describe('blat apply PATH', () => {
   });
 });
 
-describe('blat apply: a folder that is a symlink on one machine', () => {
+describe.concurrent('blat apply: a folder that is a symlink on one machine', () => {
   it('leaves the link and what it points to alone and reports the paths under it (for every machine) as conflicts', async () => {
     const box = await sandbox();
     try {
@@ -576,7 +576,7 @@ describe('blat apply: a folder that is a symlink on one machine', () => {
   });
 });
 
-describe('blat apply: folders new on a receiver go whole', () => {
+describe.concurrent('blat apply: folders new on a receiver go whole', () => {
   /** A folder of `n` files (hostile names among them) and a nested one, only on `machine`. */
   async function seedFolder(box: Sandbox, machine: string, folder: string, n: number, pwned: string): Promise<string[]> {
     const paths: string[] = [];

@@ -43,7 +43,8 @@ async function planJson(dir: string, extra: readonly string[] = []): Promise<{ c
   return { code: r.code, plan: JSON.parse(r.stdout) };
 }
 
-describe('two controllers, one set of machines', () => {
+// Independent sandboxes, mostly waiting on blat and ssh: run side by side.
+describe.concurrent('two controllers, one set of machines', () => {
   it('an edit on m1 and a later one on a are a conflict from either controller; an apply from b overwrites neither', async () => {
     const { box, dirA, dirB } = await twoControllers();
     try {

@@ -22,7 +22,7 @@ async function syncedSandbox(): Promise<Sandbox> {
 
 const read = (box: Sandbox, m: string, p: string) => readFile(join(box.root(m), p), 'utf8');
 
-describe('blat: a path created on two machines since the last sync', () => {
+describe.concurrent('blat: a path created on two machines since the last sync', () => {
   it('is a conflict: plan exits 2 naming both, and apply leaves both versions in place', async () => {
     const box = await syncedSandbox();
     try {
@@ -59,7 +59,7 @@ describe('blat: a path created on two machines since the last sync', () => {
   });
 });
 
-describe('blat: exact versions', () => {
+describe.concurrent('blat: exact versions', () => {
   it('a same-size edit 0.1 s after the sync is planned as a change and applied', async () => {
     const box = await syncedSandbox();
     try {
@@ -78,7 +78,7 @@ describe('blat: exact versions', () => {
   });
 });
 
-describe('blat: modes', () => {
+describe.concurrent('blat: modes', () => {
   it('chmod 755 on one machine after a sync is planned as a push and applied: the mode arrives', async () => {
     const box = await syncedSandbox();
     try {
@@ -141,7 +141,7 @@ describe('blat: modes', () => {
   });
 });
 
-describe('blat: a version dated in the future', () => {
+describe.concurrent('blat: a version dated in the future', () => {
   it('is flagged in the plan (text and JSON), and --prefer newest does not let it win', async () => {
     const box = await syncedSandbox();
     try {

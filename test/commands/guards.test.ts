@@ -40,7 +40,7 @@ async function seedFifty(box: Sandbox): Promise<void> {
   for (const m of SSH) expect((await box.listTree(m)).filter((e) => e.type === 'file')).toHaveLength(50);
 }
 
-describe('the mass-deletion guard under path arguments', () => {
+describe.concurrent('the mass-deletion guard under path arguments', () => {
   it('weighs deletions against all the sync paths: 2 of 50 go ahead, 30 of 50 are refused with those numbers; plan says which before apply', async () => {
     const box = await machines.sandbox();
     const inHere = { cwd: box.root('here') };
@@ -124,7 +124,7 @@ interface PlanDoc {
   [key: string]: unknown;
 }
 
-describe('a saved plan is refused as a whole', () => {
+describe.concurrent('a saved plan is refused as a whole', () => {
   /** here (self) holds docs/a.txt, docs/b.txt, docs/sub/s.txt and other/o.txt (outside paths:); m1 and m2 hold docs/; dead is out of use. */
   async function seedPlan(): Promise<{ box: Sandbox; doc: PlanDoc }> {
     const box = await makeSandboxWithDead(machines.sshd, SSH);

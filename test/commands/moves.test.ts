@@ -47,7 +47,7 @@ async function planSteps(box: Sandbox): Promise<StepDoc[]> {
   return (JSON.parse(r.stdout) as { steps: StepDoc[] }).steps;
 }
 
-describe('moves are moves', () => {
+describe.concurrent('moves are moves', () => {
   it('a folder of 200 files moved on self is moved on the others with one mv each: rsync never starts, nothing held', async () => {
     const box = await machines.sandbox();
     const spy = await makeToolSpy();

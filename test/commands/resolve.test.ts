@@ -33,7 +33,7 @@ async function syncAll(box: Sandbox, paths: readonly string[], content = 'synced
   expect(r.code, r.stderr).toBe(0);
 }
 
-describe('--prefer MACHINE where MACHINE deleted the path', () => {
+describe.concurrent('--prefer MACHINE where MACHINE deleted the path', () => {
   it('the deletion wins: every other copy goes to its machine’s trash (under the mass-deletion guard)', async () => {
     const box = await machines.sandbox();
     try {
@@ -97,7 +97,7 @@ describe('path arguments that name nothing', () => {
   });
 });
 
-describe('blat restore', () => {
+describe.concurrent('blat restore', () => {
   it('copies a held deletion back to the machine that deleted it, and nothing else; the next plan is in sync there', async () => {
     const box = await machines.sandbox();
     try {
@@ -145,7 +145,7 @@ describe('blat restore', () => {
   });
 });
 
-describe('--keep-both', () => {
+describe.concurrent('--keep-both', () => {
   it('the newest stays at the path; the other version is kept beside it on every machine, named as Syncthing names it', async () => {
     const box = await machines.sandbox();
     try {
@@ -212,7 +212,7 @@ describe('--keep-both', () => {
   });
 });
 
-describe('one answer per conflict, with path arguments', () => {
+describe.concurrent('one answer per conflict, with path arguments', () => {
   it('apply docs/a.txt --prefer m1, then apply docs/b.txt --keep-both: each conflict gets its own', async () => {
     const box = await machines.sandbox();
     try {

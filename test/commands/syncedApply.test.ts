@@ -92,7 +92,7 @@ describe('blat apply after a complete apply (the synced listing)', () => {
 
       // Held: the deletion on m1 and the conflict; the rest converged.
       const after = await planWhole(box);
-      expect((after.summary as Record<string, number>)).toMatchObject({ pull: 0, push: 0, conflicts: 1, deletions: 1 });
+      expect(after.summary as Record<string, number>, `the second apply said:\n${second.stdout}${second.stderr}`).toMatchObject({ pull: 0, push: 0, conflicts: 1, deletions: 1 });
       for (const m of ['here', ...SSH]) {
         expect(await readFile(join(box.root(m), 'docs/f1.txt'), 'utf8'), m).toBe('newer here\n');
         expect(await readFile(join(box.root(m), 'docs/f2.txt'), 'utf8'), m).toBe('newer on m2\n');

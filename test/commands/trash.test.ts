@@ -29,7 +29,7 @@ async function keptVersions(box: Sandbox, machine: string, path: string): Promis
 
 const apply = (box: Sandbox, ...args: string[]) => runBlat(['apply', '--auto-approve', ...args], { cwd: box.dir, timeoutMs: 60_000 });
 
-describe('apply keeps what it replaces', () => {
+describe.concurrent('apply keeps what it replaces', () => {
   it('a push over a stale copy keeps the old one in the target’s trash, a pull over self’s copy keeps self’s', async () => {
     const box = await machines.sandbox();
     try {
@@ -117,7 +117,7 @@ describe('apply keeps what it replaces', () => {
   });
 });
 
-describe('apply keeps what it replaces, more', () => {
+describe.concurrent('apply keeps what it replaces, more', () => {
   it('a file saved on a target over ssh while a push writes it ends back in place; a type change keeps the old type', async () => {
     const box = await machines.sandbox();
     try {
