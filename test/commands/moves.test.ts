@@ -23,13 +23,16 @@ interface StepDoc {
 }
 
 /** Writes the same files on every machine, then one apply records the base. */
+/** The big file of the moved folder: 200 MiB (sparse), so the folder weighs what a folder of photos does. */
+const BIG_BYTES = 200 * 1024 * 1024;
+
 async function syncAll(box: Sandbox, files: Record<string, string>, big?: string): Promise<void> {
   for (const m of ALL) {
     for (const [p, content] of Object.entries(files)) await box.write(m, p, content, '1700000000');
     if (big !== undefined) {
       const full = join(box.root(m), big);
       await box.write(m, big, '', '1700000000');
-      await truncate(full, 3 * 1024 * 1024); // sparse: 3 MiB of zeros, nothing written
+      await truncate(full, BIG_BYTES); // sparse: zeros, nothing written
       await utimes(full, 1_700_000_000, 1_700_000_000);
     }
   }
@@ -48,7 +51,7 @@ async function planSteps(box: Sandbox): Promise<StepDoc[]> {
 }
 
 describe.concurrent('moves are moves', () => {
-  it('a folder of 200 files moved on self is moved on the others with one mv each: rsync never starts, nothing held', async () => {
+  it('a folder of 200 files and 200 MiB moved on self is moved on the others with one mv each: rsync never starts, nothing held', async () => {
     const box = await machines.sandbox();
     const spy = await makeToolSpy();
     try {
@@ -71,7 +74,7 @@ describe.concurrent('moves are moves', () => {
       for (const m of ALL) {
         expect(await box.exists(m, 'docs/photos'), m).toBe(false);
         expect(await box.read(m, 'docs/pictures/img 7 $(x).jpg'), m).toBe('photo 7\n');
-        expect((await box.stat(m, 'docs/pictures/big.raw')).size, m).toBe(3 * 1024 * 1024);
+        expect((await box.stat(m, 'docs/pictures/big.raw')).size, m).toBe(BIG_BYTES);
       }
       const journal = await blat(box, ['journal', '--json']);
       expect(journal.code, journal.stderr).toBe(0);
@@ -118,7 +121,7 @@ describe.concurrent('moves are moves', () => {
       // Same size and mtime on m1, different bytes: only the sha256 tells.
       const full = join(box.root('m1'), 'docs/big.raw');
       await box.write('m1', 'docs/big.raw', 'X', '1700000000');
-      await truncate(full, 3 * 1024 * 1024);
+      await truncate(full, BIG_BYTES);
       await utimes(full, 1_700_000_000, 1_700_000_000);
       const r = await blat(box, ['apply', '--auto-approve', saved]);
       expect(r.code).not.toBe(0);
