@@ -1,7 +1,7 @@
 // Moves paths on one machine as they were moved on another (move steps): never over anything.
 // A regular file is linked to its new name (ln: refuses a name that is there, or appeared
 // meanwhile) and its old name unlinked; where the filesystem has no hard links (FAT, exFAT), and
-// for a folder or symlink, it is renamed with `mv -n` once the new name is found free (and found
+// for a folder or symlink, it is renamed with `mv -n` (and -T where mv has it) once the new name is found free (and found
 // gone from the old name afterwards). Output: NUL-separated pairs per item, ./path (the new path): "ok" (moved),
 // "exists" (something is at the new path: nothing done), "gone" (nothing at the old path),
 // "noparent" (the new path's folder is not there), "fail" (could not move: nothing done).
@@ -21,7 +21,9 @@ export interface MoveItem {
 
 /** The move script for one machine, for `/bin/sh -s`; exit 3 when the root is missing. */
 export function buildMoveScript(root: string, items: readonly MoveItem[]): string {
-  const lines = [`cd -- ${quoteShell(root)} || exit 3`];
+  // GNU mv -T: a folder that appears at the new name between the check and the rename is not
+  // moved into (BSD mv has no -T: there that window stays, and nothing is overwritten either way).
+  const lines = [`cd -- ${quoteShell(root)} || exit 3`, `T=; mv --help 2>/dev/null | grep -q -e --no-target-directory && T=-T`];
   for (const { was, path } of items) {
     const w = quoteShell(`./${was}`);
     const p = quoteShell(`./${path}`);
@@ -33,7 +35,7 @@ export function buildMoveScript(root: string, items: readonly MoveItem[]): strin
         `elif [ ! -d ${dir} ]; then r=noparent; ` +
         `elif [ -f ${w} ] && [ ! -h ${w} ] && ln -- ${w} ${p} 2>/dev/null; then if rm -f -- ${w}; then r=ok; else rm -f -- ${p}; r=fail; fi; ` +
         `elif [ -e ${p} ] || [ -h ${p} ]; then r=exists; ` +
-        `elif mv -n -- ${w} ${p} 2>/dev/null && [ ! -e ${w} ] && [ ! -h ${w} ]; then r=ok; ` +
+        `elif mv -n $T -- ${w} ${p} 2>/dev/null && [ ! -e ${w} ] && [ ! -h ${w} ]; then r=ok; ` +
         `elif [ -e ${w} ] || [ -h ${w} ]; then r=fail; else r=ok; fi; ` +
         `printf '%s\\0%s\\0' "$r" ${p}`,
     );

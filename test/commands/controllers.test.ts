@@ -4,7 +4,6 @@
 import { chown, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
 import { runBlat } from '../helpers/cli.js';
 import { makeSandbox, type Sandbox } from '../helpers/machines.js';
 import { useDocsMachines, withoutMuxNoise } from './support.js';
@@ -17,9 +16,7 @@ const machines = useDocsMachines(SSH);
 async function twoControllers(): Promise<{ box: Sandbox; dirA: string; dirB: string }> {
   const box = await makeSandbox({ sshd: machines.sshd, ssh: SSH, local: ['a', 'b'], self: 'a', paths: ['docs'] });
   const dirB = join(box.dir, 'b');
-  await mkdir(dirB);
-  const config = parse(await readFile(box.configFile, 'utf8')) as Record<string, unknown>;
-  await writeFile(join(dirB, 'blat.yaml'), stringify({ ...config, self: 'b' }));
+  await box.writeConfigAt(join(dirB, 'blat.yaml'), { self: 'b' });
   return { box, dirA: box.dir, dirB };
 }
 

@@ -36,6 +36,19 @@ describe('buildMoveScript run by /bin/sh', () => {
     expect(await readdir(root)).not.toContain('pwned');
   });
 
+  it('a folder that appears at the new name just before the rename is not moved into (mv -T)', async () => {
+    await mkdir(join(root, 'docs/album'));
+    await writeFile(join(root, 'docs/album/a.jpg'), 'a');
+    // mv itself makes the new name a folder first: the race between the script's check and the rename.
+    const real = execFileSync('/bin/sh', ['-c', 'command -v mv']).toString().trim();
+    const result = await withFakeCommand('mv', `for a; do last=$a; done; case "$1" in --help) exec ${real} --help;; esac; mkdir -p "$last"; exec ${real} "$@"`, async () =>
+      run([{ was: 'docs/album', path: 'docs/pictures' }]),
+    );
+    expect(result.get('docs/pictures')).toBe('fail');
+    expect(await readFile(join(root, 'docs/album/a.jpg'), 'utf8')).toBe('a');
+    expect(await readdir(join(root, 'docs/pictures'))).toEqual([]);
+  });
+
   it('never moves over anything at the new path (file, folder or symlink), nor what is gone or has no folder', async () => {
     await writeFile(join(root, 'docs/a'), 'a');
     await writeFile(join(root, 'docs/b'), 'b');
