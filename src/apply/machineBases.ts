@@ -2,7 +2,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildUnderTest } from '../config/paths.js';
 import { buildSetDir } from '../config/setName.js';
 import type { MachineBases } from '../snapshot/machineBases.js';
 import { findChangedBasePaths } from '../state/baseChanges.js';
@@ -135,11 +134,11 @@ export function buildChainFile(name: string, before: MachineBaseHead | undefined
   });
   if (before === undefined || !sameList(before.paths, paths) || before.logRows + mine.length > Math.max(CHAIN_MIN_ROWS, before.rows / 4)) return null;
   const files = { ...before.files };
-  const under = paths.map((p) => [p, buildUnderTest([p])] as const);
+  const inside = paths.map((p) => [p, `${p}/`] as const);
   const isFile = (e: Entry | undefined) => e !== undefined && e.type !== 'dir';
   for (const p of mine) {
     const delta = (isFile(after.get(p)) ? 1 : 0) - (isFile(was?.get(p)) ? 1 : 0);
-    if (delta !== 0) for (const [sp, test] of under) if (test(p)) files[sp] = (files[sp] ?? 0) + delta;
+    if (delta !== 0) for (const [sp, prefix] of inside) if (p.startsWith(prefix)) files[sp] = (files[sp] ?? 0) + delta;
   }
   const head = { ...sync, chain: [...before.chain, sync.id], rows: before.rows, logRows: before.logRows + mine.length, paths, files };
   return { body: renderBaseRecords(after, mine), head };

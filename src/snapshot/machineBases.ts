@@ -1,6 +1,5 @@
 // What the scans say of each machine's own base (state/machineBase.ts): pure.
 import { createHash } from 'node:crypto';
-import { buildUnderTest } from '../config/paths.js';
 import { parseBaseHead, type MachineBaseHead } from '../state/machineBase.js';
 import { withCoverage } from '../state/base.js';
 import type { Base, Entry } from '../types.js';
@@ -113,10 +112,9 @@ function findEmptiedPath(head: MachineBaseHead, output: { readonly unchanged: bo
   // A listing kept unparsed: only a listing with no record at all is known to be empty.
   if (output.entries.size === 0) return output.listing === undefined || output.listing.length === 0 ? held[0] : undefined;
   const seen = new Set<string>();
-  const tests = held.map((p) => [p, buildUnderTest([p])] as const);
   for (const [path, e] of output.entries) {
     if (e.type === 'dir') continue;
-    for (const [p, under] of tests) if (under(path)) seen.add(p);
+    for (const p of held) if (path.startsWith(`${p}/`)) seen.add(p);
     if (seen.size === held.length) return undefined;
   }
   return held.find((p) => !seen.has(p));

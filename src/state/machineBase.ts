@@ -37,7 +37,7 @@ export interface MachineBaseHead {
   readonly paths: readonly string[];
   /** Every machine whose base that sync wrote (a machine named here and holding no head has lost its own). */
   readonly machines: readonly string[];
-  /** Files and symlinks the body holds under each sync path of `paths`. */
+  /** Files and symlinks the base holds inside each sync path of `paths` (none for a sync path that is a file). */
   readonly files: Readonly<Record<string, number>>;
 }
 
@@ -94,13 +94,16 @@ export function renderBaseRecords(entries: ReadonlyMap<string, Entry>, paths: It
   return Buffer.concat(parts);
 }
 
-/** Files and symlinks of `entries` under each of `paths`. */
+/**
+ * Files and symlinks of `entries` inside each of `paths` (a sync path that is itself a file counts
+ * none: deleting it is a deletion, never an emptied disk).
+ */
 export function countBaseFiles(entries: ReadonlyMap<string, Entry> | undefined, paths: readonly string[]): Record<string, number> {
   const out: Record<string, number> = Object.fromEntries(paths.map((p) => [p, 0]));
   if (entries === undefined) return out;
   entries.forEach((e, path) => {
     if (e.type === 'dir') return;
-    for (const p of paths) if (path === p || path.startsWith(`${p}/`)) out[p]++;
+    for (const p of paths) if (path.startsWith(`${p}/`)) out[p]++;
   });
   return out;
 }

@@ -175,6 +175,21 @@ describe.concurrent('two controllers, one set of machines', () => {
     }
   });
 
+  it('a sync path that is a file, deleted on a machine, is a deletion there, not a disk that was not synced', async () => {
+    const box = await makeSandbox({ sshd: machines.sshd, ssh: SSH, local: ['a', 'b'], self: 'a', paths: ['docs', 'etc/machine.txt'] });
+    try {
+      await box.write('a', 'docs/f.txt', 'f\n', 1700000000);
+      await box.write('a', 'etc/machine.txt', 'm\n', 1700000000);
+      expect((await runBlat(['apply', '--auto-approve'], { cwd: box.dir })).code).toBe(0);
+      await box.remove('m2', 'etc/machine.txt');
+      const { plan } = await planJson(box.dir);
+      expect(plan.machines.find((m) => m.name === 'm2')!.status).toBe('online');
+      expect(plan.deletions).toEqual([{ path: 'etc/machine.txt', deletedOn: ['m2'], heldOn: ['m1', 'a', 'b'], propagated: false }]);
+    } finally {
+      await box.cleanup();
+    }
+  });
+
   it.each([
     ['its sync path emptied', async (box: Sandbox) => box.remove('m2', 'docs')],
     ['its root emptied, .blat and all (a disk not mounted)', async (box: Sandbox) => {

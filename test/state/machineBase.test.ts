@@ -70,7 +70,7 @@ describe('a machine base body', () => {
     expect(parseListing(chain).entries).toEqual(new Map([['docs/a', later.get('docs/a')], ['docs/c\nd', later.get('docs/c\nd')]]));
   });
 
-  it('counts the files and symlinks under each sync path', () => {
+  it('counts the files and symlinks inside each sync path', () => {
     const entries = new Map<string, Entry>([
       ['docs', { type: 'dir', mtime: 1, size: 0, mode: 0o755 }],
       ['docs/a', { type: 'file', mtime: 1, size: 1, mode: 0o644 }],
@@ -78,6 +78,8 @@ describe('a machine base body', () => {
       ['docs2/b', { type: 'file', mtime: 1, size: 1, mode: 0o644 }],
     ]);
     expect(countBaseFiles(entries, ['docs', 'music'])).toEqual({ docs: 2, music: 0 });
+    // A sync path that is a file holds nothing inside: deleting it is a deletion, not an emptied disk.
+    expect(countBaseFiles(entries, ['docs2/b'])).toEqual({ 'docs2/b': 0 });
     expect(countBaseFiles(undefined, ['docs'])).toEqual({ docs: 0 });
   });
 });
