@@ -199,6 +199,7 @@ machines: { a: { host: a, root: /a } }
     expect(config.machines.map((m) => m.name)).toEqual(['spencer', 'dimboola', 'hamilton', 'usbdisk']);
     expect(config.paths).toEqual(['docs', 'etc/machine.txt']);
     expect(config.self).toBe('spencer');
+    expect(config.setName).toBe('home');
     expect(config.trash).toEqual({ keepDays: 30 });
   });
 });
