@@ -79,7 +79,8 @@ export async function carryOut(
   const run = `${io.now().toString(36)}-${process.pid}`;
   // Every machine a step writes is locked before anything is written (the pulls' too: self);
   // the locks are taken while the precheck's shells start, and nothing begins before they are.
-  const writes = new Set(plan.steps.map((s) => s.to));
+  // So is every machine whose base the apply writes at its end: all that took part in the scan.
+  const writes = new Set([...plan.steps.map((s) => s.to), ...(from ? from.snapshot.machines.filter((m) => m.status === 'online').map((m) => m.name) : [])]);
   const locking = writes.size === 0 ? undefined : takeMachineLocks(ctx.config, ctx.self.name, sshOptions, writes, { host: io.hostname, pid: process.pid, run, nowMs: io.now() }, signal);
   locking?.catch(() => undefined); // awaited below; a refusal is thrown there
   let locks: MachineLocks | undefined;

@@ -71,6 +71,23 @@ describe('machine locks', () => {
     }
   });
 
+  it('a machine no step writes is locked too, for its base is written at the end: refused while another blat holds it', async () => {
+    const box = await locksSandbox();
+    try {
+      await box.write('here', 'docs/a.txt', 'a\n', 1700000000);
+      expect((await runBlat(['apply', '--auto-approve'], { cwd: box.dir })).code).toBe(0);
+      // A new file here and on m2 alike: only m1 is stale; m2 only gets its base written.
+      for (const m of ['here', 'm2']) await box.write(m, 'docs/b.txt', 'b\n', 1700000100);
+      await writeForeignLock(box, 'm2');
+      const r = await runBlat(['apply', '--auto-approve'], { cwd: box.dir });
+      expect(r.code).toBe(1);
+      expect(withoutMuxNoise(r.stderr).trimEnd()).toMatch(REFUSED_M2);
+      expect(await box.exists('m1', 'docs/b.txt')).toBe(false);
+    } finally {
+      await box.cleanup();
+    }
+  });
+
   it('a lock not renewed for stallTimeout seconds is taken over with a warning; the apply converges and leaves no lock', async () => {
     const box = await locksSandbox({ stallTimeout: 2 });
     try {
