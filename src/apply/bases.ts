@@ -28,8 +28,8 @@ export async function writeBases(
   },
 ): Promise<void> {
   const { config } = ctx;
-  const before = (await readBaseIds(config.stateDir, config.setName)) ?? new Map<string, string>();
-  const ids = new Map(before);
+  // Under the state lock since the scan: the ids it read are still bases.json's (a saved plan's run read none).
+  const ids = new Map((w.from ? w.from.machineBases.have : await readBaseIds(config.stateDir, config.setName)) ?? []);
   const id = buildSyncId(w.nowMs);
   // After Ctrl-C too: what the done steps wrote is recorded (else a later edit of a copy sent could look like a conflict).
   const machines = w.from ? w.from.snapshot.machines.filter((m) => m.status === 'online').map((m) => m.name) : [];

@@ -28,6 +28,8 @@ export interface MachineBases {
   readonly cached: boolean;
   /** Online machines whose head or body is damaged → what to say of it (they take no part). */
   readonly damaged: ReadonlyMap<string, string>;
+  /** The ids the controller's copy was known to hold when the scan asked (bases.json then; null: no record). */
+  readonly have: ReadonlyMap<string, string> | null;
 }
 
 /**
@@ -101,7 +103,7 @@ export function readMachineBases(
     }
   });
   if (damaged.size > 0) cached = false;
-  return { found, cached, damaged };
+  return { found, cached, damaged, have };
 }
 
 /** A whole sync path the head says held files and under which the scan found nothing at all; undefined when none. */
