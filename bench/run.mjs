@@ -14,7 +14,7 @@
 // alternate within each round after one untimed warm-up each; every run of every contender is
 // checked (trees identical afterwards, or the plan/scan saw every entry) before its time counts.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync, chmodSync, mkdtempSync, openSync, writeSync, fsyncSync, closeSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync, chmodSync, mkdtempSync, openSync, writeSync, fsyncSync, closeSync, readdirSync } from 'node:fs';
 import { cpus, tmpdir, userInfo, release } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -437,16 +437,22 @@ async function benchFirstSync(b) {
 }
 
 /**
- * `blat` plans with the in-sync memo its previous plan recorded (the usual case: plans repeated on
- * unchanged machines); `cold` without it (the first plan after a sync: every listing sent and
- * compared with the synced listing the sync recorded).
+ * `blat` plans with the machines' seen lines its previous plan wrote (the usual case: plans repeated
+ * on unchanged machines: each machine answers "same"); `cold` without them (the first plan after a
+ * sync: every listing sent and compared with the synced listing the sync recorded).
  */
 async function benchNoop(b) {
   let star = null;
   const unison = b.unison?.ok ? { unison: async () => (star = await b.unisonStar()).ms } : {};
   return measure('no-op', b.opts.runs, { blat: () => b.blatPlan(), cold: () => b.blatPlan(), raw: () => b.rawScan(), ...unison }, {
     prepare: async (k) => {
-      if (k === 'cold') rmSync(join(b.stateDir, 'in-sync.json'), { force: true });
+      if (k === 'cold') {
+        rmSync(join(b.stateDir, 'seen.json'), { force: true });
+        for (const m of MACHINES) {
+          const sets = join(b.roots[m], '.blat', 'sets');
+          for (const set of existsSync(sets) ? readdirSync(sets) : []) for (const f of readdirSync(join(sets, set))) if (f.startsWith('seen-')) rmSync(join(sets, set, f));
+        }
+      }
     },
     check: async (k) => {
       if (k === 'unison') checkUnisonNothing(star.outs, 'no-op (unison)');
@@ -594,8 +600,8 @@ function buildRows(res, n) {
     const target = limit === null ? '(information)' : `≤ ${limit}×${at}`;
     rows.push({ work, blat: fmtS(median(t[contender])), raw: `${fmtS(median(t.raw))} (${what})`, ratio: `${ratio.toFixed(2)}×`, target, met: limit === null ? null : ratio <= limit, key: work });
   };
-  ratioRow('no-op: `blat plan` (again: the in-sync memo holds)', res.noop, 1.5, 'parallel scan');
-  ratioRow('no-op: `blat plan`, first after a sync (no memo: listings compared with the synced listing)', res.noop, null, 'parallel scan', 'cold');
+  ratioRow('no-op: `blat plan` (again: every machine answers "same" by its seen line)', res.noop, 1.5, 'parallel scan');
+  ratioRow('no-op: `blat plan`, first after a sync (no seen lines: listings compared with the synced listing)', res.noop, null, 'parallel scan', 'cold');
   ratioRow('1% changed: `blat apply`', res.changed, 1.3, 'scan + rsync --files-from');
   ratioRow("1% changed: the design's steps by hand (node start, scan, precheck, blat's rsync arguments, look, 2 fsyncs; no blat code)", res.changed, null, 'scan + rsync --files-from', 'steps');
   const unisonRow = (work, t, what, blatWork) => {

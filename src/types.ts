@@ -183,7 +183,7 @@ export interface PartialSnapshotInfo {
   readonly alike: number;
   /**
    * Machine name → files and symlinks it holds under the scanned paths (left-out paths included).
-   * A machine may be missing when no count was needed (a plan the in-sync memo answered: nothing to trash).
+   * A machine may be missing when no count was needed (a plan the machines' seen lines answered: nothing to trash).
    */
   readonly files: ReadonlyMap<string, number>;
 }

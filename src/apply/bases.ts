@@ -4,7 +4,8 @@ import { readBaseIds, writeBaseIds } from '../state/baseIds.js';
 import type { MachineBases } from '../snapshot/machineBases.js';
 import type { Base, Plan, Snapshot } from '../types.js';
 import type { RunContext } from '../commands/context.js';
-import { applyMachineBases, buildSyncId } from './machineBases.js';
+import { applyMachineBases } from './machineBases.js';
+import { buildSyncId } from '../state/machineBase.js';
 import type { StepOutcome } from './applySteps.js';
 
 /**

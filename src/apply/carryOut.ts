@@ -5,7 +5,7 @@ import { renderApplyResult, summariseDone } from '../render/applyResult.js';
 import { buildPlanDocument } from '../render/json.js';
 import { renderPlanText } from '../render/table.js';
 import { readBase } from '../state/base.js';
-import { clearInSyncMemo } from '../state/inSyncMemo.js';
+import { clearSeenRecord } from '../state/seenListing.js';
 import { compactJournal, openJournal, type JournalWriter } from '../state/journal.js';
 import { readOwedNow, writeOwedIndex } from '../state/owedIndex.js';
 import { buildRemaining } from '../plan/remaining.js';
@@ -81,7 +81,7 @@ export async function carryOut(
   // the locks are taken while the precheck's shells start, and nothing begins before they are.
   // So is every machine whose base the apply writes at its end: all that took part in the scan.
   const writes = new Set([...plan.steps.map((s) => s.to), ...(from ? from.snapshot.machines.filter((m) => m.status === 'online').map((m) => m.name) : [])]);
-  const locking = writes.size === 0 ? undefined : takeMachineLocks(ctx.config, ctx.self.name, sshOptions, writes, { host: io.hostname, pid: process.pid, run, nowMs: io.now() }, signal);
+  const locking = writes.size === 0 ? undefined : takeMachineLocks(ctx.config, ctx.self.name, sshOptions, writes, { host: io.hostname, pid: process.pid, run, nowMs: io.now() }, signal, new Set(plan.steps.map((s) => s.to)));
   locking?.catch(() => undefined); // awaited below; a refusal is thrown there
   let locks: MachineLocks | undefined;
   // The precheck's shells start now, while the journal is made ready; ended below, used or not.
@@ -104,7 +104,7 @@ export async function carryOut(
     locks = await locking;
     for (const line of locks?.warnings ?? []) io.stderr(`warning: ${escapeControls(line)}\n`);
     await compactJournal(ctx.config.stateDir);
-    if (plan.steps.length > 0) await clearInSyncMemo(ctx.config.stateDir);
+    if (plan.steps.length > 0) await clearSeenRecord(ctx.config.stateDir);
     const owedBefore = await readOwedNow(ctx.config.stateDir);
     journal = recordAppends(await openJournal(ctx.config.stateDir), appended);
     await journal.append({ t: io.now(), event: 'begin', run, command: 'apply', planDigest: plan.snapshotDigest });

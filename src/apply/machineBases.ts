@@ -1,5 +1,4 @@
 // Writing each machine's own part of the base on the machine, after an apply (state/machineBase.ts).
-import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildSetDir } from '../config/setName.js';
@@ -15,11 +14,6 @@ import { describeError } from '../state/fsErrors.js';
 
 /** A chain may add this many records in later files even when a quarter of its first file is fewer. */
 export const CHAIN_MIN_ROWS = 1000;
-
-/** A new sync id: the time (base 36) and 6 random hex digits. */
-export function buildSyncId(nowMs: number): string {
-  return `${nowMs.toString(36)}-${randomBytes(3).toString('hex')}`;
-}
 
 export interface MachineBaseWrite {
   readonly config: Config;

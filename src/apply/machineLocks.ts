@@ -55,6 +55,8 @@ export async function takeMachineLocks(
   machineNames: Iterable<string>,
   holder: MachineLockHolder,
   signal?: AbortSignal,
+  /** Machines whose seen lines go once locked (those a step writes: see buildTakeLockScript). */
+  clearSeen: ReadonlySet<string> = new Set(),
 ): Promise<MachineLocks> {
   const wanted = new Set(machineNames);
   const machines = config.machines.filter((m) => wanted.has(m.name) && m.state !== 'outofuse');
@@ -72,7 +74,7 @@ export async function takeMachineLocks(
   const held: string[] = [];
   const taken: MachineConfig[] = [];
   const takeOne = async (m: MachineConfig, breakOwner?: string): Promise<TakeAnswer | undefined> => {
-    const { out, result } = await run(m, buildTakeLockScript(specOf(m), config.stallTimeout, breakOwner), true);
+    const { out, result } = await run(m, buildTakeLockScript(specOf(m), config.stallTimeout, breakOwner, clearSeen.has(m.name)), true);
     if (result.unreachable !== undefined || result.exitCode === 3) return undefined;
     if (result.exitCode !== 0) return { kind: 'fail', reason: result.stderr.trim().split('\n')[0] || `exit code ${result.exitCode}` };
     return parseTakeOutput(out);

@@ -11,7 +11,7 @@ export interface PlanRun {
   readonly plan: Plan;
   /**
    * What an apply of the plan builds the next base from: every entry scanned, or (Snapshot.partial)
-   * only the paths that may differ — none when the in-sync memo answered for every machine.
+   * only the paths that may differ — none when every machine answered "same" by its seen line.
    */
   readonly snapshot: Snapshot;
   /** The base read with it; null when it was not needed and not read (`needBase: false`). */

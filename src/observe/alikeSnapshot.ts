@@ -4,7 +4,7 @@ import type { Entry, MachineObservation, Snapshot } from '../types.js';
 
 /**
  * The snapshot of machines that hold `alike` paths alike everywhere and nothing else to decide
- * (Snapshot.partial with no entries): what the planner gets when a cache (the in-sync memo, or a
+ * (Snapshot.partial with no entries): what the planner gets when a cache (the machines' seen lines, or a
  * scan found identical) says so. `files`: each machine's file count, where known.
  */
 export function buildAlikeSnapshot(ctx: RunContext, machines: readonly MachineObservation[], digest: string, takenAtMs: number, alike: number, files: ReadonlyMap<string, number>): Snapshot {

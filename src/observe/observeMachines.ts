@@ -11,7 +11,8 @@ import { parseKeptListing } from '../snapshot/scanMachine.js';
 import { assembleSnapshot, observeScans, scanMachines, type MachineScans, type Observation, type ScanRequest } from '../snapshot/scanSnapshot.js';
 import { readBase } from '../state/base.js';
 import { readBaseIds } from '../state/baseIds.js';
-import { readInSyncListing, readInSyncMemo } from '../state/inSyncMemo.js';
+import { buildSeenFileName } from '../state/seenLine.js';
+import { readSeenListingFile, readSeenRecord, type SeenListingRecord } from '../state/seenListing.js';
 import { readMachineStates, updateMachineStates, writeMachineStates } from '../state/machineState.js';
 import { recordMachineBases } from '../state/recordMachineBases.js';
 import { readSyncedListingFile, readSyncedRecord, type SyncedListingKey } from '../state/syncedListing.js';
@@ -19,7 +20,7 @@ import type { Base, Entry, PlanOptions, Snapshot } from '../types.js';
 import { readySshOptions, type RunContext } from '../commands/context.js';
 import type { CommandIO } from '../commands/io.js';
 import { buildAlikeSnapshot } from './alikeSnapshot.js';
-import { recordInSync } from './inSyncRecord.js';
+import { recordSeen } from './seenRecord.js';
 import { leaveOutMachines } from './leaveOut.js';
 import { buildPartialRun, diffScan } from './partialRun.js';
 import { checkTargetsHeld } from './targetsHeld.js';
@@ -37,7 +38,7 @@ export interface ObserveOptions {
   readonly report?: (line: string) => void;
   /**
    * `plan --checksum`: every machine also hashes every file under the paths (in the scan's round
-   * trip). Every listing is read (no in-sync memo, no synced listing) and no memo is recorded.
+   * trip). Every listing is read (no seen lines, no synced listing) and no seen line is written.
    */
   readonly checksum?: boolean;
   /** Machines to take as new whatever their roots hold (`--new`): their bases are empty, and an emptied or unrecorded root is not refused. */
@@ -65,15 +66,18 @@ export interface Observed {
 }
 
 /**
- * Scans every machine once (learning each machine's base in the same round trip), records the
- * observed machine states in state.json, and says what is left to decide. Scan warnings go to
- * stderr. With `needBase: false` (plan only) the base is not read when the snapshot is uniform (it
- * could not change the plan), and when every machine's listing is still the one the in-sync memo
- * recorded, no entries are read either. With `useSynced` and a synced listing in place, the
- * listings are compared with it and only the paths that differ are read (a partial snapshot and
- * base), unless something is out of the ordinary (a machine offline, a scan warning, a machine's
- * base not the controller's copy), when every listing is read after all. A scan that finds every
- * machine identical records the memo. `options` says what "uniform" means (windows, perms).
+ * Scans every machine once (learning each machine's base and seen line in the same round trip),
+ * records the observed machine states in state.json, and says what is left to decide. Scan
+ * warnings go to stderr. With `needBase: false` (plan only) the base is not read when the
+ * snapshot is uniform (it could not change the plan), and when every machine answers "same" under
+ * one seen token (state/seenLine.ts), nothing is read either: they are still alike. A machine
+ * answering "same" while others changed is given the entries of the controller's copy of that
+ * token's listing (or scanned again, without its seen line, when the controller has none). With
+ * `useSynced` and a synced listing in place (and no seen copy, for a plan), the listings are
+ * compared with it and only the paths that differ are read (a partial snapshot and base), unless
+ * something is out of the ordinary (a machine offline, a scan warning, a machine's base not the
+ * controller's copy), when every listing is read after all. A scan that finds every machine
+ * identical writes their seen lines. `options` says what "uniform" means (windows, perms).
  */
 export async function observeMachines(ctx: RunContext, options: PlanOptions, io: CommandIO, how: ObserveOptions = {}): Promise<Observed> {
   const { config } = ctx;
@@ -81,13 +85,17 @@ export async function observeMachines(ctx: RunContext, options: PlanOptions, io:
   const sshOptions = await readySshOptions(config);
   const scanned = config.machines.filter((m) => m.state !== 'outofuse').map((m) => m.name);
   const key = { configDigest: config.digest, self: ctx.self.name, paths: ctx.targets, machines: scanned };
-  const inSync = how.checksum ? null : await readInSyncMemo(config.stateDir, key);
-  // A plan takes the in-sync memo first (nothing is sent back while nothing changed); an apply
-  // the synced listing (it is there after an apply, and compares whatever changed cheaply).
-  const synced = how.useSynced && !how.checksum && (needBase || !inSync) ? await readSyncedRecord(config.stateDir, key) : null;
-  // With a synced listing every listing is wanted, to be compared with it as soon as it is here.
-  const memo = synced ? null : inSync;
-  const reference = synced ? readSyncedListingFile(config.stateDir, synced) : null;
+  const seenFile = buildSeenFileName(ctx.targets);
+  const cachedSeen = how.checksum ? null : await readSeenRecord(config.stateDir);
+  // A plan asks the machines' seen lines first (nothing is sent back while nothing changed), unless
+  // this controller has no copy of one (after its apply); an apply the synced listing (it is there
+  // after an apply, and compares whatever changed cheaply).
+  const synced = how.useSynced && !how.checksum && (needBase || !cachedSeen) ? await readSyncedRecord(config.stateDir, key) : null;
+  const useSeen = !how.checksum && !synced;
+  // A plan whose controller holds the copy of a seen token's listing compares with it the
+  // listings of the machines that changed since (the others answer "same"), as with the synced listing.
+  const seenToken = useSeen && !needBase && cachedSeen ? cachedSeen.token : undefined;
+  const reference = synced ? readSyncedListingFile(config.stateDir, synced) : seenToken !== undefined ? readSeenListingFile(config.stateDir, cachedSeen!) : null;
   const diffs: Promise<ListingDiff | null>[] = [];
   const setDir = buildSetDir(config.setName);
   const have = await readBaseIds(config.stateDir, config.setName);
@@ -96,12 +104,18 @@ export async function observeMachines(ctx: RunContext, options: PlanOptions, io:
     self: ctx.self.name,
     paths: ctx.targets,
     sshOptions,
-    expect: memo ? new Map(Object.entries(memo.machines)) : undefined,
+    seen: useSeen ? seenFile : undefined,
     keepListingOf: ctx.self.name,
-    unparsed: synced !== null,
+    unparsed: reference !== null,
     checksum: how.checksum,
     bases: { dir: setDir, have: have ?? new Map() },
-    onScanned: reference && synced ? (i, scan) => void (diffs[i] = reference.then((ref) => diffScan(ref, scan, synced.records))) : undefined,
+    onScanned:
+      synced && reference ? (i, scan) => void (diffs[i] = reference.then((ref) => diffScan(ref, scan, synced.records)))
+      : reference ? (i, scan) => {
+          // Only a listing whose machine was found alike under that token can be compared with its listing.
+          if (scan.ok && !scan.output.unchanged && scan.seen?.token === seenToken) diffs[i] = reference.then((ref) => diffScan(ref, scan, scan.ok ? (scan.seen?.paths ?? 0) : 0));
+        }
+      : undefined,
   };
   // The controller's copy of the bases is read while the machines are scanned (parsed in the gaps between their output).
   let copy: Promise<Base> | null = needBase && !synced ? readBase(config.stateDir) : null;
@@ -125,12 +139,19 @@ export async function observeMachines(ctx: RunContext, options: PlanOptions, io:
   const selfIndex = config.machines.findIndex((m) => m.name === ctx.self.name);
   const selfScan = scans[selfIndex];
   const selfListing = selfScan?.ok && selfScan.output.listing && selfScan.digest ? { listing: selfScan.output.listing, digest: selfScan.digest, key } : undefined;
-  const partial = synced && observed.warnings.length === 0 && machineBases.cached ? buildPartialRun(synced, await Promise.all(diffs), scans, observed, req, takenAtMs) : null;
+  const alikeUnder = findAlikeToken(scans, observed.unchanged, names, scanned.length);
+  const fromSeen = seenToken !== undefined && alikeUnder === undefined ? findSeenReference(scans, seenToken) : undefined;
+  const partial =
+    synced && observed.warnings.length === 0 && machineBases.cached ? buildPartialRun(synced, await Promise.all(diffs), scans, observed, req, takenAtMs)
+    : fromSeen && observed.warnings.length === 0 && machineBases.cached ? buildPartialRun(fromSeen, await Promise.all(diffs), scans, observed, req, takenAtMs)
+    : null;
+  const referenceName = synced ? 'the synced listing' : 'the listing their seen lines stand for';
   if (partial) {
-    how.report?.(`compared with the synced listing: ${partial.snapshot.partial!.alike} paths alike everywhere, ${partial.paths} planned one by one\n`);
-  } else if (synced) {
-    // Something out of the ordinary (a machine offline, a warning, a special file): read every listing.
-    how.report?.('the synced listing cannot stand for every machine this time: every listing is read\n');
+    how.report?.(`compared with ${referenceName}: ${partial.snapshot.partial!.alike} paths alike everywhere, ${partial.paths} planned one by one\n`);
+  } else if (reference) {
+    // Something out of the ordinary (a machine offline, a warning, a special file, another token): read every listing.
+    if (synced || fromSeen) how.report?.(`${referenceName} cannot stand for every machine this time: every listing is read\n`);
+    else if (alikeUnder === undefined) how.report?.('the machines were not all found alike under the seen token this controller has a copy of: every listing is read\n');
     scans = scans.map((scan, i) => (scan === null ? null : parseKeptListing(scan, i === selfIndex)));
     ({ observed, bases: machineBases } = observe(scans));
   }
@@ -140,25 +161,39 @@ export async function observeMachines(ctx: RunContext, options: PlanOptions, io:
 
   if (partial) {
     await checkTargetsHeld(ctx, partial.snapshot, partial.base, io, readPlanBase);
-    // Alike on the paths that differ from the synced listing, so alike everywhere: the next plan may take the memo.
-    if (isIdenticalSnapshot(partial.snapshot)) await recordInSync(ctx, null, scans, partial.snapshot.partial!.alike + countIdenticalPaths(partial.snapshot));
+    // Alike on the paths that differ from the synced listing, so alike everywhere: the next plan may take the seen lines.
+    if (isIdenticalSnapshot(partial.snapshot)) {
+      const files = partial.snapshot.partial!.files.get(ctx.self.name) ?? 0;
+      await recordSeen(ctx, { scans, file: seenFile, paths: partial.snapshot.partial!.alike + countIdenticalPaths(partial.snapshot), files, cached: cachedSeen, sshOptions, nowMs: takenAtMs });
+    }
     return { decide: partial.snapshot, base: partial.base, scanned: partial.snapshot, scannedBase: partial.base, ...common };
   }
 
-  if (memo && !needBase && observed.unchanged.length === scanned.length) {
-    // Every machine still holds the listing the memo says was alike everywhere: nothing left to decide.
-    const alike = buildAlikeSnapshot(ctx, observed.machines, observed.digest, takenAtMs, memo.inSync, new Map());
+  if (alikeUnder !== undefined && !needBase) {
+    // Every machine answered "same" under one token: they still hold what they held, alike, then.
+    how.report?.(`every machine answered "same" by its seen line: ${alikeUnder.paths} paths alike everywhere, nothing sent\n`);
+    const files = new Map(observed.unchanged.map((n) => [n, alikeUnder.files]));
+    const alike = buildAlikeSnapshot(ctx, observed.machines, observed.digest, takenAtMs, alikeUnder.paths, files);
     return { decide: alike, base: new Map(), scanned: alike, scannedBase: null, ...common };
   }
 
   let finalScans = scans;
-  let unchangedEntries: ReadonlyMap<string, Entry> | undefined;
-  if (memo && observed.unchanged.length > 0) {
-    const listing = await readInSyncListing(config.stateDir, memo);
-    if (listing) unchangedEntries = parseListing(listing).entries;
-    else finalScans = await rescanUnchanged(req, scans, observed.unchanged); // the listing file was lost: ask again
+  let unchangedEntries: Map<string, ReadonlyMap<string, Entry>> | undefined;
+  if (observed.unchanged.length > 0) {
+    const fromCopy = await readSeenEntries(config.stateDir, cachedSeen);
+    unchangedEntries = new Map();
+    const again: string[] = [];
+    for (const name of observed.unchanged) {
+      const scan = scans[names.indexOf(name)];
+      if (fromCopy !== null && scan?.ok && scan.seen?.token === fromCopy.token) unchangedEntries.set(name, fromCopy.entries);
+      else again.push(name);
+    }
+    // No copy of what their token stands for (another controller found them alike): ask again.
+    if (again.length > 0) {
+      how.report?.(`${again.join(', ')} answered "same" by a seen line this controller has no copy of: asked again for their listings\n`);
+      finalScans = await rescanUnchanged(req, scans, again);
+    }
   }
-  const listingLost = finalScans !== scans;
   const finalObserved = finalScans === scans ? observed : leaveOutMachines(config, ctx.self.name, observeScans(config, ctx.self.name, finalScans), machineBases);
   const snapshot = assembleSnapshot(req, finalScans, finalObserved, takenAtMs, unchangedEntries);
   // Identical implies uniform: one walk over the entries in the usual, synced case.
@@ -168,7 +203,9 @@ export async function observeMachines(ctx: RunContext, options: PlanOptions, io:
   await checkTargetsHeld(ctx, snapshot, base, io, readPlanBase);
   // Identical machines: nothing to decide whatever the base says, every path alike (one walk fewer).
   const alike = identical ? countIdenticalPaths(snapshot) : 0;
-  if (identical && finalObserved.warnings.length === 0 && !how.checksum) await recordInSync(ctx, listingLost ? null : memo, finalScans, alike);
+  if (identical && finalObserved.warnings.length === 0 && !how.checksum) {
+    await recordSeen(ctx, { scans: finalScans, file: seenFile, paths: alike, files: countHeldFiles(snapshot).get(ctx.self.name) ?? 0, cached: cachedSeen, sshOptions, nowMs: takenAtMs });
+  }
   // A plan (an apply writes its own) keeps what the machines sent, so the next plan need not ask for it again.
   if (!needBase && !machineBases.cached) {
     const read = await readCopy().catch(() => null);
@@ -183,7 +220,47 @@ async function rescanUnchanged(req: ScanRequest, scans: MachineScans, unchanged:
   const again = await scanMachines({
     ...req,
     config: { ...req.config, machines: req.config.machines.map((m) => (unchanged.includes(m.name) ? m : { ...m, state: 'outofuse' as const })) },
-    expect: undefined,
+    seen: undefined,
+    unparsed: false,
+    onScanned: undefined,
   });
   return scans.map((s, i) => again[i] ?? s);
+}
+
+/**
+ * The reference a plan compares listings with when every scanned machine's seen line names
+ * `token` (those that changed since sent their listing, and the line): its paths and files.
+ */
+function findSeenReference(scans: MachineScans, token: string): { records: number; files: number } | undefined {
+  let found: { records: number; files: number } | undefined;
+  for (const scan of scans) {
+    if (scan === null) continue;
+    if (!scan.ok || scan.seen?.token !== token) return undefined;
+    found ??= { records: scan.seen.paths, files: scan.seen.files };
+  }
+  return found;
+}
+
+/** The one token every scanned machine answered "same" under, with what its seen line counts; undefined when they did not. */
+function findAlikeToken(scans: MachineScans, unchanged: readonly string[], names: readonly string[], scanned: number): { paths: number; files: number } | undefined {
+  if (unchanged.length !== scanned || scanned === 0) return undefined;
+  const lines = unchanged.map((n) => {
+    const scan = scans[names.indexOf(n)];
+    return scan?.ok ? scan.seen : undefined;
+  });
+  const first = lines[0];
+  if (first === undefined || !lines.every((l) => l !== undefined && l.token === first.token && l.paths === first.paths && l.files === first.files)) return undefined;
+  return { paths: first.paths, files: first.files };
+}
+
+/** The entries the controller's copy of a seen token's listing holds, with the token; null when there is none, or it cannot be read. */
+async function readSeenEntries(stateDir: string, record: SeenListingRecord | null): Promise<{ token: string; entries: ReadonlyMap<string, Entry> } | null> {
+  if (record === null) return null;
+  const listing = await readSeenListingFile(stateDir, record);
+  if (listing === null) return null;
+  try {
+    return { token: record.token, entries: parseListing(listing).entries };
+  } catch {
+    return null;
+  }
 }

@@ -8,11 +8,23 @@ import type { SyncedListingRecord } from '../state/syncedListing.js';
 import type { Base, Snapshot } from '../types.js';
 
 /**
- * The partial snapshot and base of scans compared with the synced listing; null when they cannot
- * be had that way (a machine not online, a listing not well formed, a special file).
+ * What the listings were compared with: a listing every scanned machine held alike (the synced
+ * listing, or the copy of a seen token's), its record and file counts, and for the synced listing
+ * the base it stands for (a plan from seen lines keeps no base: its base is that listing's entries).
+ */
+export interface PartialReference {
+  readonly records: number;
+  readonly files: number;
+  readonly base?: SyncedListingRecord['base'];
+}
+
+/**
+ * The partial snapshot and base of scans compared with a reference listing; null when they cannot
+ * be had that way (a machine not online, a listing not well formed, a special file). A machine
+ * that answered "same" under the reference's seen token has no diff of its own: it holds the reference.
  */
 export function buildPartialRun(
-  synced: SyncedListingRecord,
+  synced: PartialReference,
   diffs: readonly (ListingDiff | null | undefined)[],
   scans: MachineScans,
   observed: Observation,
@@ -22,8 +34,9 @@ export function buildPartialRun(
   const names: string[] = [];
   const found: ListingDiff[] = [];
   for (let i = 0; i < scans.length; i++) {
-    if (scans[i] === null) continue;
-    const diff = diffs[i];
+    const scan = scans[i];
+    if (scan === null) continue;
+    const diff = scan.ok && scan.output.unchanged ? { now: new Map(), was: new Map(), records: synced.records } : diffs[i];
     if (!diff || observed.machines[i].status !== 'online') return null;
     found.push(diff);
     names.push(req.config.machines[i].name);
@@ -32,7 +45,7 @@ export function buildPartialRun(
   if (parts === null) return null;
   // The apply that recorded the synced listing had every one of them online and covered them for these paths.
   const base = withCoverage(parts.base, new Map(names.map((n) => [n, req.paths])));
-  adoptPartialBase(base, synced.base);
+  if (synced.base !== undefined) adoptPartialBase(base, synced.base);
   const snapshot: Snapshot = Object.freeze({
     self: req.self,
     paths: Object.freeze([...req.paths]),

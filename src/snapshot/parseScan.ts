@@ -27,9 +27,9 @@ export interface ScanOutput {
   /**
    * Scans asked for the machine's base (ScanParser option `base`) of a machine whose root exists:
    * its head line ('' when it has none) and the body, unless the scan was told the controller has
-   * it (`body` absent then, `had` true).
+   * it (`body` absent then, `had` true); with option `seen`, its seen line ('' when none).
    */
-  readonly base?: { readonly head: string; readonly body?: Buffer; readonly had?: true };
+  readonly base?: { readonly head: string; readonly body?: Buffer; readonly had?: true; readonly seen?: string };
 }
 
 /** Why a scan failed when the machine's base changed while the scan read it (another blat's apply): worth one more scan. */
@@ -69,7 +69,7 @@ export class ScanParser {
 
   private readonly parse: boolean;
   /** The base section (see ScanScriptOptions.base): null when not asked for; its state while it is read. */
-  private base: { stage: 'head' | 'count' | 'body' | 'end' | 'done'; head: string; need: number; body: Buffer[]; had: boolean } | null;
+  private base: { stage: 'seen' | 'head' | 'count' | 'body' | 'end' | 'done'; seen?: string; head: string; need: number; body: Buffer[]; had: boolean } | null;
   /** Unparsed: the last bytes kept and not yet hashed (at most 4). */
   private held: Buffer = Buffer.alloc(0);
 
@@ -77,10 +77,11 @@ export class ScanParser {
    * `keepListing`: keep the listing's bytes, for `finish().listing`. `parse: false`: keep them
    * without reading any record (`entries` stays empty; see snapshot/listingDiff.ts); the end
    * marker is then only looked for at the end, and a listing cut inside a record shows when it is read.
+   * `base`: the output has a base section; `seen`: which begins with the seen line.
    */
-  constructor(options: { readonly keepListing?: boolean; readonly parse?: boolean; readonly base?: boolean } = {}) {
+  constructor(options: { readonly keepListing?: boolean; readonly parse?: boolean; readonly base?: boolean; readonly seen?: boolean } = {}) {
     this.parse = options.parse !== false;
-    this.base = options.base ? { stage: 'head', head: '', need: 0, body: [], had: false } : null;
+    this.base = options.base ? { stage: options.seen ? 'seen' : 'head', head: '', need: 0, body: [], had: false } : null;
     this.kept = options.keepListing || !this.parse ? [] : null;
   }
 
@@ -148,7 +149,10 @@ export class ScanParser {
       if (nul === -1) return pos;
       const field = buf.toString('utf8', pos, nul);
       pos = nul + 1;
-      if (b.stage === 'head') {
+      if (b.stage === 'seen') {
+        b.seen = field;
+        b.stage = 'head';
+      } else if (b.stage === 'head') {
         b.head = field;
         b.stage = field === '' ? 'done' : 'count';
       } else if (b.stage === 'count') {
@@ -237,8 +241,9 @@ export class ScanParser {
   private baseOutput(): Pick<ScanOutput, 'base'> {
     const b = this.base;
     if (b === null || b.stage !== 'done' || this.header[3] !== 'root') return {};
-    if (b.head === '') return { base: { head: '' } };
-    return { base: b.had ? { head: b.head, had: true } : { head: b.head, body: Buffer.concat(b.body) } };
+    const seen = b.seen === undefined ? {} : { seen: b.seen };
+    if (b.head === '') return { base: { head: '', ...seen } };
+    return { base: b.had ? { head: b.head, had: true, ...seen } : { head: b.head, body: Buffer.concat(b.body), ...seen } };
   }
 
   /** Keeps a chunk of an unparsed listing and hashes it as it comes, all but its last 4 bytes (where "end" will be). */
@@ -258,7 +263,10 @@ export class ScanParser {
     const n = body.length;
     // "end" after the last record's last NUL (a cut inside a record shows when the listing is read).
     const complete = this.header.length === 4 && n >= 4 && body.toString('latin1', n - 4) === 'end\0' && (n === 4 || body[n - 5] === NUL);
-    const listing = complete ? body.subarray(0, n - 4) : body;
+    // "same" (see ScanScriptOptions.seen) is the whole output when it is given: records begin with "./".
+    const same = complete && n === 9 && body.toString('latin1', 0, 5) === 'same\0';
+    if (same && this.base?.seen === undefined) throw new Error('unexpected scan output: "same" unasked');
+    const listing = same ? Buffer.alloc(0) : complete ? body.subarray(0, n - 4) : body;
     // The hash has every byte but the last 4: the listing's, when they are "end".
     return {
       uname: this.header[1] ?? '',
@@ -268,8 +276,8 @@ export class ScanParser {
       complete,
       skipped: 0,
       unreadable: [],
-      unchanged: false,
-      listingDigest: complete ? (this.digest ??= this.hash.digest('hex')) : '',
+      unchanged: same,
+      listingDigest: complete && !same ? (this.digest ??= this.hash.digest('hex')) : '',
       listing,
       ...this.baseOutput(),
     };

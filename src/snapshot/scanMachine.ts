@@ -3,6 +3,7 @@ import { runScript, type ScriptSession, type ScriptTarget } from '../transport/r
 import { buildScanScript } from '../transport/scanScript.js';
 import { readFindComplaints } from './findComplaints.js';
 import { parseListing, ScanParser, type ScanOutput } from './parseScan.js';
+import { parseSeenLine, type SeenLine } from '../state/seenLine.js';
 
 /** One machine's scan: its output, or why it could not be had. */
 export type MachineScan =
@@ -11,8 +12,10 @@ export type MachineScan =
       readonly output: ScanOutput;
       readonly os?: OsKind;
       readonly clockOffsetMs: number;
-      /** sha256 (hex) of the listing: computed here, or the expected one when the machine answered "same". */
+      /** sha256 (hex) of the listing: computed here, or its seen line's when the machine answered "same". */
       readonly digest: string;
+      /** The machine's seen line (state/seenLine.ts), when the scan asked for it and it had a well-formed one. */
+      readonly seen?: SeenLine;
       readonly warnings: readonly string[];
       /** Folders find complained it could not read (those the listing marks are in `output.unreadable`). */
       readonly unreadable: readonly UnreadableFolder[];
@@ -48,8 +51,8 @@ export async function scanMachine(
     readonly prepareDir?: string;
     /** Trash runs older than this run name are removed on the way. */
     readonly pruneTrashBefore?: string;
-    /** Tree mode: the listing digest of a known in-sync state (see buildScanScript). */
-    readonly expect?: string;
+    /** Tree mode, with `base`: the machine's seen file in the set's folder; "same" while its listing has the digest it names (see buildScanScript). */
+    readonly seen?: string;
     /** Keep the listing's bytes in `output.listing`. */
     readonly keepListing?: boolean;
     /** false: keep the listing's bytes without reading its records (see ScanParser). */
@@ -62,8 +65,8 @@ export async function scanMachine(
     readonly base?: { readonly dir: string; readonly have?: string };
   },
 ): Promise<MachineScan> {
-  const script = buildScanScript({ root: machine.root, paths: request.paths, mode: request.mode, exclude: request.exclude, syncPaths: request.syncPaths, own: request.own, os: machine.os, prepareDir: request.prepareDir, pruneTrashBefore: request.pruneTrashBefore, expect: request.expect, trees: request.trees, checksum: request.checksum, base: request.base });
-  const parser = new ScanParser({ keepListing: request.keepListing, parse: request.parse, base: request.mode === 'tree' && request.base !== undefined });
+  const script = buildScanScript({ root: machine.root, paths: request.paths, mode: request.mode, exclude: request.exclude, syncPaths: request.syncPaths, own: request.own, os: machine.os, prepareDir: request.prepareDir, pruneTrashBefore: request.pruneTrashBefore, seen: request.seen, trees: request.trees, checksum: request.checksum, base: request.base });
+  const parser = new ScanParser({ keepListing: request.keepListing, parse: request.parse, base: request.mode === 'tree' && request.base !== undefined, seen: request.seen !== undefined });
   const startMs = Date.now();
   let clockOffsetMs = 0;
   parser.onClock = (clock) => {
@@ -90,9 +93,10 @@ export async function scanMachine(
   const lines = result.stderr.split('\n').map((l) => l.trim()).filter((l) => l.length > 0 && !SSH_MUX_NOISE.test(l));
   // find's complaints are data: the folders it could not read (a start point not there is an absence).
   const { unreadable, other: warnings } = readFindComplaints(lines, [...request.paths, ...(request.trees ?? [])]);
-  if (output.unchanged && request.expect === undefined) return { ok: false, reason: 'scan answered "same" unasked' };
-  const digest = output.unchanged ? (request.expect as string) : output.listingDigest;
-  return { ok: true, output, os: machine.os ?? parseUname(output.uname), clockOffsetMs, digest, warnings, unreadable };
+  const seenLine = output.base?.seen ? parseSeenLine(output.base.seen) : undefined;
+  if (output.unchanged && seenLine === undefined) return { ok: false, reason: 'scan answered "same" unasked' };
+  const digest = output.unchanged ? seenLine!.digest : output.listingDigest;
+  return { ok: true, output, os: machine.os ?? parseUname(output.uname), clockOffsetMs, digest, warnings, unreadable, ...(seenLine ? { seen: seenLine } : {}) };
 }
 
 /**
@@ -104,7 +108,8 @@ export function parseKeptListing(scan: MachineScan, keepListing: boolean): Machi
   if (!scan.ok || !scan.output.rootExists || scan.output.entries.size > 0 || scan.output.listing === undefined) return scan;
   try {
     const parsed = parseListing(scan.output.listing);
-    const output = { ...scan.output, entries: parsed.entries, skipped: parsed.skipped, listing: keepListing ? scan.output.listing : undefined };
+    // Folders it could not read are in the listing as records too: never to be taken for deletions.
+    const output = { ...scan.output, entries: parsed.entries, skipped: parsed.skipped, unreadable: parsed.unreadable, listing: keepListing ? scan.output.listing : undefined };
     return { ...scan, output };
   } catch (err) {
     return { ok: false, reason: (err as Error).message };

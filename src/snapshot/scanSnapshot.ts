@@ -14,9 +14,9 @@ export interface ScanRequest {
   readonly paths: readonly string[];
   /** ssh options from buildSshOptions (with the control socket directory). */
   readonly sshOptions: readonly string[];
-  /** machine → listing digest of a known in-sync state: such a machine answers "same" while it still holds. */
-  readonly expect?: ReadonlyMap<string, string>;
-  /** Keep this machine's listing bytes (for the in-sync memo). */
+  /** With `bases`: each machine's seen file (state/seenLine.ts): a machine answers "same" while its listing has the digest it names. */
+  readonly seen?: string;
+  /** Keep this machine's listing bytes (for the controller's copy of a seen token's listing, and the synced listing). */
   readonly keepListingOf?: string;
   /** Keep every machine's listing unparsed (to be compared with the synced listing; see parseKeptListing). */
   readonly unparsed?: boolean;
@@ -42,7 +42,7 @@ export interface Observation {
   readonly digest: string;
   /** Non-fatal complaints of the scans (unreadable folders…), one line each, prefixed by machine. */
   readonly warnings: readonly string[];
-  /** Online machines that answered "same" (their listing digest is the expected one). */
+  /** Online machines that answered "same" (their listing has the digest their seen line names). */
   readonly unchanged: readonly string[];
   /** Online machine → the folders its scan could not read (only machines with some). */
   readonly unreadable: ReadonlyMap<string, readonly UnreadableFolder[]>;
@@ -65,7 +65,7 @@ export async function scanMachines(req: ScanRequest): Promise<MachineScans> {
         exclude: machineExcludes(config, m),
         syncPaths: config.paths,
         own: config.ownPaths,
-        expect: req.expect?.get(m.name),
+        seen: req.bases ? req.seen : undefined,
         keepListing: req.keepListingOf === m.name,
         parse: !req.unparsed,
         checksum: req.checksum,
@@ -123,15 +123,15 @@ export function observeScans(config: Config, self: string, scans: MachineScans):
 }
 
 /**
- * The frozen Snapshot of the scans. Machines that answered "same" are given `unchangedEntries`
- * (the entries of the in-sync state their digest stands for), which is then required.
+ * The frozen Snapshot of the scans. Machines that answered "same" are given their entries in
+ * `unchangedEntries` (what they held when their seen line was written), which are then required.
  */
 export function assembleSnapshot(
   req: ScanRequest,
   scans: MachineScans,
   observed: Observation,
   takenAtMs: number,
-  unchangedEntries?: ReadonlyMap<string, Entry>,
+  unchangedEntries?: ReadonlyMap<string, ReadonlyMap<string, Entry>>,
 ): Snapshot {
   const entries = new Map<string, ReadonlyMap<string, Entry>>();
   const sums = new Map<string, ReadonlyMap<string, string>>();
@@ -140,8 +140,8 @@ export function assembleSnapshot(
     if (observed.machines[i].status !== 'online' || !scan?.ok) return;
     if (req.checksum) sums.set(m.name, scan.output.sums ?? new Map());
     if (!scan.output.unchanged) entries.set(m.name, scan.output.entries);
-    else if (unchangedEntries) entries.set(m.name, unchangedEntries);
-    else throw new Error(`${m.name} answered "same" but no in-sync entries were given`);
+    else if (unchangedEntries?.has(m.name)) entries.set(m.name, unchangedEntries.get(m.name)!);
+    else throw new Error(`${m.name} answered "same" but no entries were given for it`);
   });
   return Object.freeze({
     self: req.self,
@@ -160,7 +160,7 @@ export function assembleSnapshot(
  * Snapshot. Unreachable machines become offline observations; self must answer.
  */
 export async function scanSnapshot(req: ScanRequest): Promise<ScanResult> {
-  const scans = await scanMachines({ ...req, expect: undefined });
+  const scans = await scanMachines({ ...req, seen: undefined });
   const observed = observeScans(req.config, req.self, scans);
   return { snapshot: assembleSnapshot(req, scans, observed, Date.now()), warnings: observed.warnings };
 }

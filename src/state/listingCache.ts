@@ -1,4 +1,4 @@
-// The file pair both listing caches keep (the in-sync memo and the synced listing): a JSON
+// The file pair both listing caches keep (the copy of a seen token's listing, and the synced listing): a JSON
 // record, and the listing it names by sha256. Written without fsync, listing first; a listing
 // is used only while it still has the digest its record names.
 import { createHash } from 'node:crypto';

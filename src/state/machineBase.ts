@@ -9,6 +9,7 @@
 //   (MachineBaseHead). An apply that changed few paths adds a file to the chain; one that changed
 //   many, or finds the chain long, writes a whole new first file. The head is replaced (renamed
 //   over) after its files are in place, so a kill at any instant leaves a head naming whole files.
+import { randomBytes } from 'node:crypto';
 import { encodeFsText } from '../fsText.js';
 import type { Entry } from '../types.js';
 import { isRecord } from './fsErrors.js';
@@ -17,6 +18,11 @@ import { isRecord } from './fsErrors.js';
 export const BASE_HEAD_MAGIC = 'blat-base-1';
 /** A sync id: safe as a file name part and as a shell word. */
 export const SYNC_ID = /^[0-9a-z-]{1,64}$/;
+
+/** A new sync id (SYNC_ID): the time (base 36) and 6 random hex digits. */
+export function buildSyncId(nowMs: number): string {
+  return `${nowMs.toString(36)}-${randomBytes(3).toString('hex')}`;
+}
 
 /** What a machine's head says of the sync that wrote its base. */
 export interface MachineBaseHead {

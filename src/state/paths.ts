@@ -9,8 +9,8 @@ export const STATE_FILE_NAMES = {
   baseChanges: 'base.changes.jsonl',
   journal: 'journal.jsonl',
   owedIndex: 'journal.owed.json',
-  inSyncMemo: 'in-sync.json',
-  inSyncListing: 'in-sync.listing',
+  seenRecord: 'seen.json',
+  seenListing: 'seen.listing',
   syncedRecord: 'synced.json',
   syncedListing: 'synced.listing',
 } as const;
@@ -45,9 +45,9 @@ export function owedIndexPath(stateDir: string): string {
   return join(stateDir, STATE_FILE_NAMES.owedIndex);
 }
 
-/** Paths of the in-sync memo (in-sync.json) and of the listing it stands for (in-sync.listing) in `stateDir`. */
-export function inSyncMemoPaths(stateDir: string): { readonly memo: string; readonly listing: string } {
-  return { memo: join(stateDir, STATE_FILE_NAMES.inSyncMemo), listing: join(stateDir, STATE_FILE_NAMES.inSyncListing) };
+/** Paths of the seen record (seen.json) and of the listing it names (seen.listing) in `stateDir`. */
+export function seenListingPaths(stateDir: string): { readonly record: string; readonly listing: string } {
+  return { record: join(stateDir, STATE_FILE_NAMES.seenRecord), listing: join(stateDir, STATE_FILE_NAMES.seenListing) };
 }
 
 /** Paths of the synced-listing record (synced.json) and of its listing (synced.listing) in `stateDir`. */

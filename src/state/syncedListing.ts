@@ -5,7 +5,7 @@
 // machines did not change: it compares their listings with this one, byte for byte
 // (snapshot/listingDiff.ts), and plans only the paths that differ.
 //
-// A cache, like the in-sync memo: written without fsync, and used only while everything it names
+// A cache, like the copy of a seen token's listing: written without fsync, and used only while everything it names
 // is as it was: config digest, self, scanned paths and machines, the listing's size and sha256,
 // and the base (generation of base.json, size of its log). Anything else writing the base
 // (apply of a saved plan, resume, an apply that left something owed) retires it.

@@ -69,10 +69,13 @@ function prelude(spec: LockSpec): string[] {
  * a time (`lock/takeover`, made inside the stale lock, is the takers' mutex, gone with it).
  * Output lines: `stale TAB AGE TAB OWNER` per lock taken over, then `taken`, or `held TAB AGE TAB
  * OWNER`, or `fail TAB WHY`; AGE is `?` when the machine could not tell it. Exit 3: root missing.
+ * `clearSeen`: once taken, the machine's seen lines (state/seenLine.ts) are removed: its tree is
+ * about to change, and a scan would only pay to learn that its listing no longer has their digest.
  */
-export function buildTakeLockScript(spec: LockSpec, stallTimeout: number, breakOwner?: string): string {
+export function buildTakeLockScript(spec: LockSpec, stallTimeout: number, breakOwner?: string, clearSeen = false): string {
   return [
     ...prelude(spec),
+    `took() { ${clearSeen ? 'rm -f -- "$d"/seen-* 2>/dev/null; ' : ''}echo taken; exit 0; }`,
     `limit=${Math.max(1, Math.floor(stallTimeout))}; brk=${quoteShell(breakOwner ?? '')}`,
     // Seconds since $1 was modified, by this machine's clock: perl, else date +%s and stat.
     `age() { perl -e '@s = lstat($ARGV[0]) or exit 1; print time - $s[9], "\\n"' -- "$1" 2>/dev/null || { m=$(stat -c %Y -- "$1" 2>/dev/null || stat -f %m -- "$1" 2>/dev/null) && n=$(date +%s) && echo $((n - m)); }; }`,
@@ -81,13 +84,13 @@ export function buildTakeLockScript(spec: LockSpec, stallTimeout: number, breakO
     `  i=$((i + 1))`,
     `  mkdir -p -- "$d" 2>/dev/null`,
     `  if mkdir -- "$l" 2>/dev/null; then`,
-    `    if printf '%s\\n' "$me" > "$o"; then echo taken; exit 0; fi`,
+    `    if printf '%s\\n' "$me" > "$o"; then took; fi`,
     `    rm -rf -- "$l"; printf 'fail\\tcannot write %s\\n' "$o"; exit 0`,
     `  fi`,
     // Released meanwhile (or the set folder removed by a release): try again.
     `  [ -d "$l" ] || continue`,
     `  line=$(owner)`,
-    `  if [ "$line" = "$me" ]; then echo taken; exit 0; fi`,
+    `  if [ "$line" = "$me" ]; then took; fi`,
     `  if [ -f "$o" ]; then f="$o"; else f="$l"; fi`,
     `  a=$(age "$f") || a=`,
     `  case $a in '' | - | *[!0-9-]* | ?*-*) a= ;; esac`,

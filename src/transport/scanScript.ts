@@ -3,6 +3,7 @@ import { buildFindExcludeTests } from '../config/excludes.js';
 import { quoteShell } from './shellQuote.js';
 import { buildPruneLines } from './trashStoreScript.js';
 import { BASE_HEAD_MAGIC, SYNC_ID } from '../state/machineBase.js';
+import { SEEN_MAGIC } from '../state/seenLine.js';
 
 // The one shell script a scan runs on a machine. It is fed to `/bin/sh -s` on
 // standard input, so the remote login shell never parses a file name: every
@@ -13,8 +14,8 @@ import { BASE_HEAD_MAGIC, SYNC_ID } from '../state/machineBase.js';
 //   then 6 fields per entry: ./path, type (f d l o u), mtime, size, octal mode, link target,
 //   then "end". Type "u" is a folder the scan could not read (no read or search permission for
 //   the user it runs as): it is not entered, and nothing under it is listed.
-// With `expect` (the sha256 of a listing known to be in sync), a tree scan whose listing
-// still has that digest prints "same" instead of the entries.
+// With `seen` (see state/seenLine.ts), a tree scan whose listing still has the digest the
+// machine's seen line names prints "same" instead of the entries.
 // Entry paths always start with "./", so they can never be taken for "end" or "same".
 
 export const SCAN_MAGIC = 'blat-scan-1';
@@ -64,17 +65,18 @@ export interface ScanScriptOptions {
   /** Stat mode: paths whose whole trees are listed too (excludes pruned), as tree mode lists them. */
   readonly trees?: readonly string[];
   /**
-   * Tree mode: sha256 (hex) of the listing this machine gave when everything was last in sync.
-   * The listing is first written to a temp file and hashed there; when the digest is unchanged
-   * only "same" is sent, otherwise the tree is listed again, straight to the output (the temp
-   * file is never sent: a full disk could have cut it short). Without sha256sum, shasum or
-   * mktemp the tree is simply listed.
+   * Tree mode, with `base`: the name of the machine's seen file in the set's folder
+   * (state/seenLine.ts). Its line is sent first in the base section ('' when there is none, or it
+   * is not one). With one, the listing is first written to a temp file and hashed there; when its
+   * digest is the line's, only "same" is sent, otherwise the tree is listed again, straight to the
+   * output (the temp file is never sent: a full disk could have cut it short). Without sha256sum,
+   * shasum or mktemp the tree is simply listed.
    */
-  readonly expect?: string;
+  readonly seen?: string;
   /**
    * Tree mode: after the listing, a sha256 of every regular file under the paths (excludes pruned),
    * as records `./path, "h", sha256 (hex), "", "", ""` (GNU: sha256sum; else perl's Digest::SHA).
-   * Reads every byte of those files. Not with `expect`.
+   * Reads every byte of those files. Not with `seen`.
    */
   readonly checksum?: boolean;
   /**
@@ -186,13 +188,26 @@ export function buildPrepareLines(dir: string, staleS: number): string[] {
 }
 
 /** Shell lines sending the machine's base of the set in `dir` (see ScanScriptOptions.base). */
-function buildBaseLines(dir: string, have: string | undefined, staleS: number): string[] {
+function buildBaseLines(dir: string, have: string | undefined, staleS: number, seen: string | undefined): string[] {
   if (have !== undefined && !SYNC_ID.test(have)) throw new Error('have: not a sync id');
+  if (seen !== undefined && !/^seen-[0-9a-f]{12}$/.test(seen)) throw new Error('seen: not a seen file name');
   // The set's folder and the ids hold only [A-Za-z0-9._,-]: safe unquoted, so a chain splits into words.
   if (!/^[A-Za-z0-9._/-]+$/.test(dir) || dir.startsWith('/')) throw new Error(`base dir: not a plain relative path: ${dir}`);
   const d = `./${dir}`;
   const minutes = Math.max(1, Math.ceil(staleS / 60));
+  // The seen line, and the digest it names (exp: empty when there is none).
+  const seenLines =
+    seen === undefined ? []
+    : [
+        `sl=; exp=; if [ -f ${d}/${seen} ] && IFS= read -r sl <${d}/${seen}; then :; fi`,
+        // Only a line parseSeenLine takes: five words of these characters, the right lengths.
+        `case $sl in *[!0-9a-z\\ -]*) sl=;; esac; set -- $sl`,
+        `if [ $# = 5 ] && [ "$1" = ${SEEN_MAGIC} ] && [ \${#2} = 64 ] && [ \${#3} -le 64 ] && [ \${#4} -le 15 ] && [ \${#5} -le 15 ]; then exp=$2; else sl=; fi`,
+        `case $exp in *[!0-9a-f]*) sl=; exp=;; esac; case $4$5 in *[!0-9]*) sl=; exp=;; esac; case $3 in *[!0-9a-z-]*) sl=; exp=;; esac; set --`,
+        `printf '%s\\0' "$sl"`,
+      ];
   return [
+    ...seenLines,
     `hl=; ch=; if [ -f ${d}/head ] && IFS= read -r hl <${d}/head; then ch=\${hl#${BASE_HEAD_MAGIC} }; ch=\${ch%% *}; fi`,
     // The chain names files: only the characters of sync ids and commas between them.
     `case $ch in ''|*[!0-9a-z,-]*|,*|*,|*,,*) hl=; ch=;; esac`,
@@ -223,7 +238,8 @@ export function buildScanScript(opts: ScanScriptOptions): string {
     `cd -- ${quoteShell(opts.root)} 2>/dev/null || { printf 'noroot\\0end\\0'; exit 0; }`,
     `printf 'root\\0'`,
   ];
-  if (opts.mode === 'tree' && opts.base !== undefined) lines.push(...buildBaseLines(opts.base.dir, opts.base.have, opts.staleAfterS ?? STALL_TIMEOUT_S));
+  if (opts.seen !== undefined && (opts.mode !== 'tree' || opts.base === undefined || opts.checksum)) throw new Error('seen: a tree scan with its base, without checksum');
+  if (opts.mode === 'tree' && opts.base !== undefined) lines.push(...buildBaseLines(opts.base.dir, opts.base.have, opts.staleAfterS ?? STALL_TIMEOUT_S, opts.seen));
   if (opts.prepareDir !== undefined) lines.push(...buildPrepareLines(opts.prepareDir, opts.staleAfterS ?? STALL_TIMEOUT_S));
   if (opts.pruneTrashBefore !== undefined) lines.push(...buildPruneLines(opts.pruneTrashBefore, false));
   const syncPaths = opts.syncPaths ?? [];
@@ -235,11 +251,12 @@ export function buildScanScript(opts: ScanScriptOptions): string {
   if (opts.mode === 'tree') {
     if (quoted.length) {
       const listing = buildTreeListing(quoted, prune);
-      if (opts.checksum && opts.expect !== undefined) throw new Error('checksum: not with expect');
-      if (opts.expect === undefined) lines.push(...listing, ...(opts.checksum ? buildSumListing(quoted, prune) : []));
+      if (opts.seen === undefined) lines.push(...listing, ...(opts.checksum ? buildSumListing(quoted, prune) : []));
       else {
-        if (!/^[0-9a-f]{64}$/.test(opts.expect)) throw new Error('expect: not a sha256 digest');
         lines.push(
+          'if [ -z "$exp" ]; then',
+          ...listing,
+          'else',
           'if command -v sha256sum >/dev/null 2>&1; then sum=sha256sum; elif command -v shasum >/dev/null 2>&1; then sum="shasum -a 256"; else sum=; fi',
           'tmp=; err=; if [ -n "$sum" ]; then tmp=$(mktemp "${TMPDIR:-/tmp}/blat-scan.XXXXXX" 2>/dev/null) || tmp=; fi',
           // find's complaints go to a second private file (never a name made from the first: another user could plant it).
@@ -251,11 +268,12 @@ export function buildScanScript(opts: ScanScriptOptions): string {
           // A complaint other than a missing start point (a folder that could not be read): the
           // listing lacks what it could not see, so its digest proves nothing; list it again.
           `if [ -s "$err" ] && grep -qv 'No such file or directory$' "$err" 2>/dev/null; then got=; fi; rm -f "$err"`,
-          `if [ "$got" = ${opts.expect} ]; then printf 'same\\0'; else`,
+          `if [ "$got" = "$exp" ]; then printf 'same\\0'; else`,
           ...listing,
           'fi',
           'else',
           ...listing,
+          'fi',
           'fi',
         );
       }

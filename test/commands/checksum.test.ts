@@ -29,7 +29,7 @@ describe('blat plan --checksum', () => {
       // Narrowed by a path argument, only that path is hashed and planned.
       const narrowed = await runBlat(['plan', '--checksum', '--detailed-exitcode', 'docs/a.txt'], { cwd: box.root('here') });
       expect(narrowed.code).toBe(0);
-      // And a plain plan after it is still the plain plan (no memo taken from a checksum scan).
+      // And a plain plan after it is still the plain plan (no seen line written from a checksum scan).
       expect((await runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir })).code).toBe(0);
     } finally {
       await box.cleanup();

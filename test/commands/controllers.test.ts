@@ -112,6 +112,26 @@ describe.concurrent('two controllers, one set of machines', () => {
     }
   });
 
+  it("a plan from a that finds every machine alike is remembered on the machines: b's plan is in sync from their seen lines alone, and sees a later edit", async () => {
+    const { box, dirA, dirB } = await twoControllers();
+    try {
+      await syncFrom(dirA, 'docs/f.txt', 'first\n', box, 1700000000);
+      expect((await runBlat(['plan', '--detailed-exitcode'], { cwd: dirA })).code).toBe(0);
+      const quiet = await runBlat(['plan', '-v', '--detailed-exitcode'], { cwd: dirB });
+      expect(quiet.code).toBe(0);
+      expect(quiet.stderr).toMatch(/every machine answered "same" by its seen line: 2 paths alike everywhere, nothing sent/);
+      // m1 edited: the others still answer "same", and b, with no copy of what that stands for, asks them again.
+      await box.write('m1', 'docs/f.txt', 'edited on m1\n', 1700000100);
+      const edited = await runBlat(['plan', '-v', '--json'], { cwd: dirB });
+      expect(edited.stderr).toMatch(/m2, a, b answered "same" by a seen line this controller has no copy of: asked again/);
+      const plan = JSON.parse(edited.stdout) as { steps: { action: string; path: string; from: string; to: string }[]; conflicts: unknown[] };
+      expect(plan.conflicts).toEqual([]);
+      expect(plan.steps.map((s) => `${s.action} ${s.from}>${s.to}`).sort()).toEqual(['pull m1>b', 'push b>a', 'push b>m2']);
+    } finally {
+      await box.cleanup();
+    }
+  });
+
   it('a file created on two machines after a sync is a conflict from either controller', async () => {
     const { box, dirA, dirB } = await twoControllers();
     try {

@@ -77,8 +77,9 @@ describe('blat import', () => {
     // Every machine has the same root here, so all agree: docs and docs/a b.txt.
     expect(plan.stdout).toContain('No changes. Every machine is in sync (2 paths).');
     expect(plan.code).toBe(0);
-    // The out-of-use machine was not contacted; the others twice: the probe of their roots on first contact, then the scan.
-    expect(await spy.sshHosts()).toEqual(['m1', 'm1', 'm2', 'm2']);
+    // The out-of-use machine was not contacted; the others three times: the probe of their roots on
+    // first contact, the scan, then the seen line written (every machine found alike).
+    expect(await spy.sshHosts()).toEqual(['m1', 'm1', 'm1', 'm2', 'm2', 'm2']);
   });
 
   it('uses machine.txt itself as the placeholder path when it lies under the root', async () => {

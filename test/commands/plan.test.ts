@@ -2,7 +2,7 @@
 // ssh machine (`dead`) and self as a `transport: local` machine, with hostile file names.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
@@ -15,6 +15,7 @@ import { startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { findNamed, readAllTrees } from './observe.js';
 import { makeToolSpy, type ToolSpy } from './toolSpy.js';
 import { expectOneError, makeSandboxWithDead } from './support.js';
+import { parseSeenLine } from '../../src/state/seenLine.js';
 
 const T = 1_700_000_000;
 const RAND = randomBytes(6).toString('hex');
@@ -542,10 +543,23 @@ function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-describe('the in-sync memo: machines whose listing is unchanged since an in-sync plan answer "same"', () => {
+describe('seen lines: machines whose listing is unchanged since a plan found them alike answer "same"', () => {
   let box: Sandbox;
-  const memoFile = () => join(box.dir, '.blat', 'in-sync.json');
-  const listingFile = () => join(box.dir, '.blat', 'in-sync.listing');
+  const recordFile = () => join(box.dir, '.blat', 'seen.json');
+  const listingFile = () => join(box.dir, '.blat', 'seen.listing');
+  /** The seen lines each machine holds (machine → lines), read from their roots. */
+  const seenLines = async (): Promise<Record<string, string[]>> => {
+    const out: Record<string, string[]> = {};
+    for (const name of ['here', 'm1', 'm2', 'm3']) {
+      const sets = join(box.root(name), '.blat', 'sets');
+      const lines: string[] = [];
+      for (const set of existsSync(sets) ? await readdir(sets) : []) {
+        for (const f of await readdir(join(sets, set))) if (f.startsWith('seen-')) lines.push(await readFile(join(sets, set, f), 'utf8'));
+      }
+      out[name] = lines;
+    }
+    return out;
+  };
   const plan = async (): Promise<PlanDoc> => {
     const r = await runBlat(['plan', '--json'], { cwd: box.dir, env: spy.env });
     expectCleanStderr(r);
@@ -572,9 +586,11 @@ describe('the in-sync memo: machines whose listing is unchanged since an in-sync
     expect(first.steps).toEqual([]);
     const inSync = first.inSync;
     expect(inSync).toBeGreaterThan(HOSTILE.length);
-    expect(existsSync(memoFile())).toBe(true);
-    const memo = JSON.parse(await readFile(memoFile(), 'utf8')) as { machines: Record<string, string> };
-    expect(Object.keys(memo.machines).sort()).toEqual(['here', 'm1', 'm2', 'm3']);
+    expect(existsSync(recordFile())).toBe(true);
+    // Every machine holds one seen line, all under one token, each with its own listing's digest.
+    const lines = await seenLines();
+    const parsed = Object.values(lines).map((l) => (l.length === 1 ? parseSeenLine(l[0]) : undefined));
+    expect(parsed.every((p) => p !== undefined && p.token === parsed[0]!.token && p.paths === inSync)).toBe(true);
 
     // Every machine unchanged: in sync, one ssh each, and the listing beside the memo is not even read
     // (flip one of its bytes: a hit does not notice).
@@ -600,11 +616,17 @@ describe('the in-sync memo: machines whose listing is unchanged since an in-sync
     );
     expect(await spy.sshHosts()).toEqual(['m1', 'm1', 'm2', 'm3', 'm3']);
 
-    // Converged again; the next in-sync plan records a new memo, with its listing intact: a change
-    // then costs no second ssh, and every other machine's entries come from that listing.
+    // Converged again: the apply forgot the controller's copy, and the seen lines of the machines it
+    // wrote (m2, only read from, keeps its own, whose digest is no longer its listing's).
     await converge();
-    expect(existsSync(memoFile())).toBe(false); // apply forgets it before changing anything
+    expect(existsSync(recordFile())).toBe(false);
+    const after = await seenLines();
+    expect([after.here, after.m1, after.m3]).toEqual([[], [], []]);
+    expect(after.m2).toHaveLength(1);
+    // The next plan finds them alike and writes new lines, with the copy of the listing intact: a
+    // change then costs no second ssh, and every other machine's entries come from that listing.
     expect((await plan()).steps).toEqual([]);
+    expect(Object.values(await seenLines()).map((l) => l.length)).toEqual([1, 1, 1, 1]);
     await box.remove('m3', `docs/${HOSTILE[3]}`);
     await box.write('m1', 'docs/new on m1', 'new\n', T + 6000);
     await spy.reset();
@@ -618,6 +640,18 @@ describe('the in-sync memo: machines whose listing is unchanged since an in-sync
     );
     expect(mixed.deletions).toEqual([{ path: `docs/${HOSTILE[3]}`, deletedOn: ['m3'], heldOn: ['m1', 'm2', 'here'], propagated: false }]);
     expect(await spy.sshHosts()).toEqual(['m1', 'm2', 'm3']);
+    // m1's and m3's listings were compared with the copy (their seen lines name its token), and
+    // only what differs was planned: the same plan as one that reads every listing.
+    const verbose = await runBlat(['plan', '--verbose', '--json'], { cwd: box.dir });
+    expect(verbose.stderr).toMatch(/compared with the listing their seen lines stand for: \d+ paths alike everywhere, \d+ planned one by one/);
+    await rm(recordFile());
+    const whole = await runBlat(['plan', '--verbose', '--json'], { cwd: box.dir });
+    expect(whole.stderr).not.toMatch(/compared with/);
+    const decided = (r: ProcessResult) => {
+      const { steps, deferred, conflicts, deletions, warnings, inSync, summary } = JSON.parse(r.stdout) as Record<string, unknown>;
+      return JSON.stringify({ steps, deferred, conflicts, deletions, warnings, inSync, summary });
+    };
+    expect(decided(verbose)).toBe(decided(whole));
     expect(existsSync(PWNED)).toBe(false);
   });
 });

@@ -29,7 +29,7 @@ describe('a folder the scan cannot read on one machine (chmod 000, scanned over 
     const locked = join(box.root('m1'), 'docs/p');
     try {
       await seedSynced(box);
-      // A plan in sync records the in-sync memo: its "same" answer must not hide the folder.
+      // A plan in sync writes the machines' seen lines: their "same" answer must not hide the folder.
       const synced = await runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir });
       expect(synced.stdout).toMatch(/No changes/);
       await chmod(locked, 0o000);
@@ -64,6 +64,36 @@ describe('a folder the scan cannot read on one machine (chmod 000, scanned over 
       for (const m of SSH) expect(await box.read(m, 'docs/p/new.txt')).toBe('new\n');
       expect(await box.read('m1', 'docs/p/a.txt')).toBe('a\n');
       expect((await runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir })).code).toBe(0);
+    } finally {
+      await chmod(locked, 0o755).catch(() => undefined);
+      await box.cleanup();
+    }
+  });
+});
+
+describe('a folder the scan cannot read, met by a run that compares listings with a reference (kept unparsed)', () => {
+  it.each([
+    ['an apply right after a complete one (the synced listing)', ['apply', '--auto-approve', '--propagate-deletes', '--json'], false],
+    ['a plan after one that found every machine alike (the seen lines)', ['plan', '--propagate-deletes', '--json'], true],
+  ])('%s: a warning, nothing under it taken for deleted, nothing trashed', async (_what, args, planFirst) => {
+    const box = await machines.sandbox();
+    const locked = join(box.root('m1'), 'docs/p');
+    try {
+      await seedSynced(box);
+      if (planFirst) expect((await runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir })).code).toBe(0);
+      await chmod(locked, 0o000);
+      await box.write('here', 'docs/q.txt', 'q, edited\n', 1_700_000_100);
+      const r = await runBlat(args, { cwd: box.dir });
+      const lines = r.stdout.trim().split('\n');
+      const plan = (args[0] === 'plan' ? JSON.parse(r.stdout) : (JSON.parse(lines[0]) as { plan: unknown }).plan) as { warnings: unknown[]; deletions: unknown[]; steps: { path: string }[] };
+      expect(plan.warnings).toEqual([{ kind: 'unreadable', machine: 'm1', path: 'docs/p', reason: 'permission denied' }]);
+      expect(plan.deletions).toEqual([]);
+      expect(plan.steps.map((s) => s.path)).toEqual(['docs/q.txt', 'docs/q.txt']);
+      for (const m of ['here', 'm2']) {
+        expect(await box.read(m, 'docs/p/a.txt')).toBe('a\n');
+        // Only the replaced docs/q.txt is kept in trash (an apply), never anything of docs/p.
+        for (const run of await readTrash(box, m)) expect(await readdir(join(box.root(m), '.blat-trash', run, 'docs'))).toEqual(['q.txt']);
+      }
     } finally {
       await chmod(locked, 0o755).catch(() => undefined);
       await box.cleanup();

@@ -117,15 +117,15 @@ describe('blat apply after a complete apply (the synced listing)', () => {
       expect(withoutTime(second.plan)).toEqual(withoutTime(whole));
       expect(second.code, second.stdout).toBe(0);
       for (const m of SSH) expect(existsSync(join(box.root(m), 'docs/f6.txt')), m).toBe(false);
-      // The plan after it finds every machine alike from the synced listing, and records the in-sync memo for the next.
-      const memo = join(box.dir, '.blat', 'in-sync.json');
+      // The plan after it finds every machine alike from the synced listing, and writes the machines' seen lines for the next.
+      const memo = join(box.dir, '.blat', 'seen.json');
       expect(existsSync(memo)).toBe(false);
       const plan = await runBlat(['plan', '--verbose'], { cwd: box.dir });
       expect(plan.stderr).toMatch(SYNCED_LINE);
       expect(plan.stdout).toMatch(/No changes/);
       expect(existsSync(memo)).toBe(true);
       const again = await runBlat(['plan', '--verbose'], { cwd: box.dir });
-      expect(again.stderr).not.toMatch(SYNCED_LINE); // the memo: every machine answered "same"
+      expect(again.stderr).not.toMatch(SYNCED_LINE); // the seen lines: every machine answered "same"
       expect(again.stdout).toMatch(/No changes/);
 
       // Most files gone here: the mass-deletion guard counts every file a machine holds, not only the planned ones.

@@ -36,6 +36,37 @@ describe('ScanParser: the base section', () => {
     expect(parse(stream('\0', record('docs/b', 1)), 4).base).toEqual({ head: '' });
   });
 
+  it.each([1, 3, 64])('reads the seen line before the head when asked, then "same" (chunks of %i bytes)', (size) => {
+    const seenLine = `blat-seen-1 ${'a'.repeat(64)} tok 2 1`;
+    const parser = new ScanParser({ base: true, seen: true });
+    const bytes = stream(`${seenLine}\0${headLine}\0have\0`, '');
+    const withSame = Buffer.concat([bytes.subarray(0, bytes.length - 4), Buffer.from('same\0end\0')]);
+    for (let i = 0; i < withSame.length; i += size) parser.push(withSame.subarray(i, i + size));
+    const out = parser.finish();
+    expect(out.base).toEqual({ head: headLine, had: true, seen: seenLine });
+    expect(out.unchanged).toBe(true);
+    // None: an empty field, and the head as before.
+    expect(parse(Buffer.from(''), 1).base).toBeUndefined();
+    const none = new ScanParser({ base: true, seen: true });
+    none.push(stream('\0\0', record('docs/b', 1)));
+    expect(none.finish()).toMatchObject({ base: { head: '', seen: '' }, unchanged: false });
+  });
+
+  it.each([1, 4, 64])('reads "same" in a listing kept unparsed too (chunks of %i bytes); refuses it unasked', (size) => {
+    const seenLine = `blat-seen-1 ${'a'.repeat(64)} tok 2 1`;
+    const bytes = Buffer.concat([stream(`${seenLine}\0${headLine}\0have\0`, '').subarray(0, -4), Buffer.from('same\0end\0')]);
+    const parser = new ScanParser({ base: true, seen: true, parse: false });
+    for (let i = 0; i < bytes.length; i += size) parser.push(bytes.subarray(i, i + size));
+    expect(parser.finish()).toMatchObject({ unchanged: true, complete: true, listing: Buffer.alloc(0), listingDigest: '' });
+    // A listing whose first record is ./same is a listing.
+    const named = new ScanParser({ base: true, seen: true, parse: false });
+    named.push(stream(`${seenLine}\0${headLine}\0have\0`, record('same', 1)));
+    expect(named.finish()).toMatchObject({ unchanged: false, complete: true });
+    const unasked = new ScanParser({ base: true, parse: false });
+    unasked.push(Buffer.concat([stream(`${headLine}\0have\0`, '').subarray(0, -4), Buffer.from('same\0end\0')]));
+    expect(() => unasked.finish()).toThrow(/same/);
+  });
+
   it('refuses a body cut short (removed while it was read) instead of reading the listing as base', () => {
     const cut = body.subarray(0, 10).toString('latin1');
     expect(() => parse(stream(`${headLine}\0${body.length}\0${cut}base-end\0`, record('docs/b', 1) + record('docs/c', 1)), 7)).toThrow(/base changed/);

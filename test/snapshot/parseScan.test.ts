@@ -128,7 +128,7 @@ function parseKeeping(text: string, size: number) {
 }
 const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
 
-describe('ScanParser: the in-sync memo ("same", listing digest, kept listing)', () => {
+describe('ScanParser: "same", listing digest, kept listing', () => {
   it.each([1, 4, 5, 64, 65536])('reads "same" then "end" as unchanged, with no entries and no digest (%i-byte chunks)', (size) => {
     const out = parseKeeping(stream('same\x00'), size);
     expect(out.unchanged).toBe(true);

@@ -67,6 +67,31 @@ describe('the lock scripts run by /bin/sh', () => {
     expect(take(ME)).toEqual({ kind: 'taken', tookOver: [] });
   });
 
+  it('removes the seen lines once taken, when asked (the tree is about to change), and never while another holds the lock', async () => {
+    const seen = ['seen-0123456789ab', 'seen-ba9876543210'];
+    const plant = async () => {
+      await mkdir(join(root, SET), { recursive: true });
+      for (const f of seen) await writeFile(join(root, SET, f), 'line\n');
+      await writeFile(join(root, SET, 'head'), 'head line\n');
+    };
+    const left = async () => (await readdir(join(root, SET))).filter((f) => f !== 'lock').sort();
+    await plant();
+    // Not asked: they stay.
+    expect(take(ME)).toEqual({ kind: 'taken', tookOver: [] });
+    expect(await left()).toEqual(['head', ...seen]);
+    // Held by another: refused, and nothing removed.
+    expect(parseTakeOutput(run(buildTakeLockScript({ root, setDir: SET, owner: OTHER }, 60, undefined, true)))).toMatchObject({ kind: 'held' });
+    expect(await left()).toEqual(['head', ...seen]);
+    // Asked, and taken (again, as its owner): the seen lines go, nothing else.
+    expect(parseTakeOutput(run(buildTakeLockScript({ root, setDir: SET, owner: ME }, 60, undefined, true)))).toEqual({ kind: 'taken', tookOver: [] });
+    expect(await left()).toEqual(['head']);
+    // And on a free lock.
+    run(buildReleaseLockScript({ root, setDir: SET, owner: ME }));
+    await plant();
+    expect(parseTakeOutput(run(buildTakeLockScript({ root, setDir: SET, owner: ME }, 60, undefined, true)))).toEqual({ kind: 'taken', tookOver: [] });
+    expect(await left()).toEqual(['head']);
+  });
+
   it('answers held, naming the owner, while the owner file was touched less than stallTimeout ago', async () => {
     take(OTHER);
     await age(30);

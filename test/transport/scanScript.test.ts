@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ScanParser } from '../../src/snapshot/parseScan.js';
 import { buildPrepareLines, buildPruneExpression, buildScanScript } from '../../src/transport/scanScript.js';
+import { plantSeen } from '../helpers/seen.js';
 
 // The scan script run for real by /bin/sh, in both of its forms: GNU find -printf
 // (Linux) and find -print0 | perl (the form used on macOS), on hostile names.
@@ -111,14 +112,14 @@ describe('buildScanScript with many start points', () => {
   });
 });
 
-// ---- The in-sync memo's `expect`: a tree scan answers "same" while its listing keeps the digest.
+// ---- The seen line: a tree scan answers "same" while its listing keeps the digest the machine's seen line names.
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 /** Runs a script with extra environment variables, keeping the listing's bytes. */
 function runWith(script: string, env: Record<string, string>) {
   const out = execFileSync('/bin/sh', ['-s'], { input: script, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'ignore'] });
-  const parser = new ScanParser({ keepListing: true });
+  const parser = new ScanParser({ keepListing: true, base: true, seen: true });
   parser.push(out);
   return parser.finish();
 }
@@ -140,14 +141,14 @@ const treeNames = ['docs', 'docs/link', 'docs/sub', 'docs/sub/keep.c', ...hostil
 describe.each([
   ['linux (GNU find -printf)', 'linux' as const],
   ['darwin form (find -print0 | perl)', 'darwin' as const],
-])('buildScanScript with expect, %s', (_label, os) => {
+])('buildScanScript with a seen line, %s', (_label, os) => {
   let tree: string;
   let tmp: string;
   beforeEach(() => {
     tree = makeTree();
     tmp = mkdtempSync(join(dir, 'tmpdir-'));
   });
-  const script = (expectDigest?: string) => buildScanScript({ root: tree, paths: ['docs', 'missing'], mode: 'tree', exclude: ['*.o'], os, expect: expectDigest });
+  const script = (expectDigest?: string) => buildScanScript({ root: tree, paths: ['docs', 'missing'], mode: 'tree', exclude: ['*.o'], os, ...plantSeen(tree, ['docs', 'missing'], expectDigest) });
   const scan = (expectDigest?: string, env: Record<string, string> = {}) => runWith(script(expectDigest), { TMPDIR: tmp, ...env });
 
   it('answers "same" (no entries) when the listing still has the expected digest, leaving no temp file', () => {
@@ -274,16 +275,43 @@ describe.each([
   });
 });
 
-describe('buildScanScript expect validation', () => {
-  it.each(['abc; rm -rf /', 'A'.repeat(64), 'a'.repeat(63), 'a'.repeat(65), `${'a'.repeat(64)}\n`, `'${'a'.repeat(62)}'`, ''])(
-    'refuses an expect that is not 64 lowercase hex characters: %j',
-    (bad) => {
-      expect(() => buildScanScript({ root: '/r', paths: ['docs'], mode: 'tree', exclude: [], os: 'linux', expect: bad })).toThrow('expect: not a sha256 digest');
-    },
-  );
-  it('puts a valid digest in the script', () => {
-    const digest = '0123456789abcdef'.repeat(4);
-    expect(buildScanScript({ root: '/r', paths: ['docs'], mode: 'tree', exclude: [], os: 'linux', expect: digest })).toContain(`if [ "$got" = ${digest} ]`);
+describe('buildScanScript seen validation', () => {
+  it.each(['seen-; rm -rf /', 'seen-ABCDEF012345', 'seen-0123', 'head', ''])('refuses a seen file name that is not seen- and 12 hex digits: %j', (bad) => {
+    expect(() => buildScanScript({ root: '/r', paths: ['docs'], mode: 'tree', exclude: [], os: 'linux', base: { dir: '.blat/sets/s' }, seen: bad })).toThrow('seen: not a seen file name');
+  });
+  it('wants a tree scan with its base, and no checksum', () => {
+    const seen = 'seen-0123456789ab';
+    expect(() => buildScanScript({ root: '/r', paths: ['docs'], mode: 'tree', exclude: [], os: 'linux', seen })).toThrow('seen: a tree scan with its base');
+    expect(() => buildScanScript({ root: '/r', paths: ['docs'], mode: 'tree', exclude: [], os: 'linux', base: { dir: '.blat/sets/s' }, seen, checksum: true })).toThrow('without checksum');
+  });
+
+  it.each([
+    ['another magic word', (d: string) => `blat-seen-2 ${d} tok 3 2\n`],
+    ['a digest in capitals', (d: string) => `blat-seen-1 ${d.toUpperCase()} tok 3 2\n`],
+    ['a short digest', (d: string) => `blat-seen-1 ${d.slice(1)} tok 3 2\n`],
+    ['a count that is not a number', (d: string) => `blat-seen-1 ${d} tok 3a 2\n`],
+    ['a token with a capital', (d: string) => `blat-seen-1 ${d} Tok 3 2\n`],
+    ['a sixth word', (d: string) => `blat-seen-1 ${d} tok 3 2 9\n`],
+    ['a glob for a token', (d: string) => `blat-seen-1 ${d} * 3 2\n`],
+    ['a command for a token', (d: string) => `blat-seen-1 ${d} $(touch${'${IFS}'}${pwned}) 3 2\n`],
+  ])('lists the tree (no "same", no seen line sent) when the seen file holds %s', (_what, line) => {
+    const tree = makeTree();
+    const plain = runWith(buildScanScript({ root: tree, paths: ['docs'], mode: 'tree', exclude: ['*.o'], os: 'linux', ...plantSeen(tree, ['docs'], undefined) }), {});
+    const opts = plantSeen(tree, ['docs'], plain.listingDigest);
+    writeFileSync(join(tree, opts.base.dir, opts.seen), line(plain.listingDigest));
+    const out = runWith(buildScanScript({ root: tree, paths: ['docs'], mode: 'tree', exclude: ['*.o'], os: 'linux', ...opts }), {});
+    expect(out.unchanged).toBe(false);
+    expect(out.base?.seen).toBe('');
+    expect(out.entries).toEqual(plain.entries);
+    expect(existsSync(join(tree, pwned))).toBe(false);
+  });
+
+  it('sends the seen line it answers "same" by', () => {
+    const tree = makeTree();
+    const plain = runWith(buildScanScript({ root: tree, paths: ['docs'], mode: 'tree', exclude: ['*.o'], os: 'linux', ...plantSeen(tree, ['docs'], undefined) }), {});
+    const hit = runWith(buildScanScript({ root: tree, paths: ['docs'], mode: 'tree', exclude: ['*.o'], os: 'linux', ...plantSeen(tree, ['docs'], plain.listingDigest, 'lz0-abc123') }), {});
+    expect(hit.unchanged).toBe(true);
+    expect(hit.base?.seen).toBe(`blat-seen-1 ${plain.listingDigest} lz0-abc123 3 2`);
   });
 });
 

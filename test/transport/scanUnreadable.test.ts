@@ -9,6 +9,7 @@ import { readFindComplaints } from '../../src/snapshot/findComplaints.js';
 import { ScanParser } from '../../src/snapshot/parseScan.js';
 import { buildScanScript } from '../../src/transport/scanScript.js';
 import { readLoginUser } from '../helpers/provided.js';
+import { plantSeen } from '../helpers/seen.js';
 
 let root: string;
 const user = readLoginUser();
@@ -18,7 +19,7 @@ function runAsUser(script: string): { out: ReturnType<ScanParser['finish']>; std
   const [file, args] = process.getuid?.() === 0 ? ['su', [user.name, '-s', '/bin/sh', '-c', '/bin/sh -s']] : ['/bin/sh', ['-s']];
   const r = spawnSync(file, args, { input: script });
   if (r.status !== 0) throw new Error(`scan failed (${r.status}): ${r.stderr.toString()}`);
-  const parser = new ScanParser();
+  const parser = new ScanParser({ base: script.includes('blat-seen-1'), seen: script.includes('blat-seen-1') });
   parser.push(r.stdout);
   return { out: parser.finish(), stderr: r.stderr.toString() };
 }
@@ -78,10 +79,10 @@ describe.each([
     chmodSync(join(root, 'docs'), 0o000);
     const empty = runAsUser(buildScanScript({ root, paths: ['gone'], mode: 'tree', exclude: [], os })).out;
     expect(empty.entries.size).toBe(0);
-    const again = runAsUser(buildScanScript({ root, paths: ['docs/ok', 'gone'], mode: 'tree', exclude: [], os, expect: empty.listingDigest })).out;
+    const again = runAsUser(buildScanScript({ root, paths: ['docs/ok', 'gone'], mode: 'tree', exclude: [], os, ...plantSeen(root, ['docs/ok', 'gone'], empty.listingDigest) })).out;
     expect(again.unchanged).toBe(false);
     // Only a missing start point: "same" as before.
-    const hit = runAsUser(buildScanScript({ root, paths: ['gone'], mode: 'tree', exclude: [], os, expect: empty.listingDigest })).out;
+    const hit = runAsUser(buildScanScript({ root, paths: ['gone'], mode: 'tree', exclude: [], os, ...plantSeen(root, ['gone'], empty.listingDigest) })).out;
     expect(hit.unchanged).toBe(true);
   });
 });
