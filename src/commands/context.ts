@@ -1,5 +1,6 @@
 import { findConfigPath, readConfig } from '../config/readConfig.js';
-import { resolveSelf } from '../config/self.js';
+import { CONTROLLER, resolveSelf } from '../config/self.js';
+import { stagingDir } from '../apply/relay.js';
 import { resolveTargets } from '../config/targets.js';
 import { UsageError } from '../errors.js';
 import { readyControlDir } from '../transport/controlDir.js';
@@ -10,6 +11,7 @@ import type { CommandIO, GlobalOptions } from './io.js';
 /** The config, self and narrowed sync paths a run works on. */
 export interface RunContext {
   readonly config: Config;
+  /** The machine blat runs on; for a controller (self: none), a stand-in that is no configured machine (see buildControllerSelf). */
   readonly self: MachineConfig;
   /** The sync paths this run covers (all of `paths:` unless narrowed). */
   readonly targets: readonly string[];
@@ -26,9 +28,27 @@ export function readCommandConfig(opts: GlobalOptions, io: CommandIO): Promise<C
 export async function readRunContext(opts: GlobalOptions, io: CommandIO, args: readonly string[] = []): Promise<RunContext> {
   const config = await readCommandConfig(opts, io);
   const selfName = resolveSelf(config, { flag: opts.self, env: io.env, hostname: io.hostname });
+  if (selfName === CONTROLLER) {
+    // A controller holds no copy: path arguments are relative to the machines' roots.
+    const self = buildControllerSelf(config);
+    return { config, self, targets: resolveTargets(config, self.root, self.root, args), narrowed: args.length > 0 };
+  }
   const self = config.machines.find((m) => m.name === selfName)!;
   const targets = resolveTargets(config, self.root, io.cwd, args);
   return { config, self, targets, narrowed: args.length > 0 };
+}
+
+/**
+ * Self of a controller run (`self: none`): no machine of the config, but a local folder, the
+ * staging folder in the state folder, through which apply relays each file (see apply/relay.ts).
+ */
+export function buildControllerSelf(config: Config): MachineConfig {
+  return Object.freeze({ name: CONTROLLER, transport: 'local' as const, root: stagingDir(config.stateDir), aliases: Object.freeze([]) });
+}
+
+/** True when the run is a controller's (self is none of the machines). */
+export function isController(ctx: RunContext): boolean {
+  return ctx.self.name === CONTROLLER;
 }
 
 /** Parses `--prefer newest|MACHINE` against the configured machines. */

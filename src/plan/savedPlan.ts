@@ -1,6 +1,7 @@
 // A saved plan is data from outside (copied, hand-edited, replayed): before it is applied, every
 // step must be one the planner could have made with this config.
 import { buildUnderTest, normaliseSyncPath } from '../config/paths.js';
+import { CONTROLLER } from '../config/self.js';
 import type { Config, Plan, Step } from '../types.js';
 import { isConflictNameOf } from './conflictName.js';
 
@@ -69,6 +70,8 @@ export function checkSavedPlan(plan: Plan, config: Config): string | undefined {
       (s.from === s.to && s.action !== 'copy-aside' ? `has ${s.from} at both ends` : undefined) ??
       (s.action === 'pull' && s.to !== plan.self ? `is a pull that does not go to self (${plan.self})` : undefined) ??
       (s.action === 'push' && s.from !== plan.self ? `is a push that does not come from self (${plan.self})` : undefined) ??
+      (s.action === 'copy' && plan.self !== CONTROLLER ? `is a copy, but the plan was made on ${plan.self}, not by a controller (self: ${CONTROLLER})` : undefined) ??
+      ((s.action === 'pull' || s.action === 'push') && plan.self === CONTROLLER ? `is a ${s.action}, but a controller's plan (self: ${CONTROLLER}) has copies instead` : undefined) ??
       (s.action === 'pull' && pastPulls ? 'is a pull after a push or trash step (pulls come first)' : undefined) ??
       (seen.has(key) ? 'repeats an earlier step' : undefined) ??
       (copies.has(s.path) && s.action !== 'copy-aside' ? (inPaths(s.path) ? undefined : placeProblem(s.path)) : placeProblem(s.path));

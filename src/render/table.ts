@@ -1,6 +1,7 @@
 // The human view of a plan: machine header, steps table, deferred, conflicts, deletions, summary.
 import { isEmptyPlan, summarisePlan } from '../plan/summary.js';
 import type { Conflict, Deferred, Deletion, Entry, MachineObservation, Plan, PlanWarning, Step } from '../types.js';
+import { CONTROLLER } from '../config/self.js';
 import { formatClockOffset, formatMtime, formatSize, plural } from './format.js';
 import { buildRemaining } from '../plan/remaining.js';
 import { countFiles, describeTransfers, formatCount, renderNoChangesLine, renderRemainingLine, renderSummaryLine } from './summary.js';
@@ -77,7 +78,7 @@ function stepReason(step: Step): string {
 }
 
 function paintAction(p: Paint, action: Step['action']): string {
-  return p(action === 'pull' ? 'cyan' : action === 'push' ? 'green' : action === 'copy-aside' || action === 'move' ? 'yellow' : 'red', action);
+  return p(action === 'pull' ? 'cyan' : action === 'push' || action === 'copy' ? 'green' : action === 'copy-aside' || action === 'move' ? 'yellow' : 'red', action);
 }
 
 /** `natural` when it fits the width (or none is set), else the narrower layout. */
@@ -109,12 +110,14 @@ function renderHeader(ctx: Ctx, plan: Plan): string {
     ]);
     return rows.length > 0 ? `\n${indent(renderTable(rows, { borderless: true }))}` : '';
   };
-  const whole = `${heading(ctx, 'Machines:')}${table((m) => machineState(ctx.paint, m))}`;
+  // A controller (self: none) is none of them: said once, above them.
+  const runner = plan.self === CONTROLLER ? ` ${ctx.paint('dim', '(self: none, this runner holds no copy)')}` : '';
+  const whole = `${heading(ctx, 'Machines:')}${runner}${table((m) => machineState(ctx.paint, m))}`;
   // Too wide (a long reason): the states in a word, each reason in full below.
   return fitsOrElse(ctx, whole, () => {
     const reasons = plan.machines.filter((m) => m.status === 'offline' && m.reason !== undefined).map((m) => ctx.paint('red', wrapProse(`${safe(m.name)}: ${safe(m.reason as string)}`, ctx.width as number, '  ')));
     const short = (m: MachineObservation): string => (m.status === 'offline' ? ctx.paint('red', m.rootMissing ? 'root missing' : 'offline') : machineState(ctx.paint, m));
-    return [`${heading(ctx, 'Machines:')}${table(short)}`, ...reasons].join('\n');
+    return [`${heading(ctx, 'Machines:')}${runner}${table(short)}`, ...reasons].join('\n');
   });
 }
 
@@ -184,7 +187,7 @@ function renderStepCounts(ctx: Ctx, steps: readonly Step[]): string {
   const rows = shown.map((g) => [
     safe(g.folder),
     paintAction(p, g.action),
-    `${g.action === 'pull' ? 'from' : g.action === 'push' ? 'to' : 'on'} ${safe(g.machine)}`,
+    `${g.action === 'pull' ? 'from' : g.action === 'push' || g.action === 'copy' ? 'to' : 'on'} ${safe(g.machine)}`,
     formatCount(g.files),
     g.action === 'trash' ? '' : formatSize(g.bytes),
     g.changed === 0 ? '' : p('yellow', `${formatCount(g.changed)} replacing a version changed since the last sync`),

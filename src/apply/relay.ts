@@ -1,0 +1,128 @@
+// A controller's apply (self: none): each copy step relayed through a staging folder of the runner,
+// in its state folder: pulled there from the machine holding the winner, pushed on to the stale one.
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { CONTROLLER } from '../config/self.js';
+import { BlatError } from '../errors.js';
+import { describeError } from '../state/fsErrors.js';
+import type { JournalWriter } from '../state/journal.js';
+import type { JournalRecord, MachineConfig, Plan, Step } from '../types.js';
+import type { ApplyRequest, StepOutcome } from './applyTypes.js';
+
+/** The staging folder of a controller's apply in `stateDir` (made and removed by applyRelayed; nothing else is written on the runner outside the state folder). */
+export function stagingDir(stateDir: string): string {
+  return join(stateDir, 'staging');
+}
+
+/** A controller's steps as an apply through self carries them out, and where each came from. */
+export interface RelayedSteps {
+  /** The plan's steps with each path's copies as one pull into the staging folder (self, CONTROLLER) and one push from it per copy. */
+  readonly steps: readonly Step[];
+  /** origin[j]: the index in the plan of the step steps[j] stands for; -1 for a pull (its copies carry its outcome). */
+  readonly origin: readonly number[];
+}
+
+/**
+ * The steps of a controller's plan as pulls and pushes through self (CONTROLLER, whose root is the
+ * staging folder): copy-aside and move steps first, as they are; then, for each path with copy
+ * steps, one pull from their source (nothing expected in the staging folder); then the other steps
+ * in the plan's order, each copy a push from self with the copy's expected entries. Pure.
+ */
+export function buildRelayedSteps(plan: Plan): RelayedSteps {
+  const steps: Step[] = [];
+  const origin: number[] = [];
+  const first = plan.steps.map((s, i) => [s, i] as const);
+  for (const [s, i] of first) if (s.action === 'copy-aside' || s.action === 'move') (steps.push(s), origin.push(i));
+  const pulled = new Set<string>();
+  for (const [s] of first) {
+    if (s.action !== 'copy' || pulled.has(s.path)) continue;
+    pulled.add(s.path);
+    steps.push(Object.freeze({ action: 'pull' as const, path: s.path, from: s.from, to: CONTROLLER, source: s.source, target: null }));
+    origin.push(-1);
+  }
+  for (const [s, i] of first) {
+    if (s.action === 'copy-aside' || s.action === 'move') continue;
+    steps.push(s.action === 'copy' ? Object.freeze({ ...s, action: 'push' as const, from: CONTROLLER }) : s);
+    origin.push(i);
+  }
+  return { steps, origin };
+}
+
+/**
+ * Carries out a controller's plan with `run` (applySteps) through a staging folder made empty in the
+ * state folder (a leftover of a killed run removed first) and removed at the end, whatever happens.
+ * The journal and onOutcome hear of the plan's steps only (a copy's outcome is its push's; a pull
+ * that failed fails its pushes), and so do the returned outcomes (indexes into `req.plan.steps`).
+ */
+export async function applyRelayed(req: ApplyRequest, run: (req: ApplyRequest) => Promise<StepOutcome[]>): Promise<StepOutcome[]> {
+  const { plan, config } = req;
+  const root = stagingDir(config.stateDir);
+  const relayed = buildRelayedSteps(plan);
+  const planIndex = new Map<string, number>();
+  relayed.steps.forEach((s, j) => {
+    if (relayed.origin[j] !== -1) planIndex.set(keyOf(s), relayed.origin[j]);
+  });
+  const toPlan = (step: Step): Step | undefined => {
+    const i = planIndex.get(keyOf(step));
+    return i === undefined ? undefined : plan.steps[i];
+  };
+  const toPlanOutcome = (o: StepOutcome): StepOutcome | undefined => {
+    const i = relayed.origin[o.index];
+    return i === undefined || i === -1 ? undefined : { ...o, index: i, step: plan.steps[i] };
+  };
+  const journal: JournalWriter = {
+    file: req.journal.file,
+    append: (record) => {
+      const mapped = mapRecord(record, toPlan);
+      return mapped === undefined ? Promise.resolve() : req.journal.append(mapped);
+    },
+    appendMany: (records) => req.journal.appendMany(records.flatMap((r) => mapRecord(r, toPlan) ?? [])),
+    close: () => req.journal.close(),
+  };
+  const staging: MachineConfig = Object.freeze({ name: CONTROLLER, transport: 'local' as const, root, aliases: Object.freeze([]) });
+  try {
+    await rm(root, { recursive: true, force: true });
+    await mkdir(root, { recursive: true });
+    // rsync makes no missing parent folder (--no-implied-dirs): the staging folder holds each pulled
+    // path's, but those pulled themselves (a new folder: its pull expects nothing there).
+    const pulled = new Set(relayed.steps.filter((s) => s.action === 'pull').map((s) => s.path));
+    const parents = new Set<string>();
+    for (const path of pulled) {
+      let d = dirname(path);
+      while (d !== '.' && pulled.has(d)) d = dirname(d);
+      if (d !== '.') parents.add(d);
+    }
+    for (const d of parents) await mkdir(join(root, d), { recursive: true });
+  } catch (error) {
+    throw new BlatError(`${root}: cannot make the staging folder (${describeError(error)})`, { cause: error });
+  }
+  try {
+    const outcomes = await run({
+      ...req,
+      config: { ...config, machines: [...config.machines, staging] },
+      self: CONTROLLER,
+      plan: { ...plan, self: CONTROLLER, steps: relayed.steps },
+      journal,
+      onOutcome: (o) => {
+        const mapped = toPlanOutcome(o);
+        if (mapped) req.onOutcome?.(mapped);
+      },
+      onProgress: req.onProgress && ((p) => req.onProgress!({ ...p, ...(p.machines ? { machines: p.machines.filter((m) => m.name !== CONTROLLER) } : {}) })),
+    });
+    return outcomes.flatMap((o) => toPlanOutcome(o) ?? []).sort((a, b) => a.index - b.index);
+  } finally {
+    await rm(root, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+/** (action, path, to): unique among a plan's steps. */
+function keyOf(s: Step): string {
+  return `${s.action}\0${s.path}\0${s.to}`;
+}
+
+/** A journal record about a relayed step as the record about the plan's step; undefined for a pull's (its copies say it). */
+function mapRecord(record: JournalRecord, toPlan: (step: Step) => Step | undefined): JournalRecord | undefined {
+  if (!('step' in record)) return record;
+  const step = toPlan(record.step);
+  return step === undefined ? undefined : { ...record, step };
+}
