@@ -66,17 +66,31 @@ export async function applyRelayed(req: ApplyRequest, run: (req: ApplyRequest) =
     const i = planIndex.get(keyOf(step));
     return i === undefined ? undefined : plan.steps[i];
   };
+  /** The pulls' outcomes, by path: a push the pull's outcome blocked says why the pull did not happen. */
+  const pulls = new Map<string, StepOutcome>();
+  const reasonOf = (step: Step, reason: string): string => {
+    const pull = pulls.get(step.path);
+    if (step.action !== 'push' || pull === undefined || !reason.startsWith('not pushed: the pull of this path')) return reason;
+    return `not copied: the pull from ${pull.step.from} into the staging folder was ${pull.status}${pull.reason ? ` (${pull.reason})` : ''}`;
+  };
   const toPlanOutcome = (o: StepOutcome): StepOutcome | undefined => {
     const i = relayed.origin[o.index];
-    return i === undefined || i === -1 ? undefined : { ...o, index: i, step: plan.steps[i] };
+    if (i === undefined || i === -1) return undefined;
+    return { ...o, index: i, step: plan.steps[i], ...(o.reason !== undefined ? { reason: reasonOf(o.step, o.reason) } : {}) };
+  };
+  const mapRecord = (record: JournalRecord): JournalRecord | undefined => {
+    if (!('step' in record)) return record;
+    const step = toPlan(record.step);
+    if (step === undefined) return undefined; // a pull's: its copies say it
+    return 'reason' in record ? { ...record, step, reason: reasonOf(record.step, record.reason) } : { ...record, step };
   };
   const journal: JournalWriter = {
     file: req.journal.file,
     append: (record) => {
-      const mapped = mapRecord(record, toPlan);
+      const mapped = mapRecord(record);
       return mapped === undefined ? Promise.resolve() : req.journal.append(mapped);
     },
-    appendMany: (records) => req.journal.appendMany(records.flatMap((r) => mapRecord(r, toPlan) ?? [])),
+    appendMany: (records) => req.journal.appendMany(records.flatMap((r) => mapRecord(r) ?? [])),
     close: () => req.journal.close(),
   };
   const staging: MachineConfig = Object.freeze({ name: CONTROLLER, transport: 'local' as const, root, aliases: Object.freeze([]) });
@@ -104,6 +118,7 @@ export async function applyRelayed(req: ApplyRequest, run: (req: ApplyRequest) =
       plan: { ...plan, self: CONTROLLER, steps: relayed.steps },
       journal,
       onOutcome: (o) => {
+        if (o.step.action === 'pull') pulls.set(o.step.path, o);
         const mapped = toPlanOutcome(o);
         if (mapped) req.onOutcome?.(mapped);
       },
@@ -118,11 +133,4 @@ export async function applyRelayed(req: ApplyRequest, run: (req: ApplyRequest) =
 /** (action, path, to): unique among a plan's steps. */
 function keyOf(s: Step): string {
   return `${s.action}\0${s.path}\0${s.to}`;
-}
-
-/** A journal record about a relayed step as the record about the plan's step; undefined for a pull's (its copies say it). */
-function mapRecord(record: JournalRecord, toPlan: (step: Step) => Step | undefined): JournalRecord | undefined {
-  if (!('step' in record)) return record;
-  const step = toPlan(record.step);
-  return step === undefined ? undefined : { ...record, step };
 }

@@ -1,11 +1,13 @@
 // End to end: blat as a controller (self: none), a runner that holds no copy, over three machines
 // reached by ssh: each file relayed through a staging folder in its state folder.
-import { mkdir, readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBlat } from '../helpers/cli.js';
 import { makeSandbox, type Sandbox } from '../helpers/machines.js';
-import { readHeld, useDocsMachines, withoutMuxNoise } from './support.js';
+import { writeMtime } from '../helpers/tree.js';
+import { endRsyncUnder, readHeld, readOwed, readSha256, startBlatInBackground, useDocsMachines, waitFor, withoutMuxNoise, writeRandomFile } from './support.js';
 
 const SSH = ['m1', 'm2', 'm3'];
 const machines = useDocsMachines(SSH);
@@ -112,4 +114,175 @@ describe.concurrent('a controller (self: none)', () => {
       await box.cleanup();
     }
   });
+
+  it('--self none on the command line (and BLAT_SELF=none) makes a controller of a config whose self is a machine', async () => {
+    const { box, run } = await controllerBox('m1');
+    try {
+      await box.write('m3', 'docs/a.txt', 'from m3\n', 1700000000);
+      const onM1 = JSON.parse((await run(['plan', '--json'])).stdout) as PlanDoc;
+      expect(onM1.self).toBe('m1');
+      expect(onM1.steps.map((s) => s.action)).toContain('pull');
+      const env = JSON.parse((await run(['plan', '--json'], { BLAT_SELF: 'none' })).stdout) as PlanDoc;
+      expect(env.self).toBe('none');
+      const flagged = JSON.parse((await run(['--self', 'none', 'plan', '--json'])).stdout) as PlanDoc;
+      expect(flagged.self).toBe('none');
+      expect(steps(flagged)).toEqual(['copy docs m3>m1', 'copy docs m3>m2', 'copy docs/a.txt m3>m1', 'copy docs/a.txt m3>m2']);
+      const applied = await run(['--self', 'none', 'apply', '--auto-approve']);
+      expect(withoutMuxNoise(applied.stderr)).toBe('');
+      expect(applied.code).toBe(0);
+      for (const m of SSH) expect(await box.read(m, 'docs/a.txt')).toBe('from m3\n');
+      // Converged for any controller: the machines' own bases say so, from m1 as from none.
+      expect((await run(['--self', 'none', 'plan', '--detailed-exitcode'])).code).toBe(0);
+      expect((await run(['plan', '--detailed-exitcode'])).code).toBe(0);
+    } finally {
+      await box.cleanup();
+    }
+  });
+
+  it('reports a conflict and overwrites nothing; --prefer MACHINE then copies that version, the other kept in trash', async () => {
+    const { box, run } = await controllerBox();
+    try {
+      await box.write('m1', 'docs/f.txt', 'first\n', 1700000000);
+      expect((await run(['apply', '--auto-approve'])).code).toBe(0);
+      await box.write('m1', 'docs/f.txt', 'edited on m1\n', 1700000100);
+      await box.write('m2', 'docs/f.txt', 'edited on m2, later\n', 1700000200);
+      const plan = JSON.parse((await run(['plan', '--json'])).stdout) as PlanDoc;
+      expect(plan.conflicts.map((c) => c.path)).toEqual(['docs/f.txt']);
+      expect(plan.steps).toEqual([]);
+      const r = await run(['apply', '--auto-approve']);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toMatch(/Not in sync: 1 conflict/);
+      expect(await box.read('m1', 'docs/f.txt')).toBe('edited on m1\n');
+      expect(await box.read('m2', 'docs/f.txt')).toBe('edited on m2, later\n');
+      expect(await box.read('m3', 'docs/f.txt')).toBe('first\n');
+
+      const preferred = await run(['apply', '--auto-approve', '--prefer', 'm1']);
+      expect(preferred.code).toBe(0);
+      for (const m of SSH) expect(await box.read(m, 'docs/f.txt')).toBe('edited on m1\n');
+      const trash = await readdir(join(box.root('m2'), '.blat-trash'));
+      expect(await box.read('m2', `.blat-trash/${trash[0]}/docs/f.txt`)).toBe('edited on m2, later\n');
+    } finally {
+      await box.cleanup();
+    }
+  });
+
+  it('a saved plan: a source that no longer holds the winner, or a target changed since, is stale and left alone', async () => {
+    const { box, run, work } = await controllerBox();
+    try {
+      await box.write('m1', 'docs/a.txt', 'a\n', 1700000000);
+      await box.write('m1', 'docs/b.txt', 'b\n', 1700000000);
+      expect((await run(['apply', '--auto-approve'])).code).toBe(0);
+      await box.write('m1', 'docs/a.txt', 'a, edited on m1\n', 1700000100);
+      await box.write('m2', 'docs/b.txt', 'b, edited on m2\n', 1700000100);
+      const saved = join(work, 'saved.plan');
+      expect((await run(['plan', '--out', saved])).code).toBe(0);
+      // After the plan: m1 edits a.txt again (the source no longer holds the winner); m3 edits b.txt (a target changed).
+      await box.write('m1', 'docs/a.txt', 'a, edited again\n', 1700000300);
+      await box.write('m3', 'docs/b.txt', 'b, edited on m3\n', 1700000300);
+      const r = await run(['apply', saved]);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toMatch(/stale +copy docs\/a\.txt m1 → m2/);
+      expect(r.stdout).toMatch(/stale +copy docs\/b\.txt m2 → m3/);
+      expect(await box.read('m2', 'docs/a.txt')).toBe('a\n');
+      expect(await box.read('m3', 'docs/a.txt')).toBe('a\n');
+      expect(await box.read('m3', 'docs/b.txt')).toBe('b, edited on m3\n');
+      expect(existsSync(join(box.dir, '.blat', 'staging'))).toBe(false);
+    } finally {
+      await box.cleanup();
+    }
+  });
+
+  it('a killed apply leaves its staging folder; the next run removes it, and the resume finishes every copy', async () => {
+    const { box, run } = await controllerBox();
+    try {
+      // m1 sends slowly (4 MiB/s) so that the kill lands while a file is being pulled into the staging folder.
+      await box.writeConfig({ self: 'none', machines: { m1: { bwlimit: 4096 } } });
+      await box.mkdir('m1', 'docs');
+      const big = join(box.root('m1'), 'docs', 'big.bin');
+      await writeRandomFile(big, 8 * 1024 * 1024);
+      await writeMtime(big, '1700000600.5');
+      const sha = await readSha256(big);
+      await box.mkdir('m2', 'docs');
+      await box.mkdir('m3', 'docs');
+
+      const bg = startBlatInBackground(['-c', box.configFile, 'apply', '--auto-approve'], join(box.dir, 'work'), { HOME: join(box.dir, 'home') });
+      const temp = join(box.dir, '.blat', 'staging', '.blat-tmp');
+      try {
+        await waitFor('an rsync temporary file in the staging folder', async () => (await readdir(temp).catch(() => [] as string[])).find((n) => n.startsWith('big.bin.')));
+      } finally {
+        bg.killGroup();
+      }
+      expect((await bg.ended).signal).toBe('SIGKILL');
+      await endRsyncUnder(box.dir);
+      for (const m of ['m2', 'm3']) expect(await box.exists(m, 'docs/big.bin')).toBe(false);
+      expect(existsSync(join(box.dir, '.blat', 'staging'))).toBe(true);
+      const owed = await readOwed(box);
+      expect(owed.map((o) => `${o.machine} ${o.path} ${o.kind}`).sort()).toEqual(['m2 docs/big.bin planned', 'm3 docs/big.bin planned']);
+
+      await box.writeConfig({ self: 'none' });
+      const resumed = await run(['apply', '--resume', '--auto-approve']);
+      expect(resumed.stderr).toMatch(new RegExp(`^warning: removed stale lock of pid ${bg.pid} `, 'm'));
+      expect(resumed.code).toBe(0);
+      for (const m of SSH) {
+        expect(await readSha256(join(box.root(m), 'docs', 'big.bin')), m).toBe(sha);
+        expect((await box.stat(m, 'docs/big.bin')).mtimeNs, m).toBe(1700000600500000000n);
+      }
+      expect(await readOwed(box)).toEqual([]);
+      expect(existsSync(join(box.dir, '.blat', 'staging'))).toBe(false);
+      expect((await run(['plan', '--detailed-exitcode'])).code).toBe(0);
+    } finally {
+      await box.cleanup();
+    }
+  }, 90_000);
+
+  it('a leftover staging folder is removed by the next apply, and never taken for a machine', async () => {
+    const { box, run } = await controllerBox();
+    try {
+      await box.write('m1', 'docs/a.txt', 'a\n', 1700000000);
+      await mkdir(join(box.dir, '.blat', 'staging', 'docs'), { recursive: true });
+      await writeFile(join(box.dir, '.blat', 'staging', 'docs', 'a.txt'), 'left over\n');
+      const r = await run(['apply', '--auto-approve']);
+      expect(withoutMuxNoise(r.stderr)).toBe('');
+      expect(r.code).toBe(0);
+      for (const m of SSH) expect(await box.read(m, 'docs/a.txt')).toBe('a\n');
+      expect(existsSync(join(box.dir, '.blat', 'staging'))).toBe(false);
+    } finally {
+      await box.cleanup();
+    }
+  });
+
+  it('Ctrl-C mid-pull: exit 130, the copies journalled as interrupted, the staging folder removed; the resume finishes', async () => {
+    const { box, run } = await controllerBox();
+    let bg: ReturnType<typeof startBlatInBackground> | undefined;
+    try {
+      await box.writeConfig({ self: 'none', machines: { m1: { bwlimit: 1024 } } });
+      await box.mkdir('m1', 'docs');
+      await writeRandomFile(join(box.root('m1'), 'docs', 'big.bin'), 4 * 1024 * 1024);
+      await box.mkdir('m2', 'docs');
+      await box.mkdir('m3', 'docs');
+      expect((await run(['plan'])).code).toBe(0); // the roots probed first, once
+      bg = startBlatInBackground(['-c', box.configFile, 'apply', '--auto-approve'], join(box.dir, 'work'), { HOME: join(box.dir, 'home') });
+      const temp = join(box.dir, '.blat', 'staging', '.blat-tmp');
+      await waitFor('an rsync temporary file in the staging folder', async () => (await readdir(temp).catch(() => [] as string[])).find((n) => n.startsWith('big.bin.')));
+      process.kill(bg.pid, 'SIGINT');
+      const ended = await bg.ended;
+      expect(ended.code).toBe(130);
+      expect(ended.stdout).toMatch(/failed +copy docs\/big\.bin m1 → m2: not copied: the pull from m1 into the staging folder was failed \(.*interrupted/);
+      expect(existsSync(join(box.dir, '.blat', 'staging'))).toBe(false);
+      expect(existsSync(join(box.dir, '.blat', 'lock'))).toBe(false);
+      for (const m of ['m2', 'm3']) expect(await box.exists(m, 'docs/big.bin')).toBe(false);
+      expect((await readOwed(box)).map((o) => `${o.machine} ${o.path} ${o.kind}`)).toEqual(['m2 docs/big.bin failed', 'm3 docs/big.bin failed']);
+
+      await box.writeConfig({ self: 'none' });
+      const resumed = await run(['apply', '--resume', '--auto-approve']);
+      expect(resumed.code).toBe(0);
+      const sha = await readSha256(join(box.root('m1'), 'docs', 'big.bin'));
+      for (const m of ['m2', 'm3']) expect(await readSha256(join(box.root(m), 'docs', 'big.bin')), m).toBe(sha);
+      expect(await readOwed(box)).toEqual([]);
+    } finally {
+      bg?.killGroup();
+      await box.cleanup();
+    }
+  }, 60_000);
 });
+

@@ -1,0 +1,28 @@
+// A controller's steps as an apply through its staging folder carries them out (pure).
+import { describe, expect, it } from 'vitest';
+import { buildRelayedSteps } from '../../src/apply/relay.js';
+import { buildPlan } from '../../src/plan/buildPlan.js';
+import type { Step } from '../../src/types.js';
+import { baseOf, dir, f, input, snap } from '../plan/builder.js';
+
+const show = (s: Step): string => `${s.action} ${s.path} ${s.from}>${s.to}`;
+
+describe('buildRelayedSteps', () => {
+  it('one pull per copied path into the staging folder (none), then a push per copy, the other steps kept in place', () => {
+    const base = baseOf({ a: { docs: dir(), 'docs/gone': f(50) }, b: { docs: dir(), 'docs/gone': f(50) }, c: { docs: dir(), 'docs/gone': f(50) } });
+    const plan = buildPlan(
+      input(
+        snap({ self: 'none', machines: { a: { docs: dir(), 'docs/x': f(100) }, b: { docs: dir(), 'docs/x': f(200), 'docs/gone': f(50) }, c: { docs: dir(), 'docs/gone': f(50) } } }),
+        base,
+        { propagateDeletes: true },
+      ),
+    );
+    expect(plan.steps.map(show)).toEqual(['trash docs/gone a>b', 'trash docs/gone a>c', 'copy docs/x b>a', 'copy docs/x b>c']);
+    const relayed = buildRelayedSteps(plan);
+    expect(relayed.steps.map(show)).toEqual(['pull docs/x b>none', 'trash docs/gone a>b', 'trash docs/gone a>c', 'push docs/x none>a', 'push docs/x none>c']);
+    expect(relayed.origin).toEqual([-1, 0, 1, 2, 3]);
+    // The pull expects the winner on its source and nothing in the staging folder; each push what its copy expected.
+    expect(relayed.steps[0]).toMatchObject({ source: plan.steps[2].source, target: null });
+    expect(relayed.steps[3]).toMatchObject({ source: plan.steps[2].source, target: plan.steps[2].target, replaces: 'older' });
+  });
+});
