@@ -2,6 +2,7 @@ import { findConfigPath, readConfig } from '../config/readConfig.js';
 import { CONTROLLER, resolveSelf } from '../config/self.js';
 import { stagingDir } from '../apply/relay.js';
 import { resolveTargets } from '../config/targets.js';
+import { escapeControls } from '../escape.js';
 import { UsageError } from '../errors.js';
 import { readyControlDir } from '../transport/controlDir.js';
 import { buildSshOptions } from '../transport/sshArgs.js';
@@ -31,6 +32,8 @@ export async function readRunContext(opts: GlobalOptions, io: CommandIO, args: r
   if (selfName === CONTROLLER) {
     // A controller holds no copy: path arguments are relative to the machines' roots.
     const self = buildControllerSelf(config);
+    const outside = args.find((a) => a.startsWith('/') || a === '..' || a.startsWith('../'));
+    if (outside !== undefined) throw new UsageError(`${escapeControls(outside)}: with self: ${CONTROLLER} (a controller), name paths relative to the machines' roots, as in paths: of ${escapeControls(config.file)}`);
     return { config, self, targets: resolveTargets(config, self.root, self.root, args), narrowed: args.length > 0 };
   }
   const self = config.machines.find((m) => m.name === selfName)!;

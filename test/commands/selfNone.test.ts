@@ -284,5 +284,54 @@ describe.concurrent('a controller (self: none)', () => {
       await box.cleanup();
     }
   }, 60_000);
+
+  it('path arguments are relative to the roots; --keep-both keeps both versions on all three', async () => {
+    const { box, run } = await controllerBox();
+    try {
+      await box.write('m1', 'docs/f.txt', 'first\n', 1700000000);
+      await box.write('m1', 'docs/g.txt', 'g\n', 1700000000);
+      expect((await run(['apply', '--auto-approve'])).code).toBe(0);
+      await box.write('m1', 'docs/f.txt', 'edited on m1\n', 1700000100);
+      await box.write('m2', 'docs/f.txt', 'edited on m2, later\n', 1700000200);
+      await box.write('m3', 'docs/g.txt', 'g, edited on m3\n', 1700000100);
+
+      const narrowed = JSON.parse((await run(['plan', '--json', 'docs/g.txt'])).stdout) as PlanDoc;
+      expect(steps(narrowed)).toEqual(['copy docs/g.txt m3>m1', 'copy docs/g.txt m3>m2']);
+      const outside = await run(['plan', '/etc/passwd']);
+      expect(outside.code).toBe(1);
+      expect(outside.stderr).toMatch(/^blat: \/etc\/passwd: with self: none \(a controller\), name paths relative to the machines' roots/m);
+
+      const both = JSON.parse((await run(['plan', '--json', '--keep-both', 'docs/f.txt'])).stdout) as PlanDoc;
+      const copy = (both.steps[0] as { as?: string }).as as string;
+      expect(copy).toMatch(/^docs\/f\.conflict-m1-\d{8}-\d{6}\.txt$/);
+      expect(steps(both)).toEqual(['copy-aside docs/f.txt m1>m1', `copy ${copy} m1>m2`, `copy ${copy} m1>m3`, 'copy docs/f.txt m2>m1', 'copy docs/f.txt m2>m3']);
+      const kept = await run(['apply', '--auto-approve', '--keep-both', 'docs/f.txt']);
+      expect(withoutMuxNoise(kept.stderr)).toBe('');
+      expect(kept.code).toBe(0);
+      for (const m of SSH) {
+        expect(await box.read(m, 'docs/f.txt'), m).toBe('edited on m2, later\n');
+        expect(await box.read(m, copy), m).toBe('edited on m1\n');
+      }
+    } finally {
+      await box.cleanup();
+    }
+  });
+
+  it('restore copies a held deletion back from a machine holding it', async () => {
+    const { box, run } = await controllerBox();
+    try {
+      await box.write('m1', 'docs/h.txt', 'h\n', 1700000000);
+      expect((await run(['apply', '--auto-approve'])).code).toBe(0);
+      await box.remove('m2', 'docs/h.txt');
+      const restored = await run(['restore', 'docs/h.txt', '--auto-approve']);
+      expect(withoutMuxNoise(restored.stderr)).toBe('');
+      expect(restored.stdout).toMatch(/copy +│? *docs\/h\.txt.*m1 → m2/);
+      expect(restored.code).toBe(0);
+      expect(await box.read('m2', 'docs/h.txt')).toBe('h\n');
+      expect((await run(['plan', '--detailed-exitcode'])).code).toBe(0);
+    } finally {
+      await box.cleanup();
+    }
+  });
 });
 
