@@ -1,10 +1,11 @@
 // End to end: blat as a controller (self: none), a runner that holds no copy, over three machines
 // reached by ssh: each file relayed through a staging folder in its state folder.
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runBlat } from '../helpers/cli.js';
+import { Ajv } from 'ajv';
+import { REPO_DIR, runBlat } from '../helpers/cli.js';
 import { makeSandbox, type Sandbox } from '../helpers/machines.js';
 import { writeMtime } from '../helpers/tree.js';
 import { endRsyncUnder, readHeld, readOwed, readSha256, startBlatInBackground, useDocsMachines, waitFor, withoutMuxNoise, writeRandomFile } from './support.js';
@@ -329,6 +330,30 @@ describe.concurrent('a controller (self: none)', () => {
       expect(restored.code).toBe(0);
       expect(await box.read('m2', 'docs/h.txt')).toBe('h\n');
       expect((await run(['plan', '--detailed-exitcode'])).code).toBe(0);
+    } finally {
+      await box.cleanup();
+    }
+  });
+
+  it('apply --json: every event valid against the apply events schema, each copy a step event', async () => {
+    const { box, run } = await controllerBox();
+    try {
+      const readSchema = async (name: string) => JSON.parse(await readFile(join(REPO_DIR, 'schemas', name), 'utf8')) as object;
+      const ajv = new Ajv({ allErrors: true, strict: false });
+      ajv.addSchema(await readSchema('plan.schema.json'));
+      const validate = ajv.compile(await readSchema('apply-events.schema.json'));
+      await box.write('m2', 'docs/a.txt', 'a\n', 1700000000);
+      const r = await run(['apply', '--json', '--auto-approve']);
+      expect(r.code).toBe(0);
+      const events = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      for (const e of events) expect(validate(e), JSON.stringify(validate.errors)).toBe(true);
+      expect(events.filter((e) => e.event === 'step').map((e) => `${e.status} ${e.action} ${e.path} ${e.from}>${e.to}`).sort()).toEqual([
+        'done copy docs m2>m1',
+        'done copy docs m2>m3',
+        'done copy docs/a.txt m2>m1',
+        'done copy docs/a.txt m2>m3',
+      ]);
+      expect(events.at(-1)).toMatchObject({ event: 'summary', done: 4, files: 2, exitCode: 0 });
     } finally {
       await box.cleanup();
     }
