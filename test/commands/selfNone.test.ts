@@ -66,6 +66,13 @@ describe.concurrent('a controller (self: none)', () => {
       expect(withoutMuxNoise(applied.stderr)).toBe('');
       expect(applied.code).toBe(0);
       for (const m of SSH) expect(await box.read(m, 'docs/a.txt')).toBe('first\n');
+      // Each machine holds its base, naming the three machines; the runner is none of them.
+      for (const m of SSH) {
+        const sets = await readdir(join(box.root(m), '.blat', 'sets'));
+        const head = await box.read(m, `.blat/sets/${sets[0]}/head`);
+        expect(head, m).toMatch(/m1.*m2.*m3/s);
+        expect(head, m).not.toMatch(/"none"/);
+      }
 
       // An edit on m2, a new file on m3, a deletion on m1.
       await box.write('m2', 'docs/a.txt', 'edited on m2\n', 1700000100);
@@ -354,6 +361,28 @@ describe.concurrent('a controller (self: none)', () => {
         'done copy docs/a.txt m2>m3',
       ]);
       expect(events.at(-1)).toMatchObject({ event: 'summary', done: 4, files: 2, exitCode: 0 });
+    } finally {
+      await box.cleanup();
+    }
+  });
+
+  it('locks the machines it writes: refused, nothing changed, while another blat holds one; the runner takes no lock of its own', async () => {
+    const { box, run } = await controllerBox();
+    try {
+      await box.writeConfig({ self: 'none', name: 'docs-set' });
+      await box.write('m1', 'docs/a.txt', 'a\n', 1700000000);
+      const lock = '.blat/sets/docs-set/lock';
+      await box.write('m3', `${lock}/owner`, 'other-host\t4242\tlq3x-4242\t2026-01-02T13:02:11.000Z\n');
+      const r = await run(['apply', '--auto-approve']);
+      expect(r.code).toBe(1);
+      expect(withoutMuxNoise(r.stderr).trimEnd().split('\n')).toEqual([expect.stringMatching(/^blat: m3 is being written by blat on other-host \(pid 4242, since .*\); try again when it is done$/)]);
+      for (const m of ['m2', 'm3']) expect(await box.exists(m, 'docs/a.txt')).toBe(false);
+      for (const m of ['m1', 'm2']) expect(existsSync(join(box.root(m), lock))).toBe(false);
+
+      await box.remove('m3', lock);
+      expect((await run(['apply', '--auto-approve'])).code).toBe(0);
+      for (const m of SSH) expect(existsSync(join(box.root(m), lock))).toBe(false);
+      expect(await listAll(join(box.dir, '.blat'))).not.toContain('staging');
     } finally {
       await box.cleanup();
     }
