@@ -387,5 +387,28 @@ describe.concurrent('a controller (self: none)', () => {
       await box.cleanup();
     }
   });
+
+  it('machines, diff and trash work from a controller, which is none of the machines', async () => {
+    const { box, run } = await controllerBox();
+    try {
+      await box.write('m1', 'docs/a.txt', 'one\n', 1700000000);
+      expect((await run(['apply', '--auto-approve'])).code).toBe(0);
+      await box.write('m2', 'docs/a.txt', 'two\n', 1700000100);
+      expect((await run(['apply', '--auto-approve'])).code).toBe(0);
+      const listed = await run(['machines']);
+      expect(listed.code).toBe(0);
+      for (const m of SSH) expect(listed.stdout).toMatch(new RegExp(`^│ ${m} +│ online`, 'm'));
+      expect(listed.stdout).not.toMatch(/\(self\)/);
+      await box.write('m3', 'docs/a.txt', 'three\n', 1700000200);
+      const diff = await run(['diff', 'docs/a.txt', 'm1', 'm3']);
+      expect(diff.stdout).toMatch(/^-two$/m);
+      expect(diff.stdout).toMatch(/^\+three$/m);
+      const trash = await run(['trash']);
+      expect(trash.code).toBe(0);
+      expect(trash.stdout).toMatch(/m1 .*docs\/a\.txt/);
+    } finally {
+      await box.cleanup();
+    }
+  });
 });
 
