@@ -7,7 +7,7 @@ import { BlatError } from '../errors.js';
 import { describeError } from '../state/fsErrors.js';
 import type { JournalWriter } from '../state/journal.js';
 import type { JournalRecord, MachineConfig, Plan, Step } from '../types.js';
-import type { ApplyRequest, StepOutcome } from './applyTypes.js';
+import type { ApplyProgress, ApplyRequest, StepOutcome } from './applyTypes.js';
 
 /** The staging folder of a controller's apply in `stateDir` (made and removed by applyRelayed; nothing else is written on the runner outside the state folder). */
 export function stagingDir(stateDir: string): string {
@@ -122,12 +122,20 @@ export async function applyRelayed(req: ApplyRequest, run: (req: ApplyRequest) =
         const mapped = toPlanOutcome(o);
         if (mapped) req.onOutcome?.(mapped);
       },
-      onProgress: req.onProgress && ((p) => req.onProgress!({ ...p, ...(p.machines ? { machines: p.machines.filter((m) => m.name !== CONTROLLER) } : {}) })),
+      onProgress: req.onProgress && ((p) => req.onProgress!(withoutStaging(p))),
     });
     return outcomes.flatMap((o) => toPlanOutcome(o) ?? []).sort((a, b) => a.index - b.index);
   } finally {
     await rm(root, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/** Progress as the plan's copies make it: the staging folder's line left out, and the whole counted over the machines written (a pull into it is half a copy). */
+export function withoutStaging(p: ApplyProgress): ApplyProgress {
+  if (p.machines === undefined) return p;
+  const machines = p.machines.filter((m) => m.name !== CONTROLLER);
+  const sum = (key: 'filesDone' | 'filesTotal' | 'bytesDone' | 'bytesTotal') => machines.reduce((n, m) => n + m[key], 0);
+  return { ...p, filesDone: sum('filesDone'), filesTotal: sum('filesTotal'), bytesDone: sum('bytesDone'), bytesTotal: sum('bytesTotal'), machines };
 }
 
 /** (action, path, to): unique among a plan's steps. */

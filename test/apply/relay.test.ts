@@ -1,6 +1,6 @@
 // A controller's steps as an apply through its staging folder carries them out (pure).
 import { describe, expect, it } from 'vitest';
-import { buildRelayedSteps } from '../../src/apply/relay.js';
+import { buildRelayedSteps, withoutStaging } from '../../src/apply/relay.js';
 import { buildPlan } from '../../src/plan/buildPlan.js';
 import type { Step } from '../../src/types.js';
 import { baseOf, dir, f, input, snap } from '../plan/builder.js';
@@ -24,5 +24,24 @@ describe('buildRelayedSteps', () => {
     // The pull expects the winner on its source and nothing in the staging folder; each push what its copy expected.
     expect(relayed.steps[0]).toMatchObject({ source: plan.steps[2].source, target: null });
     expect(relayed.steps[3]).toMatchObject({ source: plan.steps[2].source, target: plan.steps[2].target, replaces: 'older' });
+  });
+});
+
+describe('withoutStaging', () => {
+  it('leaves the staging folder (none) out of the machines and counts the whole over the others', () => {
+    const p = withoutStaging({
+      machine: 'none',
+      filesDone: 3,
+      filesTotal: 5,
+      bytesDone: 300,
+      bytesTotal: 500,
+      machines: [
+        { name: 'none', filesDone: 1, filesTotal: 1, bytesDone: 100, bytesTotal: 100 },
+        { name: 'a', filesDone: 1, filesTotal: 2, bytesDone: 150, bytesTotal: 200 },
+        { name: 'c', filesDone: 1, filesTotal: 2, bytesDone: 50, bytesTotal: 200 },
+      ],
+    });
+    expect(p).toMatchObject({ filesDone: 2, filesTotal: 4, bytesDone: 200, bytesTotal: 400 });
+    expect(p.machines?.map((m) => m.name)).toEqual(['a', 'c']);
   });
 });
