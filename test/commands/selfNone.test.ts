@@ -410,5 +410,22 @@ describe.concurrent('a controller (self: none)', () => {
       await box.cleanup();
     }
   });
+
+  it('relays hostile names (spaces, a newline, quotes, $(...), a leading dash) byte for byte', async () => {
+    const { box, run } = await controllerBox();
+    try {
+      const names = ['docs/a b.txt', 'docs/new\nline.txt', `docs/q'u"o.txt`, 'docs/$(touch pwned).txt', 'docs/-rf', 'docs/sub dir/-x y'];
+      for (const [i, n] of names.entries()) await box.write('m2', n, `content ${i}\n`, 1700000000 + i);
+      const r = await run(['apply', '--auto-approve']);
+      expect(withoutMuxNoise(r.stderr)).toBe('');
+      expect(r.code).toBe(0);
+      const reference = await readHeld(box, 'm2');
+      for (const m of ['m1', 'm3']) expect(await readHeld(box, m), m).toEqual(reference);
+      expect(existsSync(join(box.dir, 'work', 'pwned'))).toBe(false);
+      expect(existsSync(join(box.dir, '.blat', 'staging'))).toBe(false);
+    } finally {
+      await box.cleanup();
+    }
+  });
 });
 
