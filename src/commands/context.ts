@@ -49,11 +49,6 @@ export function buildControllerSelf(config: Config): MachineConfig {
   return Object.freeze({ name: CONTROLLER, transport: 'local' as const, root: stagingDir(config.stateDir), aliases: Object.freeze([]) });
 }
 
-/** True when the run is a controller's (self is none of the machines). */
-export function isController(ctx: RunContext): boolean {
-  return ctx.self.name === CONTROLLER;
-}
-
 /** Parses `--prefer newest|MACHINE` against the configured machines. */
 export function parsePrefer(value: string | undefined, config: Config): Prefer {
   if (value === undefined) return { kind: 'none' };

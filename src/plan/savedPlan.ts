@@ -34,7 +34,7 @@ function checkMove(s: Step, pastMoves: boolean): string | undefined {
  * offending target, step or deferred item; undefined when there is none. A step is refused when
  * it names a machine the config does not have or declares out of use, has one machine at both
  * ends, breaks the Step invariants (a pull goes to self, a push comes from self, pulls come
- * first, (action, path, to) is unique), or lies outside the config's paths or the plan's targets.
+ * first, copies only in a controller's plan and each path's from one machine, (action, path, to) is unique), or lies outside the config's paths or the plan's targets.
  */
 export function checkSavedPlan(plan: Plan, config: Config): string | undefined {
   const known = new Set(config.machines.map((m) => m.name));
@@ -52,6 +52,8 @@ export function checkSavedPlan(plan: Plan, config: Config): string | undefined {
     : undefined;
 
   const seen = new Set<string>();
+  /** A controller's copies: path → the machine they come from. */
+  const copiedFrom = new Map<string, string>();
   let pastPulls = false;
   let pastAsides = false;
   let pastMoves = false;
@@ -72,10 +74,12 @@ export function checkSavedPlan(plan: Plan, config: Config): string | undefined {
       (s.action === 'push' && s.from !== plan.self ? `is a push that does not come from self (${plan.self})` : undefined) ??
       (s.action === 'copy' && plan.self !== CONTROLLER ? `is a copy, but the plan was made on ${plan.self}, not by a controller (self: ${CONTROLLER})` : undefined) ??
       ((s.action === 'pull' || s.action === 'push') && plan.self === CONTROLLER ? `is a ${s.action}, but a controller's plan (self: ${CONTROLLER}) has copies instead` : undefined) ??
+      (s.action === 'copy' && (copiedFrom.get(s.path) ?? s.from) !== s.from ? `copies from ${s.from}, but an earlier copy of the path from ${copiedFrom.get(s.path)} (a path's copies come from one machine)` : undefined) ??
       (s.action === 'pull' && pastPulls ? 'is a pull after a push or trash step (pulls come first)' : undefined) ??
       (seen.has(key) ? 'repeats an earlier step' : undefined) ??
       (copies.has(s.path) && s.action !== 'copy-aside' ? (inPaths(s.path) ? undefined : placeProblem(s.path)) : placeProblem(s.path));
     if (why !== undefined) return `step ${i + 1} (${describeStep(s)}) ${why}`;
+    if (s.action === 'copy') copiedFrom.set(s.path, s.from);
     if (s.action !== 'copy-aside') pastAsides = true;
     if (s.action !== 'copy-aside' && s.action !== 'move') pastMoves = true;
     if (s.action !== 'pull' && s.action !== 'copy-aside' && s.action !== 'move') pastPulls = true;

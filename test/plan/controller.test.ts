@@ -69,5 +69,13 @@ describe('buildPlan for a controller (self: none)', () => {
     const p = plan({ a: at(f(100)), b: at(f(200)) });
     expect(checkSavedPlan(p, config)).toBeUndefined();
     expect(checkSavedPlan({ ...p, self: 'a' }, config)).toMatch(/is a copy, but the plan was made on a, not by a controller/);
+    // A hand-edited plan whose copies of one path come from two machines.
+    const three = plan({ a: at(f(100)), b: at(f(200)), c: at(f(50)) });
+    expect(three.steps.map(show)).toEqual(['copy docs/x b>a (older)', 'copy docs/x b>c (older)']);
+    const withC = { ...config, machines: [...config.machines, { ...config.machines[0], name: 'c' }] };
+    expect(checkSavedPlan(three, withC)).toBeUndefined();
+    expect(checkSavedPlan({ ...three, steps: [three.steps[0], { ...three.steps[1], from: 'a' }] }, withC)).toMatch(
+      /copies from a, but an earlier copy of the path from b \(a path's copies come from one machine\)/,
+    );
   });
 });
