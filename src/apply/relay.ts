@@ -1,6 +1,6 @@
 // A controller's apply (self: none): each copy step relayed through a staging folder of the runner,
 // in its state folder: pulled there from the machine holding the winner, pushed on to the stale one.
-import { mkdir, rm } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CONTROLLER } from '../config/self.js';
 import { BlatError } from '../errors.js';
@@ -95,7 +95,7 @@ export async function applyRelayed(req: ApplyRequest, run: (req: ApplyRequest) =
   };
   const staging: MachineConfig = Object.freeze({ name: CONTROLLER, transport: 'local' as const, root, aliases: Object.freeze([]) });
   try {
-    await rm(root, { recursive: true, force: true });
+    await removeStagingDir(root);
     await mkdir(root, { recursive: true });
     // rsync makes no missing parent folder (--no-implied-dirs): the staging folder holds each pulled
     // path's, but those pulled themselves (a new folder: its pull expects nothing there).
@@ -126,8 +126,24 @@ export async function applyRelayed(req: ApplyRequest, run: (req: ApplyRequest) =
     });
     return outcomes.flatMap((o) => toPlanOutcome(o) ?? []).sort((a, b) => a.index - b.index);
   } finally {
-    await rm(root, { recursive: true, force: true }).catch(() => undefined);
+    await removeStagingDir(root).catch(() => undefined);
   }
+}
+
+/**
+ * Removes the staging folder `root` and all it holds (nothing when it is absent). Its folders are
+ * made writable first: a folder pulled read-only (mode 0555) keeps that mode there, and a runner
+ * that is not root could not empty it.
+ */
+export async function removeStagingDir(root: string): Promise<void> {
+  const open = async (dir: string): Promise<void> => {
+    const st = await lstat(dir).catch(() => null);
+    if (st === null || !st.isDirectory()) return;
+    if ((st.mode & 0o700) !== 0o700) await chmod(dir, (st.mode & 0o7777) | 0o700);
+    for (const name of await readdir(dir)) await open(join(dir, name));
+  };
+  await open(root);
+  await rm(root, { recursive: true, force: true });
 }
 
 /** Progress as the plan's copies make it: the staging folder's line left out, and the whole counted over the machines written (a pull into it is half a copy). */

@@ -1,6 +1,9 @@
 // A controller's steps as an apply through its staging folder carries them out (pure).
 import { describe, expect, it } from 'vitest';
-import { buildRelayedSteps, withoutStaging } from '../../src/apply/relay.js';
+import { chmod, mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildRelayedSteps, removeStagingDir, withoutStaging } from '../../src/apply/relay.js';
 import { buildPlan } from '../../src/plan/buildPlan.js';
 import type { Step } from '../../src/types.js';
 import { baseOf, dir, f, input, snap } from '../plan/builder.js';
@@ -43,5 +46,25 @@ describe('withoutStaging', () => {
     });
     expect(p).toMatchObject({ filesDone: 2, filesTotal: 4, bytesDone: 200, bytesTotal: 400 });
     expect(p.machines?.map((m) => m.name)).toEqual(['a', 'c']);
+  });
+});
+
+describe('removeStagingDir', () => {
+  it('removes the staging folder with what it holds, read-only folders made writable first; nothing when absent', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'blat-staging-'));
+    try {
+      const staging = join(root, 'staging');
+      await mkdir(join(staging, 'docs', 'ro', 'deeper'), { recursive: true });
+      await writeFile(join(staging, 'docs', 'ro', 'deeper', 'f'), 'x');
+      await symlink('/etc', join(staging, 'docs', 'ro', 'link'));
+      await chmod(join(staging, 'docs', 'ro', 'deeper'), 0o555);
+      await chmod(join(staging, 'docs', 'ro'), 0o555);
+      await removeStagingDir(staging);
+      expect(await readdir(root)).toEqual([]);
+      await removeStagingDir(staging);
+      expect((await stat('/etc')).isDirectory()).toBe(true); // the symlink's target untouched
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
