@@ -94,6 +94,7 @@ export interface Config {
   readonly version: 1;
   /** The sync set's name as declared (`name:`); see setName. */
   readonly name?: string;
+  /** `self:` as declared: a machine's name, or `none` (a controller: blat runs on none of them). */
   readonly self?: string;
   /** Declared sync paths (normalised). */
   readonly paths: readonly string[];
@@ -196,6 +197,7 @@ export interface PartialSnapshotInfo {
  * that may differ, and the base given with it holds (at least) those paths.
  */
 export interface Snapshot {
+  /** The machine blat runs on; `none` for a controller, which is none of `machines`. */
   readonly self: string;
   /** The sync paths that were scanned (already narrowed by path arguments). */
   readonly paths: readonly string[];
