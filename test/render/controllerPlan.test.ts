@@ -38,4 +38,17 @@ describe('a controller plan rendered', () => {
     expect(back.steps).toEqual(plan.steps);
     expect(back.self).toBe('none');
   });
+
+  it('a large plan counted per folder: each copy group names both machines, SRC → DST', () => {
+    const many: Record<string, ReturnType<typeof f>> = {};
+    for (let i = 0; i < 30; i++) many[`docs/f${i}`] = f(200, 1024);
+    const big = buildPlan(input(snap({ self: 'none', machines: { a: { docs: dir(), ...many }, b: { docs: dir() }, c: { docs: dir() } } })));
+    const text = renderPlanText(big, { color: false, full: false, width: 80 });
+    expect(text).toMatch(/│ docs\/ +│ copy +│ a → b +│ 30 +│ 30\.0 KiB │/);
+    expect(text).toMatch(/│ docs\/ +│ copy +│ a → c +│ 30 +│ 30\.0 KiB │/);
+    expect(text).toMatch(/Copy 60 files \(60\.0 KiB\) to 2 machines\./);
+    // The summary line is never shortened (scripts match it whole); every other line fits.
+    for (const line of text.split("\n").filter((l) => !l.startsWith("Plan: "))) expect(line.length, line).toBeLessThanOrEqual(80);
+  });
 });
+
