@@ -87,7 +87,7 @@ function buildProgram(io: CommandIO, result: { code: number }): Command {
     .description('Keep files identical across several machines reached over ssh: plan, then apply.')
     .version(VERSION, '-V, --version')
     .option('-c, --config <file>', 'config file (default: $BLAT_CONFIG, else ./blat.yaml)')
-    .option('--self <machine>', 'the machine blat runs on (default: $BLAT_SELF, self: in the config, else the hostname)')
+    .option('--self <machine>', 'the machine blat runs on, or none for a runner holding no copy (default: $BLAT_SELF, self: in the config, else the hostname)')
     .option('-v, --verbose', 'say how the machines were compared; show details and stack traces of errors')
     .showHelpAfterError('(run blat --help for usage)')
     .exitOverride()

@@ -94,6 +94,7 @@ export interface Config {
   readonly version: 1;
   /** The sync set's name as declared (`name:`); see setName. */
   readonly name?: string;
+  /** `self:` as declared: a machine's name, or `none` (a controller: blat runs on none of them). */
   readonly self?: string;
   /** Declared sync paths (normalised). */
   readonly paths: readonly string[];
@@ -196,6 +197,7 @@ export interface PartialSnapshotInfo {
  * that may differ, and the base given with it holds (at least) those paths.
  */
 export interface Snapshot {
+  /** The machine blat runs on; `none` for a controller, which is none of `machines`. */
   readonly self: string;
   /** The sync paths that were scanned (already narrowed by path arguments). */
   readonly paths: readonly string[];
@@ -237,7 +239,7 @@ export interface Base extends ReadonlyMap<string, ReadonlyMap<string, Entry>> {
 }
 
 /** The closed set of things a step can do. */
-export type Action = 'copy-aside' | 'move' | 'pull' | 'push' | 'trash';
+export type Action = 'copy-aside' | 'move' | 'pull' | 'push' | 'copy' | 'trash';
 
 /**
  * What a step replaces on `to`, kept in that machine's trash: `older`, a copy the winner
@@ -261,6 +263,9 @@ export type Replaces = 'older' | 'changed';
  *   when their content hashes agree on both ends (checked at apply).
  * - `pull`: `to` is self, `from` is an online machine holding the winner.
  * - `push`: `from` is self, `to` is an online machine that is stale.
+ * - `copy`: a controller's plan only (self is `none`, no machine): `from` is an online machine
+ *   holding the winner, `to` an online machine that is stale; apply relays the file through the
+ *   runner's staging folder (pulled from `from`, pushed to `to`). A path's copies all come from one `from`.
  * - `trash`: `from` is the machine where the path was deleted, `to` the
  *   machine whose copy is moved to trash; `source` is null.
  * - `source` is the entry expected on `from` when the step runs (for a push
@@ -357,7 +362,9 @@ export interface PlanOptions {
  *   and its `path` in no other step but the other machines' moves of it (a moved folder's
  *   paths that differ from what was moved have their own steps);
  * - the path `as` of a copy-aside step has a pull (when `from` is not self) and pushes that
- *   take it from `from` to every other online machine, and comes in no other step;
+ *   take it from `from` to every other online machine (a controller's plan: copies from `from`),
+ *   and comes in no other step;
+ * - a controller's plan (`self` is `none`) has copy steps and no pull or push; any other plan no copy step;
  * - at most one pull per path, and a path with a pull has its pushes after it;
  * - (action, path, to) is unique;
  * - a path appears in at most one of: steps, conflicts, held deletions;
@@ -368,6 +375,7 @@ export interface PlanOptions {
  */
 export interface Plan {
   readonly formatVersion: 1;
+  /** The machine blat ran on; `none` for a controller (a runner holding no copy). */
   readonly self: string;
   readonly configDigest: string;
   readonly snapshotDigest: string;
@@ -405,6 +413,8 @@ export interface PlanSummary {
   readonly move: number;
   readonly pull: number;
   readonly push: number;
+  /** copy steps (a controller's plan: relayed from one machine to another). */
+  readonly copy: number;
   readonly trash: number;
   readonly deferred: number;
   readonly conflicts: number;

@@ -15,7 +15,9 @@ import type { RunContext } from '../commands/context.js';
 import { checkDeletionsAllowed } from '../commands/deletionGuard.js';
 import { interruptExitCode, terminalWidth, wantsColor, type CommandIO } from '../commands/io.js';
 import type { PlanRun } from '../commands/scanAndPlan.js';
-import { applySteps, type StepOutcome } from './applySteps.js';
+import { CONTROLLER } from '../config/self.js';
+import { applySteps, type ApplyRequest, type StepOutcome } from './applySteps.js';
+import { applyRelayed } from './relay.js';
 import { readApproval } from './approval.js';
 import { buildBaseAfterApply } from './baseAfterApply.js';
 import { writeBases } from './bases.js';
@@ -109,7 +111,9 @@ export async function carryOut(
     journal = recordAppends(await openJournal(ctx.config.stateDir), appended);
     await journal.append({ t: io.now(), event: 'begin', run, command: 'apply', planDigest: plan.snapshotDigest });
     begun = true;
-    const outcomes = await applySteps({
+    // A controller (self: none) relays each copy through a staging folder in its state folder.
+    const carry = ctx.self.name === CONTROLLER ? (req: ApplyRequest) => applyRelayed(req, applySteps) : applySteps;
+    const outcomes = await carry({
       config: ctx.config,
       self: ctx.self.name,
       sshOptions,

@@ -1,6 +1,8 @@
 import { findConfigPath, readConfig } from '../config/readConfig.js';
-import { resolveSelf } from '../config/self.js';
+import { CONTROLLER, resolveSelf } from '../config/self.js';
+import { stagingDir } from '../apply/relay.js';
 import { resolveTargets } from '../config/targets.js';
+import { escapeControls } from '../escape.js';
 import { UsageError } from '../errors.js';
 import { readyControlDir } from '../transport/controlDir.js';
 import { buildSshOptions } from '../transport/sshArgs.js';
@@ -10,6 +12,7 @@ import type { CommandIO, GlobalOptions } from './io.js';
 /** The config, self and narrowed sync paths a run works on. */
 export interface RunContext {
   readonly config: Config;
+  /** The machine blat runs on; for a controller (self: none), a stand-in that is no configured machine (see buildControllerSelf). */
   readonly self: MachineConfig;
   /** The sync paths this run covers (all of `paths:` unless narrowed). */
   readonly targets: readonly string[];
@@ -26,9 +29,24 @@ export function readCommandConfig(opts: GlobalOptions, io: CommandIO): Promise<C
 export async function readRunContext(opts: GlobalOptions, io: CommandIO, args: readonly string[] = []): Promise<RunContext> {
   const config = await readCommandConfig(opts, io);
   const selfName = resolveSelf(config, { flag: opts.self, env: io.env, hostname: io.hostname });
+  if (selfName === CONTROLLER) {
+    // A controller holds no copy: path arguments are relative to the machines' roots.
+    const self = buildControllerSelf(config);
+    const outside = args.find((a) => a.startsWith('/') || a === '..' || a.startsWith('../'));
+    if (outside !== undefined) throw new UsageError(`${escapeControls(outside)}: with self: ${CONTROLLER} (a controller), name paths relative to the machines' roots, as in paths: of ${escapeControls(config.file)}`);
+    return { config, self, targets: resolveTargets(config, self.root, self.root, args), narrowed: args.length > 0 };
+  }
   const self = config.machines.find((m) => m.name === selfName)!;
   const targets = resolveTargets(config, self.root, io.cwd, args);
   return { config, self, targets, narrowed: args.length > 0 };
+}
+
+/**
+ * Self of a controller run (`self: none`): no machine of the config, but a local folder, the
+ * staging folder in the state folder, through which apply relays each file (see apply/relay.ts).
+ */
+export function buildControllerSelf(config: Config): MachineConfig {
+  return Object.freeze({ name: CONTROLLER, transport: 'local' as const, root: stagingDir(config.stateDir), aliases: Object.freeze([]) });
 }
 
 /** Parses `--prefer newest|MACHINE` against the configured machines. */

@@ -50,5 +50,5 @@ function needsProbe(m: MachineConfig, state: MachineStateRecord): boolean {
 function withDefaults(ctx: RunContext, states: readonly MachineStateRecord[]): RunContext {
   const config = applyProbedDefaults(ctx.config, states);
   if (config === ctx.config) return ctx;
-  return { ...ctx, config, self: config.machines.find((m) => m.name === ctx.self.name)! };
+  return { ...ctx, config, self: config.machines.find((m) => m.name === ctx.self.name) ?? ctx.self };
 }

@@ -6,6 +6,7 @@ import { isUnder, normaliseSyncPath } from './paths.js';
 import type { ConfigProblem } from './problem.js';
 import { escapeControls } from '../escape.js';
 import { quoted } from './quoted.js';
+import { CONTROLLER } from './self.js';
 
 /** `value` as a plain object, or undefined. */
 function asRecord(value: unknown): Record<string, unknown> | undefined {
@@ -121,7 +122,10 @@ export function checkConfigSemantics(data: unknown): ConfigProblem[] {
   if (!top) return [];
   const problems: ConfigProblem[] = [];
   const machines = asRecord(top.machines);
-  if (typeof top.self === 'string' && top.self !== '' && machines && !Object.hasOwn(machines, top.self)) {
+  if (machines && Object.hasOwn(machines, CONTROLLER)) {
+    problems.push({ path: ['machines', CONTROLLER], message: `a machine cannot be called ${quoted(CONTROLLER)}: "self: ${CONTROLLER}" (or --self ${CONTROLLER}) means blat runs on no machine of the set; rename it` });
+  }
+  if (typeof top.self === 'string' && top.self !== '' && top.self !== CONTROLLER && machines && !Object.hasOwn(machines, top.self)) {
     const names = Object.keys(machines).map(escapeControls).join(', ');
     problems.push({ path: ['self'], message: `${quoted(top.self)} is not a machine (machines: ${names})` });
   }

@@ -4,6 +4,13 @@ import type { Config, MachineConfig } from '../types.js';
 import { escapeControls } from '../escape.js';
 import { quoted } from './quoted.js';
 
+/**
+ * The name that makes blat a controller (`self: none`, `--self none`, `BLAT_SELF=none`): it runs
+ * on no machine of the set (a CI runner), every machine is reached as a remote one, and each file
+ * is relayed through a staging folder in the state folder. No machine may be called so.
+ */
+export const CONTROLLER = 'none';
+
 /** The names a machine answers to, lower-cased: its name, the host part of `host` (after `user@`) and its aliases. */
 function namesOf(machine: MachineConfig): string[] {
   const names = [machine.name, ...machine.aliases];
@@ -37,11 +44,14 @@ function machineNamed(config: Config, name: string, source: string): MachineConf
 
 /**
  * The name of the machine blat runs on: `--self`, else `$BLAT_SELF`, else `self:` in the config,
- * else the one machine whose name, host or alias matches `hostname`. Never a guess: no match,
+ * else the one machine whose name, host or alias matches `hostname`; CONTROLLER when the first of those
+ * given is `none` (no machine is self). Never a guess: no match,
  * several matches, an unknown name or an out-of-use machine is a UsageError.
  */
 export function resolveSelf(config: Config, opts: { flag?: string; env: NodeJS.ProcessEnv; hostname: string }): string {
   let machine: MachineConfig;
+  const chosen = opts.flag !== undefined && opts.flag !== '' ? opts.flag : opts.env.BLAT_SELF !== undefined && opts.env.BLAT_SELF !== '' ? opts.env.BLAT_SELF : config.self;
+  if (chosen === CONTROLLER) return CONTROLLER;
   if (opts.flag !== undefined && opts.flag !== '') machine = machineNamed(config, opts.flag, '--self');
   else if (opts.env.BLAT_SELF !== undefined && opts.env.BLAT_SELF !== '') machine = machineNamed(config, opts.env.BLAT_SELF, 'BLAT_SELF');
   else if (config.self !== undefined) machine = machineNamed(config, config.self, '"self:"');

@@ -86,6 +86,8 @@ export async function observeMachines(ctx: RunContext, options: PlanOptions, io:
   const scanned = config.machines.filter((m) => m.state !== 'outofuse').map((m) => m.name);
   const key = { configDigest: config.digest, self: ctx.self.name, paths: ctx.targets, machines: scanned };
   const seenFile = buildSeenFileName(ctx.targets);
+  // The machine whose listing is kept: self, or for a controller (no machine is self) the first scanned.
+  const keeper = config.machines.some((m) => m.name === ctx.self.name) ? ctx.self.name : scanned[0];
   const cachedSeen = how.checksum ? null : await readSeenRecord(config.stateDir);
   // A plan asks the machines' seen lines first (nothing is sent back while nothing changed), unless
   // this controller has no copy of one (after its apply); an apply the synced listing (it is there
@@ -105,7 +107,7 @@ export async function observeMachines(ctx: RunContext, options: PlanOptions, io:
     paths: ctx.targets,
     sshOptions,
     seen: useSeen ? seenFile : undefined,
-    keepListingOf: ctx.self.name,
+    keepListingOf: keeper,
     unparsed: reference !== null,
     checksum: how.checksum,
     bases: { dir: setDir, have: have ?? new Map() },
@@ -163,8 +165,8 @@ export async function observeMachines(ctx: RunContext, options: PlanOptions, io:
     await checkTargetsHeld(ctx, partial.snapshot, partial.base, io, readPlanBase);
     // Alike on the paths that differ from the synced listing, so alike everywhere: the next plan may take the seen lines.
     if (isIdenticalSnapshot(partial.snapshot)) {
-      const files = partial.snapshot.partial!.files.get(ctx.self.name) ?? 0;
-      await recordSeen(ctx, { scans, file: seenFile, paths: partial.snapshot.partial!.alike + countIdenticalPaths(partial.snapshot), files, cached: cachedSeen, sshOptions, nowMs: takenAtMs });
+      const files = partial.snapshot.partial!.files.get(keeper) ?? 0;
+      await recordSeen(ctx, { scans, keeper, file: seenFile, paths: partial.snapshot.partial!.alike + countIdenticalPaths(partial.snapshot), files, cached: cachedSeen, sshOptions, nowMs: takenAtMs });
     }
     return { decide: partial.snapshot, base: partial.base, scanned: partial.snapshot, scannedBase: partial.base, ...common };
   }
@@ -204,7 +206,7 @@ export async function observeMachines(ctx: RunContext, options: PlanOptions, io:
   // Identical machines: nothing to decide whatever the base says, every path alike (one walk fewer).
   const alike = identical ? countIdenticalPaths(snapshot) : 0;
   if (identical && finalObserved.warnings.length === 0 && !how.checksum) {
-    await recordSeen(ctx, { scans: finalScans, file: seenFile, paths: alike, files: countHeldFiles(snapshot).get(ctx.self.name) ?? 0, cached: cachedSeen, sshOptions, nowMs: takenAtMs });
+    await recordSeen(ctx, { scans: finalScans, keeper, file: seenFile, paths: alike, files: countHeldFiles(snapshot).get(keeper) ?? 0, cached: cachedSeen, sshOptions, nowMs: takenAtMs });
   }
   // A plan (an apply writes its own) keeps what the machines sent, so the next plan need not ask for it again.
   if (!needBase && !machineBases.cached) {

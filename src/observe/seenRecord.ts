@@ -13,12 +13,14 @@ import type { RunContext } from '../commands/context.js';
 /** The scan that found every machine alike, and what it found. */
 export interface AlikeFinding {
   readonly scans: MachineScans;
+  /** The machine whose listing the scans kept (self; for a controller, the first scanned): the copy is its. */
+  readonly keeper: string;
   /** The seen file of the scanned paths (buildSeenFileName). */
   readonly file: string;
   /** Paths alike everywhere, and how many of them are files or symlinks. */
   readonly paths: number;
   readonly files: number;
-  /** The controller's copy in place (null: none), reused when self answered "same" under its token. */
+  /** The controller's copy in place (null: none), reused when the keeper answered "same" under its token. */
   readonly cached: SeenListingRecord | null;
   readonly sshOptions: readonly string[];
   readonly nowMs: number;
@@ -26,7 +28,7 @@ export interface AlikeFinding {
 
 /**
  * Gives the finding a new token and writes it on every machine scanned (each with its own
- * listing's digest), after the controller's copy of self's listing under that token; nothing
+ * listing's digest), after the controller's copy of the keeper's listing under that token; nothing
  * when every machine already answered "same" under one token. Both are caches: a machine or a
  * state folder that cannot take them only costs the next plan its speed.
  */
@@ -36,7 +38,7 @@ export async function recordSeen(ctx: RunContext, found: AlikeFinding): Promise<
   const tokens = new Set(scanned.map(({ scan }) => (scan?.ok && scan.output.unchanged ? scan.seen?.token : undefined)));
   if (tokens.size === 1 && !tokens.has(undefined)) return;
   const token = buildSyncId(found.nowMs);
-  const selfScan = scanned.find((x) => x.m.name === ctx.self.name)?.scan;
+  const selfScan = scanned.find((x) => x.m.name === found.keeper)?.scan;
   if (selfScan?.ok) {
     const listing = selfScan.output.unchanged ? null : (selfScan.output.listing ?? null);
     const record = (bytes: number, digest: string): SeenListingRecord => ({ format: 1, token, paths: [...ctx.targets], listingBytes: bytes, listingDigest: digest });

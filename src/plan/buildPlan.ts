@@ -1,4 +1,5 @@
 // Assembles a Plan from a snapshot, the base and the options: decides every path, then orders the results.
+import { CONTROLLER } from '../config/self.js';
 import { BlatError } from '../errors.js';
 import type { Base, Conflict, Deferred, Deletion, Entry, Plan, PlanOptions, PlanWarning, Snapshot, Step } from '../types.js';
 import { decidePath, type PathView } from './decidePath.js';
@@ -53,8 +54,10 @@ export function buildPlan(input: PlanInput): Plan {
       offline.push({ name: m.name, reason: m.reason ?? 'offline', base: base.get(m.name) ?? NO_ENTRIES, order });
     }
   });
-  const self = online.indexOf(snapshot.self);
-  if (self === -1) throw new BlatError(`cannot plan: self machine "${snapshot.self}" is not online in the snapshot`);
+  // A controller (self: none) is no machine: index -1, and every transfer is a copy between two machines.
+  const controller = snapshot.self === CONTROLLER;
+  const self = controller ? -1 : online.indexOf(snapshot.self);
+  if (self === -1 && !controller) throw new BlatError(`cannot plan: self machine "${snapshot.self}" is not online in the snapshot`);
 
   // Offline machines last: their windows and modes matter only against self's version (owed entries).
   const rules = buildVersionRules([...online, ...offline.map((m) => m.name)], options);
@@ -81,6 +84,7 @@ export function buildPlan(input: PlanInput): Plan {
     const part = input.excludedOn === undefined ? null : restrictView(whole, input.excludedOn, self, onlineOrder, maps);
     if (part === 'self') {
       blockers.push(whole.path);
+      if (controller) return; // excluded on every machine: nothing to say
       // Excluded on self: blat syncs only through self, so it is left alone everywhere; said when the others differ.
       const others = buildExcludedOnSelfConflict(whole, input.excludedOn!, snapshot.self);
       if (others !== null) conflicts.push(others);
@@ -110,10 +114,11 @@ export function buildPlan(input: PlanInput): Plan {
         if (!decision.present) break;
         inSync++;
         // Alike on every online machine; an offline machine not known (by its base) to hold it is still owed it.
-        const source = view.current[me] as Entry;
+        const ref = me === -1 ? 0 : me; // a controller: any online machine (they agree)
+        const source = view.current[ref] as Entry;
         offline.forEach((m, k) => {
           const o = view.machines.length + k;
-          if (!sameVersion(m.base.get(view.path), source, pairWindow(view.rules, me, o), pairPerms(view.rules, me, o)) && owes(m.name)) {
+          if (!sameVersion(m.base.get(view.path), source, pairWindow(view.rules, ref, o), pairPerms(view.rules, ref, o)) && owes(m.name)) {
             owed[k].push(Object.freeze({ path: view.path, machine: m.name, reason: m.reason, source }));
           }
         });
@@ -359,7 +364,7 @@ interface RestrictedView {
 
 /**
  * `view` without the online machines whose own excludes cover its path: null when none does (the
- * view stands), 'self' when self's do (blat syncs only through self).
+ * view stands), 'self' when self's do (blat syncs only through self), or, for a controller (`self` -1), every machine's do.
  */
 function restrictView(
   view: PathView,
@@ -372,7 +377,7 @@ function restrictView(
   const keep: number[] = [];
   for (let k = 0; k < view.machines.length; k++) if (!excludedOn(view.machines[k], view.path, dir)) keep.push(k);
   if (keep.length === view.machines.length) return null;
-  if (!keep.includes(self)) return 'self';
+  if (self === -1 ? keep.length === 0 : !keep.includes(self)) return 'self';
   // The rules' online machines go with them; the offline ones (after them) stay as they are.
   const offline = (list: readonly boolean[] | readonly number[]) => list.slice(view.machines.length);
   const rules = {

@@ -1,6 +1,7 @@
 // A saved plan is data from outside (copied, hand-edited, replayed): before it is applied, every
 // step must be one the planner could have made with this config.
 import { buildUnderTest, normaliseSyncPath } from '../config/paths.js';
+import { CONTROLLER } from '../config/self.js';
 import type { Config, Plan, Step } from '../types.js';
 import { isConflictNameOf } from './conflictName.js';
 
@@ -33,7 +34,7 @@ function checkMove(s: Step, pastMoves: boolean): string | undefined {
  * offending target, step or deferred item; undefined when there is none. A step is refused when
  * it names a machine the config does not have or declares out of use, has one machine at both
  * ends, breaks the Step invariants (a pull goes to self, a push comes from self, pulls come
- * first, (action, path, to) is unique), or lies outside the config's paths or the plan's targets.
+ * first, copies only in a controller's plan and each path's from one machine, (action, path, to) is unique), or lies outside the config's paths or the plan's targets.
  */
 export function checkSavedPlan(plan: Plan, config: Config): string | undefined {
   const known = new Set(config.machines.map((m) => m.name));
@@ -51,6 +52,8 @@ export function checkSavedPlan(plan: Plan, config: Config): string | undefined {
     : undefined;
 
   const seen = new Set<string>();
+  /** A controller's copies: path → the machine they come from. */
+  const copiedFrom = new Map<string, string>();
   let pastPulls = false;
   let pastAsides = false;
   let pastMoves = false;
@@ -69,10 +72,14 @@ export function checkSavedPlan(plan: Plan, config: Config): string | undefined {
       (s.from === s.to && s.action !== 'copy-aside' ? `has ${s.from} at both ends` : undefined) ??
       (s.action === 'pull' && s.to !== plan.self ? `is a pull that does not go to self (${plan.self})` : undefined) ??
       (s.action === 'push' && s.from !== plan.self ? `is a push that does not come from self (${plan.self})` : undefined) ??
+      (s.action === 'copy' && plan.self !== CONTROLLER ? `is a copy, but the plan was made on ${plan.self}, not by a controller (self: ${CONTROLLER})` : undefined) ??
+      ((s.action === 'pull' || s.action === 'push') && plan.self === CONTROLLER ? `is a ${s.action}, but a controller's plan (self: ${CONTROLLER}) has copies instead` : undefined) ??
+      (s.action === 'copy' && (copiedFrom.get(s.path) ?? s.from) !== s.from ? `copies from ${s.from}, but an earlier copy of the path from ${copiedFrom.get(s.path)} (a path's copies come from one machine)` : undefined) ??
       (s.action === 'pull' && pastPulls ? 'is a pull after a push or trash step (pulls come first)' : undefined) ??
       (seen.has(key) ? 'repeats an earlier step' : undefined) ??
       (copies.has(s.path) && s.action !== 'copy-aside' ? (inPaths(s.path) ? undefined : placeProblem(s.path)) : placeProblem(s.path));
     if (why !== undefined) return `step ${i + 1} (${describeStep(s)}) ${why}`;
+    if (s.action === 'copy') copiedFrom.set(s.path, s.from);
     if (s.action !== 'copy-aside') pastAsides = true;
     if (s.action !== 'copy-aside' && s.action !== 'move') pastMoves = true;
     if (s.action !== 'pull' && s.action !== 'copy-aside' && s.action !== 'move') pastPulls = true;

@@ -25,6 +25,7 @@ export interface WinSteps {
  * Computes the steps that bring every machine to `winner`: a pull to self (index `self` in the view)
  * from the first holder in machine order when self lacks it, a push from self to every other online
  * machine lacking it, and a deferred entry for each offline machine whose base does not show it already holds it.
+ * A controller (`self` -1: no machine is self) gets a copy from the first holder to each online machine lacking it instead.
  */
 export function buildWinSteps(
   view: PathView,
@@ -39,6 +40,7 @@ export function buildWinSteps(
   for (const i of winner.members) holds[i] = true;
   let pull: Step | null = null;
   let source: Entry;
+  if (self === -1) return buildCopySteps(view, winner.members[0], holds, offline, rules);
   if (holds[self]) source = view.current[self] as Entry;
   else {
     const from = winner.members[0];
@@ -77,6 +79,23 @@ export function buildWinSteps(
   return { pull, pushes, deferred };
 }
 
+/** A controller's WinSteps: a copy from online machine `from` to each online machine not in `holds`; deferred as buildWinSteps. */
+function buildCopySteps(view: PathView, from: number, holds: readonly boolean[], offline: readonly OfflineMachine[], rules: VersionRules): WinSteps {
+  const source = view.current[from] as Entry;
+  const copies: Step[] = [];
+  for (let i = 0; i < view.machines.length; i++) {
+    if (holds[i]) continue;
+    copies.push(
+      Object.freeze({ action: 'copy' as const, path: view.path, from: view.machines[from], to: view.machines[i], source, target: view.current[i] ?? null, ...buildReplaces(view, i, rules) }),
+    );
+  }
+  const n = view.machines.length;
+  const deferred = offline.map((m, k): Deferred | undefined =>
+    sameVersion(m.base.get(view.path), source, pairWindow(rules, from, n + k), pairPerms(rules, from, n + k)) ? undefined : Object.freeze({ path: view.path, machine: m.name, reason: m.reason, source }),
+  );
+  return { pull: null, pushes: copies, deferred };
+}
+
 /** The steps that keep one losing version of a conflict beside its path (--keep-both), and what offline machines are owed. */
 export interface AsideSteps {
   readonly aside: Step;
@@ -89,18 +108,20 @@ export interface AsideSteps {
 /**
  * The copy of machine `holder`'s version to `as` on that machine (copy-aside), then the new file
  * `as` spread from there as any new file: a pull to self (unless self is the holder) and a push
- * from self to every other online machine; every offline machine is owed it.
+ * from self to every other online machine (a controller, `self` -1: a copy from the holder to
+ * each); every offline machine is owed it.
  */
 export function buildAsideSteps(view: PathView, holder: number, as: string, self: number, offline: readonly OfflineMachine[]): AsideSteps {
   const source = view.current[holder] as Entry;
   const name = view.machines[holder];
   const aside: Step = Object.freeze({ action: 'copy-aside' as const, path: view.path, from: name, to: name, source, target: null, as });
   const pull: Step | null =
-    holder === self ? null : Object.freeze({ action: 'pull' as const, path: as, from: name, to: view.machines[self], source, target: null });
+    holder === self || self === -1 ? null : Object.freeze({ action: 'pull' as const, path: as, from: name, to: view.machines[self], source, target: null });
   const pushes: Step[] = [];
   for (let i = 0; i < view.machines.length; i++) {
     if (i === self || i === holder) continue;
-    pushes.push(Object.freeze({ action: 'push' as const, path: as, from: view.machines[self], to: view.machines[i], source, target: null }));
+    if (self === -1) pushes.push(Object.freeze({ action: 'copy' as const, path: as, from: name, to: view.machines[i], source, target: null }));
+    else pushes.push(Object.freeze({ action: 'push' as const, path: as, from: view.machines[self], to: view.machines[i], source, target: null }));
   }
   const deferred = offline.map((m): Deferred => Object.freeze({ path: as, machine: m.name, reason: m.reason, source }));
   return { aside, pull, pushes, deferred };

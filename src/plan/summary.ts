@@ -6,12 +6,14 @@ export function summarisePlan(plan: Plan): PlanSummary {
   let move = 0;
   let pull = 0;
   let push = 0;
+  let copy = 0;
   let trash = 0;
   let kept = 0;
   for (const step of plan.steps) {
     if (step.replaces !== undefined) kept++;
     if (step.action === 'pull') pull++;
     else if (step.action === 'push') push++;
+    else if (step.action === 'copy') copy++;
     else if (step.action === 'copy-aside') aside++;
     else if (step.action === 'move') move++;
     else trash++;
@@ -21,6 +23,7 @@ export function summarisePlan(plan: Plan): PlanSummary {
     move,
     pull,
     push,
+    copy,
     trash,
     deferred: plan.deferred.length,
     conflicts: plan.conflicts.length,
@@ -41,15 +44,16 @@ export function isEmptyPlan(plan: Plan): boolean {
 export interface ActionTotals {
   readonly files: number;
   readonly bytes: number;
-  /** The other end of the steps: sources of pulls, targets of pushes and trash steps; config order of first sight. */
+  /** The other end of the steps: sources of pulls, targets of pushes, copies and trash steps; config order of first sight. */
   readonly machines: readonly string[];
 }
 
 /** Totals per action, for "push 1,204 files (1.2 GiB) to 3 machines". */
-export function summariseTransfers(plan: Plan): Readonly<Record<'pull' | 'push' | 'trash', ActionTotals>> {
+export function summariseTransfers(plan: Plan): Readonly<Record<'pull' | 'push' | 'copy' | 'trash', ActionTotals>> {
   const totals = {
     pull: { files: 0, bytes: 0, machines: [] as string[] },
     push: { files: 0, bytes: 0, machines: [] as string[] },
+    copy: { files: 0, bytes: 0, machines: [] as string[] },
     trash: { files: 0, bytes: 0, machines: [] as string[] },
   };
   for (const step of plan.steps) {

@@ -1,6 +1,7 @@
 // The plan as a versioned JSON document (`blat plan --json`, `--out FILE`) and back.
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { BlatError } from '../errors.js';
+import { CONTROLLER } from '../config/self.js';
 import { validate } from './planValidator.generated.js';
 import { summarisePlan } from '../plan/summary.js';
 import type {
@@ -107,7 +108,7 @@ export interface PlanDocument {
   readonly warnings?: readonly WarningDoc[];
   readonly inSync: number;
   /** `aside` only when the plan has copy-aside steps, `move` only when it has move steps. */
-  readonly summary: Omit<PlanSummary, 'aside' | 'move'> & { readonly aside?: number; readonly move?: number };
+  readonly summary: Omit<PlanSummary, 'aside' | 'move' | 'copy'> & { readonly aside?: number; readonly move?: number; readonly copy?: number };
   /** The mass-deletion guard's verdict on the trash steps, when it was asked (`plan --propagate-deletes`). */
   readonly deletionGuard?: DeletionGuardDoc;
 }
@@ -196,12 +197,12 @@ export function buildPlanDocument(plan: Plan, extra: { readonly deletionGuard?: 
 }
 
 /**
- * The plan's counts, `aside` only when there are copy-aside steps and `move` only when there are
- * move steps (a plan without is written as before --keep-both and moves).
+ * The plan's counts, `aside` only when there are copy-aside steps, `move` only when there are
+ * move steps and `copy` only when there are copy steps (a plan without is written as before them).
  */
 function buildSummaryDoc(plan: Plan): PlanDocument['summary'] {
-  const { aside, move, ...rest } = summarisePlan(plan);
-  return { ...(aside > 0 ? { aside } : {}), ...(move > 0 ? { move } : {}), ...rest };
+  const { aside, move, copy, ...rest } = summarisePlan(plan);
+  return { ...(aside > 0 ? { aside } : {}), ...(move > 0 ? { move } : {}), ...(copy > 0 ? { copy } : {}), ...rest };
 }
 
 // ---------------------------------------------------------------- parsing
@@ -266,7 +267,7 @@ function checkConsistency(doc: PlanDocument, plan: Plan): string | undefined {
   if (names.size !== doc.machines.length) return '/machines names a machine twice';
   const unknown = (where: string, name: string): string | undefined =>
     names.has(name) ? undefined : `${where} names unknown machine ${JSON.stringify(name)}`;
-  const checks: (string | undefined)[] = [unknown('/self', doc.self)];
+  const checks: (string | undefined)[] = [doc.self === CONTROLLER ? undefined : unknown('/self', doc.self)];
   doc.steps.forEach((s, i) => checks.push(unknown(`/steps/${i}/from`, s.from), unknown(`/steps/${i}/to`, s.to)));
   doc.deferred.forEach((d, i) => checks.push(unknown(`/deferred/${i}/machine`, d.machine)));
   doc.conflicts.forEach((c, i) =>
@@ -288,6 +289,8 @@ function checkConsistency(doc: PlanDocument, plan: Plan): string | undefined {
     if (key === 'aside' && doc.summary.aside === undefined && expected.aside === 0) continue;
     // Nor one saved before moves: it has no move steps.
     if (key === 'move' && doc.summary.move === undefined && expected.move === 0) continue;
+    // Nor one without copy steps (any plan but a controller's).
+    if (key === 'copy' && doc.summary.copy === undefined && expected.copy === 0) continue;
     if (doc.summary[key] !== expected[key]) {
       return `/summary/${key} is ${doc.summary[key]} but the plan has ${expected[key]}`;
     }

@@ -71,7 +71,7 @@ function renderTitle(plan: Plan): string {
 /** One line: what apply would move, and what stays. */
 function renderSummary(plan: Plan): string {
   const totals = summariseTransfers(plan);
-  const parts = (['pull', 'push', 'trash'] as const).map((a) => describeTotals(a, totals[a], escapeMarkdown)).filter((p): p is string => p !== undefined);
+  const parts = (['pull', 'push', 'copy', 'trash'] as const).map((a) => describeTotals(a, totals[a], escapeMarkdown)).filter((p): p is string => p !== undefined);
   if (plan.deferred.length > 0) parts.push(`${count(plan.deferred.length)} owed to offline machines`);
   if (plan.conflicts.length > 0) parts.push(plural(plan.conflicts.length, 'conflict', 'conflicts'));
   const held = plan.deletions.filter((d) => !d.propagated).length;
@@ -102,7 +102,7 @@ function buildSections(plan: Plan): Section[] {
   const sections: Section[] = [];
   const byMachine = new Map<string, Step[]>();
   for (const s of plan.steps) {
-    const key = s.action === 'pull' ? `pull to ${s.to} (self)` : s.action === 'push' ? `push to ${s.to}` : s.action === 'copy-aside' ? `conflict copies on ${s.to}` : s.action === 'move' ? `moves on ${s.to}` : `trash on ${s.to}`;
+    const key = s.action === 'pull' ? `pull to ${s.to} (self)` : s.action === 'push' ? `push to ${s.to}` : s.action === 'copy' ? `copy to ${s.to}` : s.action === 'copy-aside' ? `conflict copies on ${s.to}` : s.action === 'move' ? `moves on ${s.to}` : `trash on ${s.to}`;
     const list = byMachine.get(key);
     if (list) list.push(s);
     else byMachine.set(key, [s]);

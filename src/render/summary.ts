@@ -6,17 +6,18 @@ import { sanitizeForTerminal as safe } from '../escape.js';
 import { formatSize, plural } from './format.js';
 
 /**
- * `Plan: [N to move, ]N to pull, N to push, [N to trash, ]N deferred, N conflicts, N deletions held[; N versions will be kept in trash].`
+ * `Plan: [N to move, ]N to pull, N to push, [N to copy, ][N to trash, ]N deferred, N conflicts, N deletions held[; N versions will be kept in trash].`
  * (`… deletions to propagate` when `propagated`; the versions kept only when some are). Counts are
  * not pluralised, so the line has one fixed shape that scripts can match.
  */
 export function renderSummaryLine(summary: PlanSummary, propagated: boolean): string {
   const trash = summary.trash > 0 ? `${summary.trash} to trash, ` : '';
+  const copy = summary.copy > 0 ? `${summary.copy} to copy, ` : '';
   const deletions = propagated ? `${summary.deletions} deletions to propagate` : `${summary.deletions} deletions held`;
   const kept = summary.kept > 0 ? `; ${summary.kept} versions will be kept in trash` : '';
   const aside = summary.aside > 0 ? `${summary.aside} conflict copies kept beside their paths, ` : '';
   const move = summary.move > 0 ? `${summary.move} to move, ` : '';
-  return `Plan: ${aside}${move}${summary.pull} to pull, ${summary.push} to push, ${trash}${summary.deferred} deferred, ${summary.conflicts} conflicts, ${deletions}${kept}.`;
+  return `Plan: ${aside}${move}${summary.pull} to pull, ${summary.push} to push, ${copy}${trash}${summary.deferred} deferred, ${summary.conflicts} conflicts, ${deletions}${kept}.`;
 }
 
 /** `No changes. Every machine is in sync (N paths).` — the line for an empty plan. */
@@ -66,19 +67,20 @@ export function countFiles(n: number): string {
 }
 
 /** `push 1,204 files (1.2 GiB) to 3 machines` (one machine is named, through `name`), or undefined when the action has no step. */
-export function describeTotals(action: 'pull' | 'push' | 'trash', t: ActionTotals, name: (machine: string) => string): string | undefined {
+export function describeTotals(action: 'pull' | 'push' | 'copy' | 'trash', t: ActionTotals, name: (machine: string) => string): string | undefined {
   if (t.machines.length === 0) return undefined;
   const files = countFiles(t.files);
   const where = t.machines.length === 1 ? name(t.machines[0]) : `${t.machines.length} machines`;
   if (action === 'pull') return `pull ${files} (${formatSize(t.bytes)}) from ${where}`;
   if (action === 'push') return `push ${files} (${formatSize(t.bytes)}) to ${where}`;
+  if (action === 'copy') return `copy ${files} (${formatSize(t.bytes)}) to ${where}`;
   return `move ${files} to trash on ${where}`;
 }
 
 /** What apply would move, in words: `pull 1 file (2.0 KiB) from m2, push 1,204 files (1.2 GiB) to 3 machines`; '' without steps. */
 export function describeTransfers(plan: Plan, name: (machine: string) => string = safe, separator = ', '): string {
   const totals = summariseTransfers(plan);
-  const parts = (['pull', 'push', 'trash'] as const).map((a) => describeTotals(a, totals[a], name)).filter((p): p is string => p !== undefined);
+  const parts = (['pull', 'push', 'copy', 'trash'] as const).map((a) => describeTotals(a, totals[a], name)).filter((p): p is string => p !== undefined);
   // Moves and versions kept aside transfer nothing: counted as steps, on the machines that run them.
   const local = (action: 'move' | 'copy-aside', words: (n: number, where: string) => string) => {
     const steps = plan.steps.filter((s) => s.action === action);

@@ -1,6 +1,7 @@
 // The human view of a plan: machine header, steps table, deferred, conflicts, deletions, summary.
 import { isEmptyPlan, summarisePlan } from '../plan/summary.js';
 import type { Conflict, Deferred, Deletion, Entry, MachineObservation, Plan, PlanWarning, Step } from '../types.js';
+import { CONTROLLER } from '../config/self.js';
 import { formatClockOffset, formatMtime, formatSize, plural } from './format.js';
 import { buildRemaining } from '../plan/remaining.js';
 import { countFiles, describeTransfers, formatCount, renderNoChangesLine, renderRemainingLine, renderSummaryLine } from './summary.js';
@@ -77,7 +78,7 @@ function stepReason(step: Step): string {
 }
 
 function paintAction(p: Paint, action: Step['action']): string {
-  return p(action === 'pull' ? 'cyan' : action === 'push' ? 'green' : action === 'copy-aside' || action === 'move' ? 'yellow' : 'red', action);
+  return p(action === 'pull' ? 'cyan' : action === 'push' || action === 'copy' ? 'green' : action === 'copy-aside' || action === 'move' ? 'yellow' : 'red', action);
 }
 
 /** `natural` when it fits the width (or none is set), else the narrower layout. */
@@ -109,12 +110,14 @@ function renderHeader(ctx: Ctx, plan: Plan): string {
     ]);
     return rows.length > 0 ? `\n${indent(renderTable(rows, { borderless: true }))}` : '';
   };
-  const whole = `${heading(ctx, 'Machines:')}${table((m) => machineState(ctx.paint, m))}`;
+  // A controller (self: none) is none of them: said once, above them.
+  const runner = plan.self === CONTROLLER ? ` ${ctx.paint('dim', '(self: none, this runner holds no copy)')}` : '';
+  const whole = `${heading(ctx, 'Machines:')}${runner}${table((m) => machineState(ctx.paint, m))}`;
   // Too wide (a long reason): the states in a word, each reason in full below.
   return fitsOrElse(ctx, whole, () => {
     const reasons = plan.machines.filter((m) => m.status === 'offline' && m.reason !== undefined).map((m) => ctx.paint('red', wrapProse(`${safe(m.name)}: ${safe(m.reason as string)}`, ctx.width as number, '  ')));
     const short = (m: MachineObservation): string => (m.status === 'offline' ? ctx.paint('red', m.rootMissing ? 'root missing' : 'offline') : machineState(ctx.paint, m));
-    return [`${heading(ctx, 'Machines:')}${table(short)}`, ...reasons].join('\n');
+    return [`${heading(ctx, 'Machines:')}${runner}${table(short)}`, ...reasons].join('\n');
   });
 }
 
@@ -144,7 +147,7 @@ function folderAt(path: string, depth: number): string {
 
 /** How deep step counts go: the top folders, or deeper while that still fits MAX_DEFAULT_GROUPS rows and says more. */
 function countingDepth(steps: readonly Step[]): number {
-  const groups = (depth: number) => new Set(steps.map((s) => `${folderAt(s.path, depth)}\u0000${s.action}\u0000${s.action === 'pull' ? s.from : s.to}`)).size;
+  const groups = (depth: number) => new Set(steps.map((s) => `${folderAt(s.path, depth)}\u0000${s.action}\u0000${groupEnds(s)}`)).size;
   let depth = 1;
   let count = groups(1);
   while (depth < 4) {
@@ -156,6 +159,11 @@ function countingDepth(steps: readonly Step[]): number {
   return depth;
 }
 
+/** The machines a step is counted under: the source of a pull, both ends of a copy (a controller's), else the target. */
+function groupEnds(s: Step): string {
+  return s.action === 'pull' ? s.from : s.action === 'copy' ? `${s.from}\u0000${s.to}` : s.to;
+}
+
 /** `(and 12 more conflicts: blat plan --full)`, dimmed, indented. */
 function moreNote(ctx: Ctx, n: number, what: string): string {
   return `  ${ctx.paint('dim', `(and ${formatCount(n)} more ${what}: blat plan --full)`)}`;
@@ -163,14 +171,14 @@ function moreNote(ctx: Ctx, n: number, what: string): string {
 
 /** Steps counted per top folder, action and machine (the other end): files and bytes, the largest groups first. */
 function renderStepCounts(ctx: Ctx, steps: readonly Step[]): string {
-  const groups = new Map<string, { folder: string; action: Step['action']; machine: string; files: number; bytes: number; changed: number }>();
+  const groups = new Map<string, { folder: string; action: Step['action']; machine: string; from: string; files: number; bytes: number; changed: number }>();
   const depth = countingDepth(steps);
   for (const s of steps) {
     const machine = s.action === 'pull' ? s.from : s.to;
     const folder = folderAt(s.path, depth);
-    const key = `${folder}\u0000${s.action}\u0000${machine}`;
+    const key = `${folder}\u0000${s.action}\u0000${groupEnds(s)}`;
     let g = groups.get(key);
-    if (g === undefined) groups.set(key, (g = { folder, action: s.action, machine, files: 0, bytes: 0, changed: 0 }));
+    if (g === undefined) groups.set(key, (g = { folder, action: s.action, machine, from: s.from, files: 0, bytes: 0, changed: 0 }));
     const entry = s.action === 'trash' ? s.target : s.source;
     if (s.replaces === 'changed') g.changed++;
     if (entry === null || entry.type === 'dir') continue;
@@ -184,7 +192,7 @@ function renderStepCounts(ctx: Ctx, steps: readonly Step[]): string {
   const rows = shown.map((g) => [
     safe(g.folder),
     paintAction(p, g.action),
-    `${g.action === 'pull' ? 'from' : g.action === 'push' ? 'to' : 'on'} ${safe(g.machine)}`,
+    g.action === 'copy' ? `${safe(g.from)} → ${safe(g.machine)}` : `${g.action === 'pull' ? 'from' : g.action === 'push' ? 'to' : 'on'} ${safe(g.machine)}`,
     formatCount(g.files),
     g.action === 'trash' ? '' : formatSize(g.bytes),
     g.changed === 0 ? '' : p('yellow', `${formatCount(g.changed)} replacing a version changed since the last sync`),

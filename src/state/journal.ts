@@ -188,7 +188,7 @@ export function checkJournalRecord(value: unknown): JournalRecord | undefined {
 function isStep(value: unknown): value is Step {
   return (
     isRecord(value) &&
-    (value.action === 'pull' || value.action === 'push' || value.action === 'trash' || (value.action === 'copy-aside' && typeof value.as === 'string') || (value.action === 'move' && typeof value.was === 'string')) &&
+    (value.action === 'pull' || value.action === 'push' || value.action === 'copy' || value.action === 'trash' || (value.action === 'copy-aside' && typeof value.as === 'string') || (value.action === 'move' && typeof value.was === 'string')) &&
     typeof value.path === 'string' &&
     typeof value.from === 'string' &&
     typeof value.to === 'string' &&

@@ -506,3 +506,22 @@ machines:
     expect(lines[0]).toContain('\\x1b[31mx\\nnew');
   });
 });
+
+describe('readConfig: self: none (a controller)', () => {
+  it('takes self: none, which names no machine', async () => {
+    const config = await readConfig(await write(`version: 1\nself: none\npaths: [docs]\nmachines:\n  spencer: { host: spencer.local, root: /home/ajh }\n`), ENV);
+    expect(config.self).toBe('none');
+  });
+
+  it('refuses a machine called none, in one line naming it', async () => {
+    const { file, lines } = await errorLines(`version: 1
+paths: [docs]
+machines:
+  spencer: { host: spencer.local, root: /home/ajh }
+  none: { host: none.local, root: /home/ajh }
+`);
+    expect(lines).toEqual([
+      `${file}:5:9: machines.none: a machine cannot be called "none": "self: none" (or --self none) means blat runs on no machine of the set; rename it`,
+    ]);
+  });
+});

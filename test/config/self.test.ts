@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { caught } from '../helpers/errors.js';
-import { resolveSelf } from '../../src/config/self.js';
+import { CONTROLLER, resolveSelf } from '../../src/config/self.js';
 import { UsageError } from '../../src/errors.js';
 import type { Config, MachineConfig } from '../../src/types.js';
 
@@ -102,5 +102,19 @@ describe('resolveSelf: by hostname', () => {
     const machines = [machine('a', { host: '10.0.0.120' }), machine('b', { host: '10.0.0.121' })];
     expect(resolveSelf(config(machines), { env: {}, hostname: '10.0.0.121' })).toBe('b');
     expect(() => resolveSelf(config(machines), { env: {}, hostname: '10' })).toThrow(/matches none of: a, b/);
+  });
+});
+
+describe('resolveSelf: none (a controller)', () => {
+  it('is none from --self, BLAT_SELF or self: in the config, whatever the hostname matches', () => {
+    expect(resolveSelf(config(MACHINES), { flag: 'none', env: {}, hostname: 'spencer' })).toBe(CONTROLLER);
+    expect(resolveSelf(config(MACHINES), { env: { BLAT_SELF: 'none' }, hostname: 'spencer' })).toBe(CONTROLLER);
+    expect(resolveSelf(config(MACHINES, 'none'), { env: {}, hostname: 'spencer' })).toBe(CONTROLLER);
+    expect(CONTROLLER).toBe('none');
+  });
+
+  it('gives way to a machine named first: --self over BLAT_SELF=none and self: none', () => {
+    expect(resolveSelf(config(MACHINES, 'none'), { flag: 'spencer', env: { BLAT_SELF: 'none' }, hostname: 'x' })).toBe('spencer');
+    expect(resolveSelf(config(MACHINES, 'spencer'), { flag: 'none', env: {}, hostname: 'x' })).toBe(CONTROLLER);
   });
 });

@@ -144,7 +144,7 @@ describe('parsePlanDocument', () => {
       return doc;
     };
     expect(refusal(edit((d) => (d.steps[1].action = 'delete')))).toBe(
-      'saved.plan: not a blat plan: /steps/1/action must be equal to one of the allowed values: copy-aside, move, pull, push, trash',
+      'saved.plan: not a blat plan: /steps/1/action must be equal to one of the allowed values: copy-aside, move, pull, push, copy, trash',
     );
     expect(refusal(edit((d) => (d.extra = true)))).toBe('saved.plan: not a blat plan: the document must NOT have additional properties ("extra")');
     expect(refusal(edit((d) => delete d.summary))).toBe("saved.plan: not a blat plan: the document must have required property 'summary'");
