@@ -1,8 +1,11 @@
 // `npm run bench`: blat against the raw limit of the same work, on three machines over a private sshd.
 //
 //   node bench/run.mjs [--files 10000] [--runs 3] [--planner-files 1000000] [--no-planner]
-//                      [--only first,noop,changed,rss,moved,planner] [--no-unison] [--profile] [--keep]
-//                      [--hold] [--rtt MS] [--out bench/results.md]
+//                      [--only first,noop,changed,rss,moved,plan1,planner] [--no-unison] [--profile] [--keep]
+//                      [--hold] [--rtt MS] [--machines N] [--link] [--out bench/results.md]
+// --machines: m1 (self) and N-1 machines over ssh (default 3 in all). --link: the other machines'
+// trees are hard links of self's (the default from 500,000 files: identical trees cost no disk).
+// plan1: `blat plan` after 1% changed on self, every machine found alike before (peak RSS too).
 // The no-op and 1% changed work also time Unison (`unison`, Debian's 2.52, on the PATH here and of
 // the ssh login user) synced in a star, m1 with m2 then m1 with m3; --no-unison leaves it out.
 // --rtt puts a network's round-trip time (no bandwidth limit) between this machine and m2, m3:
@@ -26,9 +29,10 @@ import { SYNC_PATH, changedFiles, checkIdentical, fileContent, folderPaths, rewr
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(BENCH, '..');
 const CLI = join(REPO, 'dist', 'bin', 'blat.js');
-const MACHINES = ['m1', 'm2', 'm3'];
+// m1 (self) and the machines over ssh: m2, m3 unless --machines says how many in all.
+let MACHINES = ['m1', 'm2', 'm3'];
 const SELF = 'm1';
-const REMOTE = ['m2', 'm3'];
+let REMOTE = ['m2', 'm3'];
 const SCAN_FORMAT = '%p\\0%y\\0%T@\\0%s\\0%m\\0%l\\0'; // the same records blat's scan asks GNU find for
 
 // ---------------------------------------------------------------- arguments
@@ -52,6 +56,8 @@ function parseArgs(argv) {
     else if (a === '--keep') o.keep = true;
     else if (a === '--hold') o.hold = true;
     else if (a === '--rtt') o.rtt = Number(next());
+    else if (a === '--machines') o.machines = Number(next());
+    else if (a === '--link') o.link = true;
     else if (a === '--out') o.out = resolve(next());
     else if (a === '-h' || a === '--help') {
       const lines = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n');
@@ -62,6 +68,9 @@ function parseArgs(argv) {
   if (!Number.isInteger(o.files) || o.files < 100) throw new Error('--files: an integer ≥ 100');
   if (!Number.isInteger(o.runs) || o.runs < 1) throw new Error('--runs: an integer ≥ 1');
   if (o.rtt !== undefined && !(Number.isFinite(o.rtt) && o.rtt >= 0)) throw new Error('--rtt: milliseconds ≥ 0');
+  if (o.machines !== undefined && !(Number.isInteger(o.machines) && o.machines >= 2 && o.machines <= 9)) throw new Error('--machines: an integer from 2 to 9');
+  // At a million files the other machines' trees are hard links of self's (rewritten files get new inodes).
+  o.link ??= o.files >= 500_000;
   return o;
 }
 
@@ -158,10 +167,10 @@ class Bench {
     const t0 = performance.now();
     writeTree(this.roots[SELF], this.n);
     for (const m of REMOTE) {
-      execFileSync('cp', ['-a', join(this.roots[SELF], SYNC_PATH), this.roots[m]]);
+      execFileSync('cp', [this.opts.link ? '-al' : '-a', join(this.roots[SELF], SYNC_PATH), this.roots[m]]);
       if (isRoot && this.user.uid !== 0) execFileSync('chown', ['-R', `${this.user.uid}:${this.user.gid}`, this.roots[m]]);
     }
-    log(`wrote ${this.n} files × 3 machines in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    log(`wrote ${this.n} files × ${MACHINES.length} machines${this.opts.link ? ' (hard links of self\'s)' : ''} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     checkIdentical(this.roots, 'setup');
 
     const machines = MACHINES.map((m) => `  ${m}:\n    host: ${m}\n    root: ${JSON.stringify(this.roots[m])}`).join('\n');
@@ -250,7 +259,7 @@ class Bench {
   prepareChange() {
     const round = this.round++;
     const mtime = Math.floor(Date.now() / 1000) + 0.5;
-    const paths = rewriteFiles(this.roots[SELF], this.n, round, mtime);
+    const paths = rewriteFiles(this.roots[SELF], this.n, round, mtime, this.opts.link);
     const list = join(this.dir, `changed-${round}.txt`);
     writeFileSync(list, paths.join('\n') + '\n');
     return { list, paths, count: paths.length };
@@ -490,6 +499,48 @@ async function benchChanged(b) {
   });
 }
 
+/**
+ * A plan after 1% of the files changed on one machine (self), every machine found alike by the
+ * plan before (their seen lines in place): `blat plan` under /usr/bin/time (its peak RSS kept in
+ * b.plan1Rss), against the raw parallel scan. Before each blat run the previous change is applied
+ * and planned once (untimed), so each run meets exactly one fresh 1%.
+ */
+async function benchPlanAfterChange(b) {
+  let list = null;
+  let dirty = false;
+  const haveTime = existsSync('/usr/bin/time');
+  b.plan1Rss = [];
+  let rssFile = null;
+  return measure('plan after 1% changed', b.opts.runs, {
+    blat: async () => {
+      const r = await b.blat(['plan', '--json'], [], haveTime ? ['/usr/bin/time', '-f', '%M', '-o', rssFile] : null);
+      if (r.code !== 0) throw new Error(`blat plan (1% changed) exited ${r.code}:\n${(r.stdout + r.stderr).slice(-2000)}`);
+      const plan = JSON.parse(r.stdout);
+      const pushes = plan.steps.filter((s) => s.action === 'push').length;
+      if (pushes !== list.count * REMOTE.length || plan.conflicts.length > 0) throw new Error(`blat plan (1% changed): ${pushes} pushes, ${plan.conflicts.length} conflicts; expected ${list.count * REMOTE.length} pushes`);
+      if (haveTime) {
+        const kib = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
+        if (!Number.isFinite(kib) || kib <= 0) throw new Error(`could not read max RSS from ${rssFile}`);
+        b.plan1Rss.push(kib);
+      }
+      return r.ms;
+    },
+    raw: () => b.rawScan(),
+  }, {
+    prepare: async (k) => {
+      if (k !== 'blat') return;
+      if (dirty) await b.blatApply('plan after 1% changed: settle');
+      // The plan that finds every machine alike writes their seen lines.
+      const settled = await b.blat(['plan', '--detailed-exitcode']);
+      if (settled.code !== 0) throw new Error(`blat plan (settle) exited ${settled.code}:\n${settled.stdout.slice(-2000)}`);
+      list = b.prepareChange();
+      dirty = true;
+      rssFile = join(b.dir, `plan1-rss-${b.round}.txt`);
+      execFileSync('sync');
+    },
+  });
+}
+
 /** Files in the folder the "moved folder" phase moves. */
 const MOVED_FILES = 1000;
 
@@ -619,6 +670,12 @@ function buildRows(res, n) {
   unisonRow(`no-op: Unison star (${star}; archives warmed; found nothing to do)`, res.noop, 'parallel scan', '`blat plan`');
   unisonRow(`1% changed: Unison star (${star}; archives up to date before each change; converged it)`, res.changed, 'scan + rsync --files-from', '`blat apply`');
   ratioRow('first sync: `blat apply`', res.first, 1.2, 'parallel rsync -a');
+  const scale = `${n.toLocaleString('en')} files × ${MACHINES.length} machines`;
+  ratioRow(`plan after 1% changed on one machine: \`blat plan\` (${scale})`, res.plan1, 1.3, 'parallel scan');
+  if (res.plan1 && res.plan1Rss?.length) {
+    const m = median(res.plan1Rss);
+    rows.push({ work: `peak RSS of that plan (${scale})`, blat: fmtMiB(m), raw: '—', ratio: '—', target: '≤ 512 MB', met: m * 1024 <= 512e6, key: 'plan1-rss' });
+  }
   ratioRow(`moved folder (${MOVED_FILES.toLocaleString('en')} files): \`blat apply\` (mv on m2, m3)`, res.moved, null, 'parallel rsync -a of the folder');
   if (res.rss) {
     const m = median(res.rss);
@@ -672,6 +729,10 @@ function writeResults(file, key, section) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  if (opts.machines !== undefined) {
+    MACHINES = Array.from({ length: opts.machines }, (_, k) => `m${k + 1}`);
+    REMOTE = MACHINES.slice(1);
+  }
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build (npm run bench does)`);
   const want = (k) => !opts.only || opts.only.has(k);
   const b = new Bench(opts);
@@ -712,6 +773,10 @@ async function main() {
     if (want('noop')) res.noop = await benchNoop(b);
     if (want('rss')) res.rss = await benchRss(b);
     if (want('changed')) res.changed = await benchChanged(b);
+    if (want('plan1')) {
+      res.plan1 = await benchPlanAfterChange(b);
+      res.plan1Rss = b.plan1Rss;
+    }
     if (want('moved')) res.moved = await benchMoved(b);
 
     const rows = buildRows(res, opts.files);
@@ -751,7 +816,7 @@ async function main() {
       '',
       `${new Date().toISOString()} · ${cpu.length} cores (${cpu[0]?.model ?? '?'}) · Linux ${release()} · node ${process.version} · ${versionOf('rsync', ['--version'])} · ${versionOf('ssh', ['-V'])}${res.unison?.ok ? ` · ${res.unison.version}` : ''}`,
       '',
-      `m1 is self (read locally); m2 and m3 are reached over ssh on 127.0.0.1 (one private sshd, multiplexed connections, warmed up)${opts.rtt ? `, through bench/delay-proxy.mjs: ${opts.rtt / 2} ms each way, no bandwidth limit` : ''}.`,
+      `m1 is self (read locally); ${REMOTE.join(", ")} are reached over ssh on 127.0.0.1 (one private sshd, multiplexed connections, warmed up)${opts.rtt ? `, through bench/delay-proxy.mjs: ${opts.rtt / 2} ms each way, no bandwidth limit` : ''}.`,
       `Tree: ${opts.files.toLocaleString('en')} files of 1–8 KiB, 100 per folder, ${folderPaths(opts.files).length} folders. 1% changed = ${changedFiles(opts.files, 0).length} files rewritten on m1 (new content, new mtime) before each run.`,
       'Each contender: one untimed warm-up, then alternating rounds; every run checked (identical trees afterwards, or every entry seen).',
       ...(res.unison?.ok

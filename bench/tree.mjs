@@ -1,7 +1,7 @@
 // The benchmark's deterministic tree: N small files (1–8 KiB), 100 per folder, two levels of
 // folders of 100 under the sync path; its listing for comparing machines; the 1% rewrite.
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, utimesSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const SYNC_PATH = 'data';
@@ -80,13 +80,17 @@ export function changedFiles(n, round) {
   return out;
 }
 
-/** Rewrites the files of round r under root in place (new content, mtime `mtime` seconds); returns their relative paths. */
-export function rewriteFiles(root, n, round, mtime) {
+/** Rewrites the files of round r under root (new content, mtime `mtime` seconds; `replace`: as new files renamed over the old); returns their relative paths. */
+export function rewriteFiles(root, n, round, mtime, replace = false) {
   const paths = [];
   for (const i of changedFiles(n, round)) {
     const rel = filePath(i);
     const file = join(root, rel);
-    writeWhole(file, fileContent(i, round + 1));
+    if (replace) {
+      // A new file renamed over the old: other machines' trees may be hard links of this one.
+      writeWhole(`${file}.new`, fileContent(i, round + 1));
+      renameSync(`${file}.new`, file);
+    } else writeWhole(file, fileContent(i, round + 1));
     utimesSync(file, mtime, mtime);
     paths.push(rel);
   }

@@ -97,7 +97,11 @@ export async function observeMachines(ctx: RunContext, options: PlanOptions, io:
   // A plan whose controller holds the copy of a seen token's listing compares with it the
   // listings of the machines that changed since (the others answer "same"), as with the synced listing.
   const seenToken = useSeen && !needBase && cachedSeen ? cachedSeen.token : undefined;
-  const reference = synced ? readSyncedListingFile(config.stateDir, synced) : seenToken !== undefined ? readSeenListingFile(config.stateDir, cachedSeen!) : null;
+  // The synced listing is compared with every listing: read at once; the copy of a seen token's
+  // listing only once a machine sends a listing to compare with it (none does when nothing changed).
+  let seenReference: Promise<Buffer | null> | undefined;
+  const readReference = (): Promise<Buffer | null> => (seenReference ??= readSeenListingFile(config.stateDir, cachedSeen!));
+  const reference = synced ? readSyncedListingFile(config.stateDir, synced) : null;
   const diffs: Promise<ListingDiff | null>[] = [];
   const setDir = buildSetDir(config.setName);
   const have = await readBaseIds(config.stateDir, config.setName);
@@ -108,14 +112,14 @@ export async function observeMachines(ctx: RunContext, options: PlanOptions, io:
     sshOptions,
     seen: useSeen ? seenFile : undefined,
     keepListingOf: keeper,
-    unparsed: reference !== null,
+    unparsed: reference !== null || seenToken !== undefined,
     checksum: how.checksum,
     bases: { dir: setDir, have: have ?? new Map() },
     onScanned:
       synced && reference ? (i, scan) => void (diffs[i] = reference.then((ref) => diffScan(ref, scan, synced.records)))
-      : reference ? (i, scan) => {
+      : seenToken !== undefined ? (i, scan) => {
           // Only a listing whose machine was found alike under that token can be compared with its listing.
-          if (scan.ok && !scan.output.unchanged && scan.seen?.token === seenToken) diffs[i] = reference.then((ref) => diffScan(ref, scan, scan.ok ? (scan.seen?.paths ?? 0) : 0));
+          if (scan.ok && !scan.output.unchanged && scan.seen?.token === seenToken) diffs[i] = readReference().then((ref) => diffScan(ref, scan, scan.ok ? (scan.seen?.paths ?? 0) : 0));
         }
       : undefined,
   };
@@ -150,7 +154,7 @@ export async function observeMachines(ctx: RunContext, options: PlanOptions, io:
   const referenceName = synced ? 'the synced listing' : 'the listing their seen lines stand for';
   if (partial) {
     how.report?.(`compared with ${referenceName}: ${partial.snapshot.partial!.alike} paths alike everywhere, ${partial.paths} planned one by one\n`);
-  } else if (reference) {
+  } else if (synced || seenToken !== undefined) {
     // Something out of the ordinary (a machine offline, a warning, a special file, another token): read every listing.
     if (synced || fromSeen) how.report?.(`${referenceName} cannot stand for every machine this time: every listing is read\n`);
     else if (alikeUnder === undefined) how.report?.('the machines were not all found alike under the seen token this controller has a copy of: every listing is read\n');

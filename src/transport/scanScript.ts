@@ -68,9 +68,10 @@ export interface ScanScriptOptions {
    * Tree mode, with `base`: the name of the machine's seen file in the set's folder
    * (state/seenLine.ts). Its line is sent first in the base section ('' when there is none, or it
    * is not one). With one, the listing is first written to a temp file and hashed there; when its
-   * digest is the line's, only "same" is sent, otherwise the tree is listed again, straight to the
-   * output (the temp file is never sent: a full disk could have cut it short). Without sha256sum,
-   * shasum or mktemp the tree is simply listed.
+   * digest is the line's, only "same" is sent; otherwise the temp file is sent when GNU find ended
+   * well and complained of nothing (a write error on a full disk makes it fail), else the tree is
+   * listed again, straight to the output (a temp file not known whole is never sent). Without
+   * sha256sum, shasum or mktemp the tree is simply listed.
    */
   readonly seen?: string;
   /**
@@ -263,12 +264,18 @@ export function buildScanScript(opts: ScanScriptOptions): string {
           'if [ -n "$tmp" ]; then err=$(mktemp "${TMPDIR:-/tmp}/blat-scan.XXXXXX" 2>/dev/null) || { rm -f "$tmp"; tmp=; }; fi',
           'if [ -n "$tmp" ]; then',
           `trap 'rm -f "$tmp" "$err"' EXIT; trap 'exit 1' HUP INT TERM PIPE`,
-          '{', ...listing, '} >"$tmp" 2>"$err"',
-          'got=$($sum <"$tmp" 2>/dev/null | cut -c1-64); rm -f "$tmp"',
+          '{', ...listing, '} >"$tmp" 2>"$err"; st=$?',
+          'got=$($sum <"$tmp" 2>/dev/null | cut -c1-64)',
+          // The temp file is whole only when GNU find ended well (it fails on a write error, such as
+          // a full disk) and said nothing at all: then it is sent as it is, not listed again.
+          'whole=0; if [ $gnu = 1 ] && [ "$st" = 0 ] && [ ! -s "$err" ] && [ -n "$got" ]; then whole=1; fi',
           // A complaint other than a missing start point (a folder that could not be read): the
           // listing lacks what it could not see, so its digest proves nothing; list it again.
           `if [ -s "$err" ] && grep -qv 'No such file or directory$' "$err" 2>/dev/null; then got=; fi; rm -f "$err"`,
-          `if [ "$got" = "$exp" ]; then printf 'same\\0'; else`,
+          `if [ "$got" = "$exp" ]; then rm -f "$tmp"; printf 'same\\0'`,
+          // A temp file that cannot be read back whole ends the scan before its end marker: cut short, never a shorter listing.
+          `elif [ $whole = 1 ]; then cat "$tmp" || exit 1; rm -f "$tmp"`,
+          'else rm -f "$tmp"',
           ...listing,
           'fi',
           'else',

@@ -223,6 +223,52 @@ describe.each([
     expect(out.listingDigest).toBe(plain.listingDigest);
   });
 
+  it('on a miss, sends the listing it hashed (GNU find ended well) without walking the tree again; the perl form walks it again', () => {
+    const before = scan();
+    execFileSync('touch', ['-d', '@1600000000', join(tree, 'docs/sub/keep.c')]);
+    // A find that counts its runs, ahead of the real one on the PATH.
+    const bin = mkdtempSync(join(dir, 'countbin-'));
+    const count = join(bin, 'runs');
+    const realFind = execFileSync('/bin/sh', ['-c', 'command -v find'], { encoding: 'utf8' }).trim();
+    writeFileSync(join(bin, 'find'), `#!/bin/sh\necho x >> '${count}'\nexec '${realFind}' "$@"\n`, { mode: 0o755 });
+    const env = { TMPDIR: tmp, PATH: `${bin}:${process.env.PATH ?? ''}` };
+    const runs = () => readFileSync(count, 'utf8').split('\n').filter(Boolean).length;
+    const only = (digest?: string) => buildScanScript({ root: tree, paths: ['docs'], mode: 'tree', exclude: ['*.o'], os, ...plantSeen(tree, ['docs'], digest) });
+    const was = runWith(only(), {});
+    writeFileSync(join(tree, 'docs/sub/keep.c'), 'changed');
+    const miss = runWith(only(was.listingDigest), env);
+    const plain = runWith(only(), {});
+    expect(miss.unchanged).toBe(false);
+    expect(miss.listing).toEqual(plain.listing);
+    expect(miss.listingDigest).toBe(plain.listingDigest);
+    expect(runs()).toBe(os === 'linux' ? 1 : 2);
+    // A start point that is not there makes find fail: the temp file is not trusted, the tree is walked again.
+    const missing = runWith(script(before.listingDigest), env);
+    expect(missing.listing).toEqual(scan().listing);
+    expect(runs()).toBe(os === 'linux' ? 3 : 4);
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('lists the tree again when the temp file could not be written whole (TMPDIR on a full tmpfs)', () => {
+    const before = scan();
+    writeFileSync(join(tree, 'docs/sub/new'), 'x'.repeat(100));
+    const full = mkdtempSync(join(dir, 'full-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', full]);
+    try {
+      // Room for the temp files' inodes, none for the listing.
+      execFileSync('sh', ['-c', 'dd if=/dev/zero of="$1/fill" bs=1k 2>/dev/null; true', 'sh', full]);
+      const miss = runWith(script(before.listingDigest), { TMPDIR: full });
+      const plain = scan();
+      expect(miss.unchanged).toBe(false);
+      expect(miss.complete).toBe(true);
+      expect(miss.entries).toEqual(plain.entries);
+      expect(miss.listing).toEqual(plain.listing);
+      expect(readdirSync(full)).toEqual(['fill']);
+    } finally {
+      execFileSync('umount', [full]);
+    }
+  });
+
   describe('with a PATH of only the tools the script needs', () => {
     const tools = ['sh', 'find', 'xargs', 'perl', 'uname', 'date', 'mktemp', 'cut', 'rm', 'cat', 'printf'];
     /** A folder of symlinks to `names` (those that are programs on this PATH) on the real PATH. */
