@@ -157,7 +157,7 @@ class Bench {
     const isRoot = process.getuid?.() === 0;
     this.user = readyLoginUser();
     log(`bench dir ${this.dir}; ssh login user ${this.user.name}`);
-    this.sshd = await startSshd({ dir: join(this.dir, 'sshd'), user: this.user, delayMs: (this.opts.rtt ?? 0) / 2 });
+    this.sshd = await startSshd({ dir: join(this.dir, 'sshd'), user: this.user, hosts: MACHINES, delayMs: (this.opts.rtt ?? 0) / 2 });
     this.sshConfig = this.sshd.sshConfigFile;
     // The raw contenders' own multiplexed connections (blat keeps its own in /tmp/blat-UID).
     this.rawSsh = ['-F', this.sshConfig, '-o', 'BatchMode=yes', '-o', 'ControlMaster=auto', '-o', `ControlPath=${join(this.dir, 'cm-%C')}`, '-o', 'ControlPersist=3600'];

@@ -26,7 +26,7 @@ import { openPlanSessions } from './planSessions.js';
 import { buildProgressWriter } from './progressWriter.js';
 import { recordAppends } from './recordAppends.js';
 import { buildSettledInSync } from './settledInSync.js';
-import { recordSyncedListing } from './syncedListing.js';
+import { recordSeenAfterApply } from './seenAfterApply.js';
 import { buildTrashRun } from './trashRun.js';
 
 /** What carryOut reads of the command's flags. */
@@ -51,8 +51,8 @@ export interface CarryOutFlags {
 export async function carryOut(
   ctx: RunContext,
   plan: Plan,
-  /** What the plan was built from; null for a saved plan. With self's listing, a synced listing is recorded when the apply leaves everything in sync. */
-  from: { readonly snapshot: Snapshot; readonly base: Base | null; readonly selfListing?: PlanRun['selfListing']; readonly machineBases: MachineBases } | null,
+  /** What the plan was built from; null for a saved plan. With the scans (`seen`), an apply that leaves every machine alike writes their seen lines. */
+  from: { readonly snapshot: Snapshot; readonly base: Base | null; readonly seen?: PlanRun['seen']; readonly machineBases: MachineBases } | null,
   sshOptions: readonly string[],
   flags: CarryOutFlags,
   io: CommandIO,
@@ -137,7 +137,7 @@ export async function carryOut(
     const base = from?.base ?? (await readBase(ctx.config.stateDir));
     const next = buildBaseAfterApply(base, plan, outcomes, snapshot);
     await writeBases(ctx, { next, previous: base, plan, outcomes, from, sshOptions, nowMs: io.now(), host: io.hostname });
-    if (snapshot && from?.selfListing) await recordSyncedListing(ctx.config.stateDir, from.selfListing, snapshot, next, plan, outcomes);
+    if (snapshot && from?.seen) await recordSeenAfterApply(ctx, { plan, outcomes, snapshot, next, seen: from.seen, sshOptions, nowMs: io.now(), ...(signal ? { signal } : {}) });
     const code = signal?.aborted ? interruptExitCode(signal.reason) : buildRemaining(plan, outcomes).length > 0 ? 2 : 0;
     await journal.append({ t: io.now(), event: 'end', run, exitCode: code });
     await journal.close();

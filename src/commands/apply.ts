@@ -34,8 +34,8 @@ export async function applyCommand(args: readonly string[], flags: ApplyFlags, i
   const options = buildPlanOptions(ctx, flags);
   requireApprovalPossible(flags, io);
   return withLock(ctx, io, 'apply', async () => {
-    const run = await scanAndPlan(ctx, options, io, { useSynced: true, report: flags.verbose ? io.stderr : undefined, newMachines: fresh });
-    return carryOut(ctx, run.plan, { snapshot: run.snapshot, base: run.base, selfListing: run.selfListing, machineBases: run.machineBases }, run.sshOptions, flags, io);
+    const run = await scanAndPlan(ctx, options, io, { report: flags.verbose ? io.stderr : undefined, newMachines: fresh });
+    return carryOut(ctx, run.plan, { snapshot: run.snapshot, base: run.base, seen: run.seen, machineBases: run.machineBases }, run.sshOptions, flags, io);
   });
 }
 

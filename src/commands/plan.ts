@@ -34,7 +34,7 @@ export async function planCommand(paths: readonly string[], flags: PlanFlags, io
   const fresh = readNewMachines(declared, flags.new);
   const ctx = await readProbedContext(declared, io, fresh);
   const options = buildPlanOptions(ctx, flags);
-  const { plan, snapshot, sshOptions } = await scanAndPlan(ctx, options, io, { needBase: false, useSynced: true, report: flags.verbose ? io.stderr : undefined, checksum: flags.checksum === true, newMachines: fresh });
+  const { plan, snapshot, sshOptions } = await scanAndPlan(ctx, options, io, { needBase: false, report: flags.verbose ? io.stderr : undefined, checksum: flags.checksum === true, newMachines: fresh });
   // With trash steps (--propagate-deletes), what apply's mass-deletion guard would say of them.
   const deletionGuard = await readDeletionProblems(ctx, plan, snapshot, sshOptions);
   const doc = buildPlanDocument(plan, { deletionGuard });

@@ -17,7 +17,8 @@ export interface PlanRun {
   /** The base read with it; null when it was not needed and not read (`needBase: false`). */
   readonly base: Base | null;
   readonly sshOptions: readonly string[];
-  readonly selfListing?: Observed['selfListing'];
+  /** The scans and seen copy (for an apply that leaves every machine alike to write their seen lines). */
+  readonly seen?: Observed['seen'];
   readonly machineBases: Observed['machineBases'];
 }
 
@@ -30,5 +31,5 @@ export async function scanAndPlan(ctx: RunContext, options: PlanOptions, io: Com
   const seen = await observeMachines(ctx, options, io, how);
   const planned = buildPlan({ configDigest: config.digest, snapshot: seen.decide, base: seen.base, options, nowMs: io.now(), excludedOn: buildMachineExcludes(config) });
   const plan = how.checksum ? addChecksumConflicts(planned, seen.scanned, options.modifyWindow) : planned;
-  return { plan, snapshot: seen.scanned, base: seen.scannedBase, sshOptions: seen.sshOptions, selfListing: seen.selfListing, machineBases: seen.machineBases };
+  return { plan, snapshot: seen.scanned, base: seen.scannedBase, sshOptions: seen.sshOptions, seen: seen.seen, machineBases: seen.machineBases };
 }

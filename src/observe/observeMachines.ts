@@ -9,18 +9,18 @@ import { parseListing } from '../snapshot/parseScan.js';
 import type { ListingDiff } from '../snapshot/listingDiff.js';
 import { parseKeptListing } from '../snapshot/scanMachine.js';
 import { assembleSnapshot, observeScans, scanMachines, type MachineScans, type Observation, type ScanRequest } from '../snapshot/scanSnapshot.js';
-import { readBase } from '../state/base.js';
+import { findBaseOrigin, isBaseAt, readBase } from '../state/base.js';
 import { readBaseIds } from '../state/baseIds.js';
 import { buildSeenFileName } from '../state/seenLine.js';
 import { readSeenListingFile, readSeenRecord, type SeenListingRecord } from '../state/seenListing.js';
 import { readMachineStates, updateMachineStates, writeMachineStates } from '../state/machineState.js';
 import { recordMachineBases } from '../state/recordMachineBases.js';
-import { readSyncedListingFile, readSyncedRecord, type SyncedListingKey } from '../state/syncedListing.js';
 import type { Base, Entry, PlanOptions, Snapshot } from '../types.js';
 import { readySshOptions, type RunContext } from '../commands/context.js';
 import type { CommandIO } from '../commands/io.js';
 import { buildAlikeSnapshot } from './alikeSnapshot.js';
-import { recordSeen } from './seenRecord.js';
+import { isBaseOfListing, isCoveredFor } from '../snapshot/baseOfListing.js';
+import { recordSeen, type SeenContext } from './seenRecord.js';
 import { leaveOutMachines } from './leaveOut.js';
 import { buildPartialRun, diffScan } from './partialRun.js';
 import { checkTargetsHeld } from './targetsHeld.js';
@@ -29,16 +29,11 @@ import { checkTargetsHeld } from './targetsHeld.js';
 export interface ObserveOptions {
   /** Read the base even when it cannot change the plan (apply writes its successor). Default true. */
   readonly needBase?: boolean;
-  /**
-   * With a synced listing in place (state/syncedListing.ts), compare the machines' listings with
-   * it and hand over only the paths that differ (a partial snapshot), without reading the base.
-   */
-  readonly useSynced?: boolean;
   /** Told, in one line, how the machines were compared (for --verbose). */
   readonly report?: (line: string) => void;
   /**
    * `plan --checksum`: every machine also hashes every file under the paths (in the scan's round
-   * trip). Every listing is read (no seen lines, no synced listing) and no seen line is written.
+   * trip). Every listing is read (no seen lines) and no seen line is written.
    */
   readonly checksum?: boolean;
   /** Machines to take as new whatever their roots hold (`--new`): their bases are empty, and an emptied or unrecorded root is not refused. */
@@ -59,8 +54,8 @@ export interface Observed {
   readonly scanned: Snapshot;
   readonly scannedBase: Base | null;
   readonly sshOptions: readonly string[];
-  /** Self's listing as scanned, and the key of a synced listing (for an apply to record one); absent when not kept. */
-  readonly selfListing?: { readonly listing: Buffer; readonly digest: string; readonly key: SyncedListingKey };
+  /** The scans and the seen copy, for an apply that leaves every machine alike to write their seen lines (apply/seenAfterApply.ts). */
+  readonly seen: SeenContext;
   /** What the scans said of each machine's own base (for an apply to write their successors). */
   readonly machineBases: MachineBases;
 }
@@ -68,40 +63,32 @@ export interface Observed {
 /**
  * Scans every machine once (learning each machine's base and seen line in the same round trip),
  * records the observed machine states in state.json, and says what is left to decide. Scan
- * warnings go to stderr. With `needBase: false` (plan only) the base is not read when the
- * snapshot is uniform (it could not change the plan), and when every machine answers "same" under
- * one seen token (state/seenLine.ts), nothing is read either: they are still alike. A machine
- * answering "same" while others changed is given the entries of the controller's copy of that
- * token's listing (or scanned again, without its seen line, when the controller has none). With
- * `useSynced` and a synced listing in place (and no seen copy, for a plan), the listings are
- * compared with it and only the paths that differ are read (a partial snapshot and base), unless
- * something is out of the ordinary (a machine offline, a scan warning, a machine's base not the
- * controller's copy), when every listing is read after all. A scan that finds every machine
- * identical writes their seen lines. `options` says what "uniform" means (windows, perms).
+ * warnings go to stderr. When every machine answers "same" under one seen token
+ * (state/seenLine.ts), a plan reads nothing: they are still alike. When the controller's copy of
+ * that token's listing stands for the base (its base.json has not been written since), the
+ * listings of the machines that changed are compared with it and only the paths that differ are
+ * read (a partial snapshot, whose base is the copy's entries: the base is not read); a machine
+ * answering "same" while others changed is given the copy's entries (or scanned again, without its
+ * seen line, when the controller has no copy of its token). Anything out of the ordinary (a
+ * machine offline, a scan warning, another token, a machine's base not the controller's copy)
+ * makes every listing read. With `needBase: false` (plan only) the base is not read when the
+ * snapshot is uniform (it could not change the plan). A scan that finds every machine identical
+ * writes their seen lines. `options` says what "uniform" means (windows, perms).
  */
 export async function observeMachines(ctx: RunContext, options: PlanOptions, io: CommandIO, how: ObserveOptions = {}): Promise<Observed> {
   const { config } = ctx;
   const needBase = how.needBase !== false;
   const sshOptions = await readySshOptions(config);
   const scanned = config.machines.filter((m) => m.state !== 'outofuse').map((m) => m.name);
-  const key = { configDigest: config.digest, self: ctx.self.name, paths: ctx.targets, machines: scanned };
   const seenFile = buildSeenFileName(ctx.targets);
   // The machine whose listing is kept: self, or for a controller (no machine is self) the first scanned.
   const keeper = config.machines.some((m) => m.name === ctx.self.name) ? ctx.self.name : scanned[0];
   const cachedSeen = how.checksum ? null : await readSeenRecord(config.stateDir);
-  // A plan asks the machines' seen lines first (nothing is sent back while nothing changed), unless
-  // this controller has no copy of one (after its apply); an apply the synced listing (it is there
-  // after an apply, and compares whatever changed cheaply).
-  const synced = how.useSynced && !how.checksum && (needBase || !cachedSeen) ? await readSyncedRecord(config.stateDir, key) : null;
-  const useSeen = !how.checksum && !synced;
-  // A plan whose controller holds the copy of a seen token's listing compares with it the
-  // listings of the machines that changed since (the others answer "same"), as with the synced listing.
-  const seenToken = useSeen && !needBase && cachedSeen ? cachedSeen.token : undefined;
-  // The synced listing is compared with every listing: read at once; the copy of a seen token's
-  // listing only once a machine sends a listing to compare with it (none does when nothing changed).
-  let seenReference: Promise<Buffer | null> | undefined;
-  const readReference = (): Promise<Buffer | null> => (seenReference ??= readSeenListingFile(config.stateDir, cachedSeen!));
-  const reference = synced ? readSyncedListingFile(config.stateDir, synced) : null;
+  // The copy stands for the base (of the paths scanned) while nothing has written the base since.
+  const reference = cachedSeen?.base && sameList(cachedSeen.paths, ctx.targets) && (await isBaseAt(config.stateDir, cachedSeen.base)) ? cachedSeen : null;
+  // Its listing is read once a machine sends a listing to compare with it (none does when nothing changed).
+  let referenceBytes: Promise<Buffer | null> | undefined;
+  const readReference = (): Promise<Buffer | null> => (referenceBytes ??= readSeenListingFile(config.stateDir, reference!));
   const diffs: Promise<ListingDiff | null>[] = [];
   const setDir = buildSetDir(config.setName);
   const have = await readBaseIds(config.stateDir, config.setName);
@@ -110,21 +97,20 @@ export async function observeMachines(ctx: RunContext, options: PlanOptions, io:
     self: ctx.self.name,
     paths: ctx.targets,
     sshOptions,
-    seen: useSeen ? seenFile : undefined,
+    seen: how.checksum ? undefined : seenFile,
     keepListingOf: keeper,
-    unparsed: reference !== null || seenToken !== undefined,
+    unparsed: reference !== null,
     checksum: how.checksum,
     bases: { dir: setDir, have: have ?? new Map() },
-    onScanned:
-      synced && reference ? (i, scan) => void (diffs[i] = reference.then((ref) => diffScan(ref, scan, synced.records)))
-      : seenToken !== undefined ? (i, scan) => {
-          // Only a listing whose machine was found alike under that token can be compared with its listing.
-          if (scan.ok && !scan.output.unchanged && scan.seen?.token === seenToken) diffs[i] = readReference().then((ref) => diffScan(ref, scan, scan.ok ? (scan.seen?.paths ?? 0) : 0));
+    onScanned: reference
+      ? (i, scan) => {
+          // Only a machine found alike under that token has a listing to compare with its listing.
+          if (scan.ok && !scan.output.unchanged && scan.seen?.token === reference.token) diffs[i] = readReference().then((ref) => diffScan(ref, scan, scan.ok ? (scan.seen?.paths ?? 0) : 0));
         }
       : undefined,
   };
   // The controller's copy of the bases is read while the machines are scanned (parsed in the gaps between their output).
-  let copy: Promise<Base> | null = needBase && !synced ? readBase(config.stateDir) : null;
+  let copy: Promise<Base> | null = needBase && !reference ? readBase(config.stateDir) : null;
   copy?.catch(() => undefined); // its failure is reported where it is awaited
   const readCopy = (): Promise<Base> => (copy ??= readBase(config.stateDir));
   const [firstScans, previous] = await Promise.all([scanMachines(req), readMachineStates(config.stateDir, config.machines.map((m) => m.name))]);
@@ -142,37 +128,39 @@ export async function observeMachines(ctx: RunContext, options: PlanOptions, io:
   const sent = [...machineBases.found].filter(([, f]) => f.kind === 'sent').map(([n]) => n);
   if (sent.length > 0) how.report?.(`bases of a sync this controller has no copy of, sent by ${sent.join(', ')}\n`);
   const readPlanBase = async (): Promise<Base> => buildBaseFromMachines(await readCopy(), machineBases);
-  const selfIndex = config.machines.findIndex((m) => m.name === ctx.self.name);
-  const selfScan = scans[selfIndex];
-  const selfListing = selfScan?.ok && selfScan.output.listing && selfScan.digest ? { listing: selfScan.output.listing, digest: selfScan.digest, key } : undefined;
+  const keeperIndex = config.machines.findIndex((m) => m.name === keeper);
   const alikeUnder = findAlikeToken(scans, observed.unchanged, names, scanned.length);
-  const fromSeen = seenToken !== undefined && alikeUnder === undefined ? findSeenReference(scans, seenToken) : undefined;
-  const partial =
-    synced && observed.warnings.length === 0 && machineBases.cached ? buildPartialRun(synced, await Promise.all(diffs), scans, observed, req, takenAtMs)
-    : fromSeen && observed.warnings.length === 0 && machineBases.cached ? buildPartialRun(fromSeen, await Promise.all(diffs), scans, observed, req, takenAtMs)
-    : null;
-  const referenceName = synced ? 'the synced listing' : 'the listing their seen lines stand for';
+  const fromSeen = reference && alikeUnder === undefined ? findSeenReference(scans, reference.token) : undefined;
+  const partial = fromSeen && observed.warnings.length === 0 && machineBases.cached ? buildPartialRun({ ...fromSeen, base: reference!.base }, await Promise.all(diffs), scans, observed, req, takenAtMs) : null;
   if (partial) {
-    how.report?.(`compared with ${referenceName}: ${partial.snapshot.partial!.alike} paths alike everywhere, ${partial.paths} planned one by one\n`);
-  } else if (synced || seenToken !== undefined) {
+    how.report?.(`compared with the listing their seen lines stand for: ${partial.snapshot.partial!.alike} paths alike everywhere, ${partial.paths} planned one by one\n`);
+  } else if (reference) {
     // Something out of the ordinary (a machine offline, a warning, a special file, another token): read every listing.
-    if (synced || fromSeen) how.report?.(`${referenceName} cannot stand for every machine this time: every listing is read\n`);
+    if (fromSeen) how.report?.('the listing their seen lines stand for cannot stand for every machine this time: every listing is read\n');
     else if (alikeUnder === undefined) how.report?.('the machines were not all found alike under the seen token this controller has a copy of: every listing is read\n');
-    scans = scans.map((scan, i) => (scan === null ? null : parseKeptListing(scan, i === selfIndex)));
+    scans = scans.map((scan, i) => (scan === null ? null : parseKeptListing(scan, i === keeperIndex)));
     ({ observed, bases: machineBases } = observe(scans));
   }
   for (const w of observed.warnings) io.stderr(`warning: ${sanitizeForTerminal(w)}\n`);
   await writeMachineStates(config.stateDir, updateMachineStates(previous, observed.machines, takenAtMs));
-  const common = { sshOptions, selfListing, machineBases };
+  const seenOf = (from: MachineScans): SeenContext => ({ keeper, file: seenFile, cached: cachedSeen, scans: from });
+  /** A plan (an apply writes its own) keeps what the machines sent, so the next plan need not ask for it again. */
+  const keepSentBases = async (base: Base | null): Promise<void> => {
+    if (needBase || machineBases.cached) return;
+    const read = await readCopy().catch(() => null);
+    if (read !== null) await recordMachineBases(config, have, read, base ?? buildBaseFromMachines(read, machineBases), machineBases);
+  };
+  const common = { sshOptions, machineBases };
 
   if (partial) {
     await checkTargetsHeld(ctx, partial.snapshot, partial.base, io, readPlanBase);
-    // Alike on the paths that differ from the synced listing, so alike everywhere: the next plan may take the seen lines.
+    // Alike on the paths that differ from the copy, so alike everywhere: a new token.
     if (isIdenticalSnapshot(partial.snapshot)) {
       const files = partial.snapshot.partial!.files.get(keeper) ?? 0;
-      await recordSeen(ctx, { scans, keeper, file: seenFile, paths: partial.snapshot.partial!.alike + countIdenticalPaths(partial.snapshot), files, cached: cachedSeen, sshOptions, nowMs: takenAtMs });
+      const isBase = isBaseOfListing(partial.base, scanned, partial.snapshot, ctx.targets, keeper) && isCoveredFor(partial.base, scanned, ctx.targets);
+      await recordSeen(ctx, { seen: seenOf(scans), paths: partial.snapshot.partial!.alike + countIdenticalPaths(partial.snapshot), files, sshOptions, nowMs: takenAtMs, ...(isBase ? { base: reference!.base } : {}) });
     }
-    return { decide: partial.snapshot, base: partial.base, scanned: partial.snapshot, scannedBase: partial.base, ...common };
+    return { decide: partial.snapshot, base: partial.base, scanned: partial.snapshot, scannedBase: partial.base, seen: seenOf(scans), ...common };
   }
 
   if (alikeUnder !== undefined && !needBase) {
@@ -180,7 +168,8 @@ export async function observeMachines(ctx: RunContext, options: PlanOptions, io:
     how.report?.(`every machine answered "same" by its seen line: ${alikeUnder.paths} paths alike everywhere, nothing sent\n`);
     const files = new Map(observed.unchanged.map((n) => [n, alikeUnder.files]));
     const alike = buildAlikeSnapshot(ctx, observed.machines, observed.digest, takenAtMs, alikeUnder.paths, files);
-    return { decide: alike, base: new Map(), scanned: alike, scannedBase: null, ...common };
+    await keepSentBases(null);
+    return { decide: alike, base: new Map(), scanned: alike, scannedBase: null, seen: seenOf(scans), ...common };
   }
 
   let finalScans = scans;
@@ -210,15 +199,15 @@ export async function observeMachines(ctx: RunContext, options: PlanOptions, io:
   // Identical machines: nothing to decide whatever the base says, every path alike (one walk fewer).
   const alike = identical ? countIdenticalPaths(snapshot) : 0;
   if (identical && finalObserved.warnings.length === 0 && !how.checksum) {
-    await recordSeen(ctx, { scans: finalScans, keeper, file: seenFile, paths: alike, files: countHeldFiles(snapshot).get(keeper) ?? 0, cached: cachedSeen, sshOptions, nowMs: takenAtMs });
+    // Whether the base is this listing (so that a later plan may take the listing for it): the base
+    // is read for that if it was not (once per finding: the next plans answer "same").
+    const held = base ?? (await readPlanBase().catch(() => null));
+    const origin = held !== null && isBaseOfListing(held, scanned, snapshot, ctx.targets, keeper) && isCoveredFor(held, scanned, ctx.targets) ? findBaseOrigin(held) : undefined;
+    await recordSeen(ctx, { seen: seenOf(finalScans), paths: alike, files: countHeldFiles(snapshot).get(keeper) ?? 0, sshOptions, nowMs: takenAtMs, ...(origin ? { base: origin } : {}) });
   }
-  // A plan (an apply writes its own) keeps what the machines sent, so the next plan need not ask for it again.
-  if (!needBase && !machineBases.cached) {
-    const read = await readCopy().catch(() => null);
-    if (read !== null) await recordMachineBases(config, have, read, base ?? buildBaseFromMachines(read, machineBases), machineBases);
-  }
+  await keepSentBases(base);
   const decide = identical ? buildAlikeSnapshot(ctx, snapshot.machines, snapshot.digest, takenAtMs, alike, countHeldFiles(snapshot)) : snapshot;
-  return { decide, base: identical ? new Map() : (base ?? new Map()), scanned: snapshot, scannedBase: base, ...common };
+  return { decide, base: identical ? new Map() : (base ?? new Map()), scanned: snapshot, scannedBase: base, seen: seenOf(finalScans), ...common };
 }
 
 /** The scans again, without expectations, for the machines that answered "same". */
@@ -269,4 +258,8 @@ async function readSeenEntries(stateDir: string, record: SeenListingRecord | nul
   } catch {
     return null;
   }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

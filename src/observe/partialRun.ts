@@ -1,21 +1,20 @@
-// Planning only the paths that differ from the synced listing (see README "The synced listing").
+// Planning only the paths that differ from the listing the machines' seen lines stand for (README: "Seen lines").
 import { diffListing, type ListingDiff } from '../snapshot/listingDiff.js';
 import { buildPartialParts } from '../snapshot/partialSnapshot.js';
 import type { MachineScan } from '../snapshot/scanMachine.js';
 import type { MachineScans, Observation, ScanRequest } from '../snapshot/scanSnapshot.js';
-import { adoptPartialBase, withCoverage } from '../state/base.js';
-import type { SyncedListingRecord } from '../state/syncedListing.js';
+import { adoptPartialBase, withCoverage, type BaseOrigin } from '../state/base.js';
 import type { Base, Snapshot } from '../types.js';
 
 /**
- * What the listings were compared with: a listing every scanned machine held alike (the synced
- * listing, or the copy of a seen token's), its record and file counts, and for the synced listing
- * the base it stands for (a plan from seen lines keeps no base: its base is that listing's entries).
+ * What the listings were compared with: the listing every scanned machine held alike under a seen
+ * token (the controller's copy), its record and file counts, and where the base on disk stood when
+ * it held exactly that listing (the partial base is declared to be that base at its paths).
  */
 export interface PartialReference {
   readonly records: number;
   readonly files: number;
-  readonly base?: SyncedListingRecord['base'];
+  readonly base?: BaseOrigin;
 }
 
 /**
@@ -43,7 +42,7 @@ export function buildPartialRun(
   }
   const parts = buildPartialParts(names, found, synced);
   if (parts === null) return null;
-  // The apply that recorded the synced listing had every one of them online and covered them for these paths.
+  // The base that listing stands for covered every one of them for these paths.
   const base = withCoverage(parts.base, new Map(names.map((n) => [n, req.paths])));
   if (synced.base !== undefined) adoptPartialBase(base, synced.base);
   const snapshot: Snapshot = Object.freeze({

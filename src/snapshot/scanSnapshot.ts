@@ -16,9 +16,9 @@ export interface ScanRequest {
   readonly sshOptions: readonly string[];
   /** With `bases`: each machine's seen file (state/seenLine.ts): a machine answers "same" while its listing has the digest it names. */
   readonly seen?: string;
-  /** Keep this machine's listing bytes (for the controller's copy of a seen token's listing, and the synced listing). */
+  /** Keep this machine's listing bytes (for the controller's copy of a seen token's listing). */
   readonly keepListingOf?: string;
-  /** Keep every machine's listing unparsed (to be compared with the synced listing; see parseKeptListing). */
+  /** Keep every machine's listing unparsed (to be compared with the controller's copy of a seen token's listing; see parseKeptListing). */
   readonly unparsed?: boolean;
   /** A sha256 of every file too, on every machine (`plan --checksum`); not with `expect` nor `unparsed`. */
   readonly checksum?: boolean;

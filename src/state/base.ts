@@ -41,6 +41,14 @@ export interface BaseOrigin {
   readonly logBytes: number;
 }
 
+/** True when `value` is a well-formed BaseOrigin (as a cache recorded it). */
+export function isBaseOrigin(value: unknown): value is BaseOrigin {
+  if (typeof value !== 'object' || value === null) return false;
+  const o = value as Partial<BaseOrigin>;
+  const count = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
+  return typeof o.generation === 'string' && count(o.rows) && count(o.logPaths) && count(o.logBytes);
+}
+
 /** A base's origin, and whether the base holds only some of the paths of the one on disk. */
 interface KnownOrigin extends BaseOrigin {
   readonly partial: boolean;

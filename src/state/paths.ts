@@ -11,8 +11,6 @@ export const STATE_FILE_NAMES = {
   owedIndex: 'journal.owed.json',
   seenRecord: 'seen.json',
   seenListing: 'seen.listing',
-  syncedRecord: 'synced.json',
-  syncedListing: 'synced.listing',
 } as const;
 
 /** Path of the apply lock in `stateDir`. */
@@ -48,9 +46,4 @@ export function owedIndexPath(stateDir: string): string {
 /** Paths of the seen record (seen.json) and of the listing it names (seen.listing) in `stateDir`. */
 export function seenListingPaths(stateDir: string): { readonly record: string; readonly listing: string } {
   return { record: join(stateDir, STATE_FILE_NAMES.seenRecord), listing: join(stateDir, STATE_FILE_NAMES.seenListing) };
-}
-
-/** Paths of the synced-listing record (synced.json) and of its listing (synced.listing) in `stateDir`. */
-export function syncedListingPaths(stateDir: string): { readonly record: string; readonly listing: string } {
-  return { record: join(stateDir, STATE_FILE_NAMES.syncedRecord), listing: join(stateDir, STATE_FILE_NAMES.syncedListing) };
 }

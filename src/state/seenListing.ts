@@ -3,11 +3,13 @@
 // "same" while others changed need not send its listing: its entries are read from this file.
 // In the state folder: seen.json (the token, the listing's size and sha256) and seen.listing.
 // A cache: written without fsync, used only while the listing has the size and digest named, and
-// removed by an apply before it changes any machine (the machines' seen lines go with their locks).
+// removed by an apply before it changes any machine (the machines' seen lines go with their locks);
+// an apply that leaves every machine alike writes a new one (apply/seenAfterApply.ts).
 import { readFile, rm, stat } from 'node:fs/promises';
 import { HEX64, readListingFile, writeListingCache } from './listingCache.js';
 import { SYNC_ID } from './machineBase.js';
 import { seenListingPaths } from './paths.js';
+import { isBaseOrigin, type BaseOrigin } from './base.js';
 
 /** What seen.json says. */
 export interface SeenListingRecord {
@@ -19,6 +21,13 @@ export interface SeenListingRecord {
   /** Size and sha256 (hex) of seen.listing. */
   readonly listingBytes: number;
   readonly listingDigest: string;
+  /**
+   * Present when the base held, for every machine found alike and for the paths scanned, exactly
+   * this listing's entries (and covered them): where base.json and its log stood then. While they
+   * still stand there (isBaseAt), a run may take the listing's entries for the base of the paths
+   * that changed since, without reading the base.
+   */
+  readonly base?: BaseOrigin;
 }
 
 /** True when `value` is a well-formed record. */
@@ -33,7 +42,8 @@ export function isSeenListingRecord(value: unknown): value is SeenListingRecord 
     r.paths.every((p) => typeof p === 'string') &&
     Number.isSafeInteger(r.listingBytes) &&
     typeof r.listingDigest === 'string' &&
-    HEX64.test(r.listingDigest)
+    HEX64.test(r.listingDigest) &&
+    (r.base === undefined || isBaseOrigin(r.base))
   );
 }
 

@@ -185,7 +185,7 @@ describe.concurrent('moves are moves', () => {
     }
   });
 
-  it('after a complete apply (the synced listing: only what differs is read), a file moved into a folder all hold is a move', async () => {
+  it('after a complete apply (its seen lines: only what differs is read), a file moved into a folder all hold is a move', async () => {
     const box = await machines.sandbox();
     const spy = await makeToolSpy();
     try {
@@ -196,7 +196,7 @@ describe.concurrent('moves are moves', () => {
       await spy.reset();
       const r = await blat(box, ['apply', '--auto-approve', '--verbose'], spy.env);
       expect(r.code, r.stdout + r.stderr).toBe(0);
-      expect(r.stdout + r.stderr).toMatch(/compared with the synced listing/);
+      expect(r.stdout + r.stderr).toMatch(/compared with the listing their seen lines stand for/);
       expect(r.stdout).toMatch(/Plan: 2 to move, 0 to pull, 0 to push/);
       expect(await spy.transfers()).toEqual([]);
       for (const m of ALL) expect(await box.read(m, 'docs/b/x.txt'), m).toBe('x\n');

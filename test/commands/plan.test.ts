@@ -654,4 +654,28 @@ describe('seen lines: machines whose listing is unchanged since a plan found the
     expect(decided(verbose)).toBe(decided(whole));
     expect(existsSync(PWNED)).toBe(false);
   });
+
+  it('never takes the listing for the base where the base differs from it: the same plan as a whole read', async () => {
+    const other = await makeSandboxWithDead(sshd, ['m1', 'm2', 'm3']);
+    try {
+      await other.write('here', 'docs/x.txt', 'base\n', T);
+      await other.write('here', 'docs/y.txt', 'y\n', T);
+      expect((await runBlat(['apply', '--auto-approve'], { cwd: other.dir })).code).toBe(0);
+      // The same new version put on every machine by hand: alike, but not what the base holds.
+      for (const m of ['here', 'm1', 'm2', 'm3']) await other.write(m, 'docs/x.txt', 'by hand\n', T + 100);
+      expect((await runBlat(['plan', '--detailed-exitcode'], { cwd: other.dir })).code).toBe(0);
+      await other.write('m1', 'docs/x.txt', 'edited on m1\n', T + 200);
+      const planned = await runBlat(['plan', '--verbose', '--json'], { cwd: other.dir });
+      expect(planned.stderr).not.toMatch(/compared with/);
+      await rm(join(other.dir, '.blat', 'seen.json'));
+      const whole = await runBlat(['plan', '--json'], { cwd: other.dir });
+      const decided = (r: ProcessResult) => {
+        const { steps, deferred, conflicts, deletions, warnings, inSync, summary } = JSON.parse(r.stdout) as Record<string, unknown>;
+        return JSON.stringify({ steps, deferred, conflicts, deletions, warnings, inSync, summary });
+      };
+      expect(decided(planned)).toBe(decided(whole));
+    } finally {
+      await other.cleanup();
+    }
+  });
 });

@@ -1,5 +1,5 @@
 // The partial snapshot must plan exactly as the whole one does: the same steps, conflicts,
-// deletions and counts, from listings compared with a synced listing instead of read whole.
+// deletions and counts, from listings compared with a reference listing (the copy of a seen token's) instead of read whole.
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../helpers/random.js';
 import { buildPlan } from '../../src/plan/buildPlan.js';

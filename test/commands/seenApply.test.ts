@@ -1,23 +1,24 @@
-// End to end: an apply after a complete one compares the machines' listings with the synced
-// listing and plans only what differs; its plan must be exactly the one `blat plan` (which reads
-// every listing whole, with the base) makes of the same machines.
+// End to end: an apply that leaves every machine alike writes their seen lines and keeps a copy of
+// its listing; the next apply compares the listings of the machines that changed with that copy
+// and plans only what differs; its plan must be exactly the one `blat plan` (which reads every
+// listing whole, with the base, when the copy is set aside) makes of the same machines.
 import { existsSync } from 'node:fs';
-import { readFile, rename } from 'node:fs/promises';
+import { readdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBlat } from '../helpers/cli.js';
 import type { Sandbox } from '../helpers/machines.js';
-import { useDocsMachines, withoutMuxNoise } from './support.js';
+import { startBlatInBackground, useDocsMachines, waitFor, withoutMuxNoise, writeRandomFile } from './support.js';
 
 const SSH = ['m1', 'm2', 'm3'];
 const machines = useDocsMachines(SSH);
 const sandbox = machines.sandbox;
 
-const SYNCED_LINE = /^compared with the synced listing: (\d+) paths alike everywhere, (\d+) planned one by one$/m;
+const SYNCED_LINE = /^compared with the listing their seen lines stand for: (\d+) paths alike everywhere, (\d+) planned one by one$/m;
 
-/** `blat plan --json` of the machines as they are, every listing read whole (the synced listing set aside meanwhile). */
+/** `blat plan --json` of the machines as they are, every listing read whole (the copy of the seen lines' listing set aside meanwhile). */
 async function planWhole(box: Sandbox, extra: readonly string[] = []): Promise<Record<string, unknown>> {
-  const record = join(box.dir, '.blat', 'synced.json');
+  const record = join(box.dir, '.blat', 'seen.json');
   const kept = existsSync(record);
   if (kept) await rename(record, `${record}.aside`);
   try {
@@ -54,7 +55,7 @@ async function seed(box: Sandbox): Promise<void> {
   await box.symlink('here', 'docs/link', 'f1.txt', '1700000104');
 }
 
-describe('blat apply after a complete apply (the synced listing)', () => {
+describe('blat apply after a complete apply (the seen lines it wrote)', () => {
   it('plans only what changed, exactly as a whole plan does, and converges', async () => {
     const box = await sandbox();
     try {
@@ -62,7 +63,7 @@ describe('blat apply after a complete apply (the synced listing)', () => {
       const first = await applyVerbose(box);
       expect(first.code).toBe(0);
       expect(first.stderr).not.toMatch(SYNCED_LINE); // nothing recorded yet: every listing read
-      expect(existsSync(join(box.dir, '.blat', 'synced.json'))).toBe(true);
+      expect(existsSync(join(box.dir, '.blat', 'seen.json'))).toBe(true);
 
       // Changes everywhere: self newer, a remote newer (self pulls), new on a remote, deleted on a
       // remote (held), a conflict, a new folder here, a hostile name rewritten, a link retargeted.
@@ -85,7 +86,7 @@ describe('blat apply after a complete apply (the synced listing)', () => {
       expect(withoutTime(second.plan)).toEqual(withoutTime(whole));
       expect(second.code, second.stdout).toBe(2); // a conflict and a held deletion remain
 
-      // It left a conflict and a held deletion, and wrote the base: the synced listing no longer stands for it.
+      // It left a conflict and a held deletion: no seen lines written, the copy forgotten.
       const third = await runBlat(['plan', '--json', '--verbose'], { cwd: box.dir });
       expect(third.stderr).not.toMatch(SYNCED_LINE);
       expect(withoutTime(JSON.parse(third.stdout) as Record<string, unknown>)).toEqual(withoutTime(await planWhole(box)));
@@ -103,7 +104,7 @@ describe('blat apply after a complete apply (the synced listing)', () => {
     }
   });
 
-  it('uses the synced listing for the next push, with deletions propagated and guarded as a whole plan', async () => {
+  it('uses the copy for the next push, with deletions propagated and guarded as a whole plan', async () => {
     const box = await sandbox();
     try {
       await seed(box);
@@ -117,16 +118,11 @@ describe('blat apply after a complete apply (the synced listing)', () => {
       expect(withoutTime(second.plan)).toEqual(withoutTime(whole));
       expect(second.code, second.stdout).toBe(0);
       for (const m of SSH) expect(existsSync(join(box.root(m), 'docs/f6.txt')), m).toBe(false);
-      // The plan after it finds every machine alike from the synced listing, and writes the machines' seen lines for the next.
-      const memo = join(box.dir, '.blat', 'seen.json');
-      expect(existsSync(memo)).toBe(false);
+      // It left every machine alike: it wrote their seen lines, and the plan after it reads nothing.
+      expect(existsSync(join(box.dir, '.blat', 'seen.json'))).toBe(true);
       const plan = await runBlat(['plan', '--verbose'], { cwd: box.dir });
-      expect(plan.stderr).toMatch(SYNCED_LINE);
+      expect(plan.stderr).toMatch(/every machine answered "same" by its seen line/);
       expect(plan.stdout).toMatch(/No changes/);
-      expect(existsSync(memo)).toBe(true);
-      const again = await runBlat(['plan', '--verbose'], { cwd: box.dir });
-      expect(again.stderr).not.toMatch(SYNCED_LINE); // the seen lines: every machine answered "same"
-      expect(again.stdout).toMatch(/No changes/);
 
       // Most files gone here: the mass-deletion guard counts every file a machine holds, not only the planned ones.
       for (let i = 7; i < 30; i++) await box.remove('here', `docs/f${i}.txt`);
@@ -141,10 +137,31 @@ describe('blat apply after a complete apply (the synced listing)', () => {
       await rename(box.root('m3'), `${box.root('m3')}.away`);
       const wholeOffline = await planWhole(box);
       const fourth = await applyVerbose(box);
-      expect(fourth.stderr).toMatch(/the synced listing cannot stand for every machine this time/);
+      expect(fourth.stderr).toMatch(/every listing is read/);
       expect(withoutTime(fourth.plan)).toEqual(withoutTime(wholeOffline));
       expect(fourth.code).toBe(2); // m3 is owed
       await rename(`${box.root('m3')}.away`, box.root('m3'));
+    } finally {
+      await box.cleanup();
+    }
+  });
+
+  it('writes no seen line when a machine it wrote changed meanwhile (an edit during the apply): the next plan reads the listings and sees the edit', async () => {
+    const box = await sandbox();
+    try {
+      await seed(box);
+      expect((await applyVerbose(box)).code).toBe(0);
+      // A push slow to m1 (128 KiB/s), during which f9.txt, which no step touches, is edited on m2.
+      await writeRandomFile(join(box.root('here'), 'docs', 'big.bin'), 384 * 1024);
+      await box.writeConfig({ machines: { m1: { bwlimit: 128 } } });
+      const blat = startBlatInBackground(['apply', '--auto-approve'], box.dir);
+      await waitFor('the partial file on m1', async () => ((await readdir(join(box.root('m1'), '.blat-tmp')).catch(() => [])).length > 0 ? true : undefined));
+      await box.write('m2', 'docs/f9.txt', 'edited on m2 during the apply\n', '1760000000');
+      expect((await blat.ended).code).toBe(0);
+      const plan = await runBlat(['plan', '--verbose', '--json'], { cwd: box.dir });
+      expect(plan.stderr).not.toMatch(/every machine answered "same"/);
+      const steps = (JSON.parse(plan.stdout) as { steps: { action: string; path: string; from: string; to: string }[] }).steps;
+      expect(steps.map((st) => `${st.action} ${st.path} ${st.from}>${st.to}`).sort()).toEqual(['pull docs/f9.txt m2>here', 'push docs/f9.txt here>m1', 'push docs/f9.txt here>m3']);
     } finally {
       await box.cleanup();
     }
