@@ -137,7 +137,7 @@ export async function carryOut(
     const base = from?.base ?? (await readBase(ctx.config.stateDir));
     const next = buildBaseAfterApply(base, plan, outcomes, snapshot);
     await writeBases(ctx, { next, previous: base, plan, outcomes, from, sshOptions, nowMs: io.now(), host: io.hostname });
-    if (snapshot && from?.seen) await recordSeenAfterApply(ctx, { plan, outcomes, snapshot, next, seen: from.seen, sshOptions, nowMs: io.now(), ...(signal ? { signal } : {}) });
+    if (snapshot && from?.seen) await recordSeenAfterApply(ctx, { plan, outcomes, snapshot, next, seen: from.seen, sshOptions, ...(signal ? { signal } : {}) }, io.now());
     const code = signal?.aborted ? interruptExitCode(signal.reason) : buildRemaining(plan, outcomes).length > 0 ? 2 : 0;
     await journal.append({ t: io.now(), event: 'end', run, exitCode: code });
     await journal.close();

@@ -32,10 +32,11 @@ export interface AlikeFinding {
   /** The base on disk, when it held exactly the keeper's listing for every machine (SeenListingRecord.base). */
   readonly base?: BaseOrigin;
   /**
-   * Each machine's listing digest now, for machines whose scan no longer says it (an apply wrote
-   * them since): a new token is then always written. Others take their scan's.
+   * Each machine's listing digest now, for machines whose scan no longer says it: null for one an
+   * apply wrote since (its line is pending: SeenLine.digest). A new token is then always written.
+   * Others take their scan's.
    */
-  readonly digests?: ReadonlyMap<string, string>;
+  readonly digests?: ReadonlyMap<string, string | null>;
   readonly sshOptions: readonly string[];
   readonly nowMs: number;
 }
@@ -75,7 +76,7 @@ export async function recordSeen(ctx: RunContext, found: AlikeFinding): Promise<
   await Promise.all(
     scanned.map(async ({ m, scan }) => {
       if (!scan?.ok) return;
-      const digest = found.digests?.get(m.name) ?? scan.digest;
+      const digest: string | null = found.digests?.has(m.name) ? (found.digests.get(m.name) ?? null) : scan.digest;
       const line = renderSeenLine({ digest, token, paths: found.paths, files: found.files });
       const target = buildScriptTarget(m, ctx.self.name, found.sshOptions, { stallTimeout: config.stallTimeout });
       await runScript(target, buildWriteSeenScript(m.root, setDir, seen.file, line), () => undefined).catch(() => undefined);

@@ -94,8 +94,8 @@ export async function scanMachine(
   // find's complaints are data: the folders it could not read (a start point not there is an absence).
   const { unreadable, other: warnings } = readFindComplaints(lines, [...request.paths, ...(request.trees ?? [])]);
   const seenLine = output.base?.seen ? parseSeenLine(output.base.seen) : undefined;
-  if (output.unchanged && seenLine === undefined) return { ok: false, reason: 'scan answered "same" unasked' };
-  const digest = output.unchanged ? seenLine!.digest : output.listingDigest;
+  if (output.unchanged && (seenLine === undefined || seenLine.digest === null)) return { ok: false, reason: 'scan answered "same" unasked' };
+  const digest = output.unchanged ? seenLine!.digest! : output.listingDigest;
   return { ok: true, output, os: machine.os ?? parseUname(output.uname), clockOffsetMs, digest, warnings, unreadable, ...(seenLine ? { seen: seenLine } : {}) };
 }
 

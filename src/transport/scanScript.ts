@@ -203,7 +203,8 @@ function buildBaseLines(dir: string, have: string | undefined, staleS: number, s
         `sl=; exp=; if [ -f ${d}/${seen} ] && IFS= read -r sl <${d}/${seen}; then :; fi`,
         // Only a line parseSeenLine takes: five words of these characters, the right lengths.
         `case $sl in *[!0-9a-z\\ -]*) sl=;; esac; set -- $sl`,
-        `if [ $# = 5 ] && [ "$1" = ${SEEN_MAGIC} ] && [ \${#2} = 64 ] && [ \${#3} -le 64 ] && [ \${#4} -le 15 ] && [ \${#5} -le 15 ]; then exp=$2; else sl=; fi`,
+        // A pending line (digest "-") is sent too, and never answers "same".
+        `if [ $# = 5 ] && [ "$1" = ${SEEN_MAGIC} ] && [ \${#3} -le 64 ] && [ \${#4} -le 15 ] && [ \${#5} -le 15 ]; then if [ \${#2} = 64 ]; then exp=$2; elif [ "$2" != - ]; then sl=; fi; else sl=; fi`,
         `case $exp in *[!0-9a-f]*) sl=; exp=;; esac; case $4$5 in *[!0-9]*) sl=; exp=;; esac; case $3 in *[!0-9a-z-]*) sl=; exp=;; esac; set --`,
         `printf '%s\\0' "$sl"`,
       ];

@@ -11,6 +11,12 @@ describe('seen lines', () => {
     expect(parseSeenLine(line.trimEnd())).toEqual({ digest, token: 'mq3x0-a1b2c3', paths: 1200, files: 1000 });
   });
 
+  it('may be pending (no digest): written "-", read back as null', () => {
+    const line = renderSeenLine({ digest: null, token: 't-1', paths: 3, files: 2 });
+    expect(line).toBe('blat-seen-1 - t-1 3 2\n');
+    expect(parseSeenLine(line)).toEqual({ digest: null, token: 't-1', paths: 3, files: 2 });
+  });
+
   it.each([
     ['another magic word', `blat-seen-2 ${digest} t 1 1`],
     ['a short digest', `blat-seen-1 ${digest.slice(1)} t 1 1`],

@@ -352,6 +352,17 @@ describe('buildScanScript seen validation', () => {
     expect(existsSync(join(tree, pwned))).toBe(false);
   });
 
+  it('sends a pending line (no digest: the machine was written since) and lists the tree: never "same"', () => {
+    const tree = makeTree();
+    const plain = runWith(buildScanScript({ root: tree, paths: ['docs'], mode: 'tree', exclude: ['*.o'], os: 'linux', ...plantSeen(tree, ['docs'], undefined) }), {});
+    const opts = plantSeen(tree, ['docs'], plain.listingDigest);
+    writeFileSync(join(tree, opts.base.dir, opts.seen), 'blat-seen-1 - tok-2 3 2\n');
+    const out = runWith(buildScanScript({ root: tree, paths: ['docs'], mode: 'tree', exclude: ['*.o'], os: 'linux', ...opts }), {});
+    expect(out.unchanged).toBe(false);
+    expect(out.base?.seen).toBe('blat-seen-1 - tok-2 3 2');
+    expect(out.entries).toEqual(plain.entries);
+  });
+
   it('sends the seen line it answers "same" by', () => {
     const tree = makeTree();
     const plain = runWith(buildScanScript({ root: tree, paths: ['docs'], mode: 'tree', exclude: ['*.o'], os: 'linux', ...plantSeen(tree, ['docs'], undefined) }), {});
