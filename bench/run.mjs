@@ -447,8 +447,8 @@ async function benchFirstSync(b) {
 
 /**
  * `blat` plans with the machines' seen lines its previous plan wrote (the usual case: plans repeated
- * on unchanged machines: each machine answers "same"); `cold` without them (the first plan after a
- * sync: every listing sent and compared with the synced listing the sync recorded).
+ * on unchanged machines: each machine answers "same"); `cold` with no seen line anywhere and no copy
+ * of their listing (the worst case: every listing read whole, and the base).
  */
 async function benchNoop(b) {
   let star = null;
@@ -652,7 +652,7 @@ function buildRows(res, n) {
     rows.push({ work, blat: fmtS(median(t[contender])), raw: `${fmtS(median(t.raw))} (${what})`, ratio: `${ratio.toFixed(2)}×`, target, met: limit === null ? null : ratio <= limit, key: work });
   };
   ratioRow('no-op: `blat plan` (again: every machine answers "same" by its seen line)', res.noop, 1.5, 'parallel scan');
-  ratioRow('no-op: `blat plan`, first after a sync (no seen lines: listings compared with the synced listing)', res.noop, null, 'parallel scan', 'cold');
+  ratioRow('no-op: `blat plan` with no seen line anywhere and no copy of their listing (every listing and the base read whole)', res.noop, null, 'parallel scan', 'cold');
   ratioRow('1% changed: `blat apply`', res.changed, 1.3, 'scan + rsync --files-from');
   ratioRow("1% changed: the design's steps by hand (node start, scan, precheck, blat's rsync arguments, look, 2 fsyncs; no blat code)", res.changed, null, 'scan + rsync --files-from', 'steps');
   const unisonRow = (work, t, what, blatWork) => {

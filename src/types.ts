@@ -236,6 +236,28 @@ export type BaseCoverage = ReadonlyMap<string, readonly string[]>;
  */
 export interface Base extends ReadonlyMap<string, ReadonlyMap<string, Entry>> {
   readonly covered?: BaseCoverage;
+  /**
+   * Where on disk it came from, when readBase returned it or writeBase wrote it (state/base.ts): what
+   * a write of its successor may append to. Absent on a base built otherwise (a copy, a merge).
+   * Not enumerable: two bases of the same entries are equal whatever their origins.
+   */
+  readonly origin?: BaseSource;
+}
+
+/** Where a base read from disk came from (state/base.ts): base.json's generation and rows, and its change log as read. */
+export interface BaseOrigin {
+  readonly generation: string;
+  /** Rows of base.json. */
+  readonly rows: number;
+  /** Paths named by the log's lines of this generation. */
+  readonly logPaths: number;
+  /** The log's size as read; -1 when it must not be appended to (a line cut short, lines of another generation). */
+  readonly logBytes: number;
+}
+
+/** A base's origin, and whether the base holds only some of the paths of the one on disk (a partial snapshot's). */
+export interface BaseSource extends BaseOrigin {
+  readonly partial: boolean;
 }
 
 /** The closed set of things a step can do. */

@@ -18,7 +18,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { buildUnderTest, collapseNested } from '../config/paths.js';
 import { BlatError } from '../errors.js';
-import type { Base, BaseCoverage, Entry } from '../types.js';
+import type { Base, BaseCoverage, BaseOrigin, BaseSource, Entry } from '../types.js';
 import { syncDirectory, writeFileAtomic } from './atomicWrite.js';
 import { findChangedBasePaths, parseBaseChanges, parseCoverage, renderBaseChange, type BaseChange } from './baseChanges.js';
 import { addBaseRows, renderAllBaseRows } from './baseRows.js';
@@ -30,16 +30,8 @@ const BASE_FORMAT = 2;
 /** The log may name this many paths even when a quarter of base.json is fewer. */
 const LOG_MIN_PATHS = 1000;
 
-/** Where a base read from disk came from: what a write of its successor may append to. */
-export interface BaseOrigin {
-  readonly generation: string;
-  /** Rows of base.json. */
-  readonly rows: number;
-  /** Paths named by the log's lines of this generation. */
-  readonly logPaths: number;
-  /** The log's size as read; -1 when it must not be appended to (a line cut short, lines of another generation). */
-  readonly logBytes: number;
-}
+/** Where a base read from disk came from (see Base.origin). */
+export type { BaseOrigin } from '../types.js';
 
 /** True when `value` is a well-formed BaseOrigin (as a cache recorded it). */
 export function isBaseOrigin(value: unknown): value is BaseOrigin {
@@ -49,16 +41,14 @@ export function isBaseOrigin(value: unknown): value is BaseOrigin {
   return typeof o.generation === 'string' && count(o.rows) && count(o.logPaths) && count(o.logBytes);
 }
 
-/** A base's origin, and whether the base holds only some of the paths of the one on disk. */
-interface KnownOrigin extends BaseOrigin {
-  readonly partial: boolean;
+/** Gives `base` its origin (Base.origin: a property that is not enumerated). */
+function markOrigin(base: Base, origin: BaseSource): void {
+  Object.defineProperty(base, 'origin', { value: origin, configurable: true, enumerable: false, writable: false });
 }
-
-const origins = new WeakMap<Base, KnownOrigin>();
 
 /** Where `base` came from, when readBase returned it or writeBase wrote it (and its log may be appended to). */
 export function findBaseOrigin(base: Base): BaseOrigin | undefined {
-  const origin = origins.get(base);
+  const origin = base.origin;
   return origin && origin.logBytes >= 0 ? { generation: origin.generation, rows: origin.rows, logPaths: origin.logPaths, logBytes: origin.logBytes } : undefined;
 }
 
@@ -68,7 +58,7 @@ export function findBaseOrigin(base: Base): BaseOrigin | undefined {
  * reads the whole base first.
  */
 export function adoptPartialBase(base: Base, origin: BaseOrigin): void {
-  origins.set(base, { ...origin, partial: true });
+  markOrigin(base, { ...origin, partial: true });
 }
 
 /**
@@ -92,7 +82,7 @@ export async function readBase(stateDir: string): Promise<Base> {
   const text = await readTextIfExists(file);
   if (text === undefined) return new Map();
   const parsed = parseBaseFile(file, text);
-  let origin: KnownOrigin | undefined;
+  let origin: BaseSource | undefined;
   if (parsed.generation !== undefined) {
     const logFile = baseChangesPath(stateDir);
     const logText = (await readTextIfExists(logFile)) ?? '';
@@ -106,7 +96,7 @@ export async function readBase(stateDir: string): Promise<Base> {
     origin = { generation: parsed.generation, rows: parsed.rows, logPaths: log.paths, logBytes: whole ? log.goodBytes : -1, partial: false };
   }
   const base = withCoverage(parsed.builder.build(), parsed.covered);
-  if (origin) origins.set(base, origin);
+  if (origin) markOrigin(base, origin);
   return base;
 }
 
@@ -150,20 +140,20 @@ function findAddedCoverage(previous: BaseCoverage | undefined, next: BaseCoverag
  * or when the log has grown too long, base.json is replaced atomically and the log retired.
  */
 export async function writeBase(stateDir: string, next: Base, previous?: Base): Promise<void> {
-  const origin = previous && origins.get(previous);
+  const origin = previous?.origin;
   let whole = next;
   if (previous && origin) {
     const changed = findChangedBasePaths(previous, next);
     const covered = findAddedCoverage(previous.covered, next.covered);
     if (changed.size === 0 && covered === undefined) {
-      origins.set(next, origin);
+      markOrigin(next, origin);
       return;
     }
     const logPaths = origin.logPaths + changed.size;
     if (origin.logBytes >= 0 && logPaths <= Math.max(LOG_MIN_PATHS, origin.rows / 4)) {
       const line = renderBaseChange(origin.generation, next, [...changed], covered);
       if (await appendBaseChange(baseChangesPath(stateDir), line, origin.logBytes)) {
-        origins.set(next, { ...origin, logPaths, logBytes: origin.logBytes + Buffer.byteLength(line) });
+        markOrigin(next, { ...origin, logPaths, logBytes: origin.logBytes + Buffer.byteLength(line) });
         return;
       }
     }
@@ -175,7 +165,7 @@ export async function writeBase(stateDir: string, next: Base, previous?: Base): 
   await writeFileAtomic(basePath(stateDir), text);
   // Its lines have the old generation: ignored from now on, even if it cannot be removed.
   await rm(baseChangesPath(stateDir), { force: true }).catch(() => undefined);
-  origins.set(next, { generation, rows, logPaths: 0, logBytes: 0, partial: whole !== next });
+  markOrigin(next, { generation, rows, logPaths: 0, logBytes: 0, partial: whole !== next });
 }
 
 /**
@@ -184,7 +174,7 @@ export async function writeBase(stateDir: string, next: Base, previous?: Base): 
  * read from disk. Call before writeBase(next, previous).
  */
 export async function readWholeBase(stateDir: string, next: Base, previous: Base): Promise<Base> {
-  if (origins.get(previous)?.partial !== true) return next;
+  if (previous.origin?.partial !== true) return next;
   return mergeBasePaths(await readBase(stateDir), next, findChangedBasePaths(previous, next));
 }
 
