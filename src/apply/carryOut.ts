@@ -26,7 +26,8 @@ import { openPlanSessions } from './planSessions.js';
 import { buildProgressWriter } from './progressWriter.js';
 import { recordAppends } from './recordAppends.js';
 import { buildSettledInSync } from './settledInSync.js';
-import { recordSeenAfterApply } from './seenAfterApply.js';
+import { buildSeenAfterApply } from './seenAfterApply.js';
+import type { SeenLines } from '../observe/seenRecord.js';
 import { buildTrashRun } from './trashRun.js';
 
 /** What carryOut reads of the command's flags. */
@@ -86,6 +87,7 @@ export async function carryOut(
   const locking = writes.size === 0 ? undefined : takeMachineLocks(ctx.config, ctx.self.name, sshOptions, writes, { host: io.hostname, pid: process.pid, run, nowMs: io.now() }, signal, new Set(plan.steps.map((s) => s.to)));
   locking?.catch(() => undefined); // awaited below; a refusal is thrown there
   let locks: MachineLocks | undefined;
+  let seenLines: SeenLines | undefined;
   // The precheck's shells start now, while the journal is made ready; ended below, used or not.
   const sessions = openPlanSessions(ctx, plan, sshOptions, signal);
   const progress = buildProgressWriter(io, json);
@@ -137,7 +139,8 @@ export async function carryOut(
     const base = from?.base ?? (await readBase(ctx.config.stateDir));
     const next = buildBaseAfterApply(base, plan, outcomes, snapshot);
     await writeBases(ctx, { next, previous: base, plan, outcomes, from, sshOptions, nowMs: io.now(), host: io.hostname });
-    if (snapshot && from?.seen) await recordSeenAfterApply(ctx, { plan, outcomes, snapshot, next, seen: from.seen, sshOptions, ...(signal ? { signal } : {}) }, io.now());
+    // The machines' seen lines, when it left them alike: written as their locks are released.
+    if (snapshot && from?.seen) seenLines = (await buildSeenAfterApply(ctx, { plan, outcomes, snapshot, next, seen: from.seen, sshOptions, ...(signal ? { signal } : {}) }, io.now())) ?? undefined;
     const code = signal?.aborted ? interruptExitCode(signal.reason) : buildRemaining(plan, outcomes).length > 0 ? 2 : 0;
     await journal.append({ t: io.now(), event: 'end', run, exitCode: code });
     await journal.close();
@@ -157,7 +160,7 @@ export async function carryOut(
     progress.clear();
     await journal?.close().catch(() => undefined);
     await Promise.all([...sessions.values()].map((session) => session.close()));
-    for (const line of (await locks?.release()) ?? []) io.stderr(`warning: ${escapeControls(line)}\n`);
+    for (const line of (await locks?.release(seenLines)) ?? []) io.stderr(`warning: ${escapeControls(line)}\n`);
     release?.();
   }
 }

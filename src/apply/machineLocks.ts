@@ -16,6 +16,8 @@ import {
   type TakeAnswer,
 } from '../transport/lockScript.js';
 import { runScript } from '../transport/runScript.js';
+import { buildWriteSeenLine } from '../transport/seenScript.js';
+import type { SeenLines } from '../observe/seenRecord.js';
 import { buildScriptTarget } from '../transport/targets.js';
 import type { Config, MachineConfig } from '../types.js';
 
@@ -37,7 +39,8 @@ export interface MachineLocks {
    * Stops the renewals and removes every lock still ours (safe to call twice). Resolves with a
    * line for each machine whose lock was found taken over by another blat meanwhile.
    */
-  release(): Promise<string[]>;
+  /** Releases every lock; `seen`: the seen lines to write on those machines first, while they are still locked. */
+  release(seen?: SeenLines): Promise<string[]>;
 }
 
 /**
@@ -124,11 +127,15 @@ export async function takeMachineLocks(
   const locks: MachineLocks = {
     machines: machines.filter((m) => taken.includes(m)).map((m) => m.name),
     warnings,
-    release() {
+    release(seen?: SeenLines) {
       released ??= (async () => {
         clearInterval(timer);
         await Promise.all(renewing.values());
-        await Promise.all(taken.map((m) => run(m, buildReleaseLockScript(specOf(m)), false).catch(() => undefined)));
+        const before = (m: MachineConfig) => {
+          const line = seen?.lines.get(m.name);
+          return line === undefined ? undefined : buildWriteSeenLine(seen!.file, line);
+        };
+        await Promise.all(taken.map((m) => run(m, buildReleaseLockScript(specOf(m), before(m)), false).catch(() => undefined)));
         return machines
           .filter((m) => lost.has(m.name))
           .map((m) => `${m.name}: this apply's lock there was taken over by another blat (it was not renewed within stallTimeout, ${config.stallTimeout} s)`);

@@ -3,7 +3,7 @@
 import { countHeldFiles } from '../plan/guards.js';
 import { isBaseOfListing, isCoveredFor } from '../snapshot/baseOfListing.js';
 import { findBaseOrigin } from '../state/base.js';
-import { recordSeen, type SeenContext } from '../observe/seenRecord.js';
+import { buildSeenLines, type SeenContext, type SeenLines } from '../observe/seenRecord.js';
 import type { RunContext } from '../commands/context.js';
 import type { Base, Plan, Snapshot } from '../types.js';
 import type { StepOutcome } from './applySteps.js';
@@ -40,8 +40,9 @@ export interface AppliedAlike {
 }
 
 /**
- * Writes every machine's seen line (and the controller's copy of the keeper's listing, standing
- * for the base just written: `next`, as writeBase left it) when the apply left them all alike:
+ * Every machine's seen line, to be written on it as its lock is released (and the controller's
+ * copy of the keeper's listing, written now, standing for the base just written: `next`, as
+ * writeBase left it); null unless the apply left them all alike:
  * settled by the keeper, the base exactly the keeper's listing for every machine. A machine no
  * step wrote gets its listing's digest from the scan (still its listing, unless changed since: then
  * it is simply not "same"); a machine a step wrote gets a pending line (no digest): it sends its
@@ -49,18 +50,18 @@ export interface AppliedAlike {
  * edit during the apply) is seen, and a run that finds them alike then writes its digest. A
  * cache: a failure only costs the next run its speed.
  */
-export async function recordSeenAfterApply(ctx: RunContext, w: AppliedAlike, nowMs: number): Promise<void> {
+export async function buildSeenAfterApply(ctx: RunContext, w: AppliedAlike, nowMs: number): Promise<SeenLines | null> {
   const { config } = ctx;
   const { keeper } = w.seen;
-  if (!isSettledBy(w.plan, w.outcomes, keeper) || w.signal?.aborted) return;
+  if (!isSettledBy(w.plan, w.outcomes, keeper) || w.signal?.aborted) return null;
   const origin = findBaseOrigin(w.next);
   const names = w.snapshot.machines.filter((m) => m.status === 'online').map((m) => m.name);
-  if (origin === undefined || !isBaseOfListing(w.next, names, w.snapshot, w.snapshot.paths, keeper) || !isCoveredFor(w.next, names, w.snapshot.paths)) return;
+  if (origin === undefined || !isBaseOfListing(w.next, names, w.snapshot, w.snapshot.paths, keeper) || !isCoveredFor(w.next, names, w.snapshot.paths)) return null;
   const keeperScan = w.seen.scans[config.machines.findIndex((m) => m.name === keeper)];
   // The copy is the keeper's listing as scanned, or the copy in place when the keeper answered "same" under its token.
-  if (!keeperScan?.ok || (keeperScan.output.unchanged ? w.seen.cached === null || keeperScan.seen?.token !== w.seen.cached.token : keeperScan.output.listing === undefined)) return;
+  if (!keeperScan?.ok || (keeperScan.output.unchanged ? w.seen.cached === null || keeperScan.seen?.token !== w.seen.cached.token : keeperScan.output.listing === undefined)) return null;
   const digests = new Map<string, string | null>(w.plan.steps.map((s) => [s.to, null]));
-  await recordSeen(ctx, {
+  return buildSeenLines(ctx, {
     seen: w.seen,
     paths: (w.snapshot.partial?.alike ?? 0) + (w.snapshot.entries.get(keeper)?.size ?? 0),
     files: countHeldFiles(w.snapshot).get(keeper) ?? 0,

@@ -86,9 +86,11 @@ export async function observeMachines(ctx: RunContext, options: PlanOptions, io:
   const cachedSeen = how.checksum ? null : await readSeenRecord(config.stateDir);
   // The copy stands for the base (of the paths scanned) while nothing has written the base since.
   const reference = cachedSeen?.base && sameList(cachedSeen.paths, ctx.targets) && (await isBaseAt(config.stateDir, cachedSeen.base)) ? cachedSeen : null;
-  // Its listing is read once a machine sends a listing to compare with it (none does when nothing changed).
+  // Its listing is read at once by an apply (it is there to change something), by a plan once a
+  // machine sends a listing to compare with it (none does when nothing changed).
   let referenceBytes: Promise<Buffer | null> | undefined;
   const readReference = (): Promise<Buffer | null> => (referenceBytes ??= readSeenListingFile(config.stateDir, reference!));
+  if (reference && needBase) void readReference();
   const diffs: Promise<ListingDiff | null>[] = [];
   const setDir = buildSetDir(config.setName);
   const have = await readBaseIds(config.stateDir, config.setName);

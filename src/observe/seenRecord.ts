@@ -41,18 +41,24 @@ export interface AlikeFinding {
   readonly nowMs: number;
 }
 
+/** The lines to write on the machines (machine → line) in the set's file `file`. */
+export interface SeenLines {
+  readonly file: string;
+  readonly lines: ReadonlyMap<string, string>;
+}
+
 /**
- * Gives the finding a new token and writes it on every machine scanned (each with its own
- * listing's digest), after the controller's copy of the keeper's listing under that token; nothing
- * when every machine already answered "same" under one token and no digest is new. Both are
- * caches: a machine or a state folder that cannot take them only costs the next run its speed.
+ * Gives the finding a new token: writes the controller's copy of the keeper's listing under it, and
+ * returns each scanned machine's line (with its own listing's digest), to be written on the
+ * machines; null when every machine already answered "same" under one token and no digest is new.
+ * The copy is a cache: a state folder that cannot take it only costs the next run its speed.
  */
-export async function recordSeen(ctx: RunContext, found: AlikeFinding): Promise<void> {
+export async function buildSeenLines(ctx: RunContext, found: AlikeFinding): Promise<SeenLines | null> {
   const { config } = ctx;
   const { seen } = found;
   const scanned = config.machines.map((m, i) => ({ m, scan: seen.scans[i] })).filter((x) => x.scan?.ok);
   const tokens = new Set(scanned.map(({ scan }) => (scan?.ok && scan.output.unchanged ? scan.seen?.token : undefined)));
-  if (found.digests === undefined && tokens.size === 1 && !tokens.has(undefined)) return;
+  if (found.digests === undefined && tokens.size === 1 && !tokens.has(undefined)) return null;
   const token = buildSyncId(found.nowMs);
   const keeperScan = scanned.find((x) => x.m.name === seen.keeper)?.scan;
   if (keeperScan?.ok) {
@@ -72,12 +78,28 @@ export async function recordSeen(ctx: RunContext, found: AlikeFinding): Promise<
       : Promise.resolve();
     await write.catch(() => undefined);
   }
+  const lines = new Map<string, string>();
+  for (const { m, scan } of scanned) {
+    if (!scan?.ok) continue;
+    const digest: string | null = found.digests?.has(m.name) ? (found.digests.get(m.name) ?? null) : scan.digest;
+    lines.set(m.name, renderSeenLine({ digest, token, paths: found.paths, files: found.files }));
+  }
+  return { file: seen.file, lines };
+}
+
+/**
+ * Records the finding: the copy (buildSeenLines), then each machine's line, one script per
+ * machine, all at once. A machine that cannot take it only costs the next run its speed.
+ */
+export async function recordSeen(ctx: RunContext, found: AlikeFinding): Promise<void> {
+  const seen = await buildSeenLines(ctx, found);
+  if (seen === null) return;
+  const { config } = ctx;
   const setDir = buildSetDir(config.setName);
   await Promise.all(
-    scanned.map(async ({ m, scan }) => {
-      if (!scan?.ok) return;
-      const digest: string | null = found.digests?.has(m.name) ? (found.digests.get(m.name) ?? null) : scan.digest;
-      const line = renderSeenLine({ digest, token, paths: found.paths, files: found.files });
+    config.machines.map(async (m) => {
+      const line = seen.lines.get(m.name);
+      if (line === undefined) return;
       const target = buildScriptTarget(m, ctx.self.name, found.sshOptions, { stallTimeout: config.stallTimeout });
       await runScript(target, buildWriteSeenScript(m.root, setDir, seen.file, line), () => undefined).catch(() => undefined);
     }),

@@ -142,13 +142,15 @@ export function buildRenewLockScript(spec: LockSpec): string {
 /**
  * The release script: removes the lock if it is still ours, then the set folder and `.blat` when
  * they are left empty (rmdir removes nothing else). Output `released`, `notours` or `fail`; exit 3: root missing.
+ * `before`: a shell line run first while the lock is still ours (a seen line written, buildWriteSeenLine).
  */
-export function buildReleaseLockScript(spec: LockSpec): string {
+export function buildReleaseLockScript(spec: LockSpec, before?: string): string {
   const parents = [];
   for (let dir = spec.setDir; dir.includes('/'); dir = dir.slice(0, dir.lastIndexOf('/'))) parents.push(dir);
   parents.push(spec.setDir.split('/')[0]);
   return [
     ...prelude(spec),
+    ...(before === undefined ? [] : [`if [ "$(owner)" = "$me" ]; then ${before}; fi`]),
     `if [ "$(owner)" != "$me" ]; then echo notours; elif rm -rf -- "$l"; then echo released; else echo fail; fi`,
     `for p in ${parents.map(quoteShell).join(' ')}; do rmdir -- "$p" 2>/dev/null; done`,
     'exit 0',

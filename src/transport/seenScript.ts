@@ -7,11 +7,11 @@ import { quoteShell } from './shellQuote.js';
  * missing. Output `ok`, else nothing; exit 3: root missing.
  */
 export function buildWriteSeenScript(root: string, setDir: string, name: string, line: string): string {
+  return [`cd -- ${quoteShell(root)} || exit 3`, `d=${quoteShell(setDir)}`, buildWriteSeenLine(name, line), ''].join('\n');
+}
+
+/** The shell line writing `line` to "$d"/NAME (d: the set's folder, from the root), as buildWriteSeenScript does; prints `ok`. */
+export function buildWriteSeenLine(name: string, line: string): string {
   if (!/^seen-[0-9a-f]{12}$/.test(name)) throw new Error('not a seen file name');
-  return [
-    `cd -- ${quoteShell(root)} || exit 3`,
-    `d=${quoteShell(setDir)}; t="$d/.${name}.$$"`,
-    `mkdir -p -- "$d" && printf '%s' ${quoteShell(line)} >"$t" && mv -f -- "$t" "$d/${name}" && echo ok || rm -f -- "$t"`,
-    '',
-  ].join('\n');
+  return `t="$d/.${name}.$$"; mkdir -p -- "$d" && printf '%s' ${quoteShell(line)} >"$t" && mv -f -- "$t" "$d/${name}" && echo ok || rm -f -- "$t"`;
 }

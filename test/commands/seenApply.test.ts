@@ -55,7 +55,8 @@ async function seed(box: Sandbox): Promise<void> {
   await box.symlink('here', 'docs/link', 'f1.txt', '1700000104');
 }
 
-describe('blat apply after a complete apply (the seen lines it wrote)', () => {
+// Independent sandboxes, mostly waiting on blat and ssh: run side by side.
+describe.concurrent('blat apply after a complete apply (the seen lines it wrote)', () => {
   it('plans only what changed, exactly as a whole plan does, and converges', async () => {
     const box = await sandbox();
     try {

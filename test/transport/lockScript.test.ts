@@ -13,6 +13,7 @@ import {
   parseOwnerLine,
   parseTakeOutput,
 } from '../../src/transport/lockScript.js';
+import { buildWriteSeenLine } from '../../src/transport/seenScript.js';
 
 const SET = '.blat/sets/docs-set';
 const ME = buildOwnerLine({ host: 'box-a', pid: 101, run: 'r1', nowMs: Date.parse('2026-01-02T13:02:11Z') });
@@ -157,6 +158,16 @@ describe('the lock scripts run by /bin/sh', () => {
     await rm(join(root, SET, 'lock'), { recursive: true });
     expect(run(buildRenewLockScript({ root, setDir: SET, owner: OTHER })).trim()).toBe('lost');
     expect(existsSync(join(root, SET, 'lock'))).toBe(false);
+  });
+
+  it('writes a seen line before releasing, only while the lock is still its own', async () => {
+    const line = 'blat-seen-1 - tok-1 3 2\n';
+    expect(take(ME)).toEqual({ kind: 'taken', tookOver: [] });
+    expect(run(buildReleaseLockScript({ root, setDir: SET, owner: OTHER }, buildWriteSeenLine('seen-0123456789ab', line)))).toContain('notours');
+    expect(existsSync(join(root, SET, 'seen-0123456789ab'))).toBe(false);
+    expect(run(buildReleaseLockScript({ root, setDir: SET, owner: ME }, buildWriteSeenLine('seen-0123456789ab', line)))).toContain('released');
+    expect(await readFile(join(root, SET, 'seen-0123456789ab'), 'utf8')).toBe(line);
+    expect((await readdir(join(root, SET))).sort()).toEqual(['seen-0123456789ab']);
   });
 
   it('releases only its own lock, and removes the set folder and .blat when left empty', async () => {
