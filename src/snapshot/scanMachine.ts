@@ -65,11 +65,8 @@ export async function scanMachine(
     readonly base?: { readonly dir: string; readonly have?: string };
   },
 ): Promise<MachineScan> {
-  // A machine scanned here (no ssh) sends its listing through a pipe: cheaper than the temp file and
-  // digest on the machine; its listing's digest is compared with its seen line here instead.
-  const seenHere = request.seen !== undefined && !('run' in target) && target.kind === 'local';
-  const script = buildScanScript({ root: machine.root, paths: request.paths, mode: request.mode, exclude: request.exclude, syncPaths: request.syncPaths, own: request.own, os: machine.os, prepareDir: request.prepareDir, pruneTrashBefore: request.pruneTrashBefore, seen: request.seen, seenOnly: seenHere, trees: request.trees, checksum: request.checksum, base: request.base });
-  const parser = new ScanParser({ keepListing: request.keepListing || seenHere, parse: seenHere ? false : request.parse, base: request.mode === 'tree' && request.base !== undefined, seen: request.seen !== undefined });
+  const script = buildScanScript({ root: machine.root, paths: request.paths, mode: request.mode, exclude: request.exclude, syncPaths: request.syncPaths, own: request.own, os: machine.os, prepareDir: request.prepareDir, pruneTrashBefore: request.pruneTrashBefore, seen: request.seen, trees: request.trees, checksum: request.checksum, base: request.base });
+  const parser = new ScanParser({ keepListing: request.keepListing, parse: request.parse, base: request.mode === 'tree' && request.base !== undefined, seen: request.seen !== undefined });
   const startMs = Date.now();
   let clockOffsetMs = 0;
   parser.onClock = (clock) => {
@@ -88,7 +85,7 @@ export async function scanMachine(
   const result = await ('run' in target ? target.run(script, onChunk) : runScript(target, script, onChunk));
   if (result.unreachable) return { ok: false, reason: result.unreachable };
   if (parseError) return { ok: false, reason: parseError };
-  let output = parser.finish();
+  const output = parser.finish();
   if (!output.complete) {
     const why = result.stderr.trim().split('\n')[0] || `exit code ${result.exitCode}`;
     return { ok: false, reason: `scan cut short: ${why}` };
@@ -97,18 +94,6 @@ export async function scanMachine(
   // find's complaints are data: the folders it could not read (a start point not there is an absence).
   const { unreadable, other: warnings } = readFindComplaints(lines, [...request.paths, ...(request.trees ?? [])]);
   const seenLine = output.base?.seen ? parseSeenLine(output.base.seen) : undefined;
-  if (seenHere && output.rootExists) {
-    const same = seenLine?.digest != null && seenLine.digest === output.listingDigest && warnings.length === 0 && unreadable.length === 0;
-    if (same) output = { ...output, unchanged: true, listing: undefined };
-    else if (request.parse !== false && output.listing !== undefined) {
-      try {
-        const parsed = parseListing(output.listing);
-        output = { ...output, entries: parsed.entries, skipped: parsed.skipped, unreadable: parsed.unreadable, ...(parsed.sums ? { sums: parsed.sums } : {}), listing: request.keepListing ? output.listing : undefined };
-      } catch (err) {
-        return { ok: false, reason: (err as Error).message };
-      }
-    }
-  }
   if (output.unchanged && (seenLine === undefined || seenLine.digest === null)) return { ok: false, reason: 'scan answered "same" unasked' };
   const digest = output.unchanged ? seenLine!.digest! : output.listingDigest;
   return { ok: true, output, os: machine.os ?? parseUname(output.uname), clockOffsetMs, digest, warnings, unreadable, ...(seenLine ? { seen: seenLine } : {}) };

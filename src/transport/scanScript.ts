@@ -74,8 +74,6 @@ export interface ScanScriptOptions {
    * sha256sum, shasum or mktemp the tree is simply listed.
    */
   readonly seen?: string;
-  /** With `seen`: only send the line, and always the listing (the caller compares its digest: a machine scanned without ssh). */
-  readonly seenOnly?: boolean;
   /**
    * Tree mode: after the listing, a sha256 of every regular file under the paths (excludes pruned),
    * as records `./path, "h", sha256 (hex), "", "", ""` (GNU: sha256sum; else perl's Digest::SHA).
@@ -255,7 +253,7 @@ export function buildScanScript(opts: ScanScriptOptions): string {
   if (opts.mode === 'tree') {
     if (quoted.length) {
       const listing = buildTreeListing(quoted, prune);
-      if (opts.seen === undefined || opts.seenOnly) lines.push(...listing, ...(opts.checksum ? buildSumListing(quoted, prune) : []));
+      if (opts.seen === undefined) lines.push(...listing, ...(opts.checksum ? buildSumListing(quoted, prune) : []));
       else {
         lines.push(
           'if [ -z "$exp" ]; then',
