@@ -177,7 +177,8 @@ export async function observeMachines(ctx: RunContext, options: PlanOptions, io:
   let finalScans = scans;
   let unchangedEntries: Map<string, ReadonlyMap<string, Entry>> | undefined;
   if (observed.unchanged.length > 0) {
-    const fromCopy = await readSeenEntries(config.stateDir, cachedSeen);
+    // The copy's bytes, read once: those the comparison read when it is the same record.
+    const fromCopy = await readSeenEntries(cachedSeen, () => (reference !== null ? readReference() : readSeenListingFile(config.stateDir, cachedSeen!)));
     unchangedEntries = new Map();
     const again: string[] = [];
     for (const name of observed.unchanged) {
@@ -250,10 +251,10 @@ function findAlikeToken(scans: MachineScans, unchanged: readonly string[], names
   return { paths: first.paths, files: first.files };
 }
 
-/** The entries the controller's copy of a seen token's listing holds, with the token; null when there is none, or it cannot be read. */
-async function readSeenEntries(stateDir: string, record: SeenListingRecord | null): Promise<{ token: string; entries: ReadonlyMap<string, Entry> } | null> {
+/** The entries the controller's copy of a seen token's listing (`record`, its bytes from `readListing`) holds, with the token; null when there is none, or it cannot be read. */
+async function readSeenEntries(record: SeenListingRecord | null, readListing: () => Promise<Buffer | null>): Promise<{ token: string; entries: ReadonlyMap<string, Entry> } | null> {
   if (record === null) return null;
-  const listing = await readSeenListingFile(stateDir, record);
+  const listing = await readListing();
   if (listing === null) return null;
   try {
     return { token: record.token, entries: parseListing(listing).entries };
