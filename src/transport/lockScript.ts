@@ -56,8 +56,9 @@ function prelude(spec: LockSpec): string[] {
   return [
     `cd -- ${quoteShell(spec.root)} || exit 3`,
     `d=${quoteShell(spec.setDir)}; l="$d/lock"; o="$l/owner"; me=${quoteShell(spec.owner)}`,
-    // The first line of the owner file (at most 512 bytes of it), empty when there is none.
-    `owner() { head -c 512 -- "$o" 2>/dev/null | head -n 1; }`,
+    // The first line of the owner file (at most 512 bytes of it), empty when there is none; read by
+    // the shell itself (no head processes: this runs in every take, renewal and release).
+    `owner() { x=; IFS= read -r x 2>/dev/null <"$o"; printf '%.512s\\n' "$x"; }`,
   ];
 }
 

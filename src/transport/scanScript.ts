@@ -142,12 +142,23 @@ function usesRegex(patterns: readonly string[], syncPaths: readonly string[]): b
  * one is an absence: find's complaint about it is dropped by the caller.
  */
 function buildTreeListing(quoted: readonly string[], prune: Prune): string[] {
+  const gnu = `${prune.gnu} ${GNU_UNREADABLE} -printf '${GNU_FORMAT}'`;
+  const bsd = `${prune.bsd} -print0`;
+  const E = prune.regex ? '-E ' : '';
+  // A few start points are given to find itself: xargs and a shell are two more processes a scan.
+  if (quoted.reduce((n, q) => n + q.length + 1, 0) <= DIRECT_ARGS_MAX) {
+    const points = quoted.join(' ');
+    return [`if [ $gnu = 1 ]; then find ${points} ${gnu}`, `else find ${E}${points} ${bsd} | perl -e '${PERL_STAT}'; fi`];
+  }
   const list = `printf '%s\\0' ${quoted.join(' ')} | xargs -0 sh -c`;
   return [
-    `if [ $gnu = 1 ]; then ${list} ${quoteShell(`exec find "$@" ${prune.gnu} ${GNU_UNREADABLE} -printf '${GNU_FORMAT}'`)} sh`,
-    `else ${list} ${quoteShell(`exec find ${prune.regex ? '-E ' : ''}"$@" ${prune.bsd} -print0`)} sh | perl -e '${PERL_STAT}'; fi`,
+    `if [ $gnu = 1 ]; then ${list} ${quoteShell(`exec find "$@" ${gnu}`)} sh`,
+    `else ${list} ${quoteShell(`exec find ${E}"$@" ${bsd}`)} sh | perl -e '${PERL_STAT}'; fi`,
   ];
 }
+
+/** Start points (their quoted words) up to this many bytes go on find's command line (far below any ARG_MAX). */
+const DIRECT_ARGS_MAX = 16 * 1024;
 
 /** The prune expressions of both forms of find. */
 interface Prune {
@@ -233,7 +244,9 @@ export function buildScanScript(opts: ScanScriptOptions): string {
     : "if find / -maxdepth 0 -printf '' >/dev/null 2>&1; then gnu=1; else gnu=0; fi";
   const lines = [
     'LC_ALL=C; export LC_ALL',
-    `printf '%s\\0' ${SCAN_MAGIC} "$(uname -s)"`,
+    // The kernel's name without a process where /proc has it (Linux), else uname's.
+    `os=; { IFS= read -r os </proc/sys/kernel/ostype; } 2>/dev/null; [ -n "$os" ] || os=$(uname -s)`,
+    `printf '%s\\0' ${SCAN_MAGIC} "$os"`,
     detect,
     `if [ $gnu = 1 ]; then now=$(date +%s.%N); else now=$(perl -MTime::HiRes=time -e 'printf "%.6f", time'); fi`,
     `printf '%s\\0' "$now"`,
@@ -260,22 +273,23 @@ export function buildScanScript(opts: ScanScriptOptions): string {
           ...listing,
           'else',
           'if command -v sha256sum >/dev/null 2>&1; then sum=sha256sum; elif command -v shasum >/dev/null 2>&1; then sum="shasum -a 256"; else sum=; fi',
-          'tmp=; err=; if [ -n "$sum" ]; then tmp=$(mktemp "${TMPDIR:-/tmp}/blat-scan.XXXXXX" 2>/dev/null) || tmp=; fi',
-          // find's complaints go to a second private file (never a name made from the first: another user could plant it).
-          'if [ -n "$tmp" ]; then err=$(mktemp "${TMPDIR:-/tmp}/blat-scan.XXXXXX" 2>/dev/null) || { rm -f "$tmp"; tmp=; }; fi',
-          'if [ -n "$tmp" ]; then',
-          `trap 'rm -f "$tmp" "$err"' EXIT; trap 'exit 1' HUP INT TERM PIPE`,
+          // The listing and find's complaints go to files in a private folder (mode 0700: nobody else can plant one there).
+          'tdir=; if [ -n "$sum" ]; then tdir=$(mktemp -d "${TMPDIR:-/tmp}/blat-scan.XXXXXX" 2>/dev/null) || tdir=; fi',
+          'if [ -n "$tdir" ]; then',
+          `tmp="$tdir/listing"; err="$tdir/complaints"; trap 'rm -rf "$tdir"' EXIT; trap 'exit 1' HUP INT TERM PIPE`,
           '{', ...listing, '} >"$tmp" 2>"$err"; st=$?',
-          'got=$($sum <"$tmp" 2>/dev/null | cut -c1-64)',
+          // "HASH  -": the digest is the first word.
+          'got=$($sum <"$tmp" 2>/dev/null) || got=; got=${got%% *}',
           // The temp file is whole only when GNU find ended well (it fails on a write error, such as
           // a full disk) and said nothing at all: then it is sent as it is, not listed again.
           'whole=0; if [ $gnu = 1 ] && [ "$st" = 0 ] && [ ! -s "$err" ] && [ -n "$got" ]; then whole=1; fi',
           // A complaint other than a missing start point (a folder that could not be read): the
           // listing lacks what it could not see, so its digest proves nothing; list it again.
-          `if [ -s "$err" ] && grep -qv 'No such file or directory$' "$err" 2>/dev/null; then got=; fi; rm -f "$err"`,
-          `if [ "$got" = "$exp" ]; then rm -f "$tmp"; printf 'same\\0'`,
+          `if [ -s "$err" ] && grep -qv 'No such file or directory$' "$err" 2>/dev/null; then got=; fi`,
+          // The folder goes with the shell (the EXIT trap): one rm, not one per file.
+          `if [ "$got" = "$exp" ]; then printf 'same\\0'`,
           // A temp file that cannot be read back whole ends the scan before its end marker: cut short, never a shorter listing.
-          `elif [ $whole = 1 ]; then cat "$tmp" || exit 1; rm -f "$tmp"`,
+          `elif [ $whole = 1 ]; then cat "$tmp" || exit 1`,
           'else rm -f "$tmp"',
           ...listing,
           'fi',

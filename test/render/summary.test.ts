@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { renderNoChangesLine, renderRemainingLine, renderSummaryLine } from '../../src/render/summary.js';
+import { formatCount, renderNoChangesLine, renderRemainingLine, renderSummaryLine } from '../../src/render/summary.js';
 
 const counts = { pull: 1, push: 4, trash: 0, deferred: 2, conflicts: 3, deletions: 5, kept: 0 };
 
@@ -89,5 +89,11 @@ describe('describeTransfers: steps that send nothing', () => {
     };
     const text = describeTransfers(plan);
     expect(text.startsWith('keep 1 version aside on b, move 2 paths on 2 machines (mv, nothing sent), pull ')).toBe(true);
+  });
+});
+
+describe('formatCount', () => {
+  it('groups thousands with commas, as en-US does, whatever the locale', () => {
+    for (const n of [0, 7, 999, 1000, 12_345, 999_999, 1_000_000, 1_234_567_890, -1_234_567]) expect(formatCount(n)).toBe(n.toLocaleString('en-US'));
   });
 });

@@ -55,6 +55,7 @@ describe.each([
     expect(out.entries.get('docs/new\nline')).toMatchObject({ type: 'file', size: 'new\nline'.length });
     for (const where of [root, join(root, 'docs'), dir, process.cwd()]) expect(existsSync(join(where, pwned))).toBe(false);
     expect(Math.abs(out.clock - Date.now() / 1000)).toBeLessThan(60);
+    expect(out.uname).toBe(execFileSync('uname', ['-s'], { encoding: 'utf8' }).trim());
   });
 
   it('with checksum, gives the sha256 of every file (excludes pruned, hostile names exactly), nothing for folders and links', () => {
