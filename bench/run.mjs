@@ -308,8 +308,10 @@ class Bench {
   }
 
   /** Removes the sync path from m2 and m3 (their roots stay). */
+  /** A first sync again: the remotes' trees gone, and every machine's records of the set (`.blat`), or blat would rightly take the emptied roots for disks that are not the ones synced. */
   emptyRemotes() {
     for (const m of REMOTE) rmSync(join(this.roots[m], SYNC_PATH), { recursive: true, force: true });
+    for (const m of MACHINES) rmSync(join(this.roots[m], '.blat'), { recursive: true, force: true });
   }
 
   async blatApply(what) {
@@ -437,7 +439,8 @@ async function benchFirstSync(b) {
   }, {
     prepare: async (k) => {
       b.emptyRemotes();
-      if (k === 'blat') rmSync(b.stateDir, { recursive: true, force: true });
+      // blat's state goes whoever runs next: a state folder that synced machines whose records are gone would (rightly) stop the next apply.
+      rmSync(b.stateDir, { recursive: true, force: true });
       // Flush the deletions' writeback now, untimed, not in the middle of the next contender's run.
       execFileSync('sync');
     },

@@ -13,6 +13,12 @@ export const STATE_FILE_NAMES = {
   seenListing: 'seen.listing',
 } as const;
 
+/**
+ * Files older versions of blat kept in the state directory and nothing reads any more (the in-sync
+ * memo and the synced listing, replaced by the seen lines): removed when the seen record is written.
+ */
+export const RETIRED_STATE_FILES = ['in-sync.json', 'in-sync.listing', 'synced.json', 'synced.listing'] as const;
+
 /** Path of the apply lock in `stateDir`. */
 export function lockPath(stateDir: string): string {
   return join(stateDir, STATE_FILE_NAMES.lock);

@@ -6,9 +6,10 @@
 // removed by an apply before it changes any machine (the machines' seen lines go with their locks);
 // an apply that leaves every machine alike writes a new one (apply/seenAfterApply.ts).
 import { readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { HEX64, readListingFile, writeListingCache } from './listingCache.js';
 import { SYNC_ID } from './machineBase.js';
-import { seenListingPaths } from './paths.js';
+import { RETIRED_STATE_FILES, seenListingPaths } from './paths.js';
 import { isBaseOrigin, type BaseOrigin } from './base.js';
 
 /** What seen.json says. */
@@ -64,9 +65,13 @@ export function readSeenListingFile(stateDir: string, record: SeenListingRecord)
   return readListingFile(seenListingPaths(stateDir).listing, record.listingDigest);
 }
 
-/** Records a token's listing (`listing` null: the file in place is that listing, with the record's size and digest). */
-export function writeSeenListing(stateDir: string, record: SeenListingRecord, listing: Buffer | null): Promise<void> {
-  return writeListingCache(seenListingPaths(stateDir), record, listing);
+/**
+ * Records a token's listing (`listing` null: the file in place is that listing, with the record's
+ * size and digest); the retired caches' files (RETIRED_STATE_FILES), if any are left, go with it.
+ */
+export async function writeSeenListing(stateDir: string, record: SeenListingRecord, listing: Buffer | null): Promise<void> {
+  await writeListingCache(seenListingPaths(stateDir), record, listing);
+  await Promise.all(RETIRED_STATE_FILES.map((name) => rm(join(stateDir, name), { force: true }).catch(() => undefined)));
 }
 
 /** Removes the record (not its listing), as an apply does before changing any machine. */
