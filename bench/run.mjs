@@ -307,7 +307,6 @@ class Bench {
     return performance.now() - t0;
   }
 
-  /** Removes the sync path from m2 and m3 (their roots stay). */
   /** A first sync again: the remotes' trees gone, and every machine's records of the set (`.blat`), or blat would rightly take the emptied roots for disks that are not the ones synced. */
   emptyRemotes() {
     for (const m of REMOTE) rmSync(join(this.roots[m], SYNC_PATH), { recursive: true, force: true });
