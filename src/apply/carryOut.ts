@@ -84,7 +84,7 @@ export async function carryOut(
   // the locks are taken while the precheck's shells start, and nothing begins before they are.
   // So is every machine whose base the apply writes at its end: all that took part in the scan.
   const writes = new Set([...plan.steps.map((s) => s.to), ...(from ? from.snapshot.machines.filter((m) => m.status === 'online').map((m) => m.name) : [])]);
-  const locking = writes.size === 0 ? undefined : takeMachineLocks(ctx.config, ctx.self.name, sshOptions, writes, { host: io.hostname, pid: process.pid, run, nowMs: io.now() }, signal, new Set(plan.steps.map((s) => s.to)));
+  const locking = writes.size === 0 ? undefined : takeMachineLocks(ctx.config, ctx.self.name, sshOptions, writes, { host: io.hostname, pid: process.pid, run, nowMs: io.now() }, new Set(plan.steps.map((s) => s.to)));
   locking?.catch(() => undefined); // awaited below; a refusal is thrown there
   let locks: MachineLocks | undefined;
   let seenLines: SeenLines | undefined;

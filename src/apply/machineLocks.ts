@@ -36,9 +36,8 @@ export interface MachineLocks {
   /** What the user should hear: stale locks taken over, machines left unlocked (one line each, without "warning: "). */
   readonly warnings: readonly string[];
   /**
-   * Stops the renewals and removes every lock still ours (safe to call twice): those taken, and
-   * those whose take the signal cut short. `seen`: the seen lines to write on the machines taken
-   * first, while they are still locked. Resolves with a line for each machine whose lock was found
+   * Stops the renewals and removes every lock still ours (safe to call twice). `seen`: the seen
+   * lines to write on those machines first, while they are still locked. Resolves with a line for each machine whose lock was found
    * taken over by another blat meanwhile.
    */
   release(seen?: SeenLines): Promise<string[]>;
@@ -58,7 +57,6 @@ export async function takeMachineLocks(
   sshOptions: readonly string[],
   machineNames: Iterable<string>,
   holder: MachineLockHolder,
-  signal?: AbortSignal,
   /** Machines whose seen lines go once locked (those a step writes: see buildTakeLockScript). */
   clearSeen: ReadonlySet<string> = new Set(),
 ): Promise<MachineLocks> {
@@ -66,22 +64,20 @@ export async function takeMachineLocks(
   const machines = config.machines.filter((m) => wanted.has(m.name) && m.state !== 'outofuse');
   const owner = buildOwnerLine(holder);
   const specOf = (m: MachineConfig): LockSpec => ({ root: m.root, setDir: buildSetDir(config.setName), owner });
-  const targetOf = (m: MachineConfig, withSignal: boolean) =>
-    buildScriptTarget(m, self, sshOptions, { stallTimeout: config.stallTimeout, ...(withSignal && signal ? { signal } : {}) });
-  const run = async (m: MachineConfig, script: string, withSignal: boolean) => {
+  // No lock script is stopped by Ctrl-C or SIGTERM: a take cut short may have made the lock and
+  // lost the answer (or, on self, made the folder and not yet its owner file), which no release
+  // could then find ours. Each is short, and bounded by stallTimeout like any script.
+  const run = async (m: MachineConfig, script: string) => {
     let out = '';
-    const result = await runScript(targetOf(m, withSignal), script, (c) => (out += c.toString('utf8')));
+    const result = await runScript(buildScriptTarget(m, self, sshOptions, { stallTimeout: config.stallTimeout }), script, (c) => (out += c.toString('utf8')));
     return { out, result };
   };
 
   const warnings: string[] = [];
   const held: string[] = [];
   const taken: MachineConfig[] = [];
-  // Machines whose take was cut by the signal: their lock may have been made before the answer
-  // was lost, so they are released too (the release script removes only a lock naming this blat).
-  const cut: MachineConfig[] = [];
   const takeOne = async (m: MachineConfig, breakOwner?: string): Promise<TakeAnswer | undefined> => {
-    const { out, result } = await run(m, buildTakeLockScript(specOf(m), config.stallTimeout, breakOwner, clearSeen.has(m.name)), true);
+    const { out, result } = await run(m, buildTakeLockScript(specOf(m), config.stallTimeout, breakOwner, clearSeen.has(m.name)));
     if (result.unreachable !== undefined || result.exitCode === 3) return undefined;
     if (result.exitCode !== 0) return { kind: 'fail', reason: result.stderr.trim().split('\n')[0] || `exit code ${result.exitCode}` };
     return parseTakeOutput(out);
@@ -98,7 +94,6 @@ export async function takeMachineLocks(
           answer = await takeOne(m, answer.owner.line);
         }
       }
-      if (signal?.aborted && answer?.kind !== 'taken' && answer?.kind !== 'held') cut.push(m);
       if (answer === undefined) return;
       if (answer.kind === 'held') held.push(buildHeldLine(m.name, answer.owner, answer.ageSeconds, m, config.setName, holder.nowMs));
       else if (answer.kind === 'fail') warnings.push(`${m.name}: not locked (${escapeControls(answer.reason)})`);
@@ -118,7 +113,7 @@ export async function takeMachineLocks(
   const renew = () => {
     for (const m of taken) {
       if (lost.has(m.name) || renewing.has(m.name)) continue;
-      const p = run(m, buildRenewLockScript(specOf(m)), false)
+      const p = run(m, buildRenewLockScript(specOf(m)))
         .then(({ out, result }) => {
           if (result.unreachable === undefined && result.exitCode === 0 && out.trim() === 'lost') lost.add(m.name);
         })
@@ -140,10 +135,7 @@ export async function takeMachineLocks(
           const line = seen?.lines.get(m.name);
           return line === undefined ? undefined : buildWriteSeenLine(seen!.file, line);
         };
-        await Promise.all([
-          ...taken.map((m) => run(m, buildReleaseLockScript(specOf(m), before(m)), false).catch(() => undefined)),
-          ...cut.map((m) => run(m, buildReleaseLockScript(specOf(m)), false).catch(() => undefined)),
-        ]);
+        await Promise.all(taken.map((m) => run(m, buildReleaseLockScript(specOf(m), before(m))).catch(() => undefined)));
         return machines
           .filter((m) => lost.has(m.name))
           .map((m) => `${m.name}: this apply's lock there was taken over by another blat (it was not renewed within stallTimeout, ${config.stallTimeout} s)`);

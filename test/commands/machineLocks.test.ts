@@ -3,10 +3,11 @@
 // pid, and no lock outlives its holder for long (a lease renewed while the apply runs, taken over
 // once stallTimeout seconds old, or at once when its holder was a blat of this host that ended).
 import { existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { quoteShell } from '../../src/transport/shellQuote.js';
 import { runBlat } from '../helpers/cli.js';
 import { makeSandbox, type Sandbox } from '../helpers/machines.js';
 import { readHeld, startBlatInBackground, useDocsMachines, waitFor, withoutMuxNoise, writeRandomFile } from './support.js';
@@ -170,6 +171,33 @@ describe('machine locks', () => {
       expect(noLocks(box)).toBe(true);
     } finally {
       blat?.killGroup();
+      await box.cleanup();
+    }
+  });
+
+  it('SIGTERM while the locks are being taken: the takes are let finish, every lock is released, nothing written', async () => {
+    const box = await locksSandbox();
+    const bin = await mkdtemp(join(tmpdir(), 'blat-fake-rm-'));
+    let blat: ReturnType<typeof startBlatInBackground> | undefined;
+    try {
+      // A pull: self is locked, and its take removes its seen lines once the lock is made. That rm
+      // (self's take runs here, with this PATH) holds the take there while the signal lands.
+      await box.write('m1', 'docs/a.txt', 'a\n', 1700000000);
+      const taking = join(bin, 'taking');
+      await writeFile(join(bin, 'rm'), `#!/bin/sh\ncase "$*" in *seen-*) : > ${quoteShell(taking)}; sleep 2;; esac\nexec /bin/rm "$@"\n`, { mode: 0o755 });
+      blat = startBlatInBackground(['apply', '--auto-approve'], box.dir, { PATH: `${bin}:${process.env.PATH ?? ''}` });
+      const running = blat;
+      await waitFor("self's lock being taken", async () => (existsSync(taking) ? true : undefined));
+      expect(existsSync(join(lockOf(box, 'here'), 'owner'))).toBe(true);
+      process.kill(running.pid, 'SIGTERM');
+      const end = await running.ended;
+      expect(end.code, end.stderr).toBe(143);
+      expect(noLocks(box)).toBe(true);
+      expect(await box.exists('here', 'docs/a.txt')).toBe(false);
+      expect(await box.exists('m2', 'docs/a.txt')).toBe(false);
+    } finally {
+      blat?.killGroup();
+      await rm(bin, { recursive: true, force: true });
       await box.cleanup();
     }
   });
