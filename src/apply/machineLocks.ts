@@ -37,8 +37,8 @@ export interface MachineLocks {
   readonly warnings: readonly string[];
   /**
    * Stops the renewals and removes every lock still ours (safe to call twice). `seen`: the seen
-   * lines to write on those machines first, while they are still locked. Resolves with a line for each machine whose lock was found
-   * taken over by another blat meanwhile.
+   * lines to write on those machines first, while they are still locked. Resolves with a line for
+   * each machine whose lock was found taken over by another blat meanwhile.
    */
   release(seen?: SeenLines): Promise<string[]>;
 }
@@ -50,6 +50,8 @@ export interface MachineLocks {
  * until `release`, or a BlatError (exit 1) names every machine another blat holds, after the
  * locks taken here are released again. A lock not renewed for stallTimeout seconds (judged on its
  * machine), or left by a blat of this host that has ended, is taken over, with a warning.
+ * Ctrl-C and SIGTERM do not stop the lock scripts (see `run`): an apply interrupted meanwhile
+ * stops once they have answered, and releases what they took.
  */
 export async function takeMachineLocks(
   config: Config,
