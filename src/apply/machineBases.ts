@@ -11,6 +11,7 @@ import { buildRsyncEndpoint } from '../transport/targets.js';
 import type { Base, Config, Entry } from '../types.js';
 import { BlatError } from '../errors.js';
 import { describeError } from '../state/fsErrors.js';
+import { sameList } from '../sameList.js';
 
 /** A chain may add this many records in later files even when a quarter of its first file is fewer. */
 export const CHAIN_MIN_ROWS = 1000;
@@ -143,8 +144,4 @@ export function buildWholeFile(name: string, whole: Base, sync: SyncIdentity): W
   const paths = whole.covered?.get(name) ?? [];
   const entries = whole.get(name) ?? new Map<string, Entry>();
   return { body: renderBaseBody(entries), head: { ...sync, chain: [sync.id], rows: entries.size, logRows: 0, paths, files: countBaseFiles(entries, paths) } };
-}
-
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

@@ -24,6 +24,7 @@ import { recordSeen, type SeenContext } from './seenRecord.js';
 import { leaveOutMachines } from './leaveOut.js';
 import { buildPartialRun, diffScan } from './partialRun.js';
 import { checkTargetsHeld } from './targetsHeld.js';
+import { sameList } from '../sameList.js';
 
 /** How the machines are observed. */
 export interface ObserveOptions {
@@ -261,8 +262,4 @@ async function readSeenEntries(record: SeenListingRecord | null, readListing: ()
   } catch {
     return null;
   }
-}
-
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
