@@ -7,16 +7,16 @@ import { buildSeenFileName, renderSeenLine } from '../../src/state/seenLine.js';
 export const SEEN_SET_DIR = '.blat/sets/set-test';
 
 /**
- * Writes, under `root`, the seen line naming `digest` for a scan of `paths` (none: removes it), and
- * returns the scan script options that read it (`base` and `seen`).
+ * Writes, under `root`, the seen line naming `digest` for a scan of `paths` (none: removes it),
+ * `alike` paths alike everywhere, and returns the scan script options that read it (`base` and `seen`).
  */
-export function plantSeen(root: string, paths: readonly string[], digest: string | undefined, token = 'tok-1'): { base: { dir: string }; seen: string } {
+export function plantSeen(root: string, paths: readonly string[], digest: string | undefined, token = 'tok-1', alike = 3): { base: { dir: string }; seen: string } {
   const file = buildSeenFileName(paths);
   const dir = join(root, ...SEEN_SET_DIR.split('/'));
   rmSync(join(dir, file), { force: true });
   if (digest !== undefined) {
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, file), renderSeenLine({ digest, token, paths: 3, files: 2 }));
+    writeFileSync(join(dir, file), renderSeenLine({ digest, token, paths: alike, files: 2 }));
   }
   return { base: { dir: SEEN_SET_DIR }, seen: file };
 }

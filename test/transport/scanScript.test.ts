@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ScanParser } from '../../src/snapshot/parseScan.js';
-import { buildPrepareLines, buildPruneExpression, buildScanScript } from '../../src/transport/scanScript.js';
+import { buildPrepareLines, buildPruneExpression, buildScanScript, FAST_DIGEST_PATHS } from '../../src/transport/scanScript.js';
 import { plantSeen } from '../helpers/seen.js';
 
 // The scan script run for real by /bin/sh, in both of its forms: GNU find -printf
@@ -311,6 +311,44 @@ describe.each([
       expect(readdirSync(tmp)).toEqual([]);
     });
 
+    /** A PATH of the tools, plus a stand-in `name` (a shell script) that records its runs in the file it returns. */
+    function withStandIn(name: string, body: string): { bin: string; runs: () => number } {
+      const bin = binDir([...tools, 'sha256sum', 'openssl'].filter((t) => t !== name));
+      const count = join(bin, `${name}.runs`);
+      writeFileSync(join(bin, name), `#!/bin/sh\necho x >> '${count}'\n${body}\n`, { mode: 0o755 });
+      return { bin, runs: () => (existsSync(count) ? readFileSync(count, 'utf8').split('\n').filter(Boolean).length : 0) };
+    }
+    const big = (digest?: string) => buildScanScript({ root: tree, paths: ['docs', 'missing'], mode: 'tree', exclude: ['*.o'], os, ...plantSeen(tree, ['docs', 'missing'], digest, 'tok-1', FAST_DIGEST_PATHS) });
+
+    it.skipIf(!existsSync('/usr/bin/openssl'))('hashes a listing of a seen line naming many paths with openssl: "same" without sha256sum, the listing sent on a miss', () => {
+      const plain = scan();
+      const broken = withStandIn('sha256sum', 'echo 0000 -; exit 0');
+      const hit = runWith(big(plain.listingDigest), { PATH: broken.bin, TMPDIR: tmp });
+      expect(hit.unchanged).toBe(true);
+      expect(broken.runs()).toBe(0);
+      const miss = runWith(big('f'.repeat(64)), { PATH: broken.bin, TMPDIR: tmp });
+      expect(miss.unchanged).toBe(false);
+      expect(miss.listing).toEqual(plain.listing);
+      // Few paths: sha256sum, even where openssl is (here, the broken one: never "same").
+      expect(runWith(script(plain.listingDigest), { PATH: broken.bin, TMPDIR: tmp }).unchanged).toBe(false);
+      expect(broken.runs()).toBe(1);
+      expect(readdirSync(tmp)).toEqual([]);
+    });
+
+    it('falls back to sha256sum when openssl answers something that is not a sha256', () => {
+      const plain = scan();
+      for (const body of ['echo "SHA2-256(stdin)= abc"', 'exit 1', `echo '${'g'.repeat(64)} *stdin'`]) {
+        const odd = withStandIn('openssl', body);
+        const hit = runWith(big(plain.listingDigest), { PATH: odd.bin, TMPDIR: tmp });
+        expect(hit.unchanged).toBe(true);
+        expect(odd.runs()).toBe(1);
+        // Not run for a short listing.
+        expect(runWith(script(plain.listingDigest), { PATH: odd.bin, TMPDIR: tmp }).unchanged).toBe(true);
+        expect(odd.runs()).toBe(1);
+      }
+      expect(readdirSync(tmp)).toEqual([]);
+    });
+
     it('lists everything when mktemp is not there', () => {
       const bin = binDir([...tools.filter((t) => t !== 'mktemp'), 'sha256sum']);
       expect(lacks(bin, 'mktemp')).toBe(true);
@@ -413,6 +451,34 @@ describe('buildScanScript with prepareDir', () => {
       expect(existsSync(join(r, '.blat-tmp/partial/old.bin'))).toBe(false);
       // The partial folder is never taken for a staging folder, however long nothing changed in it.
       expect(buildPrepareLines('.blat-tmp', 60).join('\n')).toContain("-type d ! -name partial -exec");
+    } finally {
+      rmSync(r, { recursive: true, force: true });
+    }
+  });
+
+  it('looks into the folder (find) only when it holds something, hidden names included', () => {
+    const r = mkdtempSync(join(tmpdir(), 'blat-prepare-'));
+    try {
+      const bin = join(r, 'bin');
+      mkdirSync(bin);
+      const count = join(r, 'finds');
+      const realFind = execFileSync('/bin/sh', ['-c', 'command -v find'], { encoding: 'utf8' }).trim();
+      writeFileSync(join(bin, 'find'), `#!/bin/sh\necho x >> '${count}'\nexec '${realFind}' "$@"\n`, { mode: 0o755 });
+      const finds = () => (existsSync(count) ? readFileSync(count, 'utf8').split('\n').filter(Boolean).length : 0);
+      const script = buildScanScript({ root: r, paths: [], mode: 'stat', exclude: [], os: 'linux', prepareDir: '.blat-tmp' });
+      const prepare = () => execFileSync('/bin/sh', ['-s'], { input: script, env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` } });
+      prepare();
+      expect(existsSync(join(r, '.blat-tmp'))).toBe(true);
+      prepare();
+      expect(finds()).toBe(0);
+      for (const name of ['.a.txt.Xy12Zq', '..b', 'c']) {
+        writeFileSync(join(r, '.blat-tmp', name), 'left by a dead rsync');
+        execFileSync('touch', ['-d', '@1600000000', join(r, '.blat-tmp', name)]);
+        const before = finds();
+        prepare();
+        expect(finds()).toBeGreaterThan(before);
+        expect(readdirSync(join(r, '.blat-tmp'))).toEqual([]);
+      }
     } finally {
       rmSync(r, { recursive: true, force: true });
     }
