@@ -42,9 +42,11 @@ export function buildProbeScript(root: string): string {
     `if touch -d @${PROBE_MTIME} "$f" 2>/dev/null; then t=$(find "$f" -maxdepth 0 -printf '%T@' 2>/dev/null); else t=; fi`,
     `[ -n "$t" ] || t=$(perl -MTime::HiRes=utime,lstat -e 'utime(${PROBE_MTIME}, ${PROBE_MTIME}, $ARGV[0]) or exit 1; my @s = lstat($ARGV[0]) or exit 1; printf "%.9f", $s[9]' "$f" 2>/dev/null) || t=`,
     `printf 'mtime=%s\\0' "$t"`,
+    // m: the first 10 characters of `ls -ld`'s line for $1 (its mode string, without an ACL or context mark).
+    `mode10() { m=$(ls -ld -- "$1" 2>/dev/null) || m=; m=\${m%% *}; r=\${m#??????????}; m=\${m%"$r"}; }`,
     `g="$d/probe-m"; : >"$g"; mkdir "$d/probe-d"`,
-    `printf 'fmode=%s\\0dmode=%s\\0' "$(ls -ld -- "$g" | cut -c1-10)" "$(ls -ld -- "$d/probe-d" | cut -c1-10)"`,
-    `if chmod 600 "$g" 2>/dev/null && chmod 640 "$g" 2>/dev/null && [ "$(ls -ld -- "$g" | cut -c1-10)" = -rw-r----- ]; then printf 'chmod=1\\0'; else printf 'chmod=0\\0'; fi`,
+    `mode10 "$g"; fm=$m; mode10 "$d/probe-d"; printf 'fmode=%s\\0dmode=%s\\0' "$fm" "$m"`,
+    `if chmod 600 "$g" 2>/dev/null && chmod 640 "$g" 2>/dev/null && mode10 "$g" && [ "$m" = -rw-r----- ]; then printf 'chmod=1\\0'; else printf 'chmod=0\\0'; fi`,
     `if ln -s probe-t "$d/probe-l" 2>/dev/null && [ -L "$d/probe-l" ]; then printf 'symlink=1\\0'; else printf 'symlink=0\\0'; fi`,
     `b=; for c in : '?' '*' '"' '<' '>' '|' '\\'; do (: >"$d/n\${c}n") 2>/dev/null || b="$b$c"; done; printf 'badchars=%s\\0' "$b"`,
     `if (: >"$d/$(printf 'c\\001c')") 2>/dev/null; then printf 'ctlname=0\\0'; else printf 'ctlname=1\\0'; fi`,

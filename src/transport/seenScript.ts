@@ -13,5 +13,5 @@ export function buildWriteSeenScript(root: string, setDir: string, name: string,
 /** The shell line writing `line` to "$d"/NAME (d: the set's folder, from the root), as buildWriteSeenScript does; prints `ok`. */
 export function buildWriteSeenLine(name: string, line: string): string {
   if (!/^seen-[0-9a-f]{12}$/.test(name)) throw new Error('not a seen file name');
-  return `t="$d/.${name}.$$"; mkdir -p -- "$d" && printf '%s' ${quoteShell(line)} >"$t" && mv -f -- "$t" "$d/${name}" && echo ok || rm -f -- "$t"`;
+  return `t="$d/.${name}.$$"; { [ -d "$d" ] || mkdir -p -- "$d"; } && printf '%s' ${quoteShell(line)} >"$t" && mv -f -- "$t" "$d/${name}" && echo ok || rm -f -- "$t"`;
 }
