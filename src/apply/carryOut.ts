@@ -20,7 +20,9 @@ import { applySteps, type ApplyRequest, type StepOutcome } from './applySteps.js
 import { applyRelayed } from './relay.js';
 import { readApproval } from './approval.js';
 import { buildBaseAfterApply } from './baseAfterApply.js';
-import { writeBases } from './bases.js';
+import { writeBases, type PendingBases } from './bases.js';
+import { baseIdsPath } from '../state/baseIds.js';
+import { describeError } from '../state/fsErrors.js';
 import { takeMachineLocks, type MachineLocks } from './machineLocks.js';
 import { openPlanSessions } from './planSessions.js';
 import { buildProgressWriter } from './progressWriter.js';
@@ -88,6 +90,7 @@ export async function carryOut(
   locking?.catch(() => undefined); // awaited below; a refusal is thrown there
   let locks: MachineLocks | undefined;
   let seenLines: SeenLines | undefined;
+  let bases: PendingBases | undefined;
   // The precheck's shells start now, while the journal is made ready; ended below, used or not.
   const sessions = openPlanSessions(ctx, plan, sshOptions, signal);
   const progress = buildProgressWriter(io, json);
@@ -138,7 +141,8 @@ export async function carryOut(
     // Under the lock since the plan was made: the base read then is still the base.
     const base = from?.base ?? (await readBase(ctx.config.stateDir));
     const next = buildBaseAfterApply(base, plan, outcomes, snapshot);
-    await writeBases(ctx, { next, previous: base, plan, outcomes, from, sshOptions, nowMs: io.now(), host: io.hostname });
+    // The controller's copy now; each machine's part as its lock is released (below), with its seen line.
+    bases = await writeBases(ctx, { next, previous: base, plan, outcomes, from, nowMs: io.now(), host: io.hostname });
     // The machines' seen lines, when it left them alike: written as their locks are released.
     if (snapshot && from?.seen) seenLines = (await buildSeenAfterApply(ctx, { plan, outcomes, snapshot, next, seen: from.seen, sshOptions, ...(signal ? { signal } : {}) }, io.now())) ?? undefined;
     const code = signal?.aborted ? interruptExitCode(signal.reason) : buildRemaining(plan, outcomes).length > 0 ? 2 : 0;
@@ -160,7 +164,10 @@ export async function carryOut(
     progress.clear();
     await journal?.close().catch(() => undefined);
     await Promise.all([...sessions.values()].map((session) => session.close()));
-    for (const line of (await locks?.release(seenLines)) ?? []) io.stderr(`warning: ${escapeControls(line)}\n`);
+    const released = await locks?.release(seenLines, bases?.files);
+    for (const line of released?.warnings ?? []) io.stderr(`warning: ${escapeControls(line)}\n`);
+    // A failure leaves the copy standing for no machine whose part changed: their scans send it again.
+    await bases?.settle(released?.based ?? new Set()).catch((error: unknown) => io.stderr(`warning: ${escapeControls(`${baseIdsPath(ctx.config.stateDir)}: cannot write (${describeError(error)}); the machines send their bases next time`)}\n`));
     release?.();
   }
 }

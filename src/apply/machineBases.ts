@@ -1,16 +1,10 @@
-// Writing each machine's own part of the base on the machine, after an apply (state/machineBase.ts).
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { buildSetDir } from '../config/setName.js';
+// Each machine's own part of the base after an apply, as the files to write on it (state/machineBase.ts).
 import type { MachineBases } from '../snapshot/machineBases.js';
 import { findChangedBasePaths } from '../state/baseChanges.js';
 import { isSameBaseEntry } from '../state/baseRows.js';
 import { countBaseFiles, renderBaseBody, renderBaseHead, renderBaseRecords, type MachineBaseHead } from '../state/machineBase.js';
-import { runRsyncFolder } from '../transport/rsync.js';
-import { buildRsyncEndpoint } from '../transport/targets.js';
+import type { SetFile } from '../transport/setFilesScript.js';
 import type { Base, Config, Entry } from '../types.js';
-import { BlatError } from '../errors.js';
-import { describeError } from '../state/fsErrors.js';
 import { sameList } from '../sameList.js';
 
 /** A chain may add this many records in later files even when a quarter of its first file is fewer. */
@@ -18,8 +12,6 @@ export const CHAIN_MIN_ROWS = 1000;
 
 export interface MachineBaseWrite {
   readonly config: Config;
-  readonly self: string;
-  readonly sshOptions: readonly string[];
   /** The base the plan was made with (it may hold only the paths that could differ: see Snapshot.partial). */
   readonly previous: Base;
   /** The base after the apply, built from `previous`. */
@@ -42,18 +34,24 @@ export interface Written {
   readonly head: MachineBaseHead;
 }
 
+/** Each machine's base after the sync (see buildMachineBaseFiles). */
+export type MachineBaseAfter =
+  /** Its files to write (a body, then the head), standing for sync `id`. */
+  | { readonly kind: 'write'; readonly id: string; readonly files: readonly SetFile[] }
+  /** Nothing of its base changed: its head, sync `id`, stands as it is. */
+  | { readonly kind: 'unchanged'; readonly id: string };
+
 /**
- * Writes, on each machine of `machines`, its part of the base as the base of sync `id`: a file of
- * what changed added to its chain when the machine's chain is the one `previous` stands for and
- * stays short, else its whole part in a new file; then the head naming the chain (one rsync per
- * machine, all at once); a machine nothing of whose base changed is left as it is. Returns each
- * machine's base now (machine → sync id): those written, and those left as they were; one that
- * could not be written keeps its older base (and says so next time).
+ * The files that make, on each machine of `machines`, its part of the base as the base of sync
+ * `id`: a file of what changed added to its chain when the machine's chain is the one `previous`
+ * stands for and stays short, else its whole part in a new file; then the head naming the chain.
+ * A machine nothing of whose base changed is left as it is (other controllers' copies of it stay
+ * good). Written by the lock's release (MachineLocks.release), while the machine is still locked.
  */
-export async function applyMachineBases(req: MachineBaseWrite): Promise<Map<string, string>> {
+export async function buildMachineBaseFiles(req: MachineBaseWrite): Promise<Map<string, MachineBaseAfter>> {
   const { config } = req;
-  if (req.machines.length === 0) return new Map();
-  const setDir = buildSetDir(config.setName);
+  const out = new Map<string, MachineBaseAfter>();
+  if (req.machines.length === 0) return out;
   // Every machine a sync ever wrote stays named, so that one that lost its record is noticed by any controller.
   const named = new Set<string>(req.machines);
   for (const f of req.before.found.values()) if (f.kind === 'cached' || f.kind === 'sent') for (const n of f.head.machines) named.add(n);
@@ -65,45 +63,26 @@ export async function applyMachineBases(req: MachineBaseWrite): Promise<Map<stri
   };
   const changed = [...findChangedBasePaths(req.previous, req.next)];
   let whole: Promise<Base> | undefined;
-  /** The files to write on `name`; null when its base and head stand as they are (nothing of it changed). */
-  const build = async (name: string): Promise<Written | null> => {
+  for (const name of req.machines) {
+    if (!config.machines.some((m) => m.name === name)) continue;
     const f = req.before.found.get(name);
     const before = f?.kind === 'cached' || f?.kind === 'sent' ? f.head : undefined;
-    const added = buildChainFile(name, before, req.previous, req.next, changed, { ...identity, id: req.id });
-    // Left as it is, other controllers' copies of it stay good.
-    if (added !== null && added.body.length === 0 && sameList(before!.machines, identity.machines)) return null;
-    if (added !== null) return added;
-    whole ??= req.readWhole();
-    return buildWholeFile(name, await whole, { ...identity, id: req.id });
-  };
-  const staging = await mkdtemp(join(config.stateDir, 'tmp-bases-')).catch((error: unknown) => {
-    throw new BlatError(`${join(config.stateDir, 'tmp-bases-*')}: cannot write (${describeError(error)})`, { cause: error });
-  });
-  try {
-    const results = await Promise.all(
-      req.machines.map(async (name) => {
-        const machine = config.machines.find((m) => m.name === name);
-        if (machine === undefined) return null;
-        const files = await build(name);
-        if (files === null) return [name, (req.before.found.get(name) as { head: MachineBaseHead }).head.id] as const;
-        const { body, head } = files;
-        const folder = join(staging, name);
-        const dir = join(folder, ...setDir.split('/'));
-        try {
-          await mkdir(dir, { recursive: true });
-          await writeFile(join(dir, `base-${req.id}`), body);
-          await writeFile(join(dir, 'head'), renderBaseHead(head));
-        } catch (error) {
-          throw new BlatError(`${dir}: cannot write (${describeError(error)})`, { cause: error });
-        }
-        const sent = await runRsyncFolder({ from: folder, to: buildRsyncEndpoint(machine, req.self), sshOptions: req.sshOptions, stallTimeout: config.stallTimeout });
-        return sent.ok ? ([name, req.id] as const) : null;
-      }),
-    );
-    return new Map(results.filter((r): r is readonly [string, string] => r !== null));
-  } finally {
-    await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    let written = buildChainFile(name, before, req.previous, req.next, changed, { ...identity, id: req.id });
+    if (written !== null && written.body.length === 0 && sameList(before!.machines, identity.machines)) {
+      out.set(name, { kind: 'unchanged', id: before!.id });
+      continue;
+    }
+    if (written === null) {
+      whole ??= req.readWhole();
+      written = buildWholeFile(name, await whole, { ...identity, id: req.id });
+    }
+    const files = [
+      { name: `base-${req.id}`, bytes: written.body },
+      { name: 'head', bytes: Buffer.from(renderBaseHead(written.head), 'utf8') },
+    ];
+    out.set(name, { kind: 'write', id: req.id, files });
   }
+  return out;
 }
 
 /** What a head says of the sync that writes it (MachineBaseHead without the chain, counts and paths). */

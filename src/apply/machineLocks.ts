@@ -19,6 +19,7 @@ import { runScript } from '../transport/runScript.js';
 import { buildWriteSeenLine } from '../transport/seenScript.js';
 import type { SeenLines } from '../observe/seenRecord.js';
 import { buildScriptTarget } from '../transport/targets.js';
+import type { SetFile } from '../transport/setFilesScript.js';
 import type { Config, MachineConfig } from '../types.js';
 
 /** The blat taking the locks: this host and process, the run, and now (for the owner line). */
@@ -36,11 +37,19 @@ export interface MachineLocks {
   /** What the user should hear: stale locks taken over, machines left unlocked (one line each, without "warning: "). */
   readonly warnings: readonly string[];
   /**
-   * Stops the renewals and removes every lock still ours (safe to call twice). `seen`: the seen
-   * lines to write on those machines first, while they are still locked. Resolves with a line for
-   * each machine whose lock was found taken over by another blat meanwhile.
+   * Stops the renewals and removes every lock still ours (safe to call twice). First, while each
+   * machine is still locked: its base files from `bases` (machine → files, head last), then its
+   * seen line from `seen` (only where its base files, if any, were written).
    */
-  release(seen?: SeenLines): Promise<string[]>;
+  release(seen?: SeenLines, bases?: ReadonlyMap<string, readonly SetFile[]>): Promise<Released>;
+}
+
+/** What the release found. */
+export interface Released {
+  /** A line for each machine whose lock was found taken over by another blat meanwhile. */
+  readonly warnings: readonly string[];
+  /** The machines whose base files (given to release) are in place. */
+  readonly based: ReadonlySet<string>;
 }
 
 /**
@@ -109,7 +118,7 @@ export async function takeMachineLocks(
     }),
   );
 
-  let released: Promise<string[]> | undefined;
+  let released: Promise<Released> | undefined;
   const lost = new Set<string>();
   const renewing = new Map<string, Promise<void>>();
   const renew = () => {
@@ -129,18 +138,25 @@ export async function takeMachineLocks(
   const locks: MachineLocks = {
     machines: machines.filter((m) => taken.includes(m)).map((m) => m.name),
     warnings,
-    release(seen?: SeenLines) {
+    release(seen?: SeenLines, bases?: ReadonlyMap<string, readonly SetFile[]>) {
       released ??= (async () => {
         clearInterval(timer);
         await Promise.all(renewing.values());
-        const before = (m: MachineConfig) => {
+        const writes = (m: MachineConfig) => {
           const line = seen?.lines.get(m.name);
-          return line === undefined ? undefined : buildWriteSeenLine(seen!.file, line);
+          return { files: bases?.get(m.name), seen: line === undefined ? undefined : buildWriteSeenLine(seen!.file, line) };
         };
-        await Promise.all(taken.map((m) => run(m, buildReleaseLockScript(specOf(m), before(m))).catch(() => undefined)));
-        return machines
+        const based = new Set<string>();
+        await Promise.all(
+          taken.map(async (m) => {
+            const { out, result } = await run(m, buildReleaseLockScript(specOf(m), writes(m)));
+            if (result.unreachable === undefined && result.exitCode === 0 && out.split('\n').includes('based')) based.add(m.name);
+          }).map((p) => p.catch(() => undefined)),
+        );
+        const warnings = machines
           .filter((m) => lost.has(m.name))
           .map((m) => `${m.name}: this apply's lock there was taken over by another blat (it was not renewed within stallTimeout, ${config.stallTimeout} s)`);
+        return { warnings, based };
       })();
       return released;
     },

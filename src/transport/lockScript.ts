@@ -4,6 +4,7 @@
 // not touched for `stallTimeout` seconds may be taken over. Its age is judged on the machine
 // itself (its own clock against its own file times), so no clock offset between machines counts.
 import { quoteShell } from './shellQuote.js';
+import { buildWriteSetFilesLines, type SetFile } from './setFilesScript.js';
 
 /** What the scripts are given: where the lock lives on the machine, and the line naming this blat. */
 export interface LockSpec {
@@ -76,14 +77,14 @@ function prelude(spec: LockSpec): string[] {
 export function buildTakeLockScript(spec: LockSpec, stallTimeout: number, breakOwner?: string, clearSeen = false): string {
   return [
     ...prelude(spec),
-    `took() { ${clearSeen ? 'rm -f -- "$d"/seen-* 2>/dev/null; ' : ''}echo taken; exit 0; }`,
+    `took() { ${clearSeen ? 'set -- "$d"/seen-*; [ ! -e "$1" ] || rm -f -- "$@" 2>/dev/null; ' : ''}echo taken; exit 0; }`,
     `limit=${Math.max(1, Math.floor(stallTimeout))}; brk=${quoteShell(breakOwner ?? '')}`,
     // Seconds since $1 was modified, by this machine's clock: perl, else date +%s and stat.
     `age() { perl -e '@s = lstat($ARGV[0]) or exit 1; print time - $s[9], "\\n"' -- "$1" 2>/dev/null || { m=$(stat -c %Y -- "$1" 2>/dev/null || stat -f %m -- "$1" 2>/dev/null) && n=$(date +%s) && echo $((n - m)); }; }`,
     `i=0`,
     `while [ $i -lt 30 ]; do`,
     `  i=$((i + 1))`,
-    `  mkdir -p -- "$d" 2>/dev/null`,
+    `  [ -d "$d" ] || mkdir -p -- "$d" 2>/dev/null`,
     `  if mkdir -- "$l" 2>/dev/null; then`,
     `    if printf '%s\\n' "$me" > "$o"; then took; fi`,
     `    rm -rf -- "$l"; printf 'fail\\tcannot write %s\\n' "$o"; exit 0`,
@@ -140,20 +141,40 @@ export function buildRenewLockScript(spec: LockSpec): string {
   return [...prelude(spec), `if [ "$(owner)" = "$me" ] && touch -c -- "$o"; then echo ok; else echo lost; fi`, ''].join('\n');
 }
 
+/** What the release writes on the machine first, while the lock is still ours. */
+export interface ReleaseWrites {
+  /** The machine's base files (head last): `based` is printed once all are in place. */
+  readonly files?: readonly SetFile[];
+  /** A shell line writing the machine's seen line (buildWriteSeenLine); run only once `files` are in place. */
+  readonly seen?: string;
+}
+
 /**
- * The release script: removes the lock if it is still ours, then the set folder and `.blat` when
- * they are left empty (rmdir removes nothing else). Output `released`, `notours` or `fail`; exit 3: root missing.
- * `before`: a shell line run first while the lock is still ours (a seen line written, buildWriteSeenLine).
+ * The release script: writes `writes` while the lock is still ours, then removes the lock if it
+ * is, then the set folder and `.blat` when they are left empty (rmdir removes nothing else).
+ * Output `based` (the files written), `ok` (the seen line), then `released`, `notours` or `fail`;
+ * exit 3: root missing.
  */
-export function buildReleaseLockScript(spec: LockSpec, before?: string): string {
+export function buildReleaseLockScript(spec: LockSpec, writes: ReleaseWrites = {}): string {
   const parents = [];
   for (let dir = spec.setDir; dir.includes('/'); dir = dir.slice(0, dir.lastIndexOf('/'))) parents.push(dir);
   parents.push(spec.setDir.split('/')[0]);
+  const files = writes.files ?? [];
+  const first =
+    files.length === 0 && writes.seen === undefined
+      ? []
+      : [
+          'if [ "$(owner)" = "$me" ]; then',
+          ...buildWriteSetFilesLines(files),
+          `if [ $w = 1 ]; then ${files.length > 0 ? 'echo based; ' : ''}${writes.seen ?? ':'}; fi`,
+          'fi',
+        ];
   return [
     ...prelude(spec),
-    ...(before === undefined ? [] : [`if [ "$(owner)" = "$me" ]; then ${before}; fi`]),
+    ...first,
     `if [ "$(owner)" != "$me" ]; then echo notours; elif rm -rf -- "$l"; then echo released; else echo fail; fi`,
-    `for p in ${parents.map(quoteShell).join(' ')}; do rmdir -- "$p" 2>/dev/null; done`,
+    // One rmdir, the set folder first, then its parents, and none while the set folder holds a file.
+    `set -- "$d"/*; if [ ! -e "$1" ] && [ ! -h "$1" ]; then rmdir -- ${parents.map(quoteShell).join(' ')} 2>/dev/null; fi`,
     'exit 0',
     '',
   ].join('\n');

@@ -309,23 +309,3 @@ function describeRsyncExit(result: { exitCode?: number; signal?: string; stderr?
         : lines.slice(-2).join(' / ') || `rsync exit code ${result.exitCode}`;
   return { ok: false, message: why.slice(0, 400) };
 }
-
-/**
- * Copies the local folder `from` (its content, recursively) into the root of `to`: blat's own
- * small files (a machine's base). Each file is written to a temporary name and renamed in place,
- * in name order, so a reader sees the old file or the new one whole. Folders are created as
- * needed; nothing is deleted, no times or modes are kept (the receiver's umask applies).
- */
-export async function runRsyncFolder(req: { readonly from: string; readonly to: RsyncEndpoint; readonly sshOptions: readonly string[]; readonly stallTimeout?: number; readonly signal?: AbortSignal }): Promise<RsyncResult> {
-  const args = ['-r', '-I', '--no-perms', '--no-times', '--omit-dir-times', '-s', ...buildTimeoutArgs(req)];
-  if (req.to.kind === 'ssh') args.push('-e', buildRsyncRsh(req.sshOptions));
-  args.push('--', req.from.endsWith('/') ? req.from : `${req.from}/`, buildRsyncLocation(req.to));
-  const result = await execa('rsync', args, {
-    reject: false,
-    encoding: 'utf8',
-    // A bound even when the far end stops answering without closing (rsync's own --timeout may not fire through ssh).
-    ...(req.stallTimeout !== undefined ? { timeout: req.stallTimeout * 2000 } : {}),
-    ...(req.signal ? { cancelSignal: req.signal } : {}),
-  });
-  return describeRsyncExit(result, req.stallTimeout);
-}

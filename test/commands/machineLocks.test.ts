@@ -3,9 +3,9 @@
 // pid, and no lock outlives its holder for long (a lease renewed while the apply runs, taken over
 // once stallTimeout seconds old, or at once when its holder was a blat of this host that ended).
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { quoteShell } from '../../src/transport/shellQuote.js';
 import { runBlat } from '../helpers/cli.js';
@@ -183,6 +183,8 @@ describe('machine locks', () => {
       // A pull: self is locked, and its take removes its seen lines once the lock is made. That rm
       // (self's take runs here, with this PATH) holds the take there while the signal lands.
       await box.write('m1', 'docs/a.txt', 'a\n', 1700000000);
+      await mkdir(dirname(lockOf(box, 'here')), { recursive: true });
+      await writeFile(join(dirname(lockOf(box, 'here')), 'seen-000000000000'), 'left by an earlier plan\n');
       const taking = join(bin, 'taking');
       await writeFile(join(bin, 'rm'), `#!/bin/sh\ncase "$*" in *seen-*) : > ${quoteShell(taking)}; sleep 2;; esac\nexec /bin/rm "$@"\n`, { mode: 0o755 });
       blat = startBlatInBackground(['apply', '--auto-approve'], box.dir, { PATH: `${bin}:${process.env.PATH ?? ''}` });

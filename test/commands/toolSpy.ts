@@ -16,7 +16,7 @@ export interface ToolSpy {
   readonly env: Record<string, string>;
   /** One entry per invocation of `tool` since the last reset: its arguments joined by spaces. */
   calls(tool: SpiedTool): Promise<string[]>;
-  /** The rsync invocations since the last reset that transfer files (not those writing a machine's base, from a `tmp-bases-` folder). */
+  /** The rsync invocations since the last reset (each transfers files: the machines' bases travel in the locks' release). */
   transfers(): Promise<string[]>;
   /** The ssh destinations of the invocations since the last reset (the word after `--`), sorted. */
   sshHosts(): Promise<string[]>;
@@ -62,7 +62,7 @@ export async function makeToolSpy(): Promise<ToolSpy> {
     dir,
     env: { PATH: `${dir}${delimiter}${process.env.PATH ?? ''}` },
     calls: readLog,
-    transfers: async () => (await readLog('rsync')).filter((line) => !line.includes('/tmp-bases-')),
+    transfers: () => readLog('rsync'),
     async sshHosts() {
       const hosts = (await readLog('ssh')).map((line) => {
         const words = line.split(' ');

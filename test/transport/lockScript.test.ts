@@ -163,11 +163,31 @@ describe('the lock scripts run by /bin/sh', () => {
   it('writes a seen line before releasing, only while the lock is still its own', async () => {
     const line = 'blat-seen-1 - tok-1 3 2\n';
     expect(take(ME)).toEqual({ kind: 'taken', tookOver: [] });
-    expect(run(buildReleaseLockScript({ root, setDir: SET, owner: OTHER }, buildWriteSeenLine('seen-0123456789ab', line)))).toContain('notours');
+    expect(run(buildReleaseLockScript({ root, setDir: SET, owner: OTHER }, { seen: buildWriteSeenLine('seen-0123456789ab', line) }))).toContain('notours');
     expect(existsSync(join(root, SET, 'seen-0123456789ab'))).toBe(false);
-    expect(run(buildReleaseLockScript({ root, setDir: SET, owner: ME }, buildWriteSeenLine('seen-0123456789ab', line)))).toContain('released');
+    expect(run(buildReleaseLockScript({ root, setDir: SET, owner: ME }, { seen: buildWriteSeenLine('seen-0123456789ab', line) }))).toContain('released');
     expect(await readFile(join(root, SET, 'seen-0123456789ab'), 'utf8')).toBe(line);
     expect((await readdir(join(root, SET))).sort()).toEqual(['seen-0123456789ab']);
+  });
+
+  it("writes the machine's base files, then its seen line, before releasing; the seen line only once the files are in place", async () => {
+    const files = [
+      { name: 'base-lz0-abc', bytes: Buffer.from('./docs/a\0f\x001\x002\x00644\x00\x00', 'latin1') },
+      { name: 'head', bytes: Buffer.from('blat-base-1 lz0-abc {}\n') },
+    ];
+    const seen = buildWriteSeenLine('seen-0123456789ab', 'blat-seen-1 - tok-1 3 2\n');
+    expect(take(ME)).toEqual({ kind: 'taken', tookOver: [] });
+    expect(run(buildReleaseLockScript({ root, setDir: SET, owner: OTHER }, { files, seen })).trim()).toBe('notours');
+    expect((await readdir(join(root, SET))).sort()).toEqual(['lock']);
+    expect(run(buildReleaseLockScript({ root, setDir: SET, owner: ME }, { files, seen })).split('\n')).toEqual(['based', 'ok', 'released', '']);
+    expect((await readdir(join(root, SET))).sort()).toEqual(['base-lz0-abc', 'head', 'seen-0123456789ab']);
+    expect(await readFile(join(root, SET, 'base-lz0-abc'))).toEqual(files[0].bytes);
+    // A head that cannot be written (a folder there): no seen line, the lock released all the same.
+    await rm(join(root, SET), { recursive: true });
+    await mkdir(join(root, SET, 'head', 'x'), { recursive: true });
+    expect(take(ME)).toEqual({ kind: 'taken', tookOver: [] });
+    expect(run(buildReleaseLockScript({ root, setDir: SET, owner: ME }, { files, seen })).trim()).toBe('released');
+    expect((await readdir(join(root, SET))).sort()).toEqual(['head']);
   });
 
   it('releases only its own lock, and removes the set folder and .blat when left empty', async () => {
