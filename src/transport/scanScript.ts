@@ -85,7 +85,8 @@ export interface ScanScriptOptions {
    * header: its head line ('' when there is none), then `have` when its id is `have` (the
    * controller holds that body), else the body's byte count, the body, and `base-end`. Bodies the
    * head does not name, older than `staleAfterS`, are removed on the way (left by an apply
-   * killed between writing a body and its head, or replaced since).
+   * killed between writing a body and its head, or replaced since), and so are the temp files of
+   * writers killed before their rename.
    */
   readonly base?: { readonly dir: string; readonly have?: string };
 }
@@ -240,6 +241,8 @@ function buildBaseLines(dir: string, have: string | undefined, staleS: number, s
     `elif [ -n "$fl" ]; then n=$(cat $fl 2>/dev/null | wc -c) || n=x; printf '%s\\0' $n; cat $fl 2>/dev/null; e=base-end; for f in $fl; do [ -f "$f" ] || e=base-gone; done; printf '%s\\0' $e; fi`,
     // Files no chain names (an apply killed before its head, or replaced since), once old enough.
     `if [ -n "$ch" ]; then for f in ${d}/base-*; do [ -f "$f" ] || continue; i=\${f##*/base-}; case ",$ch," in *",$i,"*) ;; *) [ -n "$(find "$f" -mmin +${minutes} 2>/dev/null)" ] && rm -f -- "$f";; esac; done; fi`,
+    // Temp files of writers killed before their rename (base files, head, seen lines: .NAME.PID), once old enough.
+    `for f in ${d}/.base-*.* ${d}/.head.* ${d}/.seen-*.*; do [ -f "$f" ] || continue; [ -n "$(find "$f" -mmin +${minutes} 2>/dev/null)" ] && rm -f -- "$f"; done`,
   ];
 }
 

@@ -179,14 +179,14 @@ describe('the lock scripts run by /bin/sh', () => {
     expect(take(ME)).toEqual({ kind: 'taken', tookOver: [] });
     expect(run(buildReleaseLockScript({ root, setDir: SET, owner: OTHER }, { files, seen })).trim()).toBe('notours');
     expect((await readdir(join(root, SET))).sort()).toEqual(['lock']);
-    expect(run(buildReleaseLockScript({ root, setDir: SET, owner: ME }, { files, seen })).split('\n')).toEqual(['based', 'ok', 'released', '']);
+    expect(run(buildReleaseLockScript({ root, setDir: SET, owner: ME }, { files, seen })).split('\n')).toEqual(['.', '.', 'based', 'ok', 'released', '']);
     expect((await readdir(join(root, SET))).sort()).toEqual(['base-lz0-abc', 'head', 'seen-0123456789ab']);
     expect(await readFile(join(root, SET, 'base-lz0-abc'))).toEqual(files[0].bytes);
     // A head that cannot be written (a folder there): no seen line, the lock released all the same.
     await rm(join(root, SET), { recursive: true });
     await mkdir(join(root, SET, 'head', 'x'), { recursive: true });
     expect(take(ME)).toEqual({ kind: 'taken', tookOver: [] });
-    expect(run(buildReleaseLockScript({ root, setDir: SET, owner: ME }, { files, seen })).trim()).toBe('released');
+    expect(run(buildReleaseLockScript({ root, setDir: SET, owner: ME }, { files, seen })).split('\n')).toEqual(['.', '.', 'released', '']);
     expect((await readdir(join(root, SET))).sort()).toEqual(['head']);
   });
 

@@ -360,6 +360,28 @@ describe.each([
   });
 });
 
+describe('buildScanScript with a base', () => {
+  it("removes the temp files of writers killed before their rename once older than the stall timeout, and nothing else", () => {
+    const r = mkdtempSync(join(tmpdir(), 'blat-basetemps-'));
+    try {
+      const set = join(r, '.blat/sets/s');
+      mkdirSync(set, { recursive: true });
+      mkdirSync(join(r, 'docs'));
+      const old = ['.head.123', '.base-lz0-abc.99', '.seen-0123456789ab.7'];
+      const kept = ['.head.456', 'head', 'base-lz0-abc', 'seen-0123456789ab', '.other'];
+      for (const name of [...old, ...kept]) writeFileSync(join(set, name), 'x');
+      for (const name of [...old, 'head', 'base-lz0-abc', 'seen-0123456789ab', '.other']) execFileSync('touch', ['-d', '@1600000000', join(set, name)]);
+      const out = execFileSync('/bin/sh', ['-s'], { input: buildScanScript({ root: r, paths: ['docs'], mode: 'tree', exclude: [], os: 'linux', base: { dir: '.blat/sets/s' } }) });
+      const parser = new ScanParser({ base: true });
+      parser.push(out);
+      expect(parser.finish().complete).toBe(true);
+      expect(readdirSync(set).sort()).toEqual([...kept].sort());
+    } finally {
+      rmSync(r, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('buildScanScript seen validation', () => {
   it.each(['seen-; rm -rf /', 'seen-ABCDEF012345', 'seen-0123', 'head', ''])('refuses a seen file name that is not seen- and 12 hex digits: %j', (bad) => {
     expect(() => buildScanScript({ root: '/r', paths: ['docs'], mode: 'tree', exclude: [], os: 'linux', base: { dir: '.blat/sets/s' }, seen: bad })).toThrow('seen: not a seen file name');
