@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runBlat } from '../helpers/cli.js';
 import { findFatSkipReason, mountFat, type FatMount } from '../helpers/fat.js';
 import { makeSandbox, type Sandbox } from '../helpers/machines.js';
@@ -13,23 +13,31 @@ import { startBlatInBackground, waitFor } from './support.js';
 
 const skip = findFatSkipReason();
 
-describe.skipIf(skip !== undefined)(`a FAT disk as a local machine${skip ? ` — skipped: ${skip}` : ''}`, () => {
-  let box: Sandbox;
-  let fat: FatMount | undefined;
-  beforeEach(async () => {
-    box = await makeSandbox({ ssh: [], local: ['here', 'usb'], self: 'here', paths: ['docs'] });
+/** A sandbox (self `here`, `usb` a FAT disk mounted on its root) for one test; unmounted and removed after it. */
+const fatTest = it.extend<{ box: Sandbox; fat: FatMount }>({
+  box: async ({}, use) => {
+    const box = await makeSandbox({ ssh: [], local: ['here', 'usb'], self: 'here', paths: ['docs'] });
     await box.writeConfig();
-    fat = mountFat(box.dir, box.root('usb'));
-  });
-  afterEach(async () => {
-    try {
-      fat?.unmount();
-    } finally {
-      await box.cleanup();
-    }
-  });
+    await use(box);
+    await box.cleanup();
+  },
+  // Mounted for every test (auto), whether or not it names it.
+  fat: [
+    async ({ box }, use) => {
+      const fat = mountFat(box.dir, box.root('usb'));
+      try {
+        await use(fat);
+      } finally {
+        fat.unmount();
+      }
+    },
+    { auto: true },
+  ],
+});
 
-  it('a sync converges, the next plan is in sync, and a change on the disk comes back', async () => {
+// Each test has its disk of its own; they mostly wait (the probe's attribute cache, fusefat): run side by side.
+describe.skipIf(skip !== undefined)(`a FAT disk as a local machine${skip ? ` — skipped: ${skip}` : ''}`, { concurrent: true }, () => {
+  fatTest('a sync converges, the next plan is in sync, and a change on the disk comes back', async ({ box }) => {
     await box.write('here', 'docs/notes.txt', 'notes\n', '1700000001.123456789');
     await chmod(join(box.root('here'), 'docs/notes.txt'), 0o644);
     await box.write('here', 'docs/bin/run.sh', '#!/bin/sh\n', '1710000002.987654321');
@@ -68,14 +76,14 @@ describe.skipIf(skip !== undefined)(`a FAT disk as a local machine${skip ? ` —
     expect(last.code).toBe(0);
   });
 
-  it('the disk replaced by a plain folder and taken as new (apply --new usb): its root probed again, modes kept and no window there', async () => {
+  fatTest('the disk replaced by a plain folder and taken as new (apply --new usb): its root probed again, modes kept and no window there', async ({ box, fat }) => {
     await box.write('here', 'docs/bin/run.sh', '#!/bin/sh\n', '1710000002.987654321');
     await chmod(join(box.root('here'), 'docs/bin/run.sh'), 0o755);
     expect((await runBlat(['apply', '--auto-approve'], { cwd: box.dir })).code).toBe(0);
     const probeOf = async () => JSON.parse(await readFile(join(box.dir, '.blat', 'state.json'), 'utf8')).machines.find((m: { name: string }) => m.name === 'usb').probe;
     expect(await probeOf()).toMatchObject({ caseInsensitive: true, mtimeWindow: 2, chmod: false });
     // The FAT disk gone: the same root is now a folder of this machine's own filesystem, empty.
-    fat?.unmount();
+    fat.unmount();
     const r = await runBlat(['apply', '--auto-approve', '--new', 'usb'], { cwd: box.dir });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -91,7 +99,7 @@ describe.skipIf(skip !== undefined)(`a FAT disk as a local machine${skip ? ` —
     expect(again.code).toBe(0);
   });
 
-  it('a declared modifyWindow and perms: keep win over the probe', async () => {
+  fatTest('a declared modifyWindow and perms: keep win over the probe', async ({ box }) => {
     await box.writeConfig({ machines: { usb: { perms: 'keep', modifyWindow: 0 } } });
     await box.write('here', 'docs/notes.txt', 'notes\n', '1700000001.123456789');
     const r = await runBlat(['apply', '--auto-approve'], { cwd: box.dir });
@@ -99,7 +107,7 @@ describe.skipIf(skip !== undefined)(`a FAT disk as a local machine${skip ? ` —
     expect(r.code).toBe(2);
   });
 
-  it('README and readme from an ext4 machine collide on the disk: listed as conflicts, neither written there', async () => {
+  fatTest('README and readme from an ext4 machine collide on the disk: listed as conflicts, neither written there', async ({ box }) => {
     await box.write('here', 'docs/README', 'upper\n', '1700000002');
     await box.write('here', 'docs/readme', 'lower\n', '1700000004');
     await box.write('here', 'docs/other.txt', 'other\n', '1700000006');
@@ -112,7 +120,7 @@ describe.skipIf(skip !== undefined)(`a FAT disk as a local machine${skip ? ` —
     expect(await box.read('here', 'docs/readme')).toBe('lower\n');
   });
 
-  it('a new folder of 70 files (which would go whole elsewhere) arrives with its mtimes: in sync after', async () => {
+  fatTest('a new folder of 70 files (which would go whole elsewhere) arrives with its mtimes: in sync after', async ({ box }) => {
     for (let i = 0; i < 70; i++) await box.write('here', `docs/album/p${String(i).padStart(2, '0')}.jpg`, `photo ${i}\n`, 1_700_000_000 + 2 * i + 0.5);
     const r = await runBlat(['apply', '--auto-approve'], { cwd: box.dir });
     expect(r.stderr).toBe('');
@@ -122,7 +130,7 @@ describe.skipIf(skip !== undefined)(`a FAT disk as a local machine${skip ? ` —
     expect(again.code).toBe(0);
   });
 
-  it('a file saved on the disk while a push writes it ends back in place, the step stale (never dated as the version sent)', async () => {
+  fatTest('a file saved on the disk while a push writes it ends back in place, the step stale (never dated as the version sent)', async ({ box }) => {
     await box.write('usb', 'docs/big.bin', 'old on the disk\n', '1700000000');
     await box.write('here', 'docs/big.bin', 'old on the disk\n', '1700000000');
     expect((await runBlat(['apply', '--auto-approve'], { cwd: box.dir })).code).toBe(0); // probed, synced

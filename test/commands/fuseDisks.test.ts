@@ -8,7 +8,7 @@
 //          mode stays rwxrwxrwx; symlinks kept.
 import { chmod, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBlat } from '../helpers/cli.js';
 import { findFuseDiskSkipReason, mountFuseDisk, type FuseDiskKind, type FuseDiskMount } from '../helpers/fuseDisk.js';
 import { makeSandbox, type Sandbox } from '../helpers/machines.js';
@@ -40,23 +40,31 @@ describe.skipIf(skips.every((s) => s !== undefined))('USB disks in user space', 
 
   kinds.forEach((kind, i) => {
     const skip = skips[i];
-    describe.skipIf(skip !== undefined)(`an ${kind} disk as a local machine${skip ? ` — skipped: ${skip}` : ''}`, () => {
-      let box: Sandbox;
-      let disk: FuseDiskMount | undefined;
-      beforeEach(async () => {
-        box = await makeSandbox({ sshd: sshd!, ssh: ['m1'], local: ['here', 'usb'], self: 'here', paths: ['docs'] });
+    /** A sandbox (self `here`, m1 over ssh, `usb` a disk of this kind mounted on its root) for one test; unmounted and removed after it. */
+    const diskTest = it.extend<{ box: Sandbox; disk: FuseDiskMount }>({
+      box: async ({}, use) => {
+        const box = await makeSandbox({ sshd: sshd!, ssh: ['m1'], local: ['here', 'usb'], self: 'here', paths: ['docs'] });
         await box.writeConfig();
-        disk = mountFuseDisk(kind, box.dir, box.root('usb'));
-      });
-      afterEach(async () => {
-        try {
-          disk?.unmount();
-        } finally {
-          await box.cleanup();
-        }
-      });
+        await use(box);
+        await box.cleanup();
+      },
+      // Mounted for every test (auto), whether or not it names it.
+      disk: [
+        async ({ box }, use) => {
+          const disk = mountFuseDisk(kind, box.dir, box.root('usb'));
+          try {
+            await use(disk);
+          } finally {
+            disk.unmount();
+          }
+        },
+        { auto: true },
+      ],
+    });
 
-      it('a sync converges, the next plan is in sync, and an edit on the disk comes back', async () => {
+    // Each test has its disk of its own; they mostly wait (the probe's attribute cache, the drivers): run side by side.
+    describe.skipIf(skip !== undefined)(`an ${kind} disk as a local machine${skip ? ` — skipped: ${skip}` : ''}`, { concurrent: true }, () => {
+      diskTest('a sync converges, the next plan is in sync, and an edit on the disk comes back', async ({ box }) => {
         await box.write('here', 'docs/notes.txt', 'notes\n', '1700000001.123456789');
         await chmod(join(box.root('here'), 'docs/notes.txt'), 0o644);
         await box.write('here', 'docs/bin/run.sh', '#!/bin/sh\n', '1710000002.987654321');
@@ -95,7 +103,7 @@ describe.skipIf(skips.every((s) => s !== undefined))('USB disks in user space', 
         expect(last.code).toBe(0);
       });
 
-      it(kind === 'exfat' ? 'README and readme collide on the disk, which folds case: listed as conflicts, neither written there' : 'README and readme are two files on the disk, which keeps case: both synced', async () => {
+      diskTest(kind === 'exfat' ? 'README and readme collide on the disk, which folds case: listed as conflicts, neither written there' : 'README and readme are two files on the disk, which keeps case: both synced', async ({ box }) => {
         await box.write('here', 'docs/README', 'upper\n', '1700000002');
         await box.write('m1', 'docs/readme', 'lower\n', '1700000004');
         await box.write('here', 'docs/other.txt', 'other\n', '1700000006');
@@ -117,7 +125,7 @@ describe.skipIf(skips.every((s) => s !== undefined))('USB disks in user space', 
         }
       });
 
-      it(kind === 'exfat' ? 'a symlink and a name with a colon, which the disk cannot hold: conflicts naming the disk, no failed step, and the same plan after' : 'a symlink and a name with a colon are kept on the disk: in sync after', async () => {
+      diskTest(kind === 'exfat' ? 'a symlink and a name with a colon, which the disk cannot hold: conflicts naming the disk, no failed step, and the same plan after' : 'a symlink and a name with a colon are kept on the disk: in sync after', async ({ box }) => {
         await box.write('here', 'docs/a.txt', 'a\n', '1700000002');
         await box.write('here', 'docs/12:30.txt', 'at half past twelve\n', '1700000003');
         await box.symlink('here', 'docs/link', 'a.txt', '1700000004');
