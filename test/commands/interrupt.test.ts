@@ -16,7 +16,8 @@ async function list(dir: string): Promise<string[]> {
   return readdir(dir).catch(() => []);
 }
 
-describe('blat apply stopped by a signal', () => {
+// Independent sandboxes, mostly waiting (slowed transfers, leases, signals): run side by side.
+describe.concurrent('blat apply stopped by a signal', () => {
   it.each([
     ['SIGTERM', 143],
     ['SIGINT', 130],

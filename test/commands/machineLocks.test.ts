@@ -48,7 +48,8 @@ function noLocks(box: Sandbox): boolean {
   return ['here', 'm1', 'm2'].every((m) => !existsSync(lockOf(box, m)));
 }
 
-describe('machine locks', () => {
+// Independent sandboxes, mostly waiting (slowed transfers, leases, signals): run side by side.
+describe.concurrent('machine locks', () => {
   it('a lock another controller holds on a machine the apply writes: exit 1 naming its host and pid, nothing changed anywhere, the locks taken released', async () => {
     const box = await locksSandbox();
     try {
