@@ -50,7 +50,8 @@ describe('parseProbeOutput', () => {
   });
 });
 
-describe('probeRoot', () => {
+// The disks' probes each mount their own disk and mostly wait (the attribute cache): side by side.
+describe.concurrent('probeRoot', () => {
   it('on this filesystem: case-sensitive, not normalizing, ns mtimes, chmod works; leaves nothing behind', async () => {
     const root = await mkdtemp(join(tmpdir(), 'blat-probe-'));
     try {

@@ -42,7 +42,8 @@ describe('openScriptSession', () => {
   });
 });
 
-describe('limits', () => {
+// Each waits out a timeout of its own: side by side.
+describe.concurrent('limits', () => {
   it('gives up a target that sends nothing for stallTimeout seconds, even while a process it started holds its output', async () => {
     const out = collect();
     // sleep, started by the shell, keeps the output open after the shell is killed.
