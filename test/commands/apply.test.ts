@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 // End to end: `blat apply` against a real sshd, real rsync, three ssh machines and one local one.
 import { existsSync } from 'node:fs';
-import { chmod, lstat, lutimes, mkdir, readFile, readdir, readlink, symlink, utimes, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { chmod, lstat, lutimes, mkdir, mkdtemp, readFile, readdir, readlink, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { quoteShell } from '../../src/transport/shellQuote.js';
@@ -687,6 +687,33 @@ describe.concurrent('blat apply: folders new on a receiver go whole', () => {
       expect(await readdir(join(box.root('here'), '.blat-tmp'))).toEqual([]);
       expect(existsSync(pwned)).toBe(false);
     } finally {
+      await box.cleanup();
+    }
+  });
+
+  it('pulls from two machines one after another when each replaces a version here: their rsyncs would race to make the trash folders', async () => {
+    const box = await sandbox();
+    const bin = await mkdtemp(join(tmpdir(), 'blat-rsync-log-'));
+    try {
+      for (const m of ALL) for (const f of ['a', 'b']) await box.write(m, `docs/x/${f}.txt`, `old ${f}\n`, 1700000000);
+      expect((await runBlat(['apply', '--auto-approve'], { cwd: box.dir })).code).toBe(0);
+      await box.write('m1', 'docs/x/a.txt', 'a from m1\n', 1700000100);
+      await box.write('m2', 'docs/x/b.txt', 'b from m2\n', 1700000100);
+      // Each rsync blat starts, its start and end logged, held long enough to overlap another one.
+      const log = join(bin, 'log');
+      const real = (await runProcess('/bin/sh', ['-c', 'command -v rsync'])).stdout.trim();
+      await writeFile(join(bin, 'rsync'), `#!/bin/sh\necho "start $$" >> ${quoteShell(log)}\nsleep 0.5\n${quoteShell(real)} "$@"; st=$?\necho "end $$" >> ${quoteShell(log)}\nexit $st\n`, { mode: 0o755 });
+      const r = await runBlat(['apply', '--auto-approve'], { cwd: box.dir, env: { PATH: `${bin}:${process.env.PATH ?? ''}` } });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      // The pulls come first (no push starts before them): the second starts once the first has ended.
+      const events = (await readFile(log, 'utf8')).trim().split('\n');
+      expect(events.slice(0, 4).map((e) => e.split(' ')[0])).toEqual(['start', 'end', 'start', 'end']);
+      for (const m of ALL) expect([await box.read(m, 'docs/x/a.txt'), await box.read(m, 'docs/x/b.txt')], m).toEqual(['a from m1\n', 'b from m2\n']);
+      const runs = await readdir(join(box.root('here'), '.blat-trash'));
+      expect(runs).toHaveLength(1);
+      expect((await readdir(join(box.root('here'), '.blat-trash', runs[0], 'docs', 'x'))).sort()).toEqual(['a.txt', 'b.txt']);
+    } finally {
+      await rm(bin, { recursive: true, force: true });
       await box.cleanup();
     }
   });
