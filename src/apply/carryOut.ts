@@ -85,8 +85,12 @@ export async function carryOut(
   // Every machine a step writes is locked before anything is written (the pulls' too: self);
   // the locks are taken while the precheck's shells start, and nothing begins before they are.
   // So is every machine whose base the apply writes at its end: all that took part in the scan.
+  // A plan without steps writes nothing but, at its end, the bases and seen lines that changed:
+  // those machines alone are locked then (below), and none when nothing changed.
   const writes = new Set([...plan.steps.map((s) => s.to), ...(from ? from.snapshot.machines.filter((m) => m.status === 'online').map((m) => m.name) : [])]);
-  const locking = writes.size === 0 ? undefined : takeMachineLocks(ctx.config, ctx.self.name, sshOptions, writes, { host: io.hostname, pid: process.pid, run, nowMs: io.now() }, new Set(plan.steps.map((s) => s.to)));
+  const holder = { host: io.hostname, pid: process.pid, run, nowMs: io.now() };
+  const lockLater = plan.steps.length === 0;
+  const locking = writes.size === 0 || lockLater ? undefined : takeMachineLocks(ctx.config, ctx.self.name, sshOptions, writes, holder, new Set(plan.steps.map((s) => s.to)));
   locking?.catch(() => undefined); // awaited below; a refusal is thrown there
   let locks: MachineLocks | undefined;
   let seenLines: SeenLines | undefined;
@@ -145,6 +149,13 @@ export async function carryOut(
     bases = await writeBases(ctx, { next, previous: base, plan, outcomes, from, nowMs: io.now(), host: io.hostname });
     // The machines' seen lines, when it left them alike: written as their locks are released.
     if (snapshot && from?.seen) seenLines = (await buildSeenAfterApply(ctx, { plan, outcomes, snapshot, next, seen: from.seen, sshOptions, ...(signal ? { signal } : {}) }, io.now())) ?? undefined;
+    if (lockLater) {
+      const touched = new Set([...bases.files.keys(), ...(seenLines?.lines.keys() ?? [])]);
+      if (touched.size > 0) {
+        locks = await takeMachineLocks(ctx.config, ctx.self.name, sshOptions, touched, holder);
+        for (const line of locks.warnings) io.stderr(`warning: ${escapeControls(line)}\n`);
+      }
+    }
     const code = signal?.aborted ? interruptExitCode(signal.reason) : buildRemaining(plan, outcomes).length > 0 ? 2 : 0;
     await journal.append({ t: io.now(), event: 'end', run, exitCode: code });
     await journal.close();

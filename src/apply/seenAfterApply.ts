@@ -60,7 +60,8 @@ export async function buildSeenAfterApply(ctx: RunContext, w: AppliedAlike, nowM
   const keeperScan = w.seen.scans[config.machines.findIndex((m) => m.name === keeper)];
   // The copy is the keeper's listing as scanned, or the copy in place when the keeper answered "same" under its token.
   if (!keeperScan?.ok || (keeperScan.output.unchanged ? w.seen.cached === null || keeperScan.seen?.token !== w.seen.cached.token : keeperScan.output.listing === undefined)) return null;
-  const digests = new Map<string, string | null>(w.plan.steps.map((s) => [s.to, null]));
+  // No step: every machine's line may stand as it is (buildSeenLines writes none when they all answered "same" under one token).
+  const digests = w.plan.steps.length === 0 ? undefined : new Map<string, string | null>(w.plan.steps.map((s) => [s.to, null]));
   return buildSeenLines(ctx, {
     seen: w.seen,
     paths: (w.snapshot.partial?.alike ?? 0) + (w.snapshot.entries.get(keeper)?.size ?? 0),

@@ -58,7 +58,14 @@ export async function buildSeenLines(ctx: RunContext, found: AlikeFinding): Prom
   const { seen } = found;
   const scanned = config.machines.map((m, i) => ({ m, scan: seen.scans[i] })).filter((x) => x.scan?.ok);
   const tokens = new Set(scanned.map(({ scan }) => (scan?.ok && scan.output.unchanged ? scan.seen?.token : undefined)));
-  if (found.digests === undefined && tokens.size === 1 && !tokens.has(undefined)) return null;
+  if (found.digests === undefined && tokens.size === 1 && !tokens.has(undefined)) {
+    // Every machine answered "same" under one token: their lines stand. The copy of that listing
+    // follows the base where it moved since (an apply that wrote the base and nothing else).
+    const cached = seen.cached;
+    const moved = (a: BaseOrigin | undefined, b: BaseOrigin) => a === undefined || a.generation !== b.generation || a.rows !== b.rows || a.logPaths !== b.logPaths || a.logBytes !== b.logBytes;
+    if (found.base && cached !== null && tokens.has(cached.token) && moved(cached.base, found.base)) await writeSeenListing(config.stateDir, { ...cached, base: found.base }, null).catch(() => undefined);
+    return null;
+  }
   const token = buildSyncId(found.nowMs);
   const keeperScan = scanned.find((x) => x.m.name === seen.keeper)?.scan;
   if (keeperScan?.ok) {

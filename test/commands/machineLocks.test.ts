@@ -11,6 +11,7 @@ import { quoteShell } from '../../src/transport/shellQuote.js';
 import { runBlat } from '../helpers/cli.js';
 import { makeSandbox, type Sandbox } from '../helpers/machines.js';
 import { readHeld, startBlatInBackground, useDocsMachines, waitFor, withoutMuxNoise, writeRandomFile } from './support.js';
+import { makeToolSpy } from './toolSpy.js';
 
 const machines = useDocsMachines(['m1', 'm2']);
 const SET = 'docs-set';
@@ -69,6 +70,33 @@ describe.concurrent('machine locks', () => {
       expect(existsSync(lockOf(box, 'm1'))).toBe(false);
       expect(existsSync(join(box.dir, '.blat', 'journal.jsonl'))).toBe(false);
     } finally {
+      await box.cleanup();
+    }
+  });
+
+  it('an apply with nothing to write (every machine answered "same" by its seen line) locks nothing: one ssh per machine, the scan', async () => {
+    const box = await locksSandbox();
+    const spy = await makeToolSpy();
+    try {
+      await box.write('here', 'docs/a.txt', 'a\n', 1700000000);
+      expect((await runBlat(['apply', '--auto-approve'], { cwd: box.dir })).code).toBe(0);
+      // The plan finds them alike and writes their seen lines: the next run meets "same" everywhere.
+      expect((await runBlat(['plan', '--detailed-exitcode'], { cwd: box.dir })).code).toBe(0);
+      await spy.reset();
+      const idle = await runBlat(['apply', '--auto-approve'], { cwd: box.dir, env: spy.env });
+      expect(idle.code, idle.stderr).toBe(0);
+      expect(idle.stdout).toMatch(/In sync: every machine answered and holds the same versions\.\n$/);
+      expect(await spy.sshHosts()).toEqual(['m1', 'm2']);
+      // Another blat's lock on m2 does not stop it (nothing is written there) ...
+      await writeForeignLock(box, 'm2');
+      expect((await runBlat(['apply', '--auto-approve'], { cwd: box.dir })).code).toBe(0);
+      // ... but a change makes it a writer again: refused.
+      await box.write('here', 'docs/b.txt', 'b\n', 1700000100);
+      const refused = await runBlat(['apply', '--auto-approve'], { cwd: box.dir });
+      expect(refused.code).toBe(1);
+      expect(withoutMuxNoise(refused.stderr).trimEnd()).toMatch(REFUSED_M2);
+    } finally {
+      await spy.cleanup();
       await box.cleanup();
     }
   });
