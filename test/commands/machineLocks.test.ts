@@ -44,6 +44,11 @@ async function readAll(box: Sandbox): Promise<Record<string, Awaited<ReturnType<
   return { here: await readHeld(box, 'here'), m1: await readHeld(box, 'm1'), m2: await readHeld(box, 'm2') };
 }
 
+/** True when no machine of the sandbox but `held` holds a lock of the set. */
+function noLocksBut(box: Sandbox, held: string): boolean {
+  return ['here', 'm1', 'm2'].every((m) => m === held || !existsSync(lockOf(box, m)));
+}
+
 /** True when no machine of the sandbox holds a lock of the set. */
 function noLocks(box: Sandbox): boolean {
   return ['here', 'm1', 'm2'].every((m) => !existsSync(lockOf(box, m)));
@@ -90,7 +95,14 @@ describe.concurrent('machine locks', () => {
       // Another blat's lock on m2 does not stop it (nothing is written there) ...
       await writeForeignLock(box, 'm2');
       expect((await runBlat(['apply', '--auto-approve'], { cwd: box.dir })).code).toBe(0);
-      // ... but a change makes it a writer again: refused.
+      // A file new and alike everywhere: no step, but each machine's base gains it at the end; m2's
+      // is held, said so, exit 2 (nothing was written on any machine).
+      for (const m of ['here', 'm1', 'm2']) await box.write(m, 'docs/c.txt', 'c\n', 1700000050);
+      const late = await runBlat(['apply', '--auto-approve'], { cwd: box.dir });
+      expect(late.code).toBe(2);
+      expect(withoutMuxNoise(late.stderr).trimEnd()).toMatch(REFUSED_M2);
+      expect(noLocksBut(box, 'm2')).toBe(true);
+      // ... and a change makes it a writer again: refused before anything is written.
       await box.write('here', 'docs/b.txt', 'b\n', 1700000100);
       const refused = await runBlat(['apply', '--auto-approve'], { cwd: box.dir });
       expect(refused.code).toBe(1);
