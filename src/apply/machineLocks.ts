@@ -146,13 +146,9 @@ export async function takeMachineLocks(
           const line = seen?.lines.get(m.name);
           return { files: bases?.get(m.name), seen: line === undefined ? undefined : buildWriteSeenLine(seen!.file, line) };
         };
-        const based = new Set<string>();
-        await Promise.all(
-          taken.map(async (m) => {
-            const { out, result } = await run(m, buildReleaseLockScript(specOf(m), writes(m)));
-            if (result.unreachable === undefined && result.exitCode === 0 && out.split('\n').includes('based')) based.add(m.name);
-          }).map((p) => p.catch(() => undefined)),
-        );
+        const answers = await Promise.all(taken.map((m) => run(m, buildReleaseLockScript(specOf(m), writes(m))).catch(() => undefined)));
+        const wrote = (a: (typeof answers)[number]) => a !== undefined && a.result.unreachable === undefined && a.result.exitCode === 0 && a.out.split('\n').includes('based');
+        const based = new Set(taken.filter((_, i) => wrote(answers[i])).map((m) => m.name));
         const warnings = machines
           .filter((m) => lost.has(m.name))
           .map((m) => `${m.name}: this apply's lock there was taken over by another blat (it was not renewed within stallTimeout, ${config.stallTimeout} s)`);
