@@ -120,14 +120,17 @@ function buildDist(): BuildResult {
  */
 function startTypeCheck(): () => Promise<void> {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  const child = spawn(process.execPath, [tsc, '--noEmit', '-p', 'tsconfig.json'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Incremental: its record of the last check (in node_modules/.cache, out of git) halves the CPU
+  // of a check where little changed; a fresh clone checks everything.
+  const args = ['--noEmit', '--incremental', '--tsBuildInfoFile', 'node_modules/.cache/blat-tsc-noemit.tsbuildinfo', '-p', 'tsconfig.json'];
+  const child = spawn(process.execPath, [tsc, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   const out: Buffer[] = [];
   child.stdout.on('data', (b: Buffer) => out.push(b));
   child.stderr.on('data', (b: Buffer) => out.push(b));
   const ended = new Promise<number | null>((resolve) => child.on('close', resolve));
   return async () => {
     const code = await ended;
-    if (code !== 0) throw new Error(`tsc --noEmit -p tsconfig.json failed:\n${Buffer.concat(out).toString().trim()}`);
+    if (code !== 0) throw new Error(`tsc ${args.join(' ')} failed:\n${Buffer.concat(out).toString().trim()}`);
   };
 }
 
