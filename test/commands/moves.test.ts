@@ -22,13 +22,13 @@ interface StepDoc {
   to: string;
 }
 
-/** Writes the same files on every machine, then one apply records the base. */
 /**
- * The big file of the moved folder (sparse): 16 MiB, well over the 1 MiB from which a move
- * compares sha256 on both ends (MOVE_HASH_MIN_BYTES), and enough for a transfer to show.
+ * The big file of the moved folder (sparse): 16 MiB, over the 1 MiB from which a move compares
+ * sha256 on both ends (MOVE_HASH_MIN_BYTES). The tool spy, not the size, tells nothing was sent.
  */
 const BIG_BYTES = 16 * 1024 * 1024;
 
+/** Writes the same files on every machine, then one apply records the base. */
 async function syncAll(box: Sandbox, files: Record<string, string>, big?: string): Promise<void> {
   for (const m of ALL) {
     for (const [p, content] of Object.entries(files)) await box.write(m, p, content, '1700000000');
