@@ -10,7 +10,7 @@ import { buildCliEnv, CLI_PATH, runBlat } from './helpers/cli.js';
 import type { Sandbox } from './helpers/machines.js';
 import { runProcess, type ProcessResult } from './helpers/proc.js';
 import { readBuildResult } from './helpers/provided.js';
-import { startSshd, type SshdHandle } from './helpers/sshd.js';
+import { shareSshd, type SshdHandle } from './helpers/sshd.js';
 import { makeSandboxWithDead } from './commands/support.js';
 
 const T = 1_700_000_000;
@@ -21,7 +21,7 @@ let sshd: SshdHandle;
 let box: Sandbox;
 
 beforeAll(async () => {
-  sshd = await startSshd({ hosts: ['m1', 'm2'] });
+  sshd = await shareSshd(['m1', 'm2']);
   box = await makeSandboxWithDead(sshd, ['m1', 'm2']);
   // Something of every colour: a pull, pushes, a conflict (equal mtimes, different sizes), an offline machine.
   await box.write('m1', 'docs/new.txt', 'newer on m1\n', T + 10);

@@ -3,14 +3,16 @@
 // - makes sshd's privilege-separation directory /run/sshd;
 // - as root, makes the unprivileged login user `blattest` (home without rc files);
 //   otherwise the current user is the login user;
+// - makes the run's folder (the sshds the test workers share live in it: see shareSshd), which
+//   the teardown stops and removes;
 // - bundles src/ into dist/bin/ so the CLI tests run the current code, and type-checks src/
 //   meanwhile (the run fails at the end when tsc does).
 // Test files read the results with readLoginUser() / readBuildResult() from
 // test/helpers/provided.ts (vitest `project.provide` → `inject`).
 import { execFileSync, spawn } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { userInfo } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
@@ -134,6 +136,36 @@ function startTypeCheck(): () => Promise<void> {
   };
 }
 
+/**
+ * The run's folder: the sshds the test workers share (shareSshd) make theirs in it. Readable by
+ * all, as the login user must reach its sshds' authorized_keys.
+ */
+function makeRunDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'blat-test-run-'));
+  chmodSync(dir, 0o755);
+  return dir;
+}
+
+/** Stops the sshds in the run's folder (each by the pid file it wrote) and removes the folder. */
+function removeRunDir(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    let pid = NaN;
+    try {
+      pid = Number(readFileSync(join(dir, name, 'sshd.pid'), 'utf8').trim());
+    } catch {
+      // no pid file: that sshd never started, or was stopped
+    }
+    if (Number.isInteger(pid) && pid > 1) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // gone already
+      }
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
 export default function setup(project: TestProject): () => Promise<void> {
   checkTools();
   const isRoot = process.getuid?.() === 0;
@@ -147,7 +179,16 @@ export default function setup(project: TestProject): () => Promise<void> {
     const head = build.output.split('\n').slice(0, 20).join('\n');
     process.stderr.write(`\n[globalSetup] could not build dist/; every runBlat() call will fail:\n${head}\n\n`);
   }
+  const runDir = makeRunDir();
   project.provide('blatLoginUser', login);
   project.provide('blatBuild', build);
-  return startTypeCheck();
+  project.provide('blatRunDir', runDir);
+  const typeChecked = startTypeCheck();
+  return async () => {
+    try {
+      await typeChecked();
+    } finally {
+      removeRunDir(runDir);
+    }
+  };
 }

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBlat } from '../helpers/cli.js';
 import { findFuseDiskSkipReason, mountFuseDisk, type FuseDiskKind, type FuseDiskMount } from '../helpers/fuseDisk.js';
 import { makeSandbox, type Sandbox } from '../helpers/machines.js';
-import { startSshd, type SshdHandle } from '../helpers/sshd.js';
+import { shareSshd, type SshdHandle } from '../helpers/sshd.js';
 import { withoutMuxNoise } from './support.js';
 
 /** What the probe of each filesystem finds (kept in state.json). */
@@ -32,7 +32,7 @@ const skips = kinds.map((k) => findFuseDiskSkipReason(k));
 describe.skipIf(skips.every((s) => s !== undefined))('USB disks in user space', () => {
   let sshd: SshdHandle | undefined;
   beforeAll(async () => {
-    sshd = await startSshd({ hosts: ['m1'] });
+    sshd = await shareSshd(['m1']);
   });
   afterAll(async () => {
     await sshd?.stop();

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseDocument } from 'yaml';
 import { REPO_DIR, runBlat } from '../helpers/cli.js';
 import { makeSandbox, type Sandbox } from '../helpers/machines.js';
-import { startSshd, type SshdHandle } from '../helpers/sshd.js';
+import { shareSshd, type SshdHandle } from '../helpers/sshd.js';
 import { makeToolSpy, type ToolSpy } from './toolSpy.js';
 import { expectOneError } from './support.js';
 
@@ -25,7 +25,7 @@ let spy: ToolSpy;
 let root: string;
 
 beforeAll(async () => {
-  sshd = await startSshd({ hosts: ['m1', 'm2'] });
+  sshd = await shareSshd(['m1', 'm2']);
   spy = await makeToolSpy();
   box = await makeSandbox({ sshd, ssh: ['m1'], local: ['here'], self: 'here', paths: ['docs'] });
   root = box.root('m1');

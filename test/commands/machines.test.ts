@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBlat } from '../helpers/cli.js';
 import type { Sandbox } from '../helpers/machines.js';
-import { startSshd, type SshdHandle } from '../helpers/sshd.js';
+import { shareSshd, type SshdHandle } from '../helpers/sshd.js';
 import { makeToolSpy, type ToolSpy } from './toolSpy.js';
 import { makeSandboxWithDead } from './support.js';
 
@@ -25,7 +25,7 @@ let spy: ToolSpy;
 let stateFile: string;
 
 beforeAll(async () => {
-  sshd = await startSshd({ hosts: ['m1', 'm2', 'm3'] });
+  sshd = await shareSshd(['m1', 'm2', 'm3']);
   spy = await makeToolSpy();
   box = await makeSandboxWithDead(sshd, ['m1', 'm2', 'm3']);
   stateFile = join(box.dir, '.blat', 'state.json');

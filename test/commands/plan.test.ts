@@ -11,7 +11,7 @@ import { REPO_DIR, runBlat } from '../helpers/cli.js';
 import { makeSandbox, type Sandbox } from '../helpers/machines.js';
 import type { ProcessResult } from '../helpers/proc.js';
 import { readLoginUser } from '../helpers/provided.js';
-import { startSshd, type SshdHandle } from '../helpers/sshd.js';
+import { shareSshd, type SshdHandle } from '../helpers/sshd.js';
 import { findNamed, readAllTrees } from './observe.js';
 import { makeToolSpy, type ToolSpy } from './toolSpy.js';
 import { expectOneError, makeSandboxWithDead } from './support.js';
@@ -90,7 +90,7 @@ let sshd: SshdHandle;
 let spy: ToolSpy;
 
 beforeAll(async () => {
-  sshd = await startSshd({ hosts: SSH_MACHINES });
+  sshd = await shareSshd(SSH_MACHINES);
   spy = await makeToolSpy();
 });
 

@@ -5,7 +5,7 @@ import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_DIR, runBlat } from '../helpers/cli.js';
 import type { Sandbox } from '../helpers/machines.js';
-import { startSshd, type SshdHandle } from '../helpers/sshd.js';
+import { shareSshd, type SshdHandle } from '../helpers/sshd.js';
 import { readAllTrees } from './observe.js';
 import { makeToolSpy, type ToolSpy } from './toolSpy.js';
 import { expectOneError, makeSandboxWithDead } from './support.js';
@@ -24,7 +24,7 @@ let box: Sandbox;
 let spy: ToolSpy;
 
 beforeAll(async () => {
-  sshd = await startSshd({ hosts: ['m1', 'm2', 'm3'] });
+  sshd = await shareSshd(['m1', 'm2', 'm3']);
   spy = await makeToolSpy();
   box = await makeSandboxWithDead(sshd, ['m1', 'm2', 'm3']);
   for (const m of ALL) await box.mkdir(m, 'docs', T);

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { buildCliEnv, CLI_PATH, runBlat } from '../helpers/cli.js';
 import type { ProcessResult } from '../helpers/proc.js';
 import { makeSandbox, type Sandbox } from '../helpers/machines.js';
-import { startSshd, type SshdHandle } from '../helpers/sshd.js';
+import { shareSshd, type SshdHandle } from '../helpers/sshd.js';
 import { readStat } from '../helpers/tree.js';
 
 /** What a machine holds at one path, as compared across machines: raw content, link target, exact mtime, mode. */
@@ -174,13 +174,13 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 
 /** The usual sandbox of these tests: `here` (local, self) and the ssh machines, syncing `docs`. */
 /**
- * One private sshd serving `hosts` for the calling test file (started before its tests, stopped
- * after them), and a docs sandbox on it per call of `sandbox()`.
+ * The worker's shared sshd serving `hosts` for the calling test file (see shareSshd: every alias
+ * back online after the file's tests), and a docs sandbox on it per call of `sandbox()`.
  */
 export function useDocsMachines(hosts: readonly string[]): { readonly sshd: SshdHandle; sandbox(): Promise<Sandbox> } {
   let sshd: SshdHandle | undefined;
   beforeAll(async () => {
-    sshd = await startSshd({ hosts: [...hosts] });
+    sshd = await shareSshd([...hosts]);
   });
   afterAll(async () => {
     await sshd?.stop();

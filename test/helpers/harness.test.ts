@@ -7,8 +7,8 @@ import { quoteShell } from '../../src/transport/shellQuote.js';
 import { runNodeScript } from './cli.js';
 import { makeSandbox, type Sandbox } from './machines.js';
 import { runProcess } from './proc.js';
-import { readLoginUser } from './provided.js';
-import { startSshd, type SshdHandle } from './sshd.js';
+import { readLoginUser, readRunDir } from './provided.js';
+import { shareSshd, startSshd, type SshdHandle } from './sshd.js';
 import { readStat, writeMtime } from './tree.js';
 
 const HOSTILE = ['a b', "it's", '$(touch pwned)', 'new\nline', '-rf'];
@@ -62,6 +62,28 @@ describe('startSshd', () => {
 
   it('rejects an unknown alias for setOffline', async () => {
     await expect(sshd.setOffline('m9', true)).rejects.toThrow(/m9/);
+  });
+});
+
+describe('shareSshd', () => {
+  it("is one sshd for the worker's files, in the run's folder; stop() only brings every alias back online", async () => {
+    const first = await shareSshd(['m1', 'm2']);
+    const second = await shareSshd(['m3']);
+    expect(second.port).toBe(first.port);
+    expect(second.hosts).toEqual(['m3']);
+    expect(join(first.dir, '..')).toBe(readRunDir());
+    const sharedSsh = (alias: string) => runProcess('ssh', ['-F', first.sshConfigFile, '-o', 'ControlPath=none', alias, 'echo up'], { timeoutMs: 20_000 });
+    await first.setOffline('m1', true);
+    await second.setOffline('m3', true);
+    expect((await sharedSsh('m1')).code).toBe(255);
+    await first.stop();
+    for (const alias of ['m1', 'm3']) expect(await sharedSsh(alias), alias).toEqual({ code: 0, stdout: 'up\n', stderr: '' });
+    // Still running for the next file.
+    expect((await shareSshd()).port).toBe(first.port);
+  });
+
+  it('refuses an alias it does not serve', async () => {
+    await expect(shareSshd(['m1', 'm9'])).rejects.toThrow(/m9 not among m1, m2, m3; use startSshd/);
   });
 });
 

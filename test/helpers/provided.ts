@@ -19,6 +19,7 @@ declare module 'vitest' {
   export interface ProvidedContext {
     blatLoginUser: LoginUser;
     blatBuild: BuildResult;
+    blatRunDir: string;
   }
 }
 
@@ -36,4 +37,11 @@ export function readBuildResult(): BuildResult {
   const build = inject('blatBuild');
   if (!build) throw new Error(NO_SETUP);
   return build;
+}
+
+/** The folder globalSetup made for this run (the shared sshds live in it); its teardown removes it. */
+export function readRunDir(): string {
+  const dir = inject('blatRunDir');
+  if (!dir) throw new Error(NO_SETUP);
+  return dir;
 }

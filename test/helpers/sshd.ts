@@ -1,5 +1,5 @@
-// A real sshd on 127.0.0.1 for one test file, with a client ssh config whose
-// Host aliases (one per simulated machine) all lead to it.
+// A real sshd on 127.0.0.1 for a test worker's files (shareSshd) or for one file (startSshd), with
+// a client ssh config whose Host aliases (one per simulated machine) all lead to it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runChecked, runProcess } from './proc.js';
-import { readLoginUser } from './provided.js';
+import { readLoginUser, readRunDir } from './provided.js';
 import { SSHD_PATH } from './tools.js';
 
 /** A running harness sshd and the client config that reaches it. */
@@ -24,7 +24,7 @@ export interface SshdHandle {
   readonly hosts: readonly string[];
   /** Points `alias` at a closed port (offline = true) or back at sshd (false). */
   setOffline(alias: string, offline: boolean): Promise<void>;
-  /** Stops sshd and removes `dir`. */
+  /** Stops sshd and removes `dir` (a shared sshd: points every alias back at it; see shareSshd). */
   stop(): Promise<void>;
 }
 
@@ -32,6 +32,8 @@ export interface SshdHandle {
 export interface SshdOptions {
   /** Host aliases to write into the client config (default m1, m2, m3). */
   readonly hosts?: readonly string[];
+  /** The folder the sshd's own temporary folder is made in (default the system's). */
+  readonly parent?: string;
 }
 
 /** Alias in the client config that always points at the closed port. */
@@ -200,7 +202,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshdHandle> {
   hosts.forEach(validateAlias);
   const user = readLoginUser().name;
 
-  const dir = await mkdtemp(join(tmpdir(), 'blat-sshd-'));
+  const dir = await mkdtemp(join(opts.parent ?? tmpdir(), 'blat-sshd-'));
   // The login user (blattest when we are root) must reach authorized_keys in here.
   await chmod(dir, 0o755);
   const sshdConfigFile = join(dir, 'sshd_config');
@@ -265,6 +267,39 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshdHandle> {
       process.removeListener('exit', killOnExit);
       await stopProcess(running);
       await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The hosts of the sshd a test worker shares (see shareSshd). */
+const SHARED_HOSTS: readonly string[] = ['m1', 'm2', 'm3'];
+let shared: Promise<SshdHandle> | undefined;
+
+/**
+ * The sshd this test worker shares among its test files, for aliases among m1, m2 and m3
+ * (vitest runs a worker's files one after another in one process: isolate is off). The first
+ * file that asks starts it; each later file is spared an sshd's start, and blat's ssh master
+ * (left running by ControlPersist) its first connection: about 7 s of a suite run. Its
+ * `stop()` only points every alias back at it; the sshd lives in globalSetup's run folder, and
+ * the run's teardown stops it (a worker ends by SIGTERM, without running exit handlers).
+ */
+export async function shareSshd(hosts: readonly string[] = SHARED_HOSTS): Promise<SshdHandle> {
+  const other = hosts.filter((h) => !SHARED_HOSTS.includes(h));
+  if (other.length > 0) throw new Error(`shareSshd: ${other.join(', ')} not among ${SHARED_HOSTS.join(', ')}; use startSshd`);
+  shared ??= startSshd({ hosts: SHARED_HOSTS, parent: readRunDir() }).catch((error: unknown) => {
+    shared = undefined; // the next file tries again
+    throw error;
+  });
+  const sshd = await shared;
+  return {
+    port: sshd.port,
+    dir: sshd.dir,
+    sshConfigFile: sshd.sshConfigFile,
+    user: sshd.user,
+    hosts: [...hosts],
+    setOffline: (alias, isOffline) => sshd.setOffline(alias, isOffline),
+    async stop(): Promise<void> {
+      for (const alias of SHARED_HOSTS) await sshd.setOffline(alias, false);
     },
   };
 }
