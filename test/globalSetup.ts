@@ -7,7 +7,7 @@
 //   the teardown stops and removes;
 // - bundles src/ into dist/bin/ so the CLI tests run the current code, and type-checks src/
 //   meanwhile (the run fails at the end when tsc does).
-// Test files read the results with readLoginUser() / readBuildResult() from
+// Test files read the results with readLoginUser() / readBuildResult() / readRunDir() from
 // test/helpers/provided.ts (vitest `project.provide` → `inject`).
 import { execFileSync, spawn } from 'node:child_process';
 import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
