@@ -5,15 +5,21 @@ import type { FileHandle } from 'node:fs/promises';
 import { BlatError } from '../errors.js';
 import type { JournalRecord, Step } from '../types.js';
 import { syncDirectory, writeFileAtomic } from './atomicWrite.js';
-import { describeError, errorCode, isRecord, readTextIfExists } from './fsErrors.js';
+import { describeError, errorCode } from './fsErrors.js';
+import { JournalParser } from './journalParser.js';
 import { journalPath } from './paths.js';
+
+/** Records rendered into one write by appendMany: no one string holds an apply's hundreds of thousands of lines. */
+const WRITE_BATCH_RECORDS = 10_000;
+/** Bytes readJournal reads at a time. */
+const READ_CHUNK_BYTES = 1 << 20;
 
 /** An open journal. */
 export interface JournalWriter {
   readonly file: string;
   /** Appends one record as one line and fsyncs: durable when the promise resolves. Calls are serialised. */
   append(record: JournalRecord): Promise<void>;
-  /** Appends several records with one write and one fsync (all durable when the promise resolves). */
+  /** Appends several records, WRITE_BATCH_RECORDS lines a write, and one fsync (all durable when the promise resolves). */
   appendMany(records: readonly JournalRecord[]): Promise<void>;
   /** Waits for pending appends, then closes the file. */
   close(): Promise<void>;
@@ -55,11 +61,13 @@ export async function openJournal(stateDir: string): Promise<JournalWriter> {
 
   let tail: Promise<void> = Promise.resolve();
   let closed = false;
-  const writeLine = async (line: string): Promise<void> => {
-    const data = Buffer.from(needsNewline ? `\n${line}` : line, 'utf8');
+  const writeRecords = async (records: readonly JournalRecord[]): Promise<void> => {
     try {
-      await writeAll(handle, data);
-      needsNewline = false;
+      for (let i = 0; i < records.length; i += WRITE_BATCH_RECORDS) {
+        const lines = records.slice(i, i + WRITE_BATCH_RECORDS).map(renderJournalLine).join('');
+        await writeAll(handle, Buffer.from(needsNewline ? `\n${lines}` : lines, 'utf8'));
+        needsNewline = false;
+      }
       await handle.sync();
     } catch (error) {
       needsNewline = true; // a partial line may be on disk: start the next record on a fresh line
@@ -70,8 +78,7 @@ export async function openJournal(stateDir: string): Promise<JournalWriter> {
   const appendMany = (records: readonly JournalRecord[]): Promise<void> => {
     if (closed) return Promise.reject(new BlatError(`${file}: journal already closed`));
     if (records.length === 0) return tail;
-    const lines = records.map(renderJournalLine).join('');
-    const result = tail.then(() => writeLine(lines));
+    const result = tail.then(() => writeRecords(records));
     tail = result.catch(() => undefined);
     return result;
   };
@@ -125,76 +132,31 @@ async function writeAll(handle: FileHandle, data: Buffer): Promise<void> {
  * Reads every valid record of the journal, in order. Never fails on content:
  * an incomplete last line (a kill mid-write) or a damaged line elsewhere is
  * skipped and reported in `problems` as `FILE:LINE: …`. No file = no records.
+ * Read a chunk at a time, a line at a time: no string holds the whole journal.
  */
 export async function readJournal(stateDir: string): Promise<{ records: JournalRecord[]; problems: string[] }> {
   const file = journalPath(stateDir);
-  const text = await readTextIfExists(file);
-  if (text === undefined) return { records: [], problems: [] };
-  return parseJournal(file, text);
-}
-
-/** Parses journal text (see readJournal); pure. */
-export function parseJournal(file: string, text: string): { records: JournalRecord[]; problems: string[] } {
-  const records: JournalRecord[] = [];
-  const problems: string[] = [];
-  const lines = text.split('\n');
-  const complete = text.endsWith('\n');
-  if (complete) lines.pop();
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i];
-    if (line.trim() === '') continue;
-    let value: unknown;
-    let ok = true;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      ok = false;
-    }
-    const record = ok ? checkJournalRecord(value) : undefined;
-    if (record !== undefined) {
-      records.push(record);
-    } else if (i === lines.length - 1 && !complete) {
-      problems.push(`${file}:${i + 1}: incomplete last record ignored`);
-    } else {
-      problems.push(`${file}:${i + 1}: not a valid journal record, skipped`);
-    }
+  let handle: FileHandle;
+  try {
+    handle = await open(file, 'r');
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return { records: [], problems: [] };
+    throw new BlatError(`${file}: cannot read (${describeError(error)})`, { cause: error });
   }
-  return { records, problems };
-}
-
-/** The value as a JournalRecord when it has the shape of one, else undefined. */
-export function checkJournalRecord(value: unknown): JournalRecord | undefined {
-  if (!isRecord(value) || typeof value.t !== 'number' || !Number.isFinite(value.t) || typeof value.run !== 'string') return undefined;
-  const str = (key: string): boolean => typeof value[key] === 'string';
-  switch (value.event) {
-    case 'begin':
-      return str('command') && str('planDigest') ? (value as unknown as JournalRecord) : undefined;
-    case 'planned':
-    case 'done':
-      return isStep(value.step) ? (value as unknown as JournalRecord) : undefined;
-    case 'failed':
-    case 'stale':
-      return isStep(value.step) && str('reason') ? (value as unknown as JournalRecord) : undefined;
-    case 'deferred':
-    case 'settled':
-      return str('path') && str('machine') && str('reason') ? (value as unknown as JournalRecord) : undefined;
-    case 'end':
-      return typeof value.exitCode === 'number' ? (value as unknown as JournalRecord) : undefined;
-    default:
-      return undefined;
+  try {
+    const parser = new JournalParser(file);
+    const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+    for (;;) {
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      parser.push(chunk.subarray(0, bytesRead));
+    }
+    return parser.finish();
+  } catch (error) {
+    throw new BlatError(`${file}: cannot read (${describeError(error)})`, { cause: error });
+  } finally {
+    await handle.close().catch(() => undefined);
   }
-}
-
-function isStep(value: unknown): value is Step {
-  return (
-    isRecord(value) &&
-    (value.action === 'pull' || value.action === 'push' || value.action === 'copy' || value.action === 'trash' || (value.action === 'copy-aside' && typeof value.as === 'string') || (value.action === 'move' && typeof value.was === 'string')) &&
-    typeof value.path === 'string' &&
-    typeof value.from === 'string' &&
-    typeof value.to === 'string' &&
-    (value.source === null || isRecord(value.source)) &&
-    (value.target === null || isRecord(value.target))
-  );
 }
 
 /** The (path, machine) pairs a record is about (a move: its new and its old path), none for begin/end. */
@@ -298,17 +260,21 @@ export async function compactJournal(stateDir: string, maxBytes: number = JOURNA
 
 /** Rewrites the journal atomically with only the records still needed for `owed` (damaged lines dropped). */
 export async function writeCompactJournal(stateDir: string, records: readonly JournalRecord[], owed: readonly OwedItem[]): Promise<void> {
-  await writeFileAtomic(journalPath(stateDir), buildCompactJournal(records, owed));
+  const lines = buildCompactJournal(records, owed);
+  // Joined a batch at a time: what a killed apply of a million steps still owes is more than a string holds.
+  const parts: Buffer[] = [];
+  for (let i = 0; i < lines.length; i += WRITE_BATCH_RECORDS) parts.push(Buffer.from(lines.slice(i, i + WRITE_BATCH_RECORDS).join(''), 'utf8'));
+  await writeFileAtomic(journalPath(stateDir), Buffer.concat(parts));
 }
 
 /** `begin` records a compaction keeps (the latest): what shows a saved plan was applied already. */
 export const KEPT_BEGIN_RECORDS = 1000;
 
 /**
- * The journal text keeping only the records about pairs in `owed` and the latest KEPT_BEGIN_RECORDS
+ * The journal's lines keeping only the records about pairs in `owed` and the latest KEPT_BEGIN_RECORDS
  * `begin` records, in their original order (pure).
  */
-export function buildCompactJournal(records: readonly JournalRecord[], owed: readonly OwedItem[]): string {
+export function buildCompactJournal(records: readonly JournalRecord[], owed: readonly OwedItem[]): string[] {
   const wanted = new Set(owed.map((o) => keyOf(o.path, o.machine)));
   const lines: string[] = [];
   let beginsToSkip = records.filter((r) => r.event === 'begin').length - KEPT_BEGIN_RECORDS;
@@ -316,5 +282,5 @@ export function buildCompactJournal(records: readonly JournalRecord[], owed: rea
     if (record.event === 'begin' && beginsToSkip-- <= 0) lines.push(renderJournalLine(record));
     if (recordKeys(record).some((target) => wanted.has(keyOf(target.path, target.machine)))) lines.push(renderJournalLine(record));
   }
-  return lines.join('');
+  return lines;
 }

@@ -32,5 +32,10 @@ export async function writeOwedIndex(stateDir: string, before: readonly OwedItem
   const stamp = await readJournalStamp(stateDir);
   if (stamp === null) return;
   const owed = advanceOwed(before, appended);
-  await writeFileAtomic(owedIndexPath(stateDir), `${JSON.stringify({ stamp, owed })}\n`, { durable: false }).catch(() => undefined);
+  try {
+    // JSON.stringify throws too when what a killed apply of millions of steps owes is more than a string holds.
+    await writeFileAtomic(owedIndexPath(stateDir), `${JSON.stringify({ stamp, owed })}\n`, { durable: false });
+  } catch {
+    // No index: the next apply reads the journal.
+  }
 }

@@ -1,4 +1,5 @@
-import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { constants as bufferConstants } from 'node:buffer';
+import { appendFile, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -90,6 +91,31 @@ describe('openJournal / readJournal', () => {
     await journal.append(next);
     await journal.close();
     expect(await readJournal(dir)).toEqual({ records: [first, next], problems: [`${file}:2: not a valid journal record, skipped`] });
+  });
+});
+
+describe('a journal bigger than a string', () => {
+  it('is read line by line: a file longer than the longest string node can make still reads', async () => {
+    // A record, a hole of NUL bytes longer than V8's longest string (sparse: no disk), another record.
+    const file = join(dir, 'journal.jsonl');
+    const first: JournalRecord = { t: 1, event: 'planned', run: 'r1', step: push('a', 'b') };
+    const last: JournalRecord = { t: 2, event: 'done', run: 'r1', step: push('a', 'b') };
+    const handle = await open(file, 'w');
+    await handle.write(`${JSON.stringify(first)}\n`);
+    await handle.write(`\n${JSON.stringify(last)}\n`, bufferConstants.MAX_STRING_LENGTH + 1024);
+    await handle.close();
+    expect(await readJournal(dir)).toEqual({ records: [first, last], problems: [`${file}:2: not a valid journal record, skipped`] });
+  });
+
+  it('appends and compacts tens of thousands of records, in several writes', async () => {
+    const journal = await openJournal(dir);
+    const records = Array.from({ length: 25_001 }, (_, i): JournalRecord => ({ t: i, event: 'planned', run: 'r1', step: push(`docs/f${i}`, 'b') }));
+    await journal.appendMany(records);
+    await journal.close();
+    expect(await readJournal(dir)).toEqual({ records, problems: [] });
+    // A killed apply: every step still owed, so the compaction keeps every record.
+    expect(await compactJournal(dir, 0)).toBe(true);
+    expect(await readJournal(dir)).toEqual({ records, problems: [] });
   });
 });
 
