@@ -6,8 +6,8 @@ import { buildPlanDocument } from '../render/json.js';
 import { renderPlanText } from '../render/table.js';
 import { readBase } from '../state/base.js';
 import { clearSeenRecord } from '../state/seenListing.js';
-import { compactJournal, openJournal, type JournalWriter } from '../state/journal.js';
-import { readOwedNow, writeOwedIndex } from '../state/owedIndex.js';
+import { compactJournal, JOURNAL_COMPACT_BYTES, openJournal, type JournalWriter } from '../state/journal.js';
+import { readOwedIndex, readOwedNow, writeOwedIndex } from '../state/owedIndex.js';
 import { buildRemaining } from '../plan/remaining.js';
 import type { MachineBases } from '../snapshot/machineBases.js';
 import type { Base, JournalRecord, Plan, Snapshot } from '../types.js';
@@ -114,9 +114,11 @@ export async function carryOut(
   try {
     locks = await locking;
     for (const line of locks?.warnings ?? []) io.stderr(`warning: ${escapeControls(line)}\n`);
-    await compactJournal(ctx.config.stateDir);
+    // Nothing owed by the index: the compaction reads the journal for its begin records alone.
+    const indexed = await readOwedIndex(ctx.config.stateDir);
+    const compacted = await compactJournal(ctx.config.stateDir, JOURNAL_COMPACT_BYTES, indexed?.length === 0);
     if (plan.steps.length > 0) await clearSeenRecord(ctx.config.stateDir);
-    const owedBefore = await readOwedNow(ctx.config.stateDir);
+    const owedBefore = compacted || indexed === null ? await readOwedNow(ctx.config.stateDir) : indexed;
     journal = recordAppends(await openJournal(ctx.config.stateDir), appended);
     await journal.append({ t: io.now(), event: 'begin', run, command: 'apply', planDigest: plan.snapshotDigest });
     begun = true;

@@ -133,8 +133,9 @@ async function writeAll(handle: FileHandle, data: Buffer): Promise<void> {
  * an incomplete last line (a kill mid-write) or a damaged line elsewhere is
  * skipped and reported in `problems` as `FILE:LINE: …`. No file = no records.
  * Read a chunk at a time, a line at a time: no string holds the whole journal.
+ * `only`: the lines holding these bytes alone are read (see JournalParser).
  */
-export async function readJournal(stateDir: string): Promise<{ records: JournalRecord[]; problems: string[] }> {
+export async function readJournal(stateDir: string, only?: Buffer): Promise<{ records: JournalRecord[]; problems: string[] }> {
   const file = journalPath(stateDir);
   let handle: FileHandle;
   try {
@@ -144,7 +145,7 @@ export async function readJournal(stateDir: string): Promise<{ records: JournalR
     throw new BlatError(`${file}: cannot read (${describeError(error)})`, { cause: error });
   }
   try {
-    const parser = new JournalParser(file);
+    const parser = new JournalParser(file, only);
     const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
     for (;;) {
       const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
@@ -237,13 +238,19 @@ function compareOwed(a: OwedItem, b: OwedItem): number {
 /** Journal size above which compactJournal rewrites it, by default. */
 export const JOURNAL_COMPACT_BYTES = 8 * 1024 * 1024;
 
+/** The bytes every `begin` record's line holds (a name cannot: its quotes are escaped). */
+const BEGIN_MARK = Buffer.from('"event":"begin"');
+
 /**
  * When the journal exceeds `maxBytes`, rewrites it atomically keeping only the
  * records about the (path, machine) pairs still owed (so buildOwed gives the same
- * answer afterwards); returns whether it did. Call it holding the lock, with no
- * JournalWriter open (a writer opened before would keep appending to the old file).
+ * answer afterwards); returns whether it did. `nothingOwed` (the owed index says so):
+ * only the begin records stay, and the journal is read for them alone (after a first
+ * sync of a million files, a few seconds instead of every record in memory). Call it
+ * holding the lock, with no JournalWriter open (a writer opened before would keep
+ * appending to the old file).
  */
-export async function compactJournal(stateDir: string, maxBytes: number = JOURNAL_COMPACT_BYTES): Promise<boolean> {
+export async function compactJournal(stateDir: string, maxBytes: number = JOURNAL_COMPACT_BYTES, nothingOwed = false): Promise<boolean> {
   const file = journalPath(stateDir);
   let size: number;
   try {
@@ -253,6 +260,10 @@ export async function compactJournal(stateDir: string, maxBytes: number = JOURNA
     throw new BlatError(`${file}: cannot read (${describeError(error)})`, { cause: error });
   }
   if (size <= maxBytes) return false;
+  if (nothingOwed) {
+    await writeCompactJournal(stateDir, (await readJournal(stateDir, BEGIN_MARK)).records, []);
+    return true;
+  }
   const { records } = await readJournal(stateDir);
   await writeCompactJournal(stateDir, records, buildOwed(records));
   return true;

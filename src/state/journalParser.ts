@@ -22,7 +22,11 @@ export class JournalParser {
   private tooLong = false;
   private lineNo = 0;
 
-  constructor(private readonly file: string) {}
+  /** `only`: lines without these bytes are skipped unread (neither records nor problems). */
+  constructor(
+    private readonly file: string,
+    private readonly only?: Buffer,
+  ) {}
 
   /** Takes the next bytes of the journal (the caller may reuse `chunk` afterwards). */
   push(chunk: Buffer): void {
@@ -55,10 +59,12 @@ export class JournalParser {
   private endLine(last: Buffer, incomplete: boolean): void {
     this.lineNo++;
     const whole = !this.tooLong && this.pendingBytes + last.length <= MAX_JOURNAL_LINE_BYTES;
-    const line = whole ? (this.pendingBytes === 0 ? last : Buffer.concat([...this.pending, last])).toString('utf8') : undefined;
+    const bytes = whole ? (this.pendingBytes === 0 ? last : Buffer.concat([...this.pending, last])) : undefined;
     this.pending = [];
     this.pendingBytes = 0;
     this.tooLong = false;
+    if (this.only !== undefined && (bytes === undefined || bytes.indexOf(this.only) === -1)) return;
+    const line = bytes?.toString('utf8');
     if (line !== undefined && line.trim() === '') return;
     let record: JournalRecord | undefined;
     if (line !== undefined) {

@@ -14,13 +14,17 @@ async function readJournalStamp(stateDir: string): Promise<string | null> {
   return st === null ? null : `${st.ino}:${st.size}:${st.mtimeMs}`;
 }
 
-/** What the journal owes now: from the index when it matches the journal, else read from the journal. */
-export async function readOwedNow(stateDir: string): Promise<OwedItem[]> {
+/** What the journal owes now by its index; null when the index does not match the journal (or there is none). */
+export async function readOwedIndex(stateDir: string): Promise<OwedItem[] | null> {
   const stamp = await readJournalStamp(stateDir);
   if (stamp === null) return [];
   const index = await readFile(owedIndexPath(stateDir), 'utf8').then((t) => JSON.parse(t) as unknown, () => null);
-  if (isRecord(index) && index.stamp === stamp && Array.isArray(index.owed)) return index.owed as OwedItem[];
-  return buildOwed((await readJournal(stateDir)).records);
+  return isRecord(index) && index.stamp === stamp && Array.isArray(index.owed) ? (index.owed as OwedItem[]) : null;
+}
+
+/** What the journal owes now: from the index when it matches the journal, else read from the journal. */
+export async function readOwedNow(stateDir: string): Promise<OwedItem[]> {
+  return (await readOwedIndex(stateDir)) ?? buildOwed((await readJournal(stateDir)).records);
 }
 
 /**

@@ -207,6 +207,23 @@ describe('compactJournal', () => {
     expect((await readFile(join(dir, 'journal.jsonl'), 'utf8')).endsWith('\n')).toBe(true);
   });
 
+  it('with nothing owed (the owed index says so), keeps the same begin records, the journal read for them alone', async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < KEPT_BEGIN_RECORDS + 5; i++) {
+      lines.push(JSON.stringify({ t: i, event: 'begin', run: `r${i}`, command: 'apply', planDigest: `d${i}` }));
+      lines.push(JSON.stringify({ t: i, event: 'planned', run: `r${i}`, step: push(`f${i} "event":"begin"`, 'b') }));
+      lines.push(JSON.stringify({ t: i, event: 'done', run: `r${i}`, step: push(`f${i} "event":"begin"`, 'b') }));
+    }
+    const text = `${lines.join('\n')}\nnot json\n`;
+    await writeFile(join(dir, 'journal.jsonl'), text);
+    expect(await compactJournal(dir, 100, false)).toBe(true);
+    const full = await readFile(join(dir, 'journal.jsonl'), 'utf8');
+    await writeFile(join(dir, 'journal.jsonl'), text);
+    expect(await compactJournal(dir, 100, true)).toBe(true);
+    expect(await readFile(join(dir, 'journal.jsonl'), 'utf8')).toBe(full);
+    expect((await readJournal(dir)).records).toHaveLength(KEPT_BEGIN_RECORDS);
+  });
+
   it('keeps the latest begin records (what shows a saved plan was applied), however many runs were journaled', async () => {
     const lines: string[] = [];
     for (let i = 0; i < KEPT_BEGIN_RECORDS + 5; i++) {

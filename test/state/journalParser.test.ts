@@ -34,6 +34,14 @@ describe('JournalParser', () => {
     expect(new JournalParser('J').finish()).toEqual({ records: [], problems: [] });
   });
 
+  it('reads only the lines holding the bytes asked for, counting every line', () => {
+    const begin: JournalRecord = { t: 0, event: 'begin', run: 'r1', command: 'apply', planDigest: 'd' };
+    const bytes = Buffer.from(`${JSON.stringify(begin)}\n${text}\n{"event":"begin" damaged\n`, 'utf8');
+    const parser = new JournalParser('J', Buffer.from('"event":"begin"'));
+    parser.push(bytes);
+    expect(parser.finish()).toEqual({ records: [begin], problems: ['J:8: not a valid journal record, skipped'] });
+  });
+
   it('skips a line longer than any record without keeping it whole, and reads on', () => {
     const parser = new JournalParser('J');
     parser.push(Buffer.from(`${JSON.stringify(records[0])}\n`));

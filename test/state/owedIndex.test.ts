@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openJournal } from '../../src/state/journal.js';
-import { readOwedNow, writeOwedIndex } from '../../src/state/owedIndex.js';
+import { readOwedIndex, readOwedNow, writeOwedIndex } from '../../src/state/owedIndex.js';
 import type { JournalRecord } from '../../src/types.js';
 
 let dir: string;
@@ -41,6 +41,18 @@ describe('the owed index', () => {
     // Appended without the index knowing (a resume, a killed run): the journal is read again.
     await append([settled('docs/b', 4), deferred('docs/c', 5)]);
     expect((await readOwedNow(dir)).map((o) => o.path)).toEqual(['docs/c']);
+  });
+
+  it('is read alone by readOwedIndex: null when it does not match the journal, or there is none', async () => {
+    expect(await readOwedIndex(dir)).toEqual([]); // no journal: nothing owed
+    await append([deferred('docs/a', 1)]);
+    expect(await readOwedIndex(dir)).toBeNull();
+    const before = await readOwedNow(dir);
+    await append([settled('docs/a', 2)]);
+    await writeOwedIndex(dir, before, [settled('docs/a', 2)]);
+    expect(await readOwedIndex(dir)).toEqual([]);
+    await append([deferred('docs/b', 3)]);
+    expect(await readOwedIndex(dir)).toBeNull();
   });
 
   it('is trusted only for the journal it was written for (an index written with a wrong view is used until the journal changes)', async () => {
