@@ -14,7 +14,7 @@ async function readJournalStamp(stateDir: string): Promise<string | null> {
   return st === null ? null : `${st.ino}:${st.size}:${st.mtimeMs}`;
 }
 
-/** What the journal owes now by its index; null when the index does not match the journal (or there is none). */
+/** What the journal owes now by its index ([] when there is no journal); null when no index matches the journal. */
 export async function readOwedIndex(stateDir: string): Promise<OwedItem[] | null> {
   const stamp = await readJournalStamp(stateDir);
   if (stamp === null) return [];
