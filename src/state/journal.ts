@@ -63,9 +63,9 @@ export async function openJournal(stateDir: string): Promise<JournalWriter> {
   let closed = false;
   const writeRecords = async (records: readonly JournalRecord[]): Promise<void> => {
     try {
-      for (let i = 0; i < records.length; i += WRITE_BATCH_RECORDS) {
-        const lines = records.slice(i, i + WRITE_BATCH_RECORDS).map(renderJournalLine).join('');
-        await writeAll(handle, Buffer.from(needsNewline ? `\n${lines}` : lines, 'utf8'));
+      if (needsNewline) await writeAll(handle, Buffer.from('\n'));
+      for (const data of renderJournalBatches(records)) {
+        await writeAll(handle, data);
         needsNewline = false;
       }
       await handle.sync();
@@ -109,6 +109,11 @@ function renderJournalLine(record: JournalRecord): string {
   if (step === undefined) stepJson.set(record.step, (step = JSON.stringify(record.step)));
   const reason = 'reason' in record ? `,"reason":${JSON.stringify(record.reason)}` : '';
   return `{"t":${JSON.stringify(record.t)},"event":"${record.event}","run":${JSON.stringify(record.run)},"step":${step}${reason}}\n`;
+}
+
+/** The records' lines, WRITE_BATCH_RECORDS to a buffer: no one string holds hundreds of thousands of them. */
+function* renderJournalBatches(records: readonly JournalRecord[]): Generator<Buffer> {
+  for (let i = 0; i < records.length; i += WRITE_BATCH_RECORDS) yield Buffer.from(records.slice(i, i + WRITE_BATCH_RECORDS).map(renderJournalLine).join(''), 'utf8');
 }
 
 /** True when the file is non-empty and its last byte is not a newline. */
@@ -271,27 +276,24 @@ export async function compactJournal(stateDir: string, maxBytes: number = JOURNA
 
 /** Rewrites the journal atomically with only the records still needed for `owed` (damaged lines dropped). */
 export async function writeCompactJournal(stateDir: string, records: readonly JournalRecord[], owed: readonly OwedItem[]): Promise<void> {
-  const lines = buildCompactJournal(records, owed);
-  // Joined a batch at a time: what a killed apply of a million steps still owes is more than a string holds.
-  const parts: Buffer[] = [];
-  for (let i = 0; i < lines.length; i += WRITE_BATCH_RECORDS) parts.push(Buffer.from(lines.slice(i, i + WRITE_BATCH_RECORDS).join(''), 'utf8'));
-  await writeFileAtomic(journalPath(stateDir), Buffer.concat(parts));
+  // Rendered a batch at a time: what a killed apply of a million steps still owes is more than a string holds.
+  await writeFileAtomic(journalPath(stateDir), Buffer.concat([...renderJournalBatches(buildCompactJournal(records, owed))]));
 }
 
 /** `begin` records a compaction keeps (the latest): what shows a saved plan was applied already. */
 export const KEPT_BEGIN_RECORDS = 1000;
 
 /**
- * The journal's lines keeping only the records about pairs in `owed` and the latest KEPT_BEGIN_RECORDS
+ * The records a compaction keeps: those about pairs in `owed` and the latest KEPT_BEGIN_RECORDS
  * `begin` records, in their original order (pure).
  */
-export function buildCompactJournal(records: readonly JournalRecord[], owed: readonly OwedItem[]): string[] {
+export function buildCompactJournal(records: readonly JournalRecord[], owed: readonly OwedItem[]): JournalRecord[] {
   const wanted = new Set(owed.map((o) => keyOf(o.path, o.machine)));
-  const lines: string[] = [];
+  const kept: JournalRecord[] = [];
   let beginsToSkip = records.filter((r) => r.event === 'begin').length - KEPT_BEGIN_RECORDS;
   for (const record of records) {
-    if (record.event === 'begin' && beginsToSkip-- <= 0) lines.push(renderJournalLine(record));
-    if (recordKeys(record).some((target) => wanted.has(keyOf(target.path, target.machine)))) lines.push(renderJournalLine(record));
+    if (record.event === 'begin' && beginsToSkip-- <= 0) kept.push(record);
+    if (recordKeys(record).some((target) => wanted.has(keyOf(target.path, target.machine)))) kept.push(record);
   }
-  return lines;
+  return kept;
 }
