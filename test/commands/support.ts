@@ -172,7 +172,6 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
   }
 }
 
-/** The usual sandbox of these tests: `here` (local, self) and the ssh machines, syncing `docs`. */
 /**
  * The worker's shared sshd serving `hosts` for the calling test file (see shareSshd: every alias
  * back online after the file's tests), and a docs sandbox on it per call of `sandbox()`.
@@ -197,6 +196,7 @@ export function useDocsMachines(hosts: readonly string[]): { readonly sshd: Sshd
   };
 }
 
+/** The usual sandbox of these tests: `here` (local, self) and the ssh machines, syncing `docs`. */
 export function makeDocsSandbox(sshd: SshdHandle, ssh: readonly string[]): Promise<Sandbox> {
   return makeSandbox({ sshd, ssh: [...ssh], local: ['here'], self: 'here', paths: ['docs'] });
 }
