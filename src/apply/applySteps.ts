@@ -5,7 +5,7 @@ import { applyCopyAside } from './phases/copyAside.js';
 import { applyMoves } from './phases/moves.js';
 import { applyPrecheck } from './phases/precheck.js';
 import { applyPulls } from './phases/pulls.js';
-import { applyPushesAndTrash, startEarlyRsyncs } from './phases/pushes.js';
+import { applyPushesAndTrash, dropEarlyWholes, startEarlyRsyncs, startEarlyWholes } from './phases/pushes.js';
 import { isInterrupted, knownOutcomes, settleInterrupted, type ApplyState } from './phases/state.js';
 import { buildWholeCandidates } from './phases/wholeCandidates.js';
 
@@ -16,7 +16,8 @@ export type { ApplyProgress, ApplyRequest, MachineProgress, StepOutcome, StepSta
  * round trip per machine), pull (one rsync per source), then push and trash (one batch per
  * target, targets in parallel), looking at the results, journalling each outcome durably
  * as it happens. Folders new on a receiver go whole when their source is exactly as planned
- * (see applyTransferWhole). Failures are returned as data; only journal I/O errors throw. A machine
+ * (see applyTransferWhole); pushed to a ready machine, they begin going into staging folders
+ * before the journal and the precheck (see startEarlyWholes), placed only after both. Failures are returned as data; only journal I/O errors throw. A machine
  * silent for `config.stallTimeout` seconds fails its steps as stalled; an aborted `req.signal`
  * ends the apply early, every step not done failed as "interrupted" (and journalled so).
  */
@@ -25,7 +26,26 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
   const steps = plan.steps;
   const t = req.now;
 
-  // Written (and fsynced) while the preconditions are looked at; awaited before anything is transferred.
+  const { candidates, listedAsTree, trees } = buildWholeCandidates(req.config, steps);
+  const state: ApplyState = {
+    req,
+    steps,
+    outcomes: new Array<StepOutcome | undefined>(steps.length),
+    problems: new Map(),
+    candidates,
+    wholes: new Map(),
+    early: new Map(),
+    earlyWholes: new Map(),
+    progress: { filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 },
+    totalsKnown: false,
+    perMachine: new Map(),
+    inFlight: new Map(),
+    stagings: 0,
+  };
+  // Folders new on a ready push target begin going whole into staging folders now (see startEarlyWholes).
+  startEarlyWholes(state);
+
+  // Written (and fsynced) while the preconditions are looked at; awaited before anything is placed or transferred outside a staging folder.
   const journalled = journal.appendMany([
     ...steps.map((step): JournalRecord => ({ t: t(), event: 'planned', run: req.run, step })),
     ...plan.deferred.map((d): JournalRecord => ({ t: t(), event: 'deferred', run: req.run, path: d.path, machine: d.machine, reason: d.reason })),
@@ -37,21 +57,6 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
     return [];
   }
 
-  const { candidates, listedAsTree, trees } = buildWholeCandidates(req.config, steps);
-  const state: ApplyState = {
-    req,
-    steps,
-    outcomes: new Array<StepOutcome | undefined>(steps.length),
-    problems: new Map(),
-    candidates,
-    wholes: new Map(),
-    early: new Map(),
-    progress: { filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 },
-    perMachine: new Map(),
-    inFlight: new Map(),
-    stagings: 0,
-  };
-
   // Meanwhile the push targets' rsyncs may connect (see startEarlyRsyncs); stopped at the end if never sent a list.
   startEarlyRsyncs(state);
   try {
@@ -62,6 +67,8 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
     const moveProblems = isInterrupted(state) ? new Map() : await applyMoves(state, asideProblems);
     // 2. Preconditions, just before transferring; what no longer holds is settled, not carried out.
     if (!(await applyPrecheck(state, { journalled, listedAsTree, trees, blocked: [asideProblems, moveProblems] }))) return await settleInterrupted(state);
+    // Whole sends begun early of which the precheck kept nothing stop now.
+    await dropEarlyWholes(state, false);
     // 3. Pulls, then 4. pushes and trash.
     await applyPulls(state);
     await applyPushesAndTrash(state);
@@ -69,5 +76,6 @@ export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
     return knownOutcomes(state);
   } finally {
     await Promise.all([...state.early.values()].map((rsync) => rsync.cancel()));
+    await dropEarlyWholes(state, true);
   }
 }

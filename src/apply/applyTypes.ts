@@ -52,6 +52,12 @@ export interface ApplyRequest {
   readonly onProgress?: (progress: ApplyProgress) => void;
   /** Shells already started on the plan's machines (see openScriptSession), for the precheck to use instead of starting its own. */
   readonly sessions?: ReadonlyMap<string, ScriptSession>;
+  /**
+   * Machines this apply has locked and its steps write, their transfer temp folder made (see
+   * buildTakeLockScript): folders new there may begin going whole into staging folders before
+   * the precheck (see startEarlyWholes).
+   */
+  readonly ready?: ReadonlySet<string>;
   /** Aborted by Ctrl-C or SIGTERM: transfers and looks are stopped, nothing more is started, every step not done fails as "interrupted". */
   readonly signal?: AbortSignal;
 }

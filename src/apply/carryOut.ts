@@ -87,10 +87,11 @@ export async function carryOut(
   // So is every machine whose base the apply writes at its end: all that took part in the scan.
   // A plan without steps writes nothing but, at its end, the bases and seen lines that changed:
   // those machines alone are locked then (below), and none when nothing changed.
-  const writes = new Set([...plan.steps.map((s) => s.to), ...(from ? from.snapshot.machines.filter((m) => m.status === 'online').map((m) => m.name) : [])]);
+  const targets = new Set(plan.steps.map((s) => s.to));
+  const writes = new Set([...targets, ...(from ? from.snapshot.machines.filter((m) => m.status === 'online').map((m) => m.name) : [])]);
   const holder = { host: io.hostname, pid: process.pid, run, nowMs: io.now() };
   const lockLater = plan.steps.length === 0;
-  const locking = writes.size === 0 || lockLater ? undefined : takeMachineLocks(ctx.config, ctx.self.name, sshOptions, writes, holder, new Set(plan.steps.map((s) => s.to)));
+  const locking = writes.size === 0 || lockLater ? undefined : takeMachineLocks(ctx.config, ctx.self.name, sshOptions, writes, holder, targets);
   locking?.catch(() => undefined); // awaited below; a refusal is thrown there
   let locks: MachineLocks | undefined;
   let seenLines: SeenLines | undefined;
@@ -104,8 +105,8 @@ export async function carryOut(
   const known: StepOutcome[] = [];
   let begun = false;
   const startedMs = io.now();
-  const report = (outcomes: readonly StepOutcome[], code: number, stopped = false) => {
-    const remaining = [...buildRemaining(plan, outcomes), ...(stopped ? [{ kind: 'stopped' as const }] : [])];
+  const report = (outcomes: readonly StepOutcome[], code: number, stopped = false, left = buildRemaining(plan, outcomes)) => {
+    const remaining = [...left, ...(stopped ? [{ kind: 'stopped' as const }] : [])];
     const counts = { done: 0, failed: 0, stale: 0 };
     for (const o of outcomes) counts[o.status]++;
     if (json) emit({ event: 'summary', ...counts, deferred: plan.deferred.length, conflicts: plan.conflicts.length, ...summariseDone(outcomes), elapsedMs: Math.max(0, io.now() - startedMs), remaining, exitCode: code });
@@ -139,6 +140,8 @@ export async function carryOut(
       },
       onProgress: progress.update,
       sessions,
+      // The machines locked here that a step writes: their temp folders were made with their locks.
+      ready: new Set((locks?.machines ?? []).filter((name) => targets.has(name))),
       signal,
     });
     progress.clear();
@@ -158,11 +161,12 @@ export async function carryOut(
         for (const line of locks.warnings) io.stderr(`warning: ${escapeControls(line)}\n`);
       }
     }
-    const code = signal?.aborted ? interruptExitCode(signal.reason) : buildRemaining(plan, outcomes).length > 0 ? 2 : 0;
+    const left = buildRemaining(plan, outcomes);
+    const code = signal?.aborted ? interruptExitCode(signal.reason) : left.length > 0 ? 2 : 0;
     await journal.append({ t: io.now(), event: 'end', run, exitCode: code });
     await journal.close();
     await writeOwedIndex(ctx.config.stateDir, owedBefore, appended);
-    report(outcomes, code);
+    report(outcomes, code, false, left);
     return code;
   } catch (err) {
     if (!begun) throw err;

@@ -1,7 +1,7 @@
 // Each machine's own part of the base after an apply, as the files to write on it (state/machineBase.ts).
 import type { MachineBases } from '../snapshot/machineBases.js';
 import { findChangedBasePaths } from '../state/baseChanges.js';
-import { isSameBaseEntry } from '../state/baseRows.js';
+import { hasSameEntries, isSameBaseEntry } from '../state/baseRows.js';
 import { countBaseFiles, renderBaseBody, renderBaseHead, renderBaseRecords, type MachineBaseHead } from '../state/machineBase.js';
 import type { SetFile } from '../transport/setFilesScript.js';
 import type { Base, Config, Entry } from '../types.js';
@@ -63,6 +63,7 @@ export async function buildMachineBaseFiles(req: MachineBaseWrite): Promise<Map<
   };
   const changed = [...findChangedBasePaths(req.previous, req.next)];
   let whole: Promise<Base> | undefined;
+  const rendered: RenderedBodies = [];
   for (const name of req.machines) {
     if (!config.machines.some((m) => m.name === name)) continue;
     const f = req.before.found.get(name);
@@ -74,7 +75,7 @@ export async function buildMachineBaseFiles(req: MachineBaseWrite): Promise<Map<
     }
     if (written === null) {
       whole ??= req.readWhole();
-      written = buildWholeFile(name, await whole, { ...identity, id: req.id });
+      written = buildWholeFile(name, await whole, { ...identity, id: req.id }, rendered);
     }
     const files = [
       { name: `base-${req.id}`, bytes: written.body },
@@ -118,9 +119,18 @@ export function buildChainFile(name: string, before: MachineBaseHead | undefined
   return { body: renderBaseRecords(after, mine), head };
 }
 
-/** Machine `name`'s whole base (from `whole`, every path) as the first file of a new chain, with its head. */
-export function buildWholeFile(name: string, whole: Base, sync: SyncIdentity): Written {
+/** Whole bodies rendered so far in one sync, with the entries each renders (any order). */
+type RenderedBodies = { readonly entries: ReadonlyMap<string, Entry>; readonly body: Buffer }[];
+
+/**
+ * Machine `name`'s whole base (from `whole`, every path) as the first file of a new chain, with
+ * its head. A body of `rendered` with the same entries is used again (after a sync that left them
+ * alike, every machine's); one rendered here is added to it.
+ */
+export function buildWholeFile(name: string, whole: Base, sync: SyncIdentity, rendered: RenderedBodies = []): Written {
   const paths = whole.covered?.get(name) ?? [];
   const entries = whole.get(name) ?? new Map<string, Entry>();
-  return { body: renderBaseBody(entries), head: { ...sync, chain: [sync.id], rows: entries.size, logRows: 0, paths, files: countBaseFiles(entries, paths) } };
+  let body = rendered.find((r) => hasSameEntries(r.entries, entries))?.body;
+  if (body === undefined) rendered.push({ entries, body: (body = renderBaseBody(entries)) });
+  return { body, head: { ...sync, chain: [sync.id], rows: entries.size, logRows: 0, paths, files: countBaseFiles(entries, paths) } };
 }

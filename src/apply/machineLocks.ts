@@ -68,8 +68,8 @@ export async function takeMachineLocks(
   sshOptions: readonly string[],
   machineNames: Iterable<string>,
   holder: MachineLockHolder,
-  /** Machines whose seen lines go once locked (those a step writes: see buildTakeLockScript). */
-  clearSeen: ReadonlySet<string> = new Set(),
+  /** Machines a step writes: once locked, their seen lines go and their transfer temp folder is made (see buildTakeLockScript). */
+  written: ReadonlySet<string> = new Set(),
 ): Promise<MachineLocks> {
   const wanted = new Set(machineNames);
   const machines = config.machines.filter((m) => wanted.has(m.name) && m.state !== 'outofuse');
@@ -87,8 +87,10 @@ export async function takeMachineLocks(
   const warnings: string[] = [];
   const held: string[] = [];
   const taken: MachineConfig[] = [];
+  /** Machines whose temp folder the take made: removed again (when empty) if the apply is refused. */
+  const madeTemp = new Set<string>();
   const takeOne = async (m: MachineConfig, breakOwner?: string): Promise<TakeAnswer | undefined> => {
-    const { out, result } = await run(m, buildTakeLockScript(specOf(m), config.stallTimeout, breakOwner, clearSeen.has(m.name)));
+    const { out, result } = await run(m, buildTakeLockScript(specOf(m), config.stallTimeout, breakOwner, written.has(m.name)));
     if (result.unreachable !== undefined || result.exitCode === 3) return undefined;
     if (result.exitCode !== 0) return { kind: 'fail', reason: result.stderr.trim().split('\n')[0] || `exit code ${result.exitCode}` };
     return parseTakeOutput(out);
@@ -110,6 +112,7 @@ export async function takeMachineLocks(
       else if (answer.kind === 'fail') warnings.push(`${m.name}: not locked (${escapeControls(answer.reason)})`);
       else {
         taken.push(m);
+        if (answer.madeTemp) madeTemp.add(m.name);
         for (const t of answer.tookOver) {
           const why = gone ?? `not renewed for ${t.ageSeconds ?? '?'} s (stallTimeout ${config.stallTimeout} s)`;
           warnings.push(`${m.name}: took over the lock of ${describeOwner(t.owner, holder.nowMs)}: ${why}`);
@@ -144,7 +147,8 @@ export async function takeMachineLocks(
         await Promise.all(renewing.values());
         const writes = (m: MachineConfig) => {
           const line = seen?.lines.get(m.name);
-          return { files: bases?.get(m.name), seen: line === undefined ? undefined : buildWriteSeenLine(seen!.file, line) };
+          // Refused: nothing was written, and a temp folder the take made goes again.
+          return { files: bases?.get(m.name), seen: line === undefined ? undefined : buildWriteSeenLine(seen!.file, line), removeTemp: held.length > 0 && madeTemp.has(m.name) };
         };
         const answers = await Promise.all(taken.map((m) => run(m, buildReleaseLockScript(specOf(m), writes(m))).catch(() => undefined)));
         const wrote = (a: (typeof answers)[number]) => a !== undefined && a.result.unreachable === undefined && a.result.exitCode === 0 && a.out.split('\n').includes('based');

@@ -17,6 +17,14 @@ export function isSameBaseEntry(a: Entry | undefined, b: Entry | undefined): boo
   return a !== undefined && b !== undefined && a.type === b.type && a.mtime === b.mtime && a.size === b.size && a.mode === b.mode && a.target === b.target;
 }
 
+/** Whether two maps hold the same entries at the same paths (isSameBaseEntry). */
+export function hasSameEntries(a: ReadonlyMap<string, Entry>, b: ReadonlyMap<string, Entry>): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  for (const [path, entry] of a) if (!isSameBaseEntry(entry, b.get(path))) return false;
+  return true;
+}
+
 /**
  * Appends to `parts` the rows of `paths` across `maps` (machine i's entries = maps[i]): one row
  * per distinct entry, naming every machine that holds it. Rows are separated by `,` and

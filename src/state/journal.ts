@@ -200,37 +200,61 @@ export function buildOwed(records: readonly JournalRecord[]): OwedItem[] {
   return advanceOwed([], records);
 }
 
+/** What keeps a (path, machine) owed while advanceOwed reads: when it became owed, and the latest record (or the item it was before). */
+interface Owing {
+  readonly since: number;
+  record?: JournalRecord;
+  item?: OwedItem;
+}
+
 /** What is owed after `records`, given what was owed before them (pure; see buildOwed). */
 export function advanceOwed(before: readonly OwedItem[], records: readonly JournalRecord[]): OwedItem[] {
-  const owed = new Map<string, OwedItem>(before.map((o) => [keyOf(o.path, o.machine), o]));
+  // Machine → path → Owing: no item (nor reason) is made for a step until it is known still owed.
+  const owed = new Map<string, Map<string, Owing>>();
+  const on = (machine: string) => {
+    let paths = owed.get(machine);
+    if (paths === undefined) owed.set(machine, (paths = new Map()));
+    return paths;
+  };
+  for (const o of before) on(o.machine).set(o.path, { since: o.since, item: o });
+  const visit = (record: JournalRecord, path: string, machine: string) => {
+    const paths = on(machine);
+    if (record.event === 'done' || record.event === 'settled') {
+      paths.delete(path);
+      return;
+    }
+    const was = paths.get(path);
+    if (was === undefined) paths.set(path, { since: record.t, record });
+    else {
+      was.record = record;
+      was.item = undefined;
+    }
+  };
   for (const record of records) {
-    for (const target of recordKeys(record)) {
-      const key = keyOf(target.path, target.machine);
-      let kind: OwedItem['kind'];
-      let reason: string;
-      switch (record.event) {
-        case 'done':
-        case 'settled':
-          owed.delete(key);
-          continue;
-        case 'planned':
-          kind = 'planned';
-          reason = `apply stopped before this step finished (run ${record.run})`;
-          break;
-        case 'failed':
-        case 'stale':
-        case 'deferred':
-          kind = record.event;
-          reason = record.reason;
-          break;
-        default:
-          continue;
-      }
-      const since = owed.get(key)?.since ?? record.t;
-      owed.set(key, { path: target.path, machine: target.machine, since, reason, kind });
+    switch (record.event) {
+      case 'planned':
+      case 'done':
+      case 'failed':
+      case 'stale':
+        visit(record, record.step.path, record.step.to);
+        if (record.step.action === 'move' && record.step.was !== undefined) visit(record, record.step.was, record.step.to);
+        break;
+      case 'deferred':
+      case 'settled':
+        visit(record, record.path, record.machine);
+        break;
     }
   }
-  return [...owed.values()].sort(compareOwed);
+  const items: OwedItem[] = [];
+  for (const [machine, paths] of owed) for (const [path, o] of paths) items.push(o.item ?? buildOwedItem(path, machine, o.since, o.record!));
+  return items.sort(compareOwed);
+}
+
+/** The item for a (path, machine) owed since `since`, its kind and reason from the latest record that keeps it owed. */
+function buildOwedItem(path: string, machine: string, since: number, record: JournalRecord): OwedItem {
+  if (record.event === 'planned') return { path, machine, since, reason: `apply stopped before this step finished (run ${record.run})`, kind: 'planned' };
+  if (record.event === 'failed' || record.event === 'stale' || record.event === 'deferred') return { path, machine, since, reason: record.reason, kind: record.event };
+  throw new Error(`not a record that keeps a path owed: ${record.event}`);
 }
 
 function compareOwed(a: OwedItem, b: OwedItem): number {

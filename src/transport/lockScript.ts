@@ -3,6 +3,7 @@
 // The lock is a lease: its holder touches `owner` while it runs, and a lock whose owner file was
 // not touched for `stallTimeout` seconds may be taken over. Its age is judged on the machine
 // itself (its own clock against its own file times), so no clock offset between machines counts.
+import { TRANSFER_TEMP_DIR } from './rsync.js';
 import { quoteShell } from './shellQuote.js';
 import { buildWriteSetFilesLines, type SetFile } from './setFilesScript.js';
 
@@ -29,7 +30,12 @@ export interface LockOwner {
 
 /** The take script's answer. */
 export type TakeAnswer =
-  | { readonly kind: 'taken'; readonly tookOver: readonly { readonly ageSeconds: number | undefined; readonly owner: LockOwner }[] }
+  | {
+      readonly kind: 'taken';
+      readonly tookOver: readonly { readonly ageSeconds: number | undefined; readonly owner: LockOwner }[];
+      /** The take made the transfer temp folder (it was not there): a release that gives up before anything is written removes it again. */
+      readonly madeTemp?: true;
+    }
   | { readonly kind: 'held'; readonly ageSeconds: number | undefined; readonly owner: LockOwner }
   | { readonly kind: 'fail'; readonly reason: string };
 
@@ -69,15 +75,20 @@ function prelude(spec: LockSpec): string[] {
  * one, whose folder) was modified less than `stallTimeout` seconds ago is held; an older one (or
  * the one whose owner line is `breakOwner`: a holder known to be gone) is taken over, one taker at
  * a time (`lock/takeover`, made inside the stale lock, is the takers' mutex, gone with it).
- * Output lines: `stale TAB AGE TAB OWNER` per lock taken over, then `taken`, or `held TAB AGE TAB
+ * Output lines: `stale TAB AGE TAB OWNER` per lock taken over, `made` when it made the temp
+ * folder (`written`), then `taken`, or `held TAB AGE TAB
  * OWNER`, or `fail TAB WHY`; AGE is `?` when the machine could not tell it. Exit 3: root missing.
- * `clearSeen`: once taken, the machine's seen lines (state/seenLine.ts) are removed: its tree is
- * about to change, and a scan would only pay to learn that its listing no longer has their digest.
+ * `written` (a step of the apply writes the machine): once taken, the machine's seen lines
+ * (state/seenLine.ts) are removed (its tree is about to change, and a scan would only pay to learn
+ * that its listing no longer has their digest), and its transfer temp folder (TRANSFER_TEMP_DIR) is
+ * made, so that transfers into staging folders there may begin before the precheck.
  */
-export function buildTakeLockScript(spec: LockSpec, stallTimeout: number, breakOwner?: string, clearSeen = false): string {
+export function buildTakeLockScript(spec: LockSpec, stallTimeout: number, breakOwner?: string, written = false): string {
+  const t = quoteShell(TRANSFER_TEMP_DIR);
+  const prepare = written ? `set -- "$d"/seen-*; [ ! -e "$1" ] || rm -f -- "$@" 2>/dev/null; [ -d ${t} ] || { mkdir -- ${t} 2>/dev/null && echo made; }; ` : '';
   return [
     ...prelude(spec),
-    `took() { ${clearSeen ? 'set -- "$d"/seen-*; [ ! -e "$1" ] || rm -f -- "$@" 2>/dev/null; ' : ''}echo taken; exit 0; }`,
+    `took() { ${prepare}echo taken; exit 0; }`,
     `limit=${Math.max(1, Math.floor(stallTimeout))}; brk=${quoteShell(breakOwner ?? '')}`,
     // Seconds since $1 was modified, by this machine's clock: perl, else date +%s and stat.
     `age() { perl -e '@s = lstat($ARGV[0]) or exit 1; print time - $s[9], "\\n"' -- "$1" 2>/dev/null || { m=$(stat -c %Y -- "$1" 2>/dev/null || stat -f %m -- "$1" 2>/dev/null) && n=$(date +%s) && echo $((n - m)); }; }`,
@@ -122,9 +133,11 @@ export function buildTakeLockScript(spec: LockSpec, stallTimeout: number, breakO
 /** Parses the take script's output; a run cut short (no final answer) is a failure. */
 export function parseTakeOutput(output: string): TakeAnswer {
   const tookOver: { ageSeconds: number | undefined; owner: LockOwner }[] = [];
+  let madeTemp = false;
   for (const line of output.split('\n')) {
     const [kind, first = '', ...rest] = line.split('\t');
-    if (kind === 'taken') return { kind: 'taken', tookOver };
+    if (kind === 'made') madeTemp = true;
+    if (kind === 'taken') return { kind: 'taken', tookOver, ...(madeTemp ? { madeTemp: true as const } : {}) };
     if (kind === 'fail') return { kind: 'fail', reason: [first, ...rest].join('\t') };
     if (kind === 'stale' || kind === 'held') {
       const ageSeconds = /^-?[0-9]+$/.test(first) ? Number(first) : undefined;
@@ -147,11 +160,13 @@ export interface ReleaseWrites {
   readonly files?: readonly SetFile[];
   /** A shell line writing the machine's seen line (buildWriteSeenLine); run only once `files` are in place. */
   readonly seen?: string;
+  /** Remove the transfer temp folder when it is empty (the take made it, and the apply gives up before writing anything). */
+  readonly removeTemp?: boolean;
 }
 
 /**
- * The release script: writes `writes` while the lock is still ours, then removes the lock if it
- * is, then the set folder and `.blat` when they are left empty (rmdir removes nothing else).
+ * The release script: writes `writes` while the lock is still ours (or removes the empty temp
+ * folder, when asked), then removes the lock if it is, then the set folder and `.blat` when they are left empty (rmdir removes nothing else).
  * Output `based` (the files written), `ok` (the seen line), then `released`, `notours` or `fail`;
  * exit 3: root missing.
  */
@@ -172,6 +187,7 @@ export function buildReleaseLockScript(spec: LockSpec, writes: ReleaseWrites = {
   return [
     ...prelude(spec),
     ...first,
+    ...(writes.removeTemp ? [`if [ "$(owner)" = "$me" ]; then rmdir -- ${quoteShell(TRANSFER_TEMP_DIR)} 2>/dev/null; fi`] : []),
     `if [ "$(owner)" != "$me" ]; then echo notours; elif rm -rf -- "$l"; then echo released; else echo fail; fi`,
     // One rmdir, the set folder first, then its parents, and none while the set folder holds a file.
     `set -- "$d"/*; if [ ! -e "$1" ] && [ ! -h "$1" ]; then rmdir -- ${parents.map(quoteShell).join(' ')} 2>/dev/null; fi`,

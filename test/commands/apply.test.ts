@@ -718,7 +718,7 @@ describe.concurrent('blat apply: folders new on a receiver go whole', () => {
     }
   });
 
-  it('goes path by path when the source changed since the plan (the changed file is stale), and never over a folder that appeared', async () => {
+  it('goes path by path when the source changed since the plan (the changed file is stale; what was sent whole before the precheck is dropped), and never over a folder that appeared', async () => {
     const box = await sandbox();
     const pwned = `/tmp/blat-pwned-${randomTag()}`;
     try {
@@ -728,8 +728,14 @@ describe.concurrent('blat apply: folders new on a receiver go whole', () => {
       // After the plan: a file under the new folder changes here, and m2 gets a folder of its own there.
       await box.write('here', 'docs/new/f 10.txt', 'edited after the plan\n', 1700009999);
       await box.write('m2', 'docs/new/mine.txt', 'made on m2 meanwhile\n', 1700008888);
-      const r = await runBlat(['apply', 'plan.json', '--json'], { cwd: box.dir, timeoutMs: 60_000 });
+      const spy = await makeToolSpy();
+      const r = await runBlat(['apply', 'plan.json', '--json'], { cwd: box.dir, timeoutMs: 60_000, env: spy.env });
+      const rsyncs = await spy.transfers();
+      await spy.cleanup();
       expect(r.code).toBe(2);
+      // The folder began going whole to each receiver (locked) before the precheck; the precheck kept none of it.
+      expect(rsyncs.filter((c) => !c.includes('--files-from'))).toHaveLength(3);
+      for (const m of SSH) expect(await readdir(join(box.root(m), '.blat-tmp')), m).toEqual([]);
       const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; status?: string; path?: string; to?: string });
       const stale = events.filter((e) => e.event === 'step' && e.status === 'stale');
       // The edited file, for every receiver; everything for m2, where the folder now exists.

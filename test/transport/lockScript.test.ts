@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import {
   parseTakeOutput,
 } from '../../src/transport/lockScript.js';
 import { buildWriteSeenLine } from '../../src/transport/seenScript.js';
+import { TRANSFER_TEMP_DIR } from '../../src/transport/rsync.js';
 
 const SET = '.blat/sets/docs-set';
 const ME = buildOwnerLine({ host: 'box-a', pid: 101, run: 'r1', nowMs: Date.parse('2026-01-02T13:02:11Z') });
@@ -68,7 +69,7 @@ describe('the lock scripts run by /bin/sh', () => {
     expect(take(ME)).toEqual({ kind: 'taken', tookOver: [] });
   });
 
-  it('removes the seen lines once taken, when asked (the tree is about to change), and never while another holds the lock', async () => {
+  it('removes the seen lines and makes the temp folder once taken, when asked (the tree is about to change), and never while another holds the lock', async () => {
     const seen = ['seen-0123456789ab', 'seen-ba9876543210'];
     const plant = async () => {
       await mkdir(join(root, SET), { recursive: true });
@@ -83,14 +84,33 @@ describe('the lock scripts run by /bin/sh', () => {
     // Held by another: refused, and nothing removed.
     expect(parseTakeOutput(run(buildTakeLockScript({ root, setDir: SET, owner: OTHER }, 60, undefined, true)))).toMatchObject({ kind: 'held' });
     expect(await left()).toEqual(['head', ...seen]);
-    // Asked, and taken (again, as its owner): the seen lines go, nothing else.
-    expect(parseTakeOutput(run(buildTakeLockScript({ root, setDir: SET, owner: ME }, 60, undefined, true)))).toEqual({ kind: 'taken', tookOver: [] });
+    expect(existsSync(join(root, TRANSFER_TEMP_DIR))).toBe(false);
+    // Asked, and taken (again, as its owner): the seen lines go, nothing else; the temp folder is made (and said so).
+    expect(parseTakeOutput(run(buildTakeLockScript({ root, setDir: SET, owner: ME }, 60, undefined, true)))).toEqual({ kind: 'taken', tookOver: [], madeTemp: true });
     expect(await left()).toEqual(['head']);
+    expect(statSync(join(root, TRANSFER_TEMP_DIR)).isDirectory()).toBe(true);
     // And on a free lock.
     run(buildReleaseLockScript({ root, setDir: SET, owner: ME }));
     await plant();
     expect(parseTakeOutput(run(buildTakeLockScript({ root, setDir: SET, owner: ME }, 60, undefined, true)))).toEqual({ kind: 'taken', tookOver: [] });
     expect(await left()).toEqual(['head']);
+  });
+
+  it('a release asked to remove the temp folder the take made, only while empty and the lock ours', async () => {
+    const takeWritten = () => parseTakeOutput(run(buildTakeLockScript({ root, setDir: SET, owner: ME }, 60, undefined, true)));
+    const temp = join(root, TRANSFER_TEMP_DIR);
+    expect(takeWritten()).toEqual({ kind: 'taken', tookOver: [], madeTemp: true });
+    expect(run(buildReleaseLockScript({ root, setDir: SET, owner: ME }, { removeTemp: true }))).toContain('released');
+    expect(existsSync(temp)).toBe(false);
+    // Not empty (a staging folder of another run, a partial file): it stays.
+    expect(takeWritten()).toEqual({ kind: 'taken', tookOver: [], madeTemp: true });
+    await mkdir(join(temp, 'partial'));
+    run(buildReleaseLockScript({ root, setDir: SET, owner: ME }, { removeTemp: true }));
+    expect(existsSync(join(temp, 'partial'))).toBe(true);
+    // There already: the take does not say it made it.
+    expect(takeWritten()).toEqual({ kind: 'taken', tookOver: [] });
+    run(buildReleaseLockScript({ root, setDir: SET, owner: ME }));
+    expect(existsSync(join(temp, 'partial'))).toBe(true);
   });
 
   it('answers held, naming the owner, while the owner file was touched less than stallTimeout ago', async () => {

@@ -35,10 +35,13 @@ export async function readVerifiedOutcomes(
   const { req, steps } = state;
   const { config } = req;
   /** The window two machines' mtimes compare with (the larger of theirs); whether a machine's modes count. */
-  const pairWindowOf = (a: string, b: string) => Math.max(machineOf(state, a).modifyWindow ?? config.modifyWindow, machineOf(state, b).modifyWindow ?? config.modifyWindow);
-  const keepsPerms = (name: string) => machineOf(state, name).perms !== 'ignore';
+  const windowOf = new Map(config.machines.map((m) => [m.name, m.modifyWindow ?? config.modifyWindow]));
+  const pairWindowOf = (a: string, b: string) => Math.max(windowOf.get(a) ?? config.modifyWindow, windowOf.get(b) ?? config.modifyWindow);
+  const keeping = new Map(config.machines.map((m) => [m.name, m.perms !== 'ignore']));
+  const keepsPerms = (name: string) => keeping.get(name) !== false;
   /** Where each path pulled in this run comes from: a push of it carries the modes self gave it, not the source's (when that one ignores modes). */
-  const pulledFrom = new Map(steps.flatMap((s) => (s.action === 'pull' ? [[s.path, s.from] as const] : [])));
+  const pulledFrom = new Map<string, string>();
+  for (const s of steps) if (s.action === 'pull') pulledFrom.set(s.path, s.from);
   /** Whether a step's modes are to be found on its target: both ends keep them, and so does the machine its version was pulled from. */
   const modesCount = (step: Step) => keepsPerms(step.from) && keepsPerms(step.to) && (step.action !== 'push' || keepsPerms(pulledFrom.get(step.path) ?? step.from));
   const trees = folders ? new Map([[to, folders]]) : new Map();

@@ -18,6 +18,7 @@ function flyingOf(state: ApplyState, to?: string): number {
 
 /** Reports the progress now (`machine`: the one whose transfer moved), bytes in flight included. */
 export function reportProgress(state: ApplyState, machine: string): void {
+  if (!state.totalsKnown) return; // a send begun before the precheck (see startEarlyWholes)
   state.req.onProgress?.({
     machine,
     filesDone: state.progress.filesDone,
@@ -31,6 +32,7 @@ export function reportProgress(state: ApplyState, machine: string): void {
 /** The totals: the steps that transfer or trash (copy-aside and moves are not counted) and have no problem, and their files' bytes. */
 export function setProgressTotals(state: ApplyState): void {
   const { steps, problems, progress } = state;
+  state.totalsKnown = true;
   progress.filesTotal = steps.filter((st) => st.action !== 'copy-aside' && st.action !== 'move').length - [...problems.keys()].filter((i) => steps[i].action !== 'move').length;
   progress.bytesTotal = steps.reduce((sum, st, i) => sum + (problems.has(i) || st.source?.type !== 'file' ? 0 : st.source.size), 0);
   steps.forEach((st, i) => {

@@ -5,6 +5,7 @@ import { buildScriptTarget } from '../../transport/targets.js';
 import type { JournalRecord, MachineConfig, Step } from '../../types.js';
 import type { ApplyRequest, StepOutcome } from '../applyTypes.js';
 import type { NewSubtree } from '../subtrees.js';
+import type { WholeSend } from './transferWhole.js';
 
 /** Why a step is not carried out (see checkPreconditions). */
 export interface Problem {
@@ -18,6 +19,8 @@ export interface WholeCandidate {
   readonly key: string;
   /** The machine it is sent from. */
   readonly from: string;
+  /** The receiver, where the folder is new. */
+  readonly to: string;
   readonly subtree: NewSubtree;
 }
 
@@ -41,8 +44,12 @@ export interface Counts {
  * - `early` holds rsyncs to push targets started before the precheck, each waiting for its list:
  *   the first listed push from self to that target takes its rsync (and deletes it); those never
  *   taken are cancelled when the apply ends.
+ * - `earlyWholes` holds whole sends begun before the precheck (see startEarlyWholes), by batch
+ *   key: they write only into their staging folders. The batch's transfer takes its send (and
+ *   deletes it), placing only what the precheck put in `wholes`; those never taken are stopped
+ *   and their staging folders removed when the apply ends.
  * - The `Done` counts (`progress`, `perMachine`) only grow, in settleCounted; the totals are set
- *   once, by the precheck. `inFlight` holds the bytes rsync has sent of transfers still running
+ *   once, by the precheck (`totalsKnown`: nothing is reported before). `inFlight` holds the bytes rsync has sent of transfers still running
  *   (`from>to#group`), deleted when each ends.
  */
 export interface ApplyState {
@@ -54,7 +61,9 @@ export interface ApplyState {
   /** Batch key (`from\0to`) → the subtrees sent whole. */
   readonly wholes: Map<string, NewSubtree[]>;
   readonly early: Map<string, StartedRsync>;
+  readonly earlyWholes: Map<string, WholeSend>;
   readonly progress: Counts;
+  totalsKnown: boolean;
   readonly perMachine: Map<string, Counts>;
   readonly inFlight: Map<string, number>;
   /** Staging folders named so far (`stage-RUN-N`, one per whole transfer: pulls from several machines may fill self's at once). */

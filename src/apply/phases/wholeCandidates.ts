@@ -1,6 +1,5 @@
 // Which folders new on a receiver may go whole (decided from the plan alone, before anything is looked at).
 import type { Config, Step } from '../../types.js';
-import { groupBy } from '../groupBy.js';
 import { findNewSubtrees, WHOLE_SUBTREES_MIN } from '../subtrees.js';
 import type { WholeCandidate } from './state.js';
 
@@ -15,23 +14,37 @@ export function buildWholeCandidates(
   config: Config,
   steps: readonly Step[],
 ): { readonly candidates: WholeCandidate[]; readonly listedAsTree: Set<number>; readonly trees: Map<string, Set<string>> } {
-  const pulled = new Set(steps.filter((s) => s.action === 'pull').map((s) => s.path));
-  const batches = groupBy(
-    steps.flatMap((s, i) => (s.action === 'trash' || s.action === 'copy-aside' || s.action === 'move' || (s.action === 'push' && pulled.has(s.path)) ? [] : [i])),
-    (i) => `${steps[i].from}\0${steps[i].to}`,
-  );
+  const pulled = new Set<string>();
+  for (const s of steps) if (s.action === 'pull') pulled.add(s.path);
+  // The batches (one source, one receiver), their steps in the plan's order; by source, then receiver.
+  const batches = new Map<string, Map<string, number[]>>();
   // A folder whose parent another batch creates (pulls from two machines into a new folder here)
-  // waits for nothing: it goes path by path.
-  const created = new Set(steps.flatMap((s) => (s.source?.type === 'dir' && s.target === null ? [`${s.to}\0${s.path}`] : [])));
-  const parentCreated = (to: string, path: string) => path.includes('/') && created.has(`${to}\0${path.slice(0, path.lastIndexOf('/'))}`);
+  // waits for nothing: it goes path by path. Receiver → the folders steps create there.
+  const created = new Map<string, Set<string>>();
+  for (let i = 0; i < steps.length; i++) {
+    const s = steps[i];
+    if (s.source?.type === 'dir' && s.target === null) {
+      let made = created.get(s.to);
+      if (made === undefined) created.set(s.to, (made = new Set()));
+      made.add(s.path);
+    }
+    if (s.action === 'trash' || s.action === 'copy-aside' || s.action === 'move' || (s.action === 'push' && pulled.has(s.path))) continue;
+    let byTo = batches.get(s.from);
+    if (byTo === undefined) batches.set(s.from, (byTo = new Map()));
+    const idx = byTo.get(s.to);
+    if (idx === undefined) byTo.set(s.to, [i]);
+    else idx.push(i);
+  }
+  const parentCreated = (to: string, path: string) => path.includes('/') && created.get(to)?.has(path.slice(0, path.lastIndexOf('/'))) === true;
   const candidates: WholeCandidate[] = [];
-  for (const [key, idx] of batches) {
-    const to = steps[idx[0]].to;
-    // A receiver where a rename loses the mtime (fusefat; probed): path by path, after which rsync sets the times again.
-    if (config.machines.find((m) => m.name === to)?.renameKeepsMtime === false) continue;
-    const found = findNewSubtrees(steps, idx).filter((t) => !parentCreated(to, t.root));
-    if (found.reduce((n, t) => n + t.members.length, 0) < WHOLE_SUBTREES_MIN) continue;
-    for (const subtree of found) candidates.push({ key, from: steps[idx[0]].from, subtree });
+  for (const [from, byTo] of batches) {
+    for (const [to, idx] of byTo) {
+      // A receiver where a rename loses the mtime (fusefat; probed): path by path, after which rsync sets the times again.
+      if (config.machines.find((m) => m.name === to)?.renameKeepsMtime === false) continue;
+      const found = findNewSubtrees(steps, idx).filter((t) => !parentCreated(to, t.root));
+      if (found.reduce((n, t) => n + t.members.length, 0) < WHOLE_SUBTREES_MIN) continue;
+      for (const subtree of found) candidates.push({ key: `${from}\0${to}`, from, to, subtree });
+    }
   }
   const listedAsTree = new Set<number>();
   const trees = new Map<string, Set<string>>();
