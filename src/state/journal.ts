@@ -165,22 +165,22 @@ export async function readJournal(stateDir: string, only?: Buffer): Promise<{ re
   }
 }
 
-/** The (path, machine) pairs a record is about (a move: its new and its old path), none for begin/end. */
-function recordKeys(record: JournalRecord): { path: string; machine: string }[] {
+/** Calls `visit` with each (path, machine) pair a record is about (a move: its new and its old path), none for begin/end; true once a call returns true. */
+function someRecordKey(record: JournalRecord, visit: (path: string, machine: string) => boolean | void): boolean {
   switch (record.event) {
     case 'planned':
     case 'done':
     case 'failed':
     case 'stale': {
       const { step } = record;
-      const main = { path: step.path, machine: step.to };
-      return step.action === 'move' && step.was !== undefined ? [main, { path: step.was, machine: step.to }] : [main];
+      if (visit(step.path, step.to) === true) return true;
+      return step.action === 'move' && step.was !== undefined && visit(step.was, step.to) === true;
     }
     case 'deferred':
     case 'settled':
-      return [{ path: record.path, machine: record.machine }];
+      return visit(record.path, record.machine) === true;
     default:
-      return [];
+      return false;
   }
 }
 
@@ -230,21 +230,7 @@ export function advanceOwed(before: readonly OwedItem[], records: readonly Journ
       was.item = undefined;
     }
   };
-  for (const record of records) {
-    switch (record.event) {
-      case 'planned':
-      case 'done':
-      case 'failed':
-      case 'stale':
-        visit(record, record.step.path, record.step.to);
-        if (record.step.action === 'move' && record.step.was !== undefined) visit(record, record.step.was, record.step.to);
-        break;
-      case 'deferred':
-      case 'settled':
-        visit(record, record.path, record.machine);
-        break;
-    }
-  }
+  for (const record of records) someRecordKey(record, (path, machine) => visit(record, path, machine));
   const items: OwedItem[] = [];
   for (const [machine, paths] of owed) for (const [path, o] of paths) items.push(o.item ?? buildOwedItem(path, machine, o.since, o.record!));
   return items.sort(compareOwed);
@@ -317,7 +303,7 @@ export function buildCompactJournal(records: readonly JournalRecord[], owed: rea
   let beginsToSkip = records.filter((r) => r.event === 'begin').length - KEPT_BEGIN_RECORDS;
   for (const record of records) {
     if (record.event === 'begin' && beginsToSkip-- <= 0) kept.push(record);
-    if (recordKeys(record).some((target) => wanted.has(keyOf(target.path, target.machine)))) kept.push(record);
+    if (someRecordKey(record, (path, machine) => wanted.has(keyOf(path, machine)))) kept.push(record);
   }
   return kept;
 }
