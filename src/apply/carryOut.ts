@@ -13,7 +13,7 @@ import type { MachineBases } from '../snapshot/machineBases.js';
 import type { Base, JournalRecord, Plan, Snapshot } from '../types.js';
 import type { RunContext } from '../commands/context.js';
 import { checkDeletionsAllowed } from '../commands/deletionGuard.js';
-import { interruptExitCode, terminalWidth, wantsColor, type CommandIO } from '../commands/io.js';
+import { interruptExitCode, terminalWidth, wantsColor, writeJson, type CommandIO } from '../commands/io.js';
 import type { PlanRun } from '../commands/scanAndPlan.js';
 import { CONTROLLER } from '../config/self.js';
 import { applySteps, type ApplyRequest, type StepOutcome } from './applySteps.js';
@@ -73,7 +73,8 @@ export async function carryOut(
   // Without a snapshot (a saved plan) or one of narrowed paths, the guard takes a fresh count of the machines.
   const deletionGuard = await checkDeletionsAllowed(ctx, plan, snapshot, sshOptions, flags);
 
-  if (json) emit({ event: 'plan', plan: buildPlanDocument(plan, { deletionGuard }) });
+  // In pieces: a plan of millions of steps is more than one string holds.
+  if (json) writeJson(io, { event: 'plan', plan: buildPlanDocument(plan, { deletionGuard }) });
   else io.stdout(renderPlanText(plan, { color, full: flags.full === true, width: terminalWidth(io), deletionGuard }));
 
   if (!(await readApproval(plan, flags, io))) return 1;

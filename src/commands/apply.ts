@@ -43,8 +43,9 @@ export async function applyCommand(args: readonly string[], flags: ApplyFlags, i
 async function readPlanFileArgument(arg: string, cwd: string): Promise<string | undefined> {
   const path = resolve(cwd, arg);
   const st = await stat(path).catch(() => undefined);
-  if (!st?.isFile() || st.size > 512 * 1024 * 1024) return undefined;
-  // Only the head is looked at: the argument may as well be a large file to narrow the run to.
+  if (!st?.isFile()) return undefined;
+  // Only the head is looked at: the argument may as well be a large file to narrow the run to
+  // (a saved plan too large to read is one: readSavedPlan says so).
   const head = await readFileHead(path, 4096).then((b) => b.toString('utf8'), () => '');
   return /^\s*\{[\s\S]*"formatVersion"/.test(head) ? arg : undefined;
 }

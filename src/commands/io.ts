@@ -1,4 +1,5 @@
 // What a command needs from the outside world, passed in so commands stay testable.
+import { renderJsonChunks } from '../render/jsonChunks.js';
 
 export interface CommandIO {
   readonly cwd: string;
@@ -54,4 +55,10 @@ export function terminalWidth(io: CommandIO): number {
   if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv;
   if (io.stdoutIsTTY && io.stdoutColumns !== undefined && io.stdoutColumns > 0) return io.stdoutColumns;
   return 80;
+}
+
+/** Writes JSON.stringify(value, null, indent) and a newline to stdout, about a megabyte at a time (renderJsonChunks: a plan of millions of steps is more than one string holds). */
+export function writeJson(io: Pick<CommandIO, 'stdout'>, value: unknown, indent = 0): void {
+  for (const chunk of renderJsonChunks(value, indent)) io.stdout(chunk);
+  io.stdout('\n');
 }

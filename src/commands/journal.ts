@@ -2,7 +2,7 @@ import { readCommandConfig } from './context.js';
 import { buildOwedDocument, renderOwedText } from '../render/journal.js';
 import { sanitizeForTerminal } from '../escape.js';
 import { buildOwed, readJournal } from '../state/journal.js';
-import { wantsColor, type CommandIO, type GlobalOptions } from './io.js';
+import { wantsColor, writeJson, type CommandIO, type GlobalOptions } from './io.js';
 
 /** `blat journal [--json]`: what is owed, per machine, oldest first. */
 export async function journalCommand(flags: GlobalOptions & { json?: boolean }, io: CommandIO): Promise<number> {
@@ -10,7 +10,7 @@ export async function journalCommand(flags: GlobalOptions & { json?: boolean }, 
   const { records, problems } = await readJournal(config.stateDir);
   for (const p of problems) io.stderr(`warning: ${sanitizeForTerminal(p)}\n`);
   const owed = buildOwed(records);
-  if (flags.json) io.stdout(JSON.stringify(buildOwedDocument(owed), null, 2) + '\n');
+  if (flags.json) writeJson(io, buildOwedDocument(owed), 2);
   else io.stdout(renderOwedText(owed, { color: wantsColor(io), nowMs: io.now() }));
   return 0;
 }

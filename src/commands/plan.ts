@@ -1,13 +1,17 @@
-import { UsageError } from '../errors.js';
+import { constants } from 'node:buffer';
+import { escapeControls } from '../escape.js';
+import { BlatError, UsageError } from '../errors.js';
 import { buildRemaining } from '../plan/remaining.js';
+import { formatSize } from '../render/format.js';
 import { buildPlanDocument } from '../render/json.js';
+import { renderJsonBytes } from '../render/jsonChunks.js';
 import { renderPlanText } from '../render/table.js';
 import { writeFileAtomic } from '../state/atomicWrite.js';
 import { resolve } from 'node:path';
 import { readNewMachines } from './newMachines.js';
 import { buildPlanOptions, readRunContext } from './context.js';
 import { readProbedContext } from './probeRoots.js';
-import { terminalWidth, wantsColor, type CommandIO, type GlobalOptions } from './io.js';
+import { terminalWidth, wantsColor, writeJson, type CommandIO, type GlobalOptions } from './io.js';
 import { scanAndPlan } from './scanAndPlan.js';
 import { readDeletionProblems } from './deletionGuard.js';
 
@@ -38,8 +42,15 @@ export async function planCommand(paths: readonly string[], flags: PlanFlags, io
   // With trash steps (--propagate-deletes), what apply's mass-deletion guard would say of them.
   const deletionGuard = await readDeletionProblems(ctx, plan, snapshot, sshOptions);
   const doc = buildPlanDocument(plan, { deletionGuard });
-  if (flags.out !== undefined) await writeFileAtomic(resolve(io.cwd, flags.out), JSON.stringify(doc, null, 2) + '\n');
-  if (flags.json) io.stdout(JSON.stringify(doc, null, 2) + '\n');
+  if (flags.out !== undefined) {
+    const bytes = renderJsonBytes(doc, 2);
+    // A saved plan is read back as one string (readSavedPlan): one longer than a string can be could never be applied.
+    if (bytes.length > constants.MAX_STRING_LENGTH) {
+      throw new BlatError(`${escapeControls(flags.out)}: not saved: this plan is ${formatSize(bytes.length)} as JSON, more than the ${formatSize(constants.MAX_STRING_LENGTH)} blat can read back; apply it without saving it (blat apply)`);
+    }
+    await writeFileAtomic(resolve(io.cwd, flags.out), bytes);
+  }
+  if (flags.json) writeJson(io, doc, 2);
   else if (flags.markdown) await (await import('./markdown.js')).writeMarkdownPlan(plan, io, deletionGuard);
   else {
     io.stdout(renderPlanText(plan, { color: wantsColor(io), full: flags.full === true, width: terminalWidth(io), deletionGuard }));

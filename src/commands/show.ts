@@ -1,11 +1,15 @@
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:buffer';
+import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { escapeControls } from '../escape.js';
 import { BlatError, UsageError } from '../errors.js';
+import { formatSize } from '../render/format.js';
 import { buildPlanDocument, parsePlanDocument } from '../render/json.js';
 import { renderPlanText } from '../render/table.js';
 import type { Plan } from '../types.js';
-import { terminalWidth, wantsColor, type CommandIO, type GlobalOptions } from './io.js';
+import { terminalWidth, wantsColor, writeJson, type CommandIO, type GlobalOptions } from './io.js';
+
+const { MAX_STRING_LENGTH } = constants;
 
 /** Reads and validates a plan saved by `blat plan --out FILE`. */
 export async function readSavedPlan(file: string, cwd: string): Promise<Plan> {
@@ -14,8 +18,12 @@ export async function readSavedPlan(file: string, cwd: string): Promise<Plan> {
   const name = escapeControls(file);
   let text: string;
   try {
+    // JSON.parse reads one string: a file longer than a string can be is refused unread.
+    const { size } = await stat(path);
+    if (size > MAX_STRING_LENGTH) throw new BlatError(`${name}: cannot read plan file (${formatSize(size)}: more than the ${formatSize(MAX_STRING_LENGTH)} blat can read)`);
     text = await readFile(path, 'utf8');
   } catch (err) {
+    if (err instanceof BlatError) throw err;
     throw new BlatError(`${name}: cannot read plan file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   let value: unknown;
@@ -31,7 +39,7 @@ export async function readSavedPlan(file: string, cwd: string): Promise<Plan> {
 export async function showCommand(file: string, flags: GlobalOptions & { json?: boolean; markdown?: boolean; full?: boolean }, io: CommandIO): Promise<number> {
   if (flags.json && flags.markdown) throw new UsageError('--json and --markdown: choose one');
   const plan = await readSavedPlan(file, io.cwd);
-  if (flags.json) io.stdout(JSON.stringify(buildPlanDocument(plan), null, 2) + '\n');
+  if (flags.json) writeJson(io, buildPlanDocument(plan), 2);
   else if (flags.markdown) await (await import('./markdown.js')).writeMarkdownPlan(plan, io);
   else io.stdout(renderPlanText(plan, { color: wantsColor(io), full: flags.full === true, width: terminalWidth(io) }));
   return 0;

@@ -17,14 +17,14 @@ import {
 import type { MachineConfig } from '../types.js';
 import { withLock } from '../apply/stateLock.js';
 import { readRunContext, readySshOptions, type RunContext } from './context.js';
-import { wantsColor, type CommandIO, type GlobalOptions } from './io.js';
+import { wantsColor, writeJson, type CommandIO, type GlobalOptions } from './io.js';
 
 /** `blat trash [--json]`: what each in-use machine's trash holds. Exit 0, or 2 when a machine could not be listed. */
 export async function trashListCommand(flags: GlobalOptions & { json?: boolean }, io: CommandIO): Promise<number> {
   const ctx = await readRunContext(flags, io);
   const sshOptions = await readySshOptions(ctx.config);
   const trash = await Promise.all(inUse(ctx).map((m) => readMachineTrash(ctx, m, sshOptions)));
-  if (flags.json) io.stdout(JSON.stringify(buildTrashDocument(trash), null, 2) + '\n');
+  if (flags.json) writeJson(io, buildTrashDocument(trash), 2);
   else io.stdout(renderTrashText(trash, { color: wantsColor(io), nowMs: io.now() }));
   return trash.some((t) => t.problem !== undefined) ? 2 : 0;
 }

@@ -1,5 +1,6 @@
 // End to end: `blat plan --out FILE`, then `blat show FILE [--json]`, and what show does with a bad file.
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { constants } from 'node:buffer';
+import { chmod, mkdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -115,7 +116,7 @@ describe('blat show with a file that is not a plan', () => {
     expect(await spy.calls('ssh')).toEqual([]);
   });
 
-  it('a directory, an unreadable file, a truncated plan, a tampered plan, a hostile file name: exit 1, one line', async () => {
+  it('a directory, an unreadable file, a truncated plan, a tampered plan, one too long to read, a hostile file name: exit 1, one line', async () => {
     await mkdir(join(box.dir, 'a dir'));
     expectOneError(await runBlat(['show', 'a dir'], { cwd: box.dir }), /^blat: a dir: cannot read plan file \(EISDIR\)$/);
 
@@ -137,6 +138,12 @@ describe('blat show with a file that is not a plan', () => {
     stranger.steps[0].to = 'stranger';
     await writeFile(join(box.dir, 'stranger.json'), JSON.stringify(stranger));
     expectOneError(await runBlat(['show', 'stranger.json'], { cwd: box.dir }), /^blat: stranger\.json: .*"stranger"/);
+
+    // Longer than one string can be (a sparse file): refused unread, its size said.
+    await writeFile(join(box.dir, 'huge.json'), good.slice(0, 200));
+    await truncate(join(box.dir, 'huge.json'), constants.MAX_STRING_LENGTH + 1);
+    expectOneError(await runBlat(['show', 'huge.json'], { cwd: box.dir }), /^blat: huge\.json: cannot read plan file \(512\.0 MiB: more than the 512\.0 MiB blat can read\)$/);
+    expectOneError(await runBlat(['apply', 'huge.json'], { cwd: box.dir }), /^blat: huge\.json: cannot read plan file/);
 
     // The file name is printed escaped, on one line.
     await writeFile(join(box.dir, 'evil\nname.json'), 'nope');
