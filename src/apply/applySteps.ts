@@ -17,9 +17,10 @@ export type { ApplyProgress, ApplyRequest, MachineProgress, StepOutcome, StepSta
  * target, targets in parallel), looking at the results, journalling each outcome durably
  * as it happens. Folders new on a receiver go whole when their source is exactly as planned
  * (see applyTransferWhole); pushed to a ready machine, they begin going into staging folders
- * before the journal and the precheck (see startEarlyWholes), placed only after both. Failures are returned as data; only journal I/O errors throw. A machine
- * silent for `config.stallTimeout` seconds fails its steps as stalled; an aborted `req.signal`
- * ends the apply early, every step not done failed as "interrupted" (and journalled so).
+ * before the journal and the precheck (see startEarlyWholes), placed only after both. Failures
+ * are returned as data; only journal I/O errors throw. A machine silent for
+ * `config.stallTimeout` seconds fails its steps as stalled; an aborted `req.signal` ends the
+ * apply early, every step not done failed as "interrupted" (and journalled so).
  */
 export async function applySteps(req: ApplyRequest): Promise<StepOutcome[]> {
   const { plan, journal } = req;

@@ -16,14 +16,13 @@ export async function readSavedPlan(file: string, cwd: string): Promise<Plan> {
   const path = resolve(cwd, file);
   // The name is echoed in one-line errors: a newline in it must not start a second line.
   const name = escapeControls(file);
+  // JSON.parse reads one string: a file longer than a string can be is refused unread (one that cannot be stat'ed is reported by the read).
+  const size = await stat(path).then((st) => st.size, () => 0);
+  if (size > MAX_STRING_LENGTH) throw new BlatError(`${name}: cannot read plan file (${formatSize(size)}: more than the ${formatSize(MAX_STRING_LENGTH)} blat can read)`);
   let text: string;
   try {
-    // JSON.parse reads one string: a file longer than a string can be is refused unread.
-    const { size } = await stat(path);
-    if (size > MAX_STRING_LENGTH) throw new BlatError(`${name}: cannot read plan file (${formatSize(size)}: more than the ${formatSize(MAX_STRING_LENGTH)} blat can read)`);
     text = await readFile(path, 'utf8');
   } catch (err) {
-    if (err instanceof BlatError) throw err;
     throw new BlatError(`${name}: cannot read plan file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   let value: unknown;
