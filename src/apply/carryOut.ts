@@ -120,7 +120,7 @@ export async function carryOut(
     const indexed = await readOwedIndex(ctx.config.stateDir);
     const compacted = await compactJournal(ctx.config.stateDir, JOURNAL_COMPACT_BYTES, indexed?.length === 0);
     if (plan.steps.length > 0) await clearSeenRecord(ctx.config.stateDir);
-    const owedBefore = compacted || indexed === null ? await readOwedNow(ctx.config.stateDir) : indexed;
+    const owedBefore = compacted ?? indexed ?? (await readOwedNow(ctx.config.stateDir));
     journal = recordAppends(await openJournal(ctx.config.stateDir), appended);
     await journal.append({ t: io.now(), event: 'begin', run, command: 'apply', planDigest: plan.snapshotDigest });
     begun = true;

@@ -1,6 +1,6 @@
 import { collapseNested, isUnder } from '../config/paths.js';
 import { sanitizeForTerminal } from '../escape.js';
-import { buildOwed, openJournal, readJournal, writeCompactJournal, type OwedItem } from '../state/journal.js';
+import { compactJournal, openJournal, readOwedJournal, type OwedItem } from '../state/journal.js';
 import { buildStillOwed } from '../plan/remaining.js';
 import { requireApprovalPossible } from '../apply/approval.js';
 import { carryOut } from '../apply/carryOut.js';
@@ -20,11 +20,10 @@ export async function resumeCommand(flags: ApplyFlags, io: CommandIO): Promise<n
   const all = await readProbedContext(await readRunContext(flags, io, []), io);
   requireApprovalPossible(flags, io);
   return withLock(all, io, 'apply --resume', async () => {
-    const { records, problems } = await readJournal(all.config.stateDir);
+    const { owed, problems } = await readOwedJournal(all.config.stateDir);
     for (const p of problems) io.stderr(`warning: ${sanitizeForTerminal(p)}\n`);
-    const owed = buildOwed(records);
     // Damaged lines (a kill mid-write) were reported once; drop them so they are not reported forever.
-    if (problems.length > 0) await writeCompactJournal(all.config.stateDir, records, owed);
+    if (problems.length > 0) await compactJournal(all.config.stateDir, 0);
     const machines = new Set(all.config.machines.map((m) => m.name));
     const isLive = (o: (typeof owed)[number]) => machines.has(o.machine) && all.config.paths.some((p) => isUnder(o.path, p));
     const gone = owed.filter((o) => !isLive(o));

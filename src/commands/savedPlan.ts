@@ -2,7 +2,7 @@
 import { escapeControls } from '../escape.js';
 import { BlatError } from '../errors.js';
 import { checkSavedPlan } from '../plan/savedPlan.js';
-import { readJournal } from '../state/journal.js';
+import { readJournalBegins } from '../state/journal.js';
 import type { Config, Plan } from '../types.js';
 
 /** Refuses planning options given with a saved plan: it is applied as it was planned, and would ignore them. */
@@ -25,8 +25,7 @@ export function checkSavedPlanSteps(file: string, plan: Plan, config: Config): v
  * made, on the very scan it was made from (the `begin` record's planDigest is the plan's snapshotDigest).
  */
 export async function checkSavedPlanNotApplied(file: string, plan: Plan, stateDir: string): Promise<void> {
-  const { records } = await readJournal(stateDir);
-  const run = records.find((r) => r.event === 'begin' && r.planDigest === plan.snapshotDigest && r.t >= plan.createdAtMs);
+  const run = (await readJournalBegins(stateDir)).find((r) => r.event === 'begin' && r.planDigest === plan.snapshotDigest && r.t >= plan.createdAtMs);
   if (run === undefined) return;
   throw new BlatError(
     `${escapeControls(file)}: refused: the journal shows it was applied already (run ${escapeControls(run.run)}, ${new Date(run.t).toISOString()}); plan again, or finish what that run left with blat apply --resume`,

@@ -141,23 +141,45 @@ async function writeAll(handle: FileHandle, data: Buffer): Promise<void> {
  * `only`: the lines holding these bytes alone are read (see JournalParser).
  */
 export async function readJournal(stateDir: string, only?: Buffer): Promise<{ records: JournalRecord[]; problems: string[] }> {
+  const records: JournalRecord[] = [];
+  const problems = await scanJournal(stateDir, (record) => records.push(record), only);
+  return { records, problems };
+}
+
+/** The journal's `begin` records alone, in order (the other lines are skipped unparsed). */
+export async function readJournalBegins(stateDir: string): Promise<JournalRecord[]> {
+  return (await readJournal(stateDir, BEGIN_MARK)).records;
+}
+
+/**
+ * What the journal owes (buildOwed) and its problems (as readJournal reports them), read
+ * without keeping its records: a journal of millions of lines costs the memory of what it owes.
+ */
+export async function readOwedJournal(stateDir: string): Promise<{ owed: OwedItem[]; problems: string[] }> {
+  const owing = trackOwed([]);
+  const problems = await scanJournal(stateDir, (record, line) => owing.visit(record, line));
+  return { owed: owing.items(), problems };
+}
+
+/** Hands each valid record of the journal to `onRecord` with its line number, in order (only those of `lines`, when given); returns the problems (see readJournal). */
+async function scanJournal(stateDir: string, onRecord: (record: JournalRecord, line: number) => void, only?: Buffer, lines?: ReadonlySet<number>): Promise<string[]> {
   const file = journalPath(stateDir);
   let handle: FileHandle;
   try {
     handle = await open(file, 'r');
   } catch (error) {
-    if (errorCode(error) === 'ENOENT') return { records: [], problems: [] };
+    if (errorCode(error) === 'ENOENT') return [];
     throw new BlatError(`${file}: cannot read (${describeError(error)})`, { cause: error });
   }
   try {
-    const parser = new JournalParser(file, only);
+    const parser = new JournalParser(file, only, onRecord, lines);
     const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
     for (;;) {
       const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
       if (bytesRead === 0) break;
       parser.push(chunk.subarray(0, bytesRead));
     }
-    return parser.finish();
+    return parser.finish().problems;
   } catch (error) {
     throw new BlatError(`${file}: cannot read (${describeError(error)})`, { cause: error });
   } finally {
@@ -184,10 +206,6 @@ function someRecordKey(record: JournalRecord, visit: (path: string, machine: str
   }
 }
 
-function keyOf(path: string, machine: string): string {
-  return `${machine}\u0000${path}`;
-}
-
 /**
  * What is still owed, from the journal's records in order (pure).
  * A (path, machine) becomes owed by a `deferred` record, a `failed` or `stale`
@@ -200,15 +218,27 @@ export function buildOwed(records: readonly JournalRecord[]): OwedItem[] {
   return advanceOwed([], records);
 }
 
-/** What keeps a (path, machine) owed while advanceOwed reads: when it became owed, and the latest record (or the item it was before). */
+/** What keeps a (path, machine) owed while its records are read: when it became owed, the latest record (or the item it was before), and the lines of its records since it became owed. */
 interface Owing {
   readonly since: number;
   record?: JournalRecord;
   item?: OwedItem;
+  readonly lines: number[];
 }
 
 /** What is owed after `records`, given what was owed before them (pure; see buildOwed). */
 export function advanceOwed(before: readonly OwedItem[], records: readonly JournalRecord[]): OwedItem[] {
+  const owing = trackOwed(before);
+  for (const record of records) owing.visit(record, 0);
+  return owing.items();
+}
+
+/**
+ * What is owed, record by record (see buildOwed): `visit` each record in order, with its line,
+ * then `items`; `lines` gives the lines of the records that keep it owed (for each pair owed, its
+ * records since it last stopped being owed: from them alone buildOwed gives the same items).
+ */
+function trackOwed(before: readonly OwedItem[]): { visit(record: JournalRecord, line: number): void; items(): OwedItem[]; lines(): Set<number> } {
   // Machine → path → Owing: no item (nor reason) is made for a step until it is known still owed.
   const owed = new Map<string, Map<string, Owing>>();
   const on = (machine: string) => {
@@ -216,24 +246,34 @@ export function advanceOwed(before: readonly OwedItem[], records: readonly Journ
     if (paths === undefined) owed.set(machine, (paths = new Map()));
     return paths;
   };
-  for (const o of before) on(o.machine).set(o.path, { since: o.since, item: o });
-  const visit = (record: JournalRecord, path: string, machine: string) => {
+  for (const o of before) on(o.machine).set(o.path, { since: o.since, item: o, lines: [] });
+  const visitPair = (record: JournalRecord, line: number, path: string, machine: string) => {
     const paths = on(machine);
     if (record.event === 'done' || record.event === 'settled') {
       paths.delete(path);
       return;
     }
     const was = paths.get(path);
-    if (was === undefined) paths.set(path, { since: record.t, record });
+    if (was === undefined) paths.set(path, { since: record.t, record, lines: [line] });
     else {
       was.record = record;
       was.item = undefined;
+      was.lines.push(line);
     }
   };
-  for (const record of records) someRecordKey(record, (path, machine) => visit(record, path, machine));
-  const items: OwedItem[] = [];
-  for (const [machine, paths] of owed) for (const [path, o] of paths) items.push(o.item ?? buildOwedItem(path, machine, o.since, o.record!));
-  return items.sort(compareOwed);
+  return {
+    visit: (record, line) => void someRecordKey(record, (path, machine) => visitPair(record, line, path, machine)),
+    items() {
+      const items: OwedItem[] = [];
+      for (const [machine, paths] of owed) for (const [path, o] of paths) items.push(o.item ?? buildOwedItem(path, machine, o.since, o.record!));
+      return items.sort(compareOwed);
+    },
+    lines() {
+      const lines = new Set<number>();
+      for (const paths of owed.values()) for (const o of paths.values()) for (const line of o.lines) lines.add(line);
+      return lines;
+    },
+  };
 }
 
 /** The item for a (path, machine) owed since `since`, its kind and reason from the latest record that keeps it owed. */
@@ -259,51 +299,63 @@ const BEGIN_MARK = Buffer.from('"event":"begin"');
 /**
  * When the journal exceeds `maxBytes`, rewrites it atomically keeping only the
  * records about the (path, machine) pairs still owed (so buildOwed gives the same
- * answer afterwards); returns whether it did. `nothingOwed` (the owed index says so):
- * only the begin records stay, and the journal is read for them alone (after a first
- * sync of a million files, a few seconds instead of every record in memory). Call it
+ * answer afterwards); returns what it owes when it did, null when it did not. Read
+ * twice, its records never all held: once for what is owed (noting each record's line),
+ * then only the lines to keep are parsed again.
+ * `nothingOwed` (the owed index says so): only the begin records stay, and the journal
+ * is read for them alone (after a first sync of a million files, a few seconds). Call it
  * holding the lock, with no JournalWriter open (a writer opened before would keep
  * appending to the old file).
  */
-export async function compactJournal(stateDir: string, maxBytes: number = JOURNAL_COMPACT_BYTES, nothingOwed = false): Promise<boolean> {
+export async function compactJournal(stateDir: string, maxBytes: number = JOURNAL_COMPACT_BYTES, nothingOwed = false): Promise<OwedItem[] | null> {
   const file = journalPath(stateDir);
   let size: number;
   try {
     size = (await stat(file)).size;
   } catch (error) {
-    if (errorCode(error) === 'ENOENT') return false;
+    if (errorCode(error) === 'ENOENT') return null;
     throw new BlatError(`${file}: cannot read (${describeError(error)})`, { cause: error });
   }
-  if (size <= maxBytes) return false;
+  if (size <= maxBytes) return null;
   if (nothingOwed) {
-    await writeCompactJournal(stateDir, (await readJournal(stateDir, BEGIN_MARK)).records, []);
-    return true;
+    await writeCompactJournal(stateDir, await readJournalBegins(stateDir));
+    return [];
   }
-  const { records } = await readJournal(stateDir);
-  await writeCompactJournal(stateDir, records, buildOwed(records));
-  return true;
+  // Read once for what is owed, noting the lines that keep it owed and the begin records'; then only those lines are parsed again.
+  const owing = trackOwed([]);
+  const beginLines: number[] = [];
+  await scanJournal(stateDir, (record, line) => {
+    owing.visit(record, line);
+    if (record.event === 'begin') beginLines.push(line);
+  });
+  const owed = owing.items();
+  const lines = owing.lines();
+  for (const line of beginLines.slice(-KEPT_BEGIN_RECORDS)) lines.add(line);
+  const kept: JournalRecord[] = [];
+  await scanJournal(stateDir, (record) => kept.push(record), undefined, lines);
+  await writeFileAtomic(journalPath(stateDir), Buffer.concat([...renderJournalBatches(kept)]));
+  return owed;
 }
 
-/** Rewrites the journal atomically with only the records still needed for `owed` (damaged lines dropped). */
-export async function writeCompactJournal(stateDir: string, records: readonly JournalRecord[], owed: readonly OwedItem[]): Promise<void> {
+/** Rewrites the journal atomically with `records` as buildCompactJournal keeps them. */
+export async function writeCompactJournal(stateDir: string, records: readonly JournalRecord[]): Promise<void> {
   // Rendered a batch at a time: what a killed apply of a million steps still owes is more than a string holds.
-  await writeFileAtomic(journalPath(stateDir), Buffer.concat([...renderJournalBatches(buildCompactJournal(records, owed))]));
+  await writeFileAtomic(journalPath(stateDir), Buffer.concat([...renderJournalBatches(buildCompactJournal(records))]));
 }
 
 /** `begin` records a compaction keeps (the latest): what shows a saved plan was applied already. */
 export const KEPT_BEGIN_RECORDS = 1000;
 
 /**
- * The records a compaction keeps: those about pairs in `owed` and the latest KEPT_BEGIN_RECORDS
- * `begin` records, in their original order (pure).
+ * The records a compaction keeps, in their original order (pure): for each (path, machine) still
+ * owed, its records since it last stopped being owed (buildOwed gives the same items from them),
+ * and the latest KEPT_BEGIN_RECORDS `begin` records.
  */
-export function buildCompactJournal(records: readonly JournalRecord[], owed: readonly OwedItem[]): JournalRecord[] {
-  const wanted = new Set(owed.map((o) => keyOf(o.path, o.machine)));
-  const kept: JournalRecord[] = [];
-  let beginsToSkip = records.filter((r) => r.event === 'begin').length - KEPT_BEGIN_RECORDS;
-  for (const record of records) {
-    if (record.event === 'begin' && beginsToSkip-- <= 0) kept.push(record);
-    if (someRecordKey(record, (path, machine) => wanted.has(keyOf(path, machine)))) kept.push(record);
-  }
-  return kept;
+export function buildCompactJournal(records: readonly JournalRecord[]): JournalRecord[] {
+  const owing = trackOwed([]);
+  records.forEach((record, i) => owing.visit(record, i));
+  const kept = owing.lines();
+  const begins = records.flatMap((r, i) => (r.event === 'begin' ? [i] : []));
+  for (const i of begins.slice(-KEPT_BEGIN_RECORDS)) kept.add(i);
+  return records.filter((_, i) => kept.has(i));
 }

@@ -22,10 +22,16 @@ export class JournalParser {
   private tooLong = false;
   private lineNo = 0;
 
-  /** `only`: lines without these bytes are skipped unread (neither records nor problems). */
+  /**
+   * `only`: lines without these bytes are skipped unread (neither records nor problems); so are
+   * lines whose number (from 1) is not in `lines`. `onRecord`: each record is handed to it, with
+   * its line number, in order, instead of being kept (finish gives none).
+   */
   constructor(
     private readonly file: string,
     private readonly only?: Buffer,
+    private readonly onRecord?: (record: JournalRecord, line: number) => void,
+    private readonly lines?: ReadonlySet<number>,
   ) {}
 
   /** Takes the next bytes of the journal (the caller may reuse `chunk` afterwards). */
@@ -63,6 +69,7 @@ export class JournalParser {
     this.pending = [];
     this.pendingBytes = 0;
     this.tooLong = false;
+    if (this.lines !== undefined && !this.lines.has(this.lineNo)) return;
     if (this.only !== undefined && (bytes === undefined || bytes.indexOf(this.only) === -1)) return;
     const line = bytes?.toString('utf8');
     if (line !== undefined && line.trim() === '') return;
@@ -74,7 +81,10 @@ export class JournalParser {
         record = undefined;
       }
     }
-    if (record !== undefined) this.records.push(record);
+    if (record !== undefined) {
+      if (this.onRecord) this.onRecord(record, this.lineNo);
+      else this.records.push(record);
+    }
     else if (incomplete) this.problems.push(`${this.file}:${this.lineNo}: incomplete last record ignored`);
     else this.problems.push(`${this.file}:${this.lineNo}: not a valid journal record, skipped`);
   }

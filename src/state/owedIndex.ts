@@ -5,7 +5,7 @@ import { readFile, stat } from 'node:fs/promises';
 import type { JournalRecord } from '../types.js';
 import { writeFileAtomic } from './atomicWrite.js';
 import { isRecord } from './fsErrors.js';
-import { advanceOwed, buildOwed, readJournal, type OwedItem } from './journal.js';
+import { advanceOwed, readOwedJournal, type OwedItem } from './journal.js';
 import { journalPath, owedIndexPath } from './paths.js';
 
 /** The journal file's identity and size now; null when there is none. */
@@ -24,7 +24,7 @@ export async function readOwedIndex(stateDir: string): Promise<OwedItem[] | null
 
 /** What the journal owes now: from the index when it matches the journal, else read from the journal. */
 export async function readOwedNow(stateDir: string): Promise<OwedItem[]> {
-  return (await readOwedIndex(stateDir)) ?? buildOwed((await readJournal(stateDir)).records);
+  return (await readOwedIndex(stateDir)) ?? (await readOwedJournal(stateDir)).owed;
 }
 
 /**

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BlatError } from '../../src/errors.js';
-import { buildOwed, compactJournal, KEPT_BEGIN_RECORDS, openJournal, readJournal } from '../../src/state/journal.js';
+import { buildCompactJournal, buildOwed, compactJournal, KEPT_BEGIN_RECORDS, openJournal, readJournal, readJournalBegins, readOwedJournal } from '../../src/state/journal.js';
 import type { Entry, JournalRecord, Step } from '../../src/types.js';
 
 let dir: string;
@@ -114,7 +114,7 @@ describe('a journal bigger than a string', () => {
     await journal.close();
     expect(await readJournal(dir)).toEqual({ records, problems: [] });
     // A killed apply: every step still owed, so the compaction keeps every record.
-    expect(await compactJournal(dir, 0)).toBe(true);
+    expect(await compactJournal(dir, 0)).not.toBeNull();
     expect(await readJournal(dir)).toEqual({ records, problems: [] });
   });
 });
@@ -184,7 +184,7 @@ describe('buildOwed', () => {
 describe('compactJournal', () => {
   it('leaves a small journal alone', async () => {
     await writeFile(join(dir, 'journal.jsonl'), `${JSON.stringify({ t: 1, event: 'end', run: 'r', exitCode: 0 })}\n`);
-    expect(await compactJournal(dir, 1024)).toBe(false);
+    expect(await compactJournal(dir, 1024)).toBeNull();
     expect((await readJournal(dir)).records).toHaveLength(1);
   });
 
@@ -198,7 +198,7 @@ describe('compactJournal', () => {
     await journal.close();
     const before = buildOwed((await readJournal(dir)).records);
     expect(before.map((o) => o.path)).toEqual(['f7', 'f57', 'f107', 'f157', 'late']);
-    expect(await compactJournal(dir, 100)).toBe(true);
+    expect(await compactJournal(dir, 100)).toEqual(before);
     const after = await readJournal(dir);
     expect(after.problems).toEqual([]);
     expect(after.records).toHaveLength(5);
@@ -216,12 +216,38 @@ describe('compactJournal', () => {
     }
     const text = `${lines.join('\n')}\nnot json\n`;
     await writeFile(join(dir, 'journal.jsonl'), text);
-    expect(await compactJournal(dir, 100, false)).toBe(true);
+    expect(await compactJournal(dir, 100, false)).toEqual([]);
     const full = await readFile(join(dir, 'journal.jsonl'), 'utf8');
     await writeFile(join(dir, 'journal.jsonl'), text);
-    expect(await compactJournal(dir, 100, true)).toBe(true);
+    expect(await compactJournal(dir, 100, true)).toEqual([]);
     expect(await readFile(join(dir, 'journal.jsonl'), 'utf8')).toBe(full);
     expect((await readJournal(dir)).records).toHaveLength(KEPT_BEGIN_RECORDS);
+  });
+
+  it('read without keeping its records: the same owed items and problems as a whole read, and the same compaction', async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < KEPT_BEGIN_RECORDS + 40; i++) {
+      lines.push(JSON.stringify({ t: i, event: 'begin', run: `r${i}`, command: 'apply', planDigest: `d${i}` }));
+      lines.push(JSON.stringify({ t: i, event: 'planned', run: `r${i}`, step: push(`f${i % 30}`, i % 2 ? 'b' : 'c') }));
+      if (i % 7 !== 3) lines.push(JSON.stringify({ t: i, event: 'done', run: `r${i}`, step: push(`f${i % 30}`, i % 2 ? 'b' : 'c') }));
+      if (i % 11 === 0) lines.push(JSON.stringify({ t: i, event: 'failed', run: `r${i}`, step: pull(`p${i}`), reason: 'gone' }));
+      if (i % 13 === 0) lines.push('{"damaged');
+    }
+    const text = `${lines.join('\n')}\n{"cut`;
+    await writeFile(join(dir, 'journal.jsonl'), text);
+    const whole = await readJournal(dir);
+    const owed = buildOwed(whole.records);
+    expect(owed.length).toBeGreaterThan(10);
+    const streamed = await readOwedJournal(dir);
+    expect(streamed.owed).toEqual(owed);
+    expect(streamed.problems).toEqual(whole.problems);
+    expect(streamed.problems.length).toBeGreaterThan(5);
+    expect(await readJournalBegins(dir)).toEqual(whole.records.filter((r) => r.event === 'begin'));
+    // The compaction parses again only the lines it keeps: the same records as the whole read's.
+    expect(await compactJournal(dir, 0)).toEqual(owed);
+    expect((await readJournal(dir)).records).toEqual(buildCompactJournal(whole.records));
+    expect(buildOwed(buildCompactJournal(whole.records))).toEqual(owed);
+    expect((await readJournal(dir)).problems).toEqual([]);
   });
 
   it('keeps the latest begin records (what shows a saved plan was applied), however many runs were journaled', async () => {
@@ -231,7 +257,7 @@ describe('compactJournal', () => {
       lines.push(JSON.stringify({ t: i, event: 'done', run: `r${i}`, step: push(`f${i}`, 'b') }));
     }
     await writeFile(join(dir, 'journal.jsonl'), `${lines.join('\n')}\n`);
-    expect(await compactJournal(dir, 100)).toBe(true);
+    expect(await compactJournal(dir, 100)).toEqual([]);
     const { records } = await readJournal(dir);
     expect(records.every((r) => r.event === 'begin')).toBe(true);
     expect(records).toHaveLength(KEPT_BEGIN_RECORDS);
