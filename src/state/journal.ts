@@ -223,7 +223,8 @@ interface Owing {
   readonly since: number;
   record?: JournalRecord;
   item?: OwedItem;
-  readonly lines: number[];
+  /** Kept only when asked (trackOwed's `keepLines`). */
+  readonly lines?: number[];
 }
 
 /** What is owed after `records`, given what was owed before them (pure; see buildOwed). */
@@ -235,10 +236,11 @@ export function advanceOwed(before: readonly OwedItem[], records: readonly Journ
 
 /**
  * What is owed, record by record (see buildOwed): `visit` each record in order, with its line,
- * then `items`; `lines` gives the lines of the records that keep it owed (for each pair owed, its
- * records since it last stopped being owed: from them alone buildOwed gives the same items).
+ * then `items`. With `keepLines`, `lines` gives the lines of the records that keep it owed (for
+ * each pair owed, its records since it last stopped being owed: from them alone buildOwed gives
+ * the same items).
  */
-function trackOwed(before: readonly OwedItem[]): { visit(record: JournalRecord, line: number): void; items(): OwedItem[]; lines(): Set<number> } {
+function trackOwed(before: readonly OwedItem[], keepLines = false): { visit(record: JournalRecord, line: number): void; items(): OwedItem[]; lines(): Set<number> } {
   // Machine → path → Owing: no item (nor reason) is made for a step until it is known still owed.
   const owed = new Map<string, Map<string, Owing>>();
   const on = (machine: string) => {
@@ -246,7 +248,7 @@ function trackOwed(before: readonly OwedItem[]): { visit(record: JournalRecord, 
     if (paths === undefined) owed.set(machine, (paths = new Map()));
     return paths;
   };
-  for (const o of before) on(o.machine).set(o.path, { since: o.since, item: o, lines: [] });
+  for (const o of before) on(o.machine).set(o.path, { since: o.since, item: o });
   const visitPair = (record: JournalRecord, line: number, path: string, machine: string) => {
     const paths = on(machine);
     if (record.event === 'done' || record.event === 'settled') {
@@ -254,11 +256,11 @@ function trackOwed(before: readonly OwedItem[]): { visit(record: JournalRecord, 
       return;
     }
     const was = paths.get(path);
-    if (was === undefined) paths.set(path, { since: record.t, record, lines: [line] });
+    if (was === undefined) paths.set(path, { since: record.t, record, ...(keepLines ? { lines: [line] } : {}) });
     else {
       was.record = record;
       was.item = undefined;
-      was.lines.push(line);
+      was.lines?.push(line);
     }
   };
   return {
@@ -270,7 +272,7 @@ function trackOwed(before: readonly OwedItem[]): { visit(record: JournalRecord, 
     },
     lines() {
       const lines = new Set<number>();
-      for (const paths of owed.values()) for (const o of paths.values()) for (const line of o.lines) lines.add(line);
+      for (const paths of owed.values()) for (const o of paths.values()) for (const line of o.lines ?? []) lines.add(line);
       return lines;
     },
   };
@@ -322,7 +324,7 @@ export async function compactJournal(stateDir: string, maxBytes: number = JOURNA
     return [];
   }
   // Read once for what is owed, noting the lines that keep it owed and the begin records'; then only those lines are parsed again.
-  const owing = trackOwed([]);
+  const owing = trackOwed([], true);
   const beginLines: number[] = [];
   await scanJournal(stateDir, (record, line) => {
     owing.visit(record, line);
@@ -352,7 +354,7 @@ export const KEPT_BEGIN_RECORDS = 1000;
  * and the latest KEPT_BEGIN_RECORDS `begin` records.
  */
 export function buildCompactJournal(records: readonly JournalRecord[]): JournalRecord[] {
-  const owing = trackOwed([]);
+  const owing = trackOwed([], true);
   records.forEach((record, i) => owing.visit(record, i));
   const kept = owing.lines();
   const begins = records.flatMap((r, i) => (r.event === 'begin' ? [i] : []));
