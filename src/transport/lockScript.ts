@@ -76,8 +76,8 @@ function prelude(spec: LockSpec): string[] {
  * the one whose owner line is `breakOwner`: a holder known to be gone) is taken over, one taker at
  * a time (`lock/takeover`, made inside the stale lock, is the takers' mutex, gone with it).
  * Output lines: `stale TAB AGE TAB OWNER` per lock taken over, `made` when it made the temp
- * folder (`written`), then `taken`, or `held TAB AGE TAB
- * OWNER`, or `fail TAB WHY`; AGE is `?` when the machine could not tell it. Exit 3: root missing.
+ * folder (`written`), then `taken`; or `held TAB AGE TAB OWNER`, or `fail TAB WHY`; AGE is `?`
+ * when the machine could not tell it. Exit 3: root missing.
  * `written` (a step of the apply writes the machine): once taken, the machine's seen lines
  * (state/seenLine.ts) are removed (its tree is about to change, and a scan would only pay to learn
  * that its listing no longer has their digest), and its transfer temp folder (TRANSFER_TEMP_DIR) is
@@ -166,7 +166,8 @@ export interface ReleaseWrites {
 
 /**
  * The release script: writes `writes` while the lock is still ours (or removes the empty temp
- * folder, when asked), then removes the lock if it is, then the set folder and `.blat` when they are left empty (rmdir removes nothing else).
+ * folder, when asked), then removes the lock if it is, then the set folder and `.blat` when they
+ * are left empty (rmdir removes nothing else).
  * Output `based` (the files written), `ok` (the seen line), then `released`, `notours` or `fail`;
  * exit 3: root missing.
  */

@@ -5,7 +5,7 @@ import { restatMachines } from '../restat.js';
 import { findSendableSubtrees } from '../subtrees.js';
 import { buildPruneCutoff } from '../trashRun.js';
 import { setProgressTotals } from './progress.js';
-import { isInterrupted, settleOutcomes, type ApplyState, type Problem } from './state.js';
+import { batchKeyOf, isInterrupted, settleOutcomes, type ApplyState, type Problem } from './state.js';
 
 /**
  * Looks at every step's paths again (one round trip per machine, the folders that may go whole
@@ -48,8 +48,9 @@ export async function applyPrecheck(
     const fresh = restat.get(c.from);
     if (!fresh || 'unreachable' in fresh || members.some((i) => problems.has(i))) continue;
     if (findSendableSubtrees(steps, [c.subtree], fresh).length === 1) {
-      if (!state.wholes.has(c.key)) state.wholes.set(c.key, []);
-      state.wholes.get(c.key)!.push(c.subtree);
+      const key = batchKeyOf(c.from, c.to);
+      if (!state.wholes.has(key)) state.wholes.set(key, []);
+      state.wholes.get(key)!.push(c.subtree);
     }
   }
   await settleOutcomes(state, [...problems].map(([index, p]) => ({ index, step: steps[index], status: p.status, reason: p.reason })));

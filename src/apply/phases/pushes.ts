@@ -5,7 +5,7 @@ import { groupBy } from '../groupBy.js';
 import { runLimited } from '../runLimited.js';
 import { machineExcludes } from '../../config/excludes.js';
 import { settleCounted } from './progress.js';
-import { machineOf, type ApplyState } from './state.js';
+import { batchKeyOf, machineOf, type ApplyState } from './state.js';
 import { applyTransfer } from './transfer.js';
 import { dropWholeSend, startWholeSend } from './transferWhole.js';
 import { buildListedRequest, olderThanTarget } from './transferListed.js';
@@ -52,7 +52,7 @@ export function startEarlyWholes(state: ApplyState): void {
   const leavesOutNoMore = (to: string) => machineExcludes(config, machineOf(state, to)).every((p) => own.has(p));
   const byKey = groupBy(
     candidates.filter((c) => c.from === req.self && targets.has(c.to) && req.ready!.has(c.to) && leavesOutNoMore(c.to)),
-    (c) => c.key,
+    (c) => batchKeyOf(c.from, c.to),
   );
   for (const [key, list] of byKey) state.earlyWholes.set(key, startWholeSend(state, req.self, list[0].to, list.map((c) => c.subtree)));
 }

@@ -13,10 +13,13 @@ export interface Problem {
   readonly reason: string;
 }
 
+/** The key of the batch of steps from `from` to `to` (`wholes`, `earlyWholes`). */
+export function batchKeyOf(from: string, to: string): string {
+  return `${from}\0${to}`;
+}
+
 /** A folder new on a receiver that may go whole (see buildWholeCandidates). */
 export interface WholeCandidate {
-  /** The batch it belongs to: `from\0to`. */
-  readonly key: string;
   /** The machine it is sent from. */
   readonly from: string;
   /** The receiver, where the folder is new. */
@@ -49,8 +52,8 @@ export interface Counts {
  *   deletes it), placing only what the precheck put in `wholes`; those never taken are stopped
  *   and their staging folders removed when the apply ends.
  * - The `Done` counts (`progress`, `perMachine`) only grow, in settleCounted; the totals are set
- *   once, by the precheck (`totalsKnown`: nothing is reported before). `inFlight` holds the bytes rsync has sent of transfers still running
- *   (`from>to#group`), deleted when each ends.
+ *   once, by the precheck (`totalsKnown`: nothing is reported before). `inFlight` holds the
+ *   bytes rsync has sent of transfers still running (`from>to#group`), deleted when each ends.
  */
 export interface ApplyState {
   readonly req: ApplyRequest;

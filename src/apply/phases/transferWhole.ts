@@ -26,7 +26,6 @@ export interface WholeSent {
 export interface WholeSend {
   /** The receiver. */
   readonly to: string;
-  readonly subtrees: readonly NewSubtree[];
   /** One per subtree: from the staging path that holds it to its root. */
   readonly moves: readonly PlaceMove[];
   /** The staging folders, removed when the moves are done (or the send dropped). */
@@ -91,7 +90,7 @@ export function startWholeSend(state: ApplyState, from: string, to: string, subt
   const sent = sendAll()
     .catch((error: unknown): WholeSent => ({ failures: new Map(), unreachable: `rsync ${from} → ${to}: ${(error as Error)?.message ?? String(error)}` }))
     .finally(() => state.inFlight.delete(key));
-  return { to, subtrees, moves, stagingDirs: direct ? moves.map((mv) => mv.from) : [staging], sent, stop: () => stopped.abort() };
+  return { to, moves, stagingDirs: direct ? moves.map((mv) => mv.from) : [staging], sent, stop: () => stopped.abort() };
 }
 
 /**

@@ -43,7 +43,7 @@ export function buildWholeCandidates(
       if (config.machines.find((m) => m.name === to)?.renameKeepsMtime === false) continue;
       const found = findNewSubtrees(steps, idx).filter((t) => !parentCreated(to, t.root));
       if (found.reduce((n, t) => n + t.members.length, 0) < WHOLE_SUBTREES_MIN) continue;
-      for (const subtree of found) candidates.push({ key: `${from}\0${to}`, from, to, subtree });
+      for (const subtree of found) candidates.push({ from, to, subtree });
     }
   }
   const listedAsTree = new Set<number>();

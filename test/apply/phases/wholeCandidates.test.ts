@@ -14,7 +14,7 @@ describe('buildWholeCandidates', () => {
   it('a new folder with enough under it: a candidate, its source listed as a tree, the steps under it not looked at one by one', () => {
     const steps = [step('push', 'docs/old', f(1)), ...newFolder('docs/new', WHOLE_SUBTREES_MIN)];
     const { candidates, listedAsTree, trees } = buildWholeCandidates(config(), steps);
-    expect(candidates).toEqual([{ key: 'here\0m2', from: 'here', to: 'm2', subtree: { root: 'docs/new', members: steps.map((_, i) => i).slice(1) } }]);
+    expect(candidates).toEqual([{ from: 'here', to: 'm2', subtree: { root: 'docs/new', members: steps.map((_, i) => i).slice(1) } }]);
     expect([...listedAsTree]).toEqual(steps.map((_, i) => i).slice(2));
     expect(trees).toEqual(new Map([['here', new Set(['docs/new'])]]));
   });
@@ -25,7 +25,7 @@ describe('buildWholeCandidates', () => {
     const many = newFolder('docs/new', WHOLE_SUBTREES_MIN);
     expect(buildWholeCandidates(config(false), many).candidates).toEqual([]);
     const relayed = [...many.map((s) => ({ ...s, action: 'pull' as const, from: 'm3', to: 'here' })), ...many];
-    expect(buildWholeCandidates(config(), relayed).candidates.map((c) => c.key)).toEqual(['m3\0here']);
+    expect(buildWholeCandidates(config(), relayed).candidates.map((c) => `${c.from}>${c.to}`)).toEqual(['m3>here']);
   });
 
   it('none for a folder whose parent another batch creates', () => {
